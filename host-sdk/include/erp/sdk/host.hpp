@@ -1,0 +1,136 @@
+// Header-only C++ helpers over erp_plugin.h: a plugin's view of its host.
+#pragma once
+
+#include <erp/erp_plugin.h>
+#include <erp/sdk/sink.hpp>
+#include <erp/sdk/versioned.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace erp::sdk {
+
+/// Thrown when a required host service is missing or failed.
+class HostError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The host services as C++ calls. Holds a versioned copy of erp_host_api,
+/// so it stays valid however long the plugin keeps it. Thread-safe as far
+/// as the host's callbacks are (the ABI requires them to be).
+class Host {
+public:
+    Host() = default;
+
+    /// Copies api; throws HostError when a required service is missing.
+    explicit Host(const erp_host_api* api)
+    {
+        if (!copyVersioned(api, api_)) throw HostError("host passed no service table");
+        if (!api_.log || !api_.config_get || !api_.user_get || !api_.user_list || !api_.user_has_permission ||
+            !api_.database_list || !api_.database_connection_string || !api_.data_folder || !api_.event_emit ||
+            !api_.clock_now_ms || !api_.module_register)
+            throw HostError("host service table lacks a required callback");
+    }
+
+    const erp_host_api& raw() const { return api_; }
+    bool valid() const { return api_.struct_size != 0; }
+
+    void log(erp_log_level level, const char* component, const std::string& message) const
+    {
+        if (api_.log) api_.log(api_.host_ctx, level, component, message.c_str());
+    }
+
+    std::optional<std::string> config(const std::string& key) const
+    {
+        return fetch([&](erp_sink* s) { return api_.config_get(api_.host_ctx, key.c_str(), s); });
+    }
+
+    /// The user as JSON, or nullopt for an unknown user.
+    std::optional<std::string> userJson(const std::string& id) const
+    {
+        return fetch([&](erp_sink* s) { return api_.user_get(api_.host_ctx, id.c_str(), s); });
+    }
+
+    std::string usersJson() const { return require("user_list", [&](erp_sink* s) { return api_.user_list(api_.host_ctx, s); }); }
+
+    bool hasPermission(const std::string& user, const std::string& permission) const
+    {
+        return api_.user_has_permission(api_.host_ctx, user.c_str(), permission.c_str()) == 1;
+    }
+
+    std::string databasesJson() const
+    {
+        return require("database_list", [&](erp_sink* s) { return api_.database_list(api_.host_ctx, s); });
+    }
+
+    /// The ODBC connection string of a database, or nullopt when unknown.
+    std::optional<std::string> connectionString(const std::string& databaseId) const
+    {
+        return fetch(
+            [&](erp_sink* s) { return api_.database_connection_string(api_.host_ctx, databaseId.c_str(), s); });
+    }
+
+    std::string dataFolder() const
+    {
+        return require("data_folder", [&](erp_sink* s) { return api_.data_folder(api_.host_ctx, s); });
+    }
+
+    /// A document variable's value; nullopt when unknown or the host has no resolver.
+    std::optional<std::string> resolveVariable(const std::string& doctype, const std::string& docId,
+                                               const std::string& name) const
+    {
+        if (!api_.variable_resolve) return std::nullopt;
+        return fetch([&](erp_sink* s) {
+            return api_.variable_resolve(api_.host_ctx, doctype.c_str(), docId.c_str(), name.c_str(), s);
+        });
+    }
+
+    struct Document {
+        std::string bytes;
+        std::string metaJson;
+    };
+
+    /// A host document's bytes and metadata; nullopt when unknown or unsupported.
+    std::optional<Document> fetchDocument(const std::string& doctype, const std::string& docId) const
+    {
+        if (!api_.document_fetch) return std::nullopt;
+        StringSink bytes, meta;
+        erp_status st = api_.document_fetch(api_.host_ctx, doctype.c_str(), docId.c_str(), bytes.get(), meta.get());
+        if (st == ERP_NOT_FOUND) return std::nullopt;
+        if (st != ERP_OK) throw HostError("host document_fetch failed: " + bytes.str());
+        return Document{bytes.take(), meta.take()};
+    }
+
+    void emit(const std::string& type, const std::string& payloadJson) const
+    {
+        api_.event_emit(api_.host_ctx, type.c_str(), payloadJson.c_str());
+    }
+
+    std::int64_t nowMs() const { return api_.clock_now_ms(api_.host_ctx); }
+
+private:
+    template <class Call>
+    std::optional<std::string> fetch(Call&& call) const
+    {
+        StringSink out;
+        erp_status st = call(out.get());
+        if (st == ERP_NOT_FOUND) return std::nullopt;
+        if (st != ERP_OK) throw HostError("host service failed: " + out.str());
+        return out.take();
+    }
+
+    template <class Call>
+    std::string require(const char* what, Call&& call) const
+    {
+        auto v = fetch(call);
+        if (!v) throw HostError(std::string("host service ") + what + " returned nothing");
+        return *v;
+    }
+
+    erp_host_api api_{};
+};
+
+} // namespace erp::sdk

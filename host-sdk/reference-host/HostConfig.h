@@ -1,0 +1,71 @@
+// erphost's configuration, read from an INI file.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace erphost {
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct User {
+    std::string id;
+    std::string name;
+    std::vector<std::string> groups;
+    bool admin = false;
+};
+
+struct Database {
+    std::string id;
+    std::string connection; ///< ODBC connection string
+    bool system = false;
+};
+
+/// Everything erphost reads from its INI file:
+///
+///   [host]        name, plugin_dir, data_dir, log_level, log_file, event_log,
+///                 documents (JSON file of the document provider), clock_offset_ms
+///   [plugin.NAME] modules = * | id, id, ...   (the enabled modules)
+///   [database.ID] connection = <ODBC connection string>, system = yes|no
+///   [user.ID]     name, groups = a, b, admin = yes|no
+///   [grants]      permission = * | group, group     (admins hold all)
+///   [config]      key = value, answered to the plugin's config_get
+///
+/// Values may refer to other keys as ${host.data_dir}.
+class HostConfig {
+public:
+    /// Reads and checks the file; throws ConfigError saying what is wrong.
+    static HostConfig load(const std::string& path);
+
+    std::string path;
+    std::string name = "erphost";
+    std::string pluginDir;
+    std::string dataDir;
+    std::string logLevel = "warning";
+    std::string logFile;
+    std::string eventLog;
+    std::string documentsFile;
+    long long clockOffsetMs = 0;
+
+    std::map<std::string, User> users;
+    std::map<std::string, Database> databases;
+    std::map<std::string, std::string> settings;        ///< [config]
+    std::map<std::string, std::set<std::string>> grants; ///< permission -> groups ("*" = every user)
+    /// plugin name -> enabled module ids; a plugin missing here has none
+    /// enabled; "*" enables all.
+    std::map<std::string, std::set<std::string>> enabledModules;
+
+    bool moduleEnabled(const std::string& plugin, const std::string& module) const;
+    bool hasPermission(const std::string& user, const std::string& permission) const;
+};
+
+std::vector<std::string> splitList(const std::string& text);
+
+} // namespace erphost

@@ -1,0 +1,477 @@
+#include "PluginHost.h"
+
+#include <erp/sdk/sink.hpp>
+#include <erp/sdk/versioned.hpp>
+
+#include <Poco/DirectoryIterator.h>
+#include <Poco/File.h>
+#include <Poco/FileStream.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Path.h>
+#include <Poco/StreamCopier.h>
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <functional>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+namespace erphost {
+
+using erp::sdk::StringSink;
+using erp::sdk::writeTo;
+
+namespace {
+
+int levelFromName(const std::string& name)
+{
+    if (name == "trace") return ERP_LOG_TRACE;
+    if (name == "debug") return ERP_LOG_DEBUG;
+    if (name == "info") return ERP_LOG_INFO;
+    if (name == "error") return ERP_LOG_ERROR;
+    return ERP_LOG_WARNING;
+}
+
+const char* levelName(erp_log_level level)
+{
+    switch (level) {
+    case ERP_LOG_TRACE: return "trace";
+    case ERP_LOG_DEBUG: return "debug";
+    case ERP_LOG_INFO: return "info";
+    case ERP_LOG_WARNING: return "warning";
+    case ERP_LOG_ERROR: return "error";
+    }
+    return "?";
+}
+
+std::string json(const Poco::Dynamic::Var& value)
+{
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(value, out);
+    return out.str();
+}
+
+Poco::JSON::Object::Ptr userObject(const User& u)
+{
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("id", u.id);
+    o->set("name", u.name);
+    Poco::JSON::Array::Ptr groups = new Poco::JSON::Array;
+    for (const auto& g : u.groups) groups->add(g);
+    o->set("groups", groups);
+    o->set("admin", u.admin);
+    return o;
+}
+
+std::string versionText(uint32_t v)
+{
+    return std::to_string(ERP_ABI_MAJOR_OF(v)) + "." + std::to_string(ERP_ABI_MINOR_OF(v));
+}
+
+// The document provider's catalogue: {doctype: {id: {file, file_name, content_type, variables}}}.
+Poco::JSON::Object::Ptr documentEntry(const HostConfig& config, const std::string& doctype, const std::string& id)
+{
+    if (config.documentsFile.empty()) return nullptr;
+    Poco::FileInputStream in(config.documentsFile);
+    Poco::JSON::Parser parser;
+    auto root = parser.parse(in).extract<Poco::JSON::Object::Ptr>();
+    auto type = root->getObject(doctype);
+    return type ? type->getObject(id) : nullptr;
+}
+
+} // namespace
+
+std::string errorJson(const std::string& code, const std::string& message)
+{
+    Poco::JSON::Object::Ptr error = new Poco::JSON::Object;
+    error->set("code", code);
+    error->set("message", message);
+    Poco::JSON::Object::Ptr root = new Poco::JSON::Object;
+    root->set("error", error);
+    return json(root);
+}
+
+PluginHost::PluginHost(HostConfig config) : config_(std::move(config))
+{
+    logThreshold_ = levelFromName(config_.logLevel);
+    if (!config_.logFile.empty()) logFile_.open(config_.logFile, std::ios::app);
+    Poco::File(config_.dataDir).createDirectories();
+    ::chmod(config_.dataDir.c_str(), 0700);
+}
+
+PluginHost::~PluginHost()
+{
+    shutdown();
+}
+
+void PluginHost::log(erp_log_level level, const std::string& component, const std::string& message)
+{
+    if (level < logThreshold_) return;
+    std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    std::lock_guard<std::mutex> lock(logMutex_);
+    std::ostream& out = logFile_.is_open() ? static_cast<std::ostream&>(logFile_) : std::cerr;
+    out << stamp << ' ' << levelName(level) << ' ' << component << ": " << message << '\n';
+    out.flush();
+}
+
+erp_host_api PluginHost::hostApi()
+{
+    erp_host_api api{};
+    api.struct_size = sizeof api;
+    api.abi_version = ERP_PLUGIN_ABI_VERSION;
+    api.host_name = "erphost";
+    api.host_ctx = this;
+    api.log = &cbLog;
+    api.config_get = &cbConfigGet;
+    api.user_get = &cbUserGet;
+    api.user_list = &cbUserList;
+    api.user_has_permission = &cbHasPermission;
+    api.database_list = &cbDatabaseList;
+    api.database_connection_string = &cbConnectionString;
+    api.data_folder = &cbDataFolder;
+    api.variable_resolve = &cbVariable;
+    api.document_fetch = &cbDocument;
+    api.event_emit = &cbEvent;
+    api.clock_now_ms = &cbClock;
+    api.module_register = &cbModuleRegister;
+    return api;
+}
+
+void PluginHost::loadPlugins()
+{
+    Poco::File dir(config_.pluginDir);
+    if (!dir.exists() || !dir.isDirectory()) {
+        loadErrors_.push_back("plugin folder " + config_.pluginDir + " does not exist");
+        return;
+    }
+    std::vector<std::string> paths;
+    for (Poco::DirectoryIterator it(dir), end; it != end; ++it)
+        if (Poco::Path(it->path()).getExtension() == "so") paths.push_back(it->path());
+    std::sort(paths.begin(), paths.end());
+    for (const auto& path : paths) loadPlugin(path);
+}
+
+bool PluginHost::loadPlugin(const std::string& path)
+{
+    const std::string file = Poco::Path(path).getFileName();
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char* why = dlerror();
+        loadErrors_.push_back("plugin " + file + " not loaded: " + (why ? why : "dlopen failed"));
+        return false;
+    }
+    auto fail = [&](const std::string& why) {
+        loadErrors_.push_back("plugin " + file + " not loaded: " + why);
+        dlclose(handle);
+        return false;
+    };
+    auto abiVersion = reinterpret_cast<erp_plugin_abi_version_fn>(dlsym(handle, ERP_PLUGIN_SYMBOL_ABI_VERSION));
+    auto load = reinterpret_cast<erp_plugin_load_fn>(dlsym(handle, ERP_PLUGIN_SYMBOL_LOAD));
+    auto unload = reinterpret_cast<erp_plugin_unload_fn>(dlsym(handle, ERP_PLUGIN_SYMBOL_UNLOAD));
+    if (!abiVersion || !load || !unload)
+        return fail("it lacks the entry points erp_plugin_abi_version, erp_plugin_load and erp_plugin_unload");
+
+    const uint32_t theirs = abiVersion();
+    if (ERP_ABI_MAJOR_OF(theirs) != ERP_PLUGIN_ABI_MAJOR)
+        return fail("it was built for host ABI " + versionText(theirs) + ", but this host speaks ABI " +
+                    versionText(ERP_PLUGIN_ABI_VERSION) + " (major versions must match)");
+    if (ERP_ABI_MINOR_OF(theirs) > ERP_PLUGIN_ABI_MINOR)
+        return fail("it needs host ABI " + versionText(theirs) + ", newer than this host's " +
+                    versionText(ERP_PLUGIN_ABI_VERSION) + "; update the host");
+
+    auto plugin = std::make_unique<Plugin>();
+    plugin->path = path;
+    plugin->handle = handle;
+    plugin->unload = unload;
+    plugin->name = Poco::Path(path).getBaseName();
+    plugin->api.struct_size = sizeof plugin->api;
+    erp_host_api api = hostApi();
+    StringSink error;
+    std::size_t modulesBefore = modules_.size();
+    loading_ = plugin.get();
+    erp_status status = load(&api, &plugin->api, error.get());
+    loading_ = nullptr;
+    if (status != ERP_OK) {
+        modules_.resize(modulesBefore);
+        for (auto it = operations_.begin(); it != operations_.end();)
+            it = it->second.plugin == plugin->name ? operations_.erase(it) : std::next(it);
+        return fail("its erp_plugin_load failed: " + (error.str().empty() ? std::string("no reason given") : error.str()));
+    }
+    erp_plugin_api copy;
+    erp::sdk::copyVersioned(&plugin->api, copy);
+    plugin->api = copy;
+    if (!plugin->api.invoke) {
+        unload();
+        return fail("it returned no invoke function");
+    }
+    plugin->version = plugin->api.version ? plugin->api.version : "";
+    log(ERP_LOG_INFO, "erphost", "loaded plugin " + plugin->name + " " + plugin->version + " from " + path);
+    plugins_.push_back(std::move(plugin));
+    return true;
+}
+
+void PluginHost::startModules()
+{
+    // Dependencies first: repeat passes until nothing more can be decided.
+    std::set<ModuleRecord*> decided;
+    bool progress = true;
+    while (progress) {
+        progress = false;
+        for (auto& m : modules_) {
+            if (decided.count(m.get())) continue;
+            if (!config_.moduleEnabled(m->plugin, m->id)) {
+                m->state = ModuleState::Disabled;
+                decided.insert(m.get());
+                progress = true;
+                continue;
+            }
+            bool waiting = false;
+            std::string missing;
+            for (const auto& dep : m->dependencies) {
+                auto it = std::find_if(modules_.begin(), modules_.end(),
+                                       [&](const auto& other) { return other->plugin == m->plugin && other->id == dep; });
+                if (it == modules_.end()) {
+                    missing = "it needs module '" + dep + "', which the plugin does not provide";
+                    break;
+                }
+                if (!decided.count(it->get())) {
+                    waiting = true;
+                    continue;
+                }
+                if ((*it)->state != ModuleState::Running) {
+                    missing = "it needs module '" + dep + "', which is " +
+                              ((*it)->state == ModuleState::Disabled ? "disabled" : "not running");
+                    break;
+                }
+            }
+            if (missing.empty() && waiting) continue;
+            decided.insert(m.get());
+            progress = true;
+            if (!missing.empty()) {
+                m->state = ModuleState::Refused;
+                m->reason = missing;
+                log(ERP_LOG_ERROR, "erphost", "module " + m->plugin + "/" + m->id + " not started: " + missing);
+                continue;
+            }
+            StringSink error;
+            if (m->start(m->ctx, error.get()) == ERP_OK) {
+                m->state = ModuleState::Running;
+                startOrder_.push_back(m.get());
+            } else {
+                m->state = ModuleState::Failed;
+                m->reason = error.str().empty() ? "start failed" : error.str();
+                log(ERP_LOG_ERROR, "erphost", "module " + m->plugin + "/" + m->id + " failed to start: " + m->reason);
+            }
+        }
+    }
+    for (auto& m : modules_)
+        if (!decided.count(m.get())) {
+            m->state = ModuleState::Refused;
+            m->reason = "its dependencies form a cycle";
+        }
+}
+
+void PluginHost::shutdown()
+{
+    for (auto it = startOrder_.rbegin(); it != startOrder_.rend(); ++it) {
+        (*it)->stop((*it)->ctx);
+        (*it)->state = ModuleState::Disabled;
+    }
+    startOrder_.clear();
+    for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) {
+        (*it)->unload();
+        dlclose((*it)->handle);
+    }
+    plugins_.clear();
+}
+
+CallResult PluginHost::call(const std::string& operation, const std::string& user, const std::string& paramsJson)
+{
+    if (!config_.users.count(user)) return {false, errorJson("unknown_user", "erphost knows no user '" + user + "'")};
+    auto op = operations_.find(operation);
+    if (op == operations_.end())
+        return {false, errorJson("unknown_operation", "no loaded plugin offers an operation named '" + operation +
+                                                          "' (erphost ops lists them)")};
+    try {
+        Poco::JSON::Parser parser;
+        Poco::Dynamic::Var v = parser.parse(paramsJson);
+        if (v.type() != typeid(Poco::JSON::Object::Ptr))
+            return {false, errorJson("invalid_json", "--json must be a JSON object")};
+    } catch (const Poco::Exception& e) {
+        return {false, errorJson("invalid_json", "--json is not valid JSON: " + e.message())};
+    }
+    for (auto& plugin : plugins_) {
+        if (plugin->name != op->second.plugin) continue;
+        StringSink out;
+        erp_status status =
+            plugin->api.invoke(plugin->api.plugin_ctx, operation.c_str(), paramsJson.c_str(), user.c_str(), out.get());
+        return {status == ERP_OK, out.take()};
+    }
+    return {false, errorJson("internal", "plugin of operation '" + operation + "' is gone")};
+}
+
+// ---- host services ---------------------------------------------------------
+
+void PluginHost::cbLog(void* ctx, erp_log_level level, const char* component, const char* message)
+{
+    static_cast<PluginHost*>(ctx)->log(level, component ? component : "?", message ? message : "");
+}
+
+erp_status PluginHost::cbConfigGet(void* ctx, const char* key, erp_sink* out)
+{
+    const auto& settings = static_cast<PluginHost*>(ctx)->config_.settings;
+    auto it = key ? settings.find(key) : settings.end();
+    if (it == settings.end()) return ERP_NOT_FOUND;
+    return writeTo(out, it->second) ? ERP_OK : ERP_ERROR;
+}
+
+erp_status PluginHost::cbUserGet(void* ctx, const char* userId, erp_sink* out)
+{
+    const auto& users = static_cast<PluginHost*>(ctx)->config_.users;
+    auto it = userId ? users.find(userId) : users.end();
+    if (it == users.end()) return ERP_NOT_FOUND;
+    return writeTo(out, json(userObject(it->second))) ? ERP_OK : ERP_ERROR;
+}
+
+erp_status PluginHost::cbUserList(void* ctx, erp_sink* out)
+{
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& entry : static_cast<PluginHost*>(ctx)->config_.users) list->add(userObject(entry.second));
+    return writeTo(out, json(list)) ? ERP_OK : ERP_ERROR;
+}
+
+int PluginHost::cbHasPermission(void* ctx, const char* userId, const char* permission)
+{
+    if (!userId || !permission) return 0;
+    return static_cast<PluginHost*>(ctx)->config_.hasPermission(userId, permission) ? 1 : 0;
+}
+
+erp_status PluginHost::cbDatabaseList(void* ctx, erp_sink* out)
+{
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& entry : static_cast<PluginHost*>(ctx)->config_.databases) {
+        Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+        o->set("id", entry.first);
+        o->set("system", entry.second.system);
+        list->add(o);
+    }
+    return writeTo(out, json(list)) ? ERP_OK : ERP_ERROR;
+}
+
+erp_status PluginHost::cbConnectionString(void* ctx, const char* databaseId, erp_sink* out)
+{
+    const auto& dbs = static_cast<PluginHost*>(ctx)->config_.databases;
+    auto it = databaseId ? dbs.find(databaseId) : dbs.end();
+    if (it == dbs.end()) return ERP_NOT_FOUND;
+    return writeTo(out, it->second.connection) ? ERP_OK : ERP_ERROR;
+}
+
+erp_status PluginHost::cbDataFolder(void* ctx, erp_sink* out)
+{
+    return writeTo(out, static_cast<PluginHost*>(ctx)->config_.dataDir) ? ERP_OK : ERP_ERROR;
+}
+
+erp_status PluginHost::cbVariable(void* ctx, const char* doctype, const char* docId, const char* name, erp_sink* out)
+{
+    try {
+        auto entry = documentEntry(static_cast<PluginHost*>(ctx)->config_, doctype, docId);
+        if (!entry) return ERP_NOT_FOUND;
+        auto variables = entry->getObject("variables");
+        if (!variables || !variables->has(name)) return ERP_NOT_FOUND;
+        return writeTo(out, variables->get(name).toString()) ? ERP_OK : ERP_ERROR;
+    } catch (const std::exception& e) {
+        writeTo(out, e.what());
+        return ERP_ERROR;
+    }
+}
+
+erp_status PluginHost::cbDocument(void* ctx, const char* doctype, const char* docId, erp_sink* bytes, erp_sink* meta)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    try {
+        auto entry = documentEntry(self->config_, doctype, docId);
+        if (!entry || !entry->has("file")) return ERP_NOT_FOUND;
+        Poco::Path file(entry->getValue<std::string>("file"));
+        if (!file.isAbsolute()) file = Poco::Path(Poco::Path(self->config_.documentsFile).parent(), file);
+        Poco::FileInputStream in(file.toString());
+        std::string data;
+        Poco::StreamCopier::copyToString(in, data);
+        Poco::JSON::Object::Ptr m = new Poco::JSON::Object;
+        m->set("file_name", entry->optValue<std::string>("file_name", file.getFileName()));
+        m->set("content_type", entry->optValue<std::string>("content_type", "application/pdf"));
+        if (!writeTo(bytes, data) || !writeTo(meta, json(m))) return ERP_ERROR;
+        return ERP_OK;
+    } catch (const std::exception& e) {
+        writeTo(bytes, e.what());
+        return ERP_ERROR;
+    }
+}
+
+void PluginHost::cbEvent(void* ctx, const char* type, const char* payload)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    self->log(ERP_LOG_INFO, "erphost.event", std::string(type ? type : "?") + " " + (payload ? payload : "{}"));
+    if (self->config_.eventLog.empty()) return;
+    std::lock_guard<std::mutex> lock(self->eventMutex_);
+    std::ofstream out(self->config_.eventLog, std::ios::app);
+    Poco::JSON::Object::Ptr record = new Poco::JSON::Object;
+    record->set("type", std::string(type ? type : ""));
+    record->set("at_ms", cbClock(ctx));
+    try {
+        Poco::JSON::Parser parser;
+        record->set("payload", parser.parse(payload ? payload : "{}"));
+    } catch (const Poco::Exception&) {
+        record->set("payload", std::string(payload ? payload : ""));
+    }
+    out << json(record) << '\n';
+}
+
+int64_t PluginHost::cbClock(void* ctx)
+{
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    return now + static_cast<PluginHost*>(ctx)->config_.clockOffsetMs;
+}
+
+erp_status PluginHost::cbModuleRegister(void* ctx, const erp_module_info* raw)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    if (!self->loading_) return ERP_ERROR; // only during erp_plugin_load
+    erp_module_info info;
+    if (!erp::sdk::copyVersioned(raw, info) || !info.id || !info.start || !info.stop) return ERP_INVALID_ARGUMENT;
+    auto m = std::make_unique<ModuleRecord>();
+    m->plugin = self->loading_->name;
+    m->id = info.id;
+    m->summary = info.summary ? info.summary : "";
+    for (size_t i = 0; i < info.dependency_count; ++i) m->dependencies.push_back(info.dependencies[i]);
+    for (size_t i = 0; i < info.permission_count; ++i) m->permissions.push_back(info.permissions[i]);
+    for (size_t i = 0; i < info.operation_count; ++i) {
+        erp_operation_info op;
+        erp::sdk::copyVersioned(&info.operations[i], op);
+        if (!op.name) return ERP_INVALID_ARGUMENT;
+        if (self->operations_.count(op.name)) {
+            self->log(ERP_LOG_ERROR, "erphost", std::string("operation ") + op.name + " registered twice");
+            return ERP_ERROR;
+        }
+        self->operations_[op.name] = {op.name, op.summary ? op.summary : "", op.params_schema ? op.params_schema : "{}",
+                                      op.permission ? op.permission : "", m->id, m->plugin};
+        m->operations.push_back(op.name);
+    }
+    m->ctx = info.module_ctx;
+    m->start = info.start;
+    m->stop = info.stop;
+    self->modules_.push_back(std::move(m));
+    return ERP_OK;
+}
+
+} // namespace erphost

@@ -1,0 +1,203 @@
+// erphost: a small stand-in ERP that loads plugins and calls their operations.
+#include "HostConfig.h"
+#include "PluginHost.h"
+
+#include <Poco/Environment.h>
+#include <Poco/FileStream.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/StreamCopier.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+enum Exit { Ok = 0, OperationFailed = 1, Usage = 2, Setup = 3 };
+
+const char* kUsage =
+    "usage: erphost [--config FILE] COMMAND\n"
+    "\n"
+    "commands:\n"
+    "  modules                          list each plugin's modules and whether they run\n"
+    "  ops [--json]                     list operations (--json: with parameter schemas)\n"
+    "  call OP --as USER [--json JSON]  run an operation as USER; JSON is an object,\n"
+    "                                   @FILE reads it from a file, - from standard input\n"
+    "  help                             this text and the operation catalogue\n"
+    "\n"
+    "FILE defaults to $ERPHOST_CONFIG, then ./erphost.ini.\n";
+
+std::string pretty(const std::string& jsonText)
+{
+    try {
+        Poco::JSON::Parser parser;
+        std::ostringstream out;
+        Poco::JSON::Stringifier::stringify(parser.parse(jsonText), out, 2);
+        return out.str();
+    } catch (const Poco::Exception&) {
+        return jsonText;
+    }
+}
+
+const char* stateName(erphost::ModuleState s)
+{
+    switch (s) {
+    case erphost::ModuleState::Disabled: return "disabled";
+    case erphost::ModuleState::Running: return "running";
+    case erphost::ModuleState::Refused: return "refused";
+    case erphost::ModuleState::Failed: return "failed";
+    }
+    return "?";
+}
+
+void printLoadErrors(const erphost::PluginHost& host)
+{
+    for (const auto& e : host.loadErrors()) std::cerr << "erphost: " << e << '\n';
+}
+
+int listModules(erphost::PluginHost& host)
+{
+    std::cout << std::left << std::setw(10) << "PLUGIN" << std::setw(18) << "MODULE" << std::setw(10) << "ENABLED"
+              << std::setw(10) << "STATE" << "DETAILS\n";
+    for (const auto& m : host.modules()) {
+        std::string details = m->reason.empty() ? m->summary : m->reason;
+        if (m->reason.empty() && !m->dependencies.empty()) {
+            std::string deps;
+            for (const auto& d : m->dependencies) deps += (deps.empty() ? "" : ", ") + d;
+            details += " (needs " + deps + ")";
+        }
+        std::cout << std::setw(10) << m->plugin << std::setw(18) << m->id << std::setw(10)
+                  << (host.config().moduleEnabled(m->plugin, m->id) ? "yes" : "no") << std::setw(10)
+                  << stateName(m->state) << details << '\n';
+    }
+    return host.modules().empty() ? Setup : Ok;
+}
+
+int listOperations(erphost::PluginHost& host, bool asJson)
+{
+    if (asJson) {
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const auto& [name, op] : host.operations()) {
+            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+            o->set("name", name);
+            o->set("summary", op.summary);
+            o->set("module", op.module);
+            o->set("plugin", op.plugin);
+            o->set("permission", op.permission);
+            Poco::JSON::Parser parser;
+            o->set("params", parser.parse(op.schema));
+            list->add(o);
+        }
+        Poco::JSON::Stringifier::stringify(list, std::cout, 2);
+        std::cout << '\n';
+        return Ok;
+    }
+    for (const auto& [name, op] : host.operations())
+        std::cout << std::left << std::setw(28) << name << std::setw(12) << op.permission << op.summary << '\n';
+    return Ok;
+}
+
+std::string readParams(const std::string& arg)
+{
+    if (arg == "-") {
+        std::string text;
+        Poco::StreamCopier::copyToString(std::cin, text);
+        return text;
+    }
+    if (!arg.empty() && arg[0] == '@') {
+        Poco::FileInputStream in(arg.substr(1));
+        std::string text;
+        Poco::StreamCopier::copyToString(in, text);
+        return text;
+    }
+    return arg;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string configPath = Poco::Environment::get("ERPHOST_CONFIG", "erphost.ini");
+    std::string command, operation, user, params = "{}";
+    bool asJson = false, help = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= args.size()) {
+                std::cerr << "erphost: " << a << " needs a value\n" << kUsage;
+                std::exit(Usage);
+            }
+            return args[++i];
+        };
+        if (a == "--config") configPath = value();
+        else if (a == "--as") user = value();
+        else if (a == "--json") {
+            if (command == "ops") asJson = true;
+            else params = value();
+        } else if (a == "--help" || a == "-h" || a == "help") help = true;
+        else if (command.empty()) command = a;
+        else if (command == "call" && operation.empty()) operation = a;
+        else {
+            std::cerr << "erphost: unexpected argument '" << a << "'\n" << kUsage;
+            return Usage;
+        }
+    }
+    if (command.empty() && !help) {
+        std::cerr << kUsage;
+        return Usage;
+    }
+
+    try {
+        erphost::HostConfig config;
+        try {
+            config = erphost::HostConfig::load(configPath);
+        } catch (const erphost::ConfigError& e) {
+            if (help) {
+                std::cout << kUsage << "\n(no operation catalogue: " << e.what() << ")\n";
+                return Ok;
+            }
+            std::cerr << "erphost: " << e.what() << '\n';
+            return Setup;
+        }
+        erphost::PluginHost host(config);
+        host.loadPlugins();
+        printLoadErrors(host);
+        host.startModules();
+
+        if (help) {
+            std::cout << kUsage << "\noperations (erphost ops --json shows their parameters):\n";
+            return listOperations(host, false);
+        }
+        if (command == "modules") return listModules(host);
+        if (command == "ops") return listOperations(host, asJson);
+        if (command == "call") {
+            if (operation.empty() || user.empty()) {
+                std::cerr << "erphost: call needs an operation and --as USER\n" << kUsage;
+                return Usage;
+            }
+            std::string paramsText;
+            try {
+                paramsText = readParams(params);
+            } catch (const Poco::Exception& e) {
+                std::cout << pretty(erphost::errorJson("invalid_json", "cannot read " + params + ": " + e.displayText()))
+                          << '\n';
+                return OperationFailed;
+            }
+            erphost::CallResult result = host.call(operation, user, paramsText);
+            std::cout << pretty(result.json) << '\n';
+            return result.ok ? Ok : OperationFailed;
+        }
+        std::cerr << "erphost: unknown command '" << command << "'\n" << kUsage;
+        return Usage;
+    } catch (const std::exception& e) {
+        std::cerr << "erphost: " << e.what() << '\n';
+        return Setup;
+    }
+}

@@ -1,0 +1,143 @@
+#include "account/AccountModule.h"
+
+#include "erpmail/OperationError.h"
+#include "store/DatabaseRegistry.h"
+#include "store/Migrator.h"
+
+#include <Poco/Environment.h>
+#include <Poco/JSON/Array.h>
+
+#include <gmime/gmime.h>
+#include <openssl/crypto.h>
+
+#include <chrono>
+
+namespace erpmail {
+
+namespace {
+
+Poco::JSON::Array::Ptr toArray(const std::vector<std::string>& items)
+{
+    Poco::JSON::Array::Ptr array = new Poco::JSON::Array;
+    for (const auto& item : items) array->add(item);
+    return array;
+}
+
+std::string pocoVersion()
+{
+    unsigned v = Poco::Environment::libraryVersion();
+    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 0xff) + "." + std::to_string((v >> 8) & 0xff);
+}
+
+} // namespace
+
+AccountModule::AccountModule(Context& context, const ModuleDirectory& directory)
+    : context_(context), directory_(directory)
+{
+}
+
+std::vector<Operation> AccountModule::operations()
+{
+    return {
+        {"mail.version", "Versions of erpmail, its ABI and the libraries it runs on",
+         R"({"type":"object","additionalProperties":false})", permission::Use,
+         [this](const Request& r) { return version(r); }},
+        {"mail.modules.status", "Each erpmail module with its dependencies, operations and whether it runs",
+         R"({"type":"object","additionalProperties":false})", permission::Use,
+         [this](const Request& r) { return modulesStatus(r); }},
+        {"mail.db.check",
+         "Connects to each host database (or one), applies pending migrations and reports dialect, schema and latency",
+         R"({"type":"object","additionalProperties":false,
+             "properties":{"database":{"type":"string","minLength":1,"maxLength":100}}})",
+         permission::Admin, [this](const Request& r) { return databaseCheck(r); }},
+    };
+}
+
+void AccountModule::start()
+{
+    const std::string systemId = context_.systemDatabaseId();
+    try {
+        context_.databases().acquire(systemId, store::Scope::System);
+    } catch (const store::StoreError& e) {
+        throw std::runtime_error(std::string("system database unusable: ") + e.what());
+    }
+}
+
+Poco::JSON::Object::Ptr AccountModule::version(const Request&)
+{
+    Poco::JSON::Object::Ptr result = new Poco::JSON::Object;
+    result->set("plugin", "erpmail");
+    result->set("version", ERPMAIL_VERSION);
+    result->set("abi", std::to_string(ERP_PLUGIN_ABI_MAJOR) + "." + std::to_string(ERP_PLUGIN_ABI_MINOR));
+    result->set("host", context_.host().raw().host_name ? context_.host().raw().host_name : "");
+    Poco::JSON::Object::Ptr libraries = new Poco::JSON::Object;
+    libraries->set("poco", pocoVersion());
+    libraries->set("openssl", OpenSSL_version(OPENSSL_VERSION));
+    libraries->set("gmime", std::to_string(gmime_major_version) + "." + std::to_string(gmime_minor_version) + "." +
+                                std::to_string(gmime_micro_version));
+    result->set("libraries", libraries);
+    return result;
+}
+
+Poco::JSON::Object::Ptr AccountModule::modulesStatus(const Request&)
+{
+    Poco::JSON::Array::Ptr modules = new Poco::JSON::Array;
+    for (const ModuleState& state : directory_.moduleStates()) {
+        Poco::JSON::Object::Ptr m = new Poco::JSON::Object;
+        m->set("id", state.id);
+        m->set("summary", state.summary);
+        m->set("running", state.running);
+        m->set("dependencies", toArray(state.dependencies));
+        m->set("operations", toArray(state.operations));
+        modules->add(m);
+    }
+    Poco::JSON::Object::Ptr result = new Poco::JSON::Object;
+    result->set("modules", modules);
+    return result;
+}
+
+Poco::JSON::Object::Ptr AccountModule::databaseCheck(const Request& request)
+{
+    const std::string only = request.params->optValue<std::string>("database", "");
+    auto databases = context_.databaseList();
+    if (!only.empty()) {
+        bool known = false;
+        for (const auto& db : databases) known = known || db.id == only;
+        if (!known) throw OperationError("not_found", "the host has no database '" + only + "'", "database");
+    }
+    Poco::JSON::Array::Ptr results = new Poco::JSON::Array;
+    bool allOk = true;
+    for (const auto& db : databases) {
+        if (!only.empty() && db.id != only) continue;
+        Poco::JSON::Object::Ptr entry = new Poco::JSON::Object;
+        entry->set("id", db.id);
+        entry->set("system", db.system);
+        auto started = std::chrono::steady_clock::now();
+        try {
+            Poco::JSON::Object::Ptr schema = new Poco::JSON::Object;
+            std::vector<store::Scope> scopes{store::Scope::Mailbox};
+            if (db.system) scopes.insert(scopes.begin(), store::Scope::System);
+            for (store::Scope scope : scopes) {
+                auto lease = context_.databases().acquire(db.id, scope);
+                schema->set(store::scopeName(scope), store::currentVersion(*lease, scope));
+                entry->set("dialect", store::dialectName(lease->dialect()));
+            }
+            entry->set("schema", schema);
+            entry->set("ok", true);
+        } catch (const store::StoreError& e) {
+            allOk = false;
+            entry->set("ok", false);
+            entry->set("error", std::string(e.what()));
+        }
+        entry->set("latency_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - started)
+                                     .count());
+        results->add(entry);
+    }
+    Poco::JSON::Object::Ptr result = new Poco::JSON::Object;
+    result->set("ok", allOk);
+    result->set("databases", results);
+    return result;
+}
+
+} // namespace erpmail

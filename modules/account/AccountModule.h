@@ -1,0 +1,29 @@
+// Accounts and the installation's databases.
+#pragma once
+
+#include "erpmail/Context.h"
+#include "erpmail/Module.h"
+#include "erpmail/ModuleDirectory.h"
+
+namespace erpmail {
+
+class AccountModule : public Module {
+public:
+    AccountModule(Context& context, const ModuleDirectory& directory);
+
+    std::string id() const override { return "account"; }
+    std::string summary() const override { return "E-mail accounts, their databases and the plugin's status"; }
+    std::vector<Operation> operations() override;
+    /// Migrates the system database; throws naming it when it is unreachable.
+    void start() override;
+
+private:
+    Poco::JSON::Object::Ptr version(const Request& request);
+    Poco::JSON::Object::Ptr modulesStatus(const Request& request);
+    Poco::JSON::Object::Ptr databaseCheck(const Request& request);
+
+    Context& context_;
+    const ModuleDirectory& directory_;
+};
+
+} // namespace erpmail

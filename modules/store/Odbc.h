@@ -1,0 +1,154 @@
+// ODBC connection and statement on top of Poco::Data::ODBC sessions.
+//
+// Poco opens and owns the connection. Statements bind and read values on the
+// connection's handle directly: Poco 1.11's binder refuses strings over 255
+// bytes on the SQLite ODBC driver and its extractor corrupts BLOBs longer
+// than the column size the driver reports. Here every value is bound with its
+// exact length and every column is read with chunked SQLGetData, so texts
+// and BLOBs of any size round-trip byte for byte on every driver.
+#pragma once
+
+#include <Poco/Data/Session.h>
+
+#include <sql.h>
+#include <sqlext.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace erpmail::store {
+
+enum class Dialect { SQLite, PostgreSQL };
+
+/// Name of a dialect as used for folders under sql/ ("sqlite", "postgresql").
+const char* dialectName(Dialect d);
+
+/// A database operation failed. Names the database id; never holds the
+/// connection string, which may carry credentials.
+class StoreError : public std::runtime_error {
+public:
+    StoreError(std::string databaseId, const std::string& message);
+    const std::string& databaseId() const { return databaseId_; }
+
+private:
+    std::string databaseId_;
+};
+
+/// The database could not be reached (connect failed or the link broke).
+class DatabaseUnavailable : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
+/// A unique key or other constraint refused a row.
+class ConstraintViolation : public StoreError {
+public:
+    using StoreError::StoreError;
+};
+
+/// One open connection to one database.
+class Connection {
+public:
+    /// Connects; throws DatabaseUnavailable naming databaseId on failure.
+    Connection(std::string databaseId, const std::string& connectionString, std::size_t loginTimeoutSeconds = 5);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    const std::string& databaseId() const { return databaseId_; }
+    Dialect dialect() const { return dialect_; }
+    SQLHDBC handle() const { return dbc_; }
+
+    /// True while the link is usable (cheap check of the driver's state).
+    bool isGood();
+
+    /// Runs one statement without parameters or results.
+    void execute(std::string_view sql);
+
+    void begin();
+    void commit();
+    void rollback() noexcept;
+    bool inTransaction() const { return inTransaction_; }
+
+    /// Throws the right StoreError subclass for a failed ODBC call.
+    [[noreturn]] void raise(SQLSMALLINT handleType, SQLHANDLE handle, std::string_view what) const;
+
+private:
+    std::string databaseId_;
+    std::unique_ptr<Poco::Data::Session> session_;
+    SQLHDBC dbc_ = SQL_NULL_HDBC;
+    Dialect dialect_ = Dialect::SQLite;
+    bool inTransaction_ = false;
+};
+
+/// A prepared statement. Bound values are referenced, not copied: they must
+/// stay alive until execute() returns.
+class Statement {
+public:
+    Statement(Connection& connection, std::string_view sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    /// Parameter positions start at 1.
+    Statement& bindNull(int pos);
+    Statement& bindInt(int pos, std::int64_t value);
+    Statement& bindText(int pos, std::string_view utf8);
+    Statement& bindBlob(int pos, std::string_view bytes);
+    Statement& bindOptionalText(int pos, const std::optional<std::string>& utf8);
+
+    /// Executes; returns the rows affected (-1 when the driver does not say).
+    std::int64_t execute();
+
+    /// Advances to the next row; false when there is none.
+    bool fetch();
+
+    /// Column positions start at 1. Each column may be read once per row,
+    /// in increasing order (the ODBC rule for SQLGetData).
+    std::optional<std::int64_t> getInt(int col);
+    std::optional<std::string> getText(int col);
+    std::optional<std::string> getBlob(int col);
+
+    std::int64_t intOr(int col, std::int64_t fallback);
+    std::string textOr(int col, std::string fallback = {});
+
+private:
+    struct Param {
+        SQLSMALLINT cType = SQL_C_CHAR;
+        SQLSMALLINT sqlType = SQL_VARCHAR;
+        std::int64_t intValue = 0;
+        const char* data = nullptr;
+        SQLLEN length = 0;
+        SQLLEN indicator = 0;
+    };
+
+    std::optional<std::string> getChunked(int col, SQLSMALLINT cType);
+    Param& param(int pos);
+
+    Connection& connection_;
+    SQLHSTMT stmt_ = SQL_NULL_HSTMT;
+    std::vector<Param> params_;
+    bool cursorOpen_ = false;
+};
+
+/// Rolls back unless commit() was called. Opened on a connection with no
+/// transaction in progress.
+class Transaction {
+public:
+    explicit Transaction(Connection& connection);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
+
+private:
+    Connection& connection_;
+    bool done_ = false;
+};
+
+} // namespace erpmail::store

@@ -1,0 +1,203 @@
+#include "transport/common/LineChannel.h"
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SecureStreamSocketImpl.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <openssl/ssl.h>
+
+namespace erpmail::transport {
+
+Security parseSecurity(const std::string& text)
+{
+    if (text == "none") return Security::None;
+    if (text == "starttls") return Security::StartTls;
+    if (text == "tls" || text == "ssl") return Security::Tls;
+    throw std::invalid_argument("security must be none, starttls or tls");
+}
+
+const char* securityName(Security security)
+{
+    switch (security) {
+    case Security::None: return "none";
+    case Security::StartTls: return "starttls";
+    case Security::Tls: return "tls";
+    }
+    return "?";
+}
+
+LineChannel::LineChannel(std::string host, unsigned port, Security security, const TlsSettings& tls,
+                         Poco::Timespan timeout, std::size_t maxLine)
+    : host_(std::move(host)), port_(port), tlsSettings_(tls), timeout_(timeout), maxLine_(maxLine)
+{
+    const std::string where = host_ + ":" + std::to_string(port_);
+    Poco::Net::SocketAddress address;
+    try {
+        address = Poco::Net::SocketAddress(host_, static_cast<Poco::UInt16>(port_));
+    } catch (const Poco::Exception& e) {
+        throw ConnectError("cannot resolve " + where + ": " + e.displayText());
+    }
+    if (security == Security::Tls) {
+        try {
+            clearTlsVerifyResult();
+            auto context = makeClientContext(tlsSettings_);
+            Poco::Net::SecureStreamSocket secure(context);
+            secure.setPeerHostName(host_);
+            secure.connect(address, timeout_);
+            secure.completeHandshake();
+            socket_ = secure;
+            tls_ = true;
+        } catch (const Poco::Net::ConnectionRefusedException&) {
+            throw ConnectError("connection to " + where + " refused");
+        } catch (const Poco::TimeoutException&) {
+            throw ConnectError("connection to " + where + " timed out");
+        } catch (const Poco::Net::SSLException&) {
+            rethrowTlsFailure(host_, port_);
+        } catch (const Poco::Net::NetException& e) {
+            throw ConnectError("cannot connect to " + where + ": " + e.displayText());
+        } catch (const Poco::Exception&) {
+            rethrowTlsFailure(host_, port_);
+        }
+    } else {
+        try {
+            socket_.connect(address, timeout_);
+        } catch (const Poco::Net::ConnectionRefusedException&) {
+            throw ConnectError("connection to " + where + " refused");
+        } catch (const Poco::TimeoutException&) {
+            throw ConnectError("connection to " + where + " timed out");
+        } catch (const Poco::Exception& e) {
+            throw ConnectError("cannot connect to " + where + ": " + e.displayText());
+        }
+    }
+    socket_.setReceiveTimeout(timeout_);
+    socket_.setSendTimeout(timeout_);
+}
+
+void LineChannel::upgradeToTls()
+{
+    if (consumed_ < buffer_.size())
+        throw ProtocolError("server " + host_ + ":" + std::to_string(port_) +
+                            " sent data after agreeing to STARTTLS; refusing the session (possible injection)");
+    buffer_.clear();
+    consumed_ = 0;
+    try {
+        clearTlsVerifyResult();
+        auto context = makeClientContext(tlsSettings_);
+        Poco::Net::SecureStreamSocket secure = Poco::Net::SecureStreamSocket::attach(socket_, host_, context);
+        secure.completeHandshake();
+        socket_ = secure;
+        tls_ = true;
+    } catch (const Poco::Exception&) {
+        rethrowTlsFailure(host_, port_);
+    }
+    socket_.setReceiveTimeout(timeout_);
+    socket_.setSendTimeout(timeout_);
+}
+
+bool LineChannel::fill()
+{
+    if (consumed_ > 0 && consumed_ == buffer_.size()) {
+        buffer_.clear();
+        consumed_ = 0;
+    }
+    char chunk[16384];
+    int n = 0;
+    try {
+        n = socket_.receiveBytes(chunk, sizeof chunk);
+    } catch (const Poco::TimeoutException&) {
+        throw ConnectError("no answer from " + host_ + ":" + std::to_string(port_) + " within " +
+                           std::to_string(timeout_.totalSeconds()) + " s");
+    } catch (const Poco::Exception& e) {
+        throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " broke: " + e.displayText());
+    }
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    return true;
+}
+
+std::string LineChannel::readLine()
+{
+    std::size_t scanFrom = consumed_;
+    for (;;) {
+        std::size_t eol = buffer_.find('\n', scanFrom);
+        if (eol != std::string::npos) {
+            std::size_t end = eol;
+            if (end > consumed_ && buffer_[end - 1] == '\r') --end;
+            if (end - consumed_ > maxLine_)
+                throw ProtocolError("line from " + host_ + " longer than " + std::to_string(maxLine_) + " bytes");
+            std::string line = buffer_.substr(consumed_, end - consumed_);
+            consumed_ = eol + 1;
+            return line;
+        }
+        if (buffer_.size() - consumed_ > maxLine_)
+            throw ProtocolError("line from " + host_ + " longer than " + std::to_string(maxLine_) + " bytes");
+        scanFrom = buffer_.size();
+        if (consumed_ > 0) {
+            buffer_.erase(0, consumed_);
+            scanFrom -= consumed_;
+            consumed_ = 0;
+        }
+        if (!fill()) throw ConnectError("connection closed by " + host_ + ":" + std::to_string(port_));
+    }
+}
+
+std::string LineChannel::readExactly(std::size_t n)
+{
+    while (buffer_.size() - consumed_ < n)
+        if (!fill()) throw ConnectError("connection closed by " + host_ + " in the middle of a literal");
+    std::string out = buffer_.substr(consumed_, n);
+    consumed_ += n;
+    return out;
+}
+
+void LineChannel::write(std::string_view bytes)
+{
+    try {
+        std::size_t sent = 0;
+        while (sent < bytes.size()) {
+            int n = socket_.sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent));
+            if (n <= 0) throw ConnectError("connection to " + host_ + " closed while sending");
+            sent += static_cast<std::size_t>(n);
+        }
+    } catch (const Poco::Exception& e) {
+        throw ConnectError("sending to " + host_ + ":" + std::to_string(port_) + " failed: " + e.displayText());
+    }
+}
+
+void LineChannel::writeLine(std::string_view text)
+{
+    std::string line(text);
+    line += "\r\n";
+    write(line);
+}
+
+std::string LineChannel::tlsDescription() const
+{
+    if (!tls_) return {};
+    auto* impl = dynamic_cast<Poco::Net::SecureStreamSocketImpl*>(socket_.impl());
+    if (!impl) return "TLS";
+    auto session = impl->currentSession();
+    SSL_SESSION* ssl = session ? session->sslSession() : nullptr;
+    if (!ssl) return "TLS";
+    std::string text;
+    switch (SSL_SESSION_get_protocol_version(ssl)) {
+    case TLS1_3_VERSION: text = "TLSv1.3"; break;
+    case TLS1_2_VERSION: text = "TLSv1.2"; break;
+    default: text = "TLS"; break;
+    }
+    if (const SSL_CIPHER* cipher = SSL_SESSION_get0_cipher(ssl)) text += std::string(" ") + SSL_CIPHER_get_name(cipher);
+    return text;
+}
+
+void LineChannel::close() noexcept
+{
+    try {
+        socket_.close();
+    } catch (...) {
+        // Closing a broken connection has nothing left to report.
+    }
+}
+
+} // namespace erpmail::transport

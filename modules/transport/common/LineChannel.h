@@ -1,0 +1,81 @@
+// A line-oriented client connection (SMTP, POP3, IMAP) with bounded reads
+// and an in-place upgrade to TLS.
+#pragma once
+
+#include "transport/common/Tls.h"
+
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace erpmail::transport {
+
+/// The server could not be reached or the connection broke.
+class ConnectError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The server said something the protocol does not allow, or too much of it.
+class ProtocolError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class Security {
+    None,     ///< plain text; only when configured explicitly
+    StartTls, ///< plain connect, then STARTTLS/STLS is required
+    Tls       ///< TLS from the first byte (465, 993, 995)
+};
+
+/// Parses "none", "starttls", "tls"; throws std::invalid_argument otherwise.
+Security parseSecurity(const std::string& text);
+const char* securityName(Security security);
+
+class LineChannel {
+public:
+    /// Connects, and for Security::Tls completes the handshake. Throws
+    /// ConnectError or TlsError.
+    LineChannel(std::string host, unsigned port, Security security, const TlsSettings& tls,
+                Poco::Timespan timeout = Poco::Timespan(30, 0), std::size_t maxLine = 64 * 1024);
+
+    /// Switches the open connection to TLS after the server agreed to
+    /// STARTTLS. Throws ProtocolError when the server already sent more
+    /// bytes (they could only be an injection: RFC 3207 section 4.2 and
+    /// CVE-2011-0411), TlsError when the handshake fails.
+    void upgradeToTls();
+
+    /// One line without its CRLF. Throws ProtocolError for a line over the
+    /// limit, ConnectError when the connection ends.
+    std::string readLine();
+    /// Exactly n bytes (an IMAP literal), bounded by the caller.
+    std::string readExactly(std::size_t n);
+    /// Sends text followed by CRLF.
+    void writeLine(std::string_view text);
+    void write(std::string_view bytes);
+
+    bool tls() const { return tls_; }
+    /// "TLSv1.3 TLS_AES_256_GCM_SHA384" once TLS is up, else empty.
+    std::string tlsDescription() const;
+    const std::string& host() const { return host_; }
+    unsigned port() const { return port_; }
+    void close() noexcept;
+
+private:
+    bool fill();
+
+    std::string host_;
+    unsigned port_;
+    TlsSettings tlsSettings_;
+    Poco::Timespan timeout_;
+    std::size_t maxLine_;
+    Poco::Net::StreamSocket socket_;
+    std::string buffer_;
+    std::size_t consumed_ = 0;
+    bool tls_ = false;
+};
+
+} // namespace erpmail::transport

@@ -1,0 +1,79 @@
+#include "transport/common/Tls.h"
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+namespace erpmail::transport {
+
+namespace {
+
+// The verification error of the last handshake on this thread. OpenSSL's
+// error queue only says "certificate verify failed"; the reason (expired,
+// self-signed, ...) is known only inside the verify callback.
+thread_local int t_verifyError = X509_V_OK;
+
+int recordVerifyResult(int preverifyOk, X509_STORE_CTX* store)
+{
+    if (!preverifyOk && t_verifyError == X509_V_OK) t_verifyError = X509_STORE_CTX_get_error(store);
+    return preverifyOk;
+}
+
+} // namespace
+
+Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings)
+{
+    Poco::Net::Context::Params params;
+    params.verificationMode = settings.verify ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE;
+    params.loadDefaultCAs = true;
+    params.caLocation = settings.caFile;
+    params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4";
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    // Replaces Poco's callback, which would consult a process-wide
+    // certificate handler; this one only records why verification failed.
+    if (settings.verify) SSL_CTX_set_verify(context->sslContext(), SSL_VERIFY_PEER, &recordVerifyResult);
+    return context;
+}
+
+void clearTlsVerifyResult()
+{
+    t_verifyError = X509_V_OK;
+}
+
+void rethrowTlsFailure(const std::string& host, unsigned port)
+{
+    const std::string where = host + ":" + std::to_string(port);
+    const int verifyError = t_verifyError;
+    t_verifyError = X509_V_OK;
+    try {
+        throw;
+    } catch (const Poco::Net::CertificateValidationException& e) {
+        throw TlsError("TLS refused for " + where + ": the certificate is not valid for host name '" + host + "' (" +
+                       e.message() + ")");
+    } catch (const Poco::Net::SSLException& e) {
+        if (verifyError != X509_V_OK) {
+            std::string reason = X509_verify_cert_error_string(verifyError);
+            std::string kind;
+            switch (verifyError) {
+            case X509_V_ERR_CERT_HAS_EXPIRED: kind = "the server's certificate has expired"; break;
+            case X509_V_ERR_CERT_NOT_YET_VALID: kind = "the server's certificate is not valid yet"; break;
+            case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+            case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: kind = "the server's certificate is self-signed"; break;
+            case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+            case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+                kind = "the server's certificate comes from an unknown certificate authority";
+                break;
+            default: kind = "the server's certificate was not accepted"; break;
+            }
+            throw TlsError("TLS refused for " + where + ": " + kind + " (" + reason + ")");
+        }
+        throw TlsError("TLS failed with " + where + ": " + e.displayText());
+    } catch (const Poco::Exception& e) {
+        throw TlsError("TLS failed with " + where + ": " + e.displayText());
+    }
+}
+
+} // namespace erpmail::transport

@@ -1,0 +1,13 @@
+#include "transport/pop3/Pop3Module.h"
+
+#include "transport/common/ServerProbe.h"
+
+namespace erpmail {
+
+std::vector<Operation> Pop3Module::operations()
+{
+    return {transport::probeOperation(context_, transport::Protocol::Pop3, "mail.pop3.probe",
+                                      "Tests a POP3 server: connect, TLS (verified), greeting, CAPA; each step reported")};
+}
+
+} // namespace erpmail

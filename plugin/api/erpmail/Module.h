@@ -1,0 +1,56 @@
+// What a module is to the plugin: an id, dependencies, permissions and
+// operations, with start and stop. Modules implement this; the plugin's
+// registry and dispatcher use it. No module reaches into the dispatcher.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace erpmail {
+
+class Context;
+
+/// Who calls and with what: the input of every operation handler.
+struct Request {
+    std::string operation;
+    std::string user;          ///< acting user id, known to the host
+    bool userIsAdmin = false;
+    std::vector<std::string> userGroups;
+    Poco::JSON::Object::Ptr params; ///< validated against the schema
+};
+
+/// An operation's handler returns its JSON result or throws OperationError.
+using Handler = std::function<Poco::JSON::Object::Ptr(const Request&)>;
+
+struct Operation {
+    std::string name;       ///< "mail.account.create"
+    std::string summary;    ///< one line
+    std::string schema;     ///< JSON Schema of the params object
+    std::string permission; ///< "mail.use" or "mail.admin"
+    Handler handler;
+};
+
+/// Permissions the plugin declares. The host grants them to users; admins
+/// hold all of them.
+namespace permission {
+inline constexpr const char* Use = "mail.use";     ///< work with visible accounts
+inline constexpr const char* Admin = "mail.admin"; ///< installation-wide settings and checks
+} // namespace permission
+
+class Module {
+public:
+    virtual ~Module() = default;
+    virtual std::string id() const = 0;
+    virtual std::string summary() const = 0;
+    virtual std::vector<std::string> dependencies() const { return {}; }
+    virtual std::vector<Operation> operations() = 0;
+    /// Opens what the module needs; throws with a clear message on failure.
+    virtual void start() {}
+    /// Releases it again and joins any worker. Never throws.
+    virtual void stop() noexcept {}
+};
+
+} // namespace erpmail

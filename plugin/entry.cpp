@@ -1,0 +1,96 @@
+// The plugin's three exported symbols. Everything else is hidden.
+#include "Plugin.h"
+
+#include <erp/erp_plugin.h>
+#include <erp/sdk/firewall.hpp>
+#include <erp/sdk/versioned.hpp>
+
+#include <Poco/Net/NetSSL.h>
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace {
+
+std::mutex g_mutex;
+std::unique_ptr<erpmail::Plugin> g_plugin;
+
+erp_status invokeThunk(void* ctx, const char* op, const char* params, const char* user, erp_sink* out)
+{
+    return static_cast<erpmail::Plugin*>(ctx)->invoke(op, params, user, out);
+}
+
+// GLib's type system (GMime), OpenSSL and the ODBC drivers keep state that
+// does not survive being unloaded and loaded again. Pinning this library
+// makes dlclose() a no-op, so a host that unloads and reloads stays sound.
+void makeResident()
+{
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void*>(&erp_plugin_abi_version), &info) && info.dli_fname)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+} // namespace
+
+extern "C" ERP_PLUGIN_EXPORT uint32_t erp_plugin_abi_version(void)
+{
+    return ERP_PLUGIN_ABI_VERSION;
+}
+
+extern "C" ERP_PLUGIN_EXPORT erp_status erp_plugin_load(const erp_host_api* host, erp_plugin_api* plugin,
+                                                        erp_sink* error)
+{
+    return erp::sdk::firewall(error, [&] {
+        if (host == nullptr || plugin == nullptr || plugin->struct_size < sizeof(uint32_t)) {
+            erp::sdk::writeTo(error, "erp_plugin_load needs a host service table and a plugin struct");
+            return ERP_INVALID_ARGUMENT;
+        }
+        erp_host_api copy;
+        erp::sdk::copyVersioned(host, copy);
+        const uint32_t hostMajor = ERP_ABI_MAJOR_OF(copy.abi_version);
+        const uint32_t hostMinor = ERP_ABI_MINOR_OF(copy.abi_version);
+        // Same major, and at least this plugin's minor (it may use newer services).
+        if (hostMajor != ERP_PLUGIN_ABI_MAJOR || copy.abi_version < ERP_PLUGIN_ABI_VERSION) {
+            erp::sdk::writeTo(error, "erpmail needs host ABI " + std::to_string(ERP_PLUGIN_ABI_MAJOR) + "." +
+                                         std::to_string(ERP_PLUGIN_ABI_MINOR) + " or a later minor; the host has " +
+                                         std::to_string(hostMajor) + "." + std::to_string(hostMinor));
+            return ERP_VERSION_MISMATCH;
+        }
+        std::lock_guard<std::mutex> lock(g_mutex);
+        if (g_plugin) {
+            erp::sdk::writeTo(error, "erpmail is already loaded in this process");
+            return ERP_ERROR;
+        }
+        makeResident();
+        Poco::Net::initializeSSL();
+        auto instance = std::make_unique<erpmail::Plugin>(host);
+        instance->registerModules();
+
+        erp_plugin_api api{};
+        api.struct_size = sizeof api;
+        api.abi_version = ERP_PLUGIN_ABI_VERSION;
+        api.name = "erpmail";
+        api.version = ERPMAIL_VERSION;
+        api.plugin_ctx = instance.get();
+        api.invoke = &invokeThunk;
+        const uint32_t room = plugin->struct_size;
+        std::memcpy(plugin, &api, room < sizeof api ? room : sizeof api);
+        plugin->struct_size = room < sizeof api ? room : static_cast<uint32_t>(sizeof api);
+        g_plugin = std::move(instance);
+        return ERP_OK;
+    });
+}
+
+extern "C" ERP_PLUGIN_EXPORT void erp_plugin_unload(void)
+{
+    try {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        g_plugin.reset();
+    } catch (...) {
+        // Unload has no error channel; a failure here must not unwind into the host.
+    }
+}
