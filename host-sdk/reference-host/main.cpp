@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -63,7 +64,13 @@ void printLoadErrors(const erphost::PluginHost& host)
 
 int listModules(erphost::PluginHost& host)
 {
-    std::cout << std::left << std::setw(10) << "PLUGIN" << std::setw(18) << "MODULE" << std::setw(10) << "ENABLED"
+    std::size_t pluginWidth = 6, moduleWidth = 6;
+    for (const auto& m : host.modules()) {
+        pluginWidth = std::max(pluginWidth, m->plugin.size());
+        moduleWidth = std::max(moduleWidth, m->id.size());
+    }
+    const int pw = static_cast<int>(pluginWidth + 2), mw = static_cast<int>(moduleWidth + 2);
+    std::cout << std::left << std::setw(pw) << "PLUGIN" << std::setw(mw) << "MODULE" << std::setw(9) << "ENABLED"
               << std::setw(10) << "STATE" << "DETAILS\n";
     for (const auto& m : host.modules()) {
         std::string details = m->reason.empty() ? m->summary : m->reason;
@@ -72,7 +79,7 @@ int listModules(erphost::PluginHost& host)
             for (const auto& d : m->dependencies) deps += (deps.empty() ? "" : ", ") + d;
             details += " (needs " + deps + ")";
         }
-        std::cout << std::setw(10) << m->plugin << std::setw(18) << m->id << std::setw(10)
+        std::cout << std::setw(pw) << m->plugin << std::setw(mw) << m->id << std::setw(9)
                   << (host.config().moduleEnabled(m->plugin, m->id) ? "yes" : "no") << std::setw(10)
                   << stateName(m->state) << details << '\n';
     }

@@ -74,14 +74,15 @@ MigrationReport migrate(Connection& c, Scope scope)
 {
     const std::string dialect = dialectName(c.dialect());
     const std::string scopeText = scopeName(scope);
-    c.execute(kCreateSchemaVersion);
 
     MigrationReport report;
     Transaction tx(c);
     if (c.dialect() == Dialect::PostgreSQL) {
+        // Hosts starting together take turns; the table is created under the lock too.
         Statement lock(c, "SELECT pg_advisory_xact_lock(7301001)");
         lock.execute();
     }
+    c.execute(kCreateSchemaVersion);
     for (const Migration& m : embeddedMigrations()) {
         if (dialect != m.dialect || scopeText != m.scope) continue;
         if (isApplied(c, m.version)) continue;

@@ -144,6 +144,14 @@ void Connection::execute(std::string_view sql)
     st.execute();
 }
 
+std::int64_t Connection::lastInsertId()
+{
+    Statement st(*this, dialect_ == Dialect::PostgreSQL ? "SELECT lastval()" : "SELECT last_insert_rowid()");
+    st.execute();
+    if (!st.fetch()) throw StoreError(databaseId_, "no id was generated");
+    return st.intOr(1, 0);
+}
+
 void Connection::begin()
 {
     if (inTransaction_) throw StoreError(databaseId_, "transaction already in progress");

@@ -70,6 +70,11 @@ public:
     /// Runs one statement without parameters or results.
     void execute(std::string_view sql);
 
+    /// The id the last INSERT on this connection generated (SQLite's rowid,
+    /// PostgreSQL's lastval()). The SQLite ODBC driver returns no rows for
+    /// INSERT ... RETURNING, so inserts ask this instead.
+    std::int64_t lastInsertId();
+
     void begin();
     void commit();
     void rollback() noexcept;

@@ -42,7 +42,7 @@ LineChannel::LineChannel(std::string host, unsigned port, Security security, con
     if (security == Security::Tls) {
         try {
             clearTlsVerifyResult();
-            auto context = makeClientContext(tlsSettings_);
+            auto context = makeClientContext(tlsSettings_, host_);
             Poco::Net::SecureStreamSocket secure(context);
             secure.setPeerHostName(host_);
             secure.connect(address, timeout_);
@@ -84,7 +84,7 @@ void LineChannel::upgradeToTls()
     consumed_ = 0;
     try {
         clearTlsVerifyResult();
-        auto context = makeClientContext(tlsSettings_);
+        auto context = makeClientContext(tlsSettings_, host_);
         Poco::Net::SecureStreamSocket secure = Poco::Net::SecureStreamSocket::attach(socket_, host_, context);
         secure.completeHandshake();
         socket_ = secure;

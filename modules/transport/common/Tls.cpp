@@ -5,6 +5,8 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 namespace erpmail::transport {
 
@@ -23,7 +25,7 @@ int recordVerifyResult(int preverifyOk, X509_STORE_CTX* store)
 
 } // namespace
 
-Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings)
+Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings, const std::string& host)
 {
     Poco::Net::Context::Params params;
     params.verificationMode = settings.verify ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE;
@@ -34,7 +36,16 @@ Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings)
     context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
     // Replaces Poco's callback, which would consult a process-wide
     // certificate handler; this one only records why verification failed.
-    if (settings.verify) SSL_CTX_set_verify(context->sslContext(), SSL_VERIFY_PEER, &recordVerifyResult);
+    if (settings.verify) {
+        SSL_CTX_set_verify(context->sslContext(), SSL_VERIFY_PEER, &recordVerifyResult);
+        // OpenSSL checks the name as part of the chain (IP SANs included);
+        // Poco's later check only knows DNS names, so it is turned off.
+        X509_VERIFY_PARAM* param = SSL_CTX_get0_param(context->sslContext());
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1)
+            X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    }
+    context->enableExtendedCertificateVerification(false);
     return context;
 }
 
@@ -62,6 +73,10 @@ void rethrowTlsFailure(const std::string& host, unsigned port)
             case X509_V_ERR_CERT_NOT_YET_VALID: kind = "the server's certificate is not valid yet"; break;
             case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
             case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: kind = "the server's certificate is self-signed"; break;
+            case X509_V_ERR_HOSTNAME_MISMATCH:
+            case X509_V_ERR_IP_ADDRESS_MISMATCH:
+                kind = "the server's certificate is not valid for host name '" + host + "'";
+                break;
             case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
             case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
                 kind = "the server's certificate comes from an unknown certificate authority";

@@ -22,9 +22,10 @@ struct TlsSettings {
     bool verify = true;
 };
 
-/// A client context: TLS 1.2 or later, system CAs plus caFile, chain and
-/// host name verified strictly.
-Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings);
+/// A client context for one connection to host: TLS 1.2 or later, system
+/// CAs plus caFile, chain and host name (DNS name or IP address, RFC 6125)
+/// verified by OpenSSL during the handshake.
+Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings, const std::string& host);
 
 /// Forgets the verification result of an earlier handshake on this thread.
 /// Call before each handshake whose failure rethrowTlsFailure() explains.

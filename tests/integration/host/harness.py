@@ -1,0 +1,85 @@
+"""Runs erphost as a user would: writes an INI file, calls the CLI, parses
+its JSON with Python's own parser."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+BUILD = os.environ.get("ERPMAIL_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
+ERPHOST = os.path.join(BUILD, "bin", "erphost")
+PLUGIN_DIR = os.path.join(BUILD, "plugins")
+
+
+def testbed():
+    env = {}
+    path = os.environ.get("ERPMAIL_TESTBED_ENV")
+    if path and os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.rstrip("\n").split("=", 1)
+                    env[k] = v
+    return env
+
+
+class Host:
+    """An erphost installation in a temporary folder."""
+
+    def __init__(self, modules="*", databases=None, users=None, grants=None, plugin_dir=PLUGIN_DIR, extra=""):
+        self.dir = tempfile.mkdtemp(prefix="erphost-test.")
+        self.data = os.path.join(self.dir, "data")
+        self.config = os.path.join(self.dir, "erphost.ini")
+        if databases is None:
+            databases = {"main": ("Driver=SQLite3;Database={dir}/main.db", True)}
+        if users is None:
+            users = {
+                "anna": ("Anna Muster", "sales", False),
+                "ben": ("Ben Buchhalter", "accounting", False),
+                "root": ("Administrator", "", True),
+                "guest": ("Gast", "visitors", False),
+            }
+        if grants is None:
+            grants = {"mail.use": "sales, accounting"}
+        lines = ["[host]", f"plugin_dir = {plugin_dir}", f"data_dir = {self.data}", "log_level = warning",
+                 f"event_log = {self.dir}/events.jsonl", f"documents = {self.dir}/documents.json", "",
+                 "[plugin.erpmail]", f"modules = {modules}", "", "[plugin.probe_good]", "modules = *", ""]
+        for db_id, (conn, system) in databases.items():
+            conn = conn.replace("{dir}", self.dir)
+            lines += [f"[database.{db_id}]", f"connection = {conn}", f"system = {'yes' if system else 'no'}", ""]
+        for user, (name, groups, admin) in users.items():
+            lines += [f"[user.{user}]", f"name = {name}", f"groups = {groups}", f"admin = {'yes' if admin else 'no'}", ""]
+        lines += ["[grants]"] + [f"{p} = {g}" for p, g in grants.items()] + ["", extra]
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+
+    def write_documents(self, documents):
+        with open(os.path.join(self.dir, "documents.json"), "w", encoding="utf-8") as f:
+            json.dump(documents, f, ensure_ascii=False)
+
+    def run(self, *args, stdin=None):
+        proc = subprocess.run([ERPHOST, "--config", self.config, *args], capture_output=True, text=True,
+                              input=stdin, timeout=300)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def call(self, op, user, params=None):
+        """Returns (exit status, parsed JSON, stderr)."""
+        code, out, err = self.run("call", op, "--as", user, "--json", json.dumps(params or {}, ensure_ascii=False))
+        try:
+            parsed = json.loads(out)
+        except json.JSONDecodeError as e:
+            raise AssertionError(f"erphost printed no JSON (exit {code}): {out!r} {err!r}") from e
+        return code, parsed, err
+
+    def modules(self):
+        """{module id: (enabled, state, details)} from `erphost modules`."""
+        code, out, err = self.run("modules")
+        table = {}
+        for line in out.splitlines()[1:]:
+            parts = line.split(None, 4)
+            if len(parts) >= 4:
+                table[parts[1]] = (parts[2], parts[3], parts[4] if len(parts) > 4 else "")
+        return code, table, err
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)

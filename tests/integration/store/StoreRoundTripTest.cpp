@@ -1,0 +1,266 @@
+// Every value goes through the same Statement binding and chunked reads the
+// modules use, on SQLite (SQLite3 ODBC driver) and PostgreSQL (psqlODBC).
+#include "store/DatabaseRegistry.h"
+#include "store/Migrator.h"
+#include "store/Odbc.h"
+#include "support/Testbed.h"
+
+#include <Poco/File.h>
+#include <Poco/TemporaryFile.h>
+#include <Poco/UUIDGenerator.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+using namespace erpmail::store;
+
+namespace {
+
+struct Dialect {
+    std::string name;
+    std::string (*connection)();
+    friend void PrintTo(const Dialect& d, std::ostream* out) { *out << d.name; }
+};
+
+std::string sqliteConnection()
+{
+    static Poco::TemporaryFile dir;
+    dir.createDirectories();
+    return "Driver=SQLite3;Database=" + dir.path() + "/roundtrip.db";
+}
+
+std::string postgresConnection()
+{
+    return erpmail::test::Testbed::instance().get("PG_ODBC");
+}
+
+// Every byte value first, then a xorshift stream: no run of the data repeats.
+std::string varyingBytes(std::size_t n, std::uint32_t seed)
+{
+    std::string out(n, '\0');
+    std::uint32_t x = seed | 1;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i < 256) {
+            out[i] = static_cast<char>(i);
+            continue;
+        }
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out[i] = static_cast<char>(x & 0xff);
+    }
+    return out;
+}
+
+// Exactly n bytes of UTF-8 with umlauts and emoji, cut on a character boundary.
+std::string varyingText(std::size_t n)
+{
+    const std::string pieces[] = {"Grüße ", "Müller & Söhne ", "€ ", "😀 ", "'; DROP TABLE x;-- ", "ÄÖÜß ", "\"q\" "};
+    std::string out;
+    for (std::size_t i = 0; out.size() < n; ++i) {
+        const std::string& p = pieces[i % 7];
+        if (out.size() + p.size() > n) break;
+        out += p + std::to_string(i % 10);
+    }
+    while (out.size() > n) out.pop_back();
+    while ((static_cast<unsigned char>(out.back()) & 0xC0) == 0x80 || static_cast<unsigned char>(out.back()) >= 0xC0)
+        out.pop_back(); // never end inside a multi-byte character
+    while (out.size() < n) out += 'x';
+    return out;
+}
+
+::testing::AssertionResult sameBytes(const std::string& want, const std::optional<std::string>& got)
+{
+    if (!got) return ::testing::AssertionFailure() << "got NULL";
+    if (got->size() != want.size())
+        return ::testing::AssertionFailure() << "size " << got->size() << ", want " << want.size();
+    for (std::size_t i = 0; i < want.size(); ++i)
+        if ((*got)[i] != want[i]) return ::testing::AssertionFailure() << "first difference at byte " << i;
+    return ::testing::AssertionSuccess();
+}
+
+class StoreRoundTrip : public ::testing::TestWithParam<Dialect> {
+protected:
+    void SetUp() override
+    {
+        connectionString_ = GetParam().connection();
+        registry_ = std::make_unique<DatabaseRegistry>([this](const std::string& id) -> std::optional<std::string> {
+            if (id == "db") return connectionString_;
+            if (id == "offline") return offline();
+            return std::nullopt;
+        });
+        account_ = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    }
+
+    std::string offline() const
+    {
+        if (GetParam().name == "sqlite") return "Driver=SQLite3;Database=/nonexistent-folder/erpmail/x.db";
+        return "Driver=PostgreSQL Unicode;Server=127.0.0.1;Port=1;Database=x;UID=x;PWD=never-logged-7;"
+               "ByteaAsLongVarBinary=1";
+    }
+
+    std::int64_t insertMessage(Connection& c, std::string_view raw, const std::optional<std::string>& text)
+    {
+        Statement st(c, "INSERT INTO messages (account_id, direction, state, received_at_ms, raw, raw_size, body_text)"
+                        " VALUES (?, 'in', 'pending', 0, ?, ?, ?)");
+        st.bindText(1, account_).bindBlob(2, raw).bindInt(3, static_cast<std::int64_t>(raw.size()));
+        st.bindOptionalText(4, text);
+        st.execute();
+        return c.lastInsertId();
+    }
+
+    std::string connectionString_;
+    std::unique_ptr<DatabaseRegistry> registry_;
+    std::string account_;
+};
+
+TEST_P(StoreRoundTrip, BlobsOfEverySizeAreExact)
+{
+    auto c = registry_->acquire("db", Scope::Mailbox);
+    for (std::size_t size : {std::size_t{1}, std::size_t{255}, std::size_t{256}, std::size_t{65537},
+                             std::size_t{50} * 1024 * 1024}) {
+        SCOPED_TRACE("blob of " + std::to_string(size) + " bytes");
+        const std::string data = varyingBytes(size, static_cast<std::uint32_t>(size));
+        std::int64_t id = insertMessage(*c, data, std::nullopt);
+        Statement read(*c, "SELECT raw_size, raw FROM messages WHERE id = ?");
+        read.bindInt(1, id);
+        read.execute();
+        ASSERT_TRUE(read.fetch());
+        EXPECT_EQ(read.getInt(1), static_cast<std::int64_t>(size));
+        EXPECT_TRUE(sameBytes(data, read.getBlob(2)));
+    }
+}
+
+TEST_P(StoreRoundTrip, AttachmentBlobsAreExact)
+{
+    auto c = registry_->acquire("db", Scope::Mailbox);
+    std::int64_t message = insertMessage(*c, "x", std::nullopt);
+    const std::string pdf = varyingBytes(65537 + 300, 7);
+    const std::string name = "Rechnung Müller & Söhne 2026-0042.pdf";
+    Statement insert(*c, "INSERT INTO attachments (message_id, ordinal, file_name, content_type, size, content)"
+                         " VALUES (?, 1, ?, 'application/pdf', ?, ?)");
+    insert.bindInt(1, message).bindText(2, name).bindInt(3, static_cast<std::int64_t>(pdf.size())).bindBlob(4, pdf);
+    insert.execute();
+    Statement read(*c, "SELECT file_name, content FROM attachments WHERE message_id = ?");
+    read.bindInt(1, message);
+    read.execute();
+    ASSERT_TRUE(read.fetch());
+    EXPECT_EQ(read.getText(1), name);
+    EXPECT_TRUE(sameBytes(pdf, read.getBlob(2)));
+}
+
+TEST_P(StoreRoundTrip, TextsWithUmlautsAndEmojiAreExact)
+{
+    auto c = registry_->acquire("db", Scope::Mailbox);
+    for (std::size_t size : {std::size_t{255}, std::size_t{256}, std::size_t{100000}}) {
+        SCOPED_TRACE("text of " + std::to_string(size) + " bytes");
+        const std::string text = varyingText(size);
+        ASSERT_EQ(text.size(), size);
+        std::int64_t id = insertMessage(*c, "raw", text);
+        Statement read(*c, "SELECT body_text, LENGTH(body_text) FROM messages WHERE id = ?");
+        read.bindInt(1, id);
+        read.execute();
+        ASSERT_TRUE(read.fetch());
+        EXPECT_TRUE(sameBytes(text, read.getText(1)));
+        // The database sees characters, not bytes: the text arrived as UTF-8.
+        std::size_t characters = 0;
+        for (unsigned char ch : text) characters += (ch & 0xC0) != 0x80;
+        EXPECT_EQ(read.getInt(2), static_cast<std::int64_t>(characters));
+    }
+}
+
+TEST_P(StoreRoundTrip, NullAndEmptyStayDistinct)
+{
+    auto c = registry_->acquire("db", Scope::Mailbox);
+    std::int64_t withNull = insertMessage(*c, "", std::nullopt);
+    std::int64_t withEmpty = insertMessage(*c, "", std::string());
+    Statement read(*c, "SELECT id, body_text, raw FROM messages WHERE id IN (?, ?) ORDER BY id");
+    read.bindInt(1, withNull).bindInt(2, withEmpty);
+    read.execute();
+    ASSERT_TRUE(read.fetch());
+    EXPECT_EQ(read.getInt(1), withNull);
+    EXPECT_FALSE(read.getText(2).has_value());
+    EXPECT_EQ(read.getBlob(3), std::string());
+    ASSERT_TRUE(read.fetch());
+    EXPECT_EQ(read.getText(2), std::string());
+}
+
+TEST_P(StoreRoundTrip, HostileValuesAreData)
+{
+    auto c = registry_->acquire("db", Scope::Mailbox);
+    const std::string hostile = "'; DROP TABLE messages;-- \\ \" \x01 %s ? $1";
+    std::int64_t id = insertMessage(*c, hostile, hostile);
+    Statement read(*c, "SELECT body_text, raw FROM messages WHERE id = ? AND body_text = ?");
+    read.bindInt(1, id).bindText(2, hostile);
+    read.execute();
+    ASSERT_TRUE(read.fetch());
+    EXPECT_EQ(read.getText(1), hostile);
+    EXPECT_EQ(read.getBlob(2), hostile);
+}
+
+TEST_P(StoreRoundTrip, MigrationsTwiceAreANoOp)
+{
+    auto c = registry_->connectDirect("db");
+    migrate(*c, Scope::System);
+    migrate(*c, Scope::Mailbox);
+    MigrationReport again = migrate(*c, Scope::Mailbox);
+    EXPECT_EQ(again.applied, 0);
+    EXPECT_EQ(again.currentVersion, 2);
+    EXPECT_EQ(migrate(*c, Scope::System).applied, 0);
+    Statement count(*c, "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_version");
+    count.execute();
+    ASSERT_TRUE(count.fetch());
+    EXPECT_EQ(count.getInt(1), 2);
+    EXPECT_EQ(count.getInt(2), 2);
+}
+
+TEST_P(StoreRoundTrip, UniqueKeysRefuseDuplicates)
+{
+    auto c = registry_->acquire("db", Scope::Mailbox);
+    auto insert = [&] {
+        Statement st(*c, "INSERT INTO messages (account_id, direction, state, received_at_ms, pop3_uidl)"
+                         " VALUES (?, 'in', 'pending', 0, 'UIDL-1')");
+        st.bindText(1, account_);
+        st.execute();
+    };
+    insert();
+    EXPECT_THROW(insert(), ConstraintViolation);
+}
+
+TEST_P(StoreRoundTrip, RollbackLeavesNothing)
+{
+    auto c = registry_->acquire("db", Scope::Mailbox);
+    {
+        Transaction tx(*c);
+        insertMessage(*c, "gone", std::nullopt);
+    }
+    Statement count(*c, "SELECT COUNT(*) FROM messages WHERE account_id = ?");
+    count.bindText(1, account_);
+    count.execute();
+    ASSERT_TRUE(count.fetch());
+    EXPECT_EQ(count.getInt(1), 0);
+}
+
+TEST_P(StoreRoundTrip, UnreachableDatabaseNamesItsIdAndNoSecret)
+{
+    try {
+        registry_->acquire("offline", Scope::Mailbox);
+        FAIL() << "connected to an unreachable database";
+    } catch (const DatabaseUnavailable& e) {
+        std::string message = e.what();
+        EXPECT_EQ(e.databaseId(), "offline");
+        EXPECT_NE(message.find("database 'offline'"), std::string::npos) << message;
+        EXPECT_EQ(message.find("never-logged-7"), std::string::npos) << message;
+    }
+    EXPECT_THROW(registry_->acquire("nope", Scope::Mailbox), UnknownDatabase);
+}
+
+INSTANTIATE_TEST_SUITE_P(Dialects, StoreRoundTrip,
+                         ::testing::Values(Dialect{"sqlite", &sqliteConnection},
+                                           Dialect{"postgresql", &postgresConnection}),
+                         [](const auto& info) { return info.param.name; });
+
+} // namespace
