@@ -1,0 +1,259 @@
+#include "mime/MessageParser.h"
+
+#include <gmime/gmime.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <mutex>
+
+namespace erpmail::mime {
+
+namespace {
+
+void initGMime()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { g_mime_init(); });
+}
+
+template <class T>
+struct GObjectPtr {
+    T* p = nullptr;
+    explicit GObjectPtr(T* ptr) : p(ptr) {}
+    ~GObjectPtr()
+    {
+        if (p) g_object_unref(p);
+    }
+    GObjectPtr(const GObjectPtr&) = delete;
+    GObjectPtr& operator=(const GObjectPtr&) = delete;
+};
+
+std::string validUtf8(const char* text, gssize length = -1)
+{
+    if (!text) return {};
+    gchar* valid = g_utf8_make_valid(text, length);
+    std::string out(valid);
+    g_free(valid);
+    return out;
+}
+
+std::string stripAngles(std::string s)
+{
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(s.begin());
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
+    return s;
+}
+
+void collectAddresses(InternetAddressList* list, std::vector<Address>& out)
+{
+    if (!list) return;
+    int n = internet_address_list_length(list);
+    for (int i = 0; i < n; ++i) {
+        InternetAddress* a = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_GROUP(a)) {
+            collectAddresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), out);
+        } else if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+            out.push_back({validUtf8(internet_address_get_name(a)),
+                           validUtf8(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)))});
+        }
+    }
+}
+
+// Converts text in `charset` to UTF-8. Bytes the charset cannot decode
+// become U+FFFD one by one, so nothing silently disappears. An unknown
+// charset is read as UTF-8.
+std::string toUtf8(const std::string& bytes, std::string charset)
+{
+    std::transform(charset.begin(), charset.end(), charset.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (charset.empty() || charset == "utf-8" || charset == "utf8" || charset == "us-ascii")
+        return validUtf8(bytes.data(), static_cast<gssize>(bytes.size()));
+    const char* canonical = g_mime_charset_iconv_name(charset.c_str());
+    GIConv cd = g_iconv_open("UTF-8", canonical);
+    if (cd == reinterpret_cast<GIConv>(-1)) return validUtf8(bytes.data(), static_cast<gssize>(bytes.size()));
+    std::string out;
+    char buffer[4096];
+    gchar* in = const_cast<gchar*>(bytes.data());
+    gsize inLeft = bytes.size();
+    while (inLeft > 0) {
+        gchar* outPtr = buffer;
+        gsize outLeft = sizeof buffer;
+        gsize rc = g_iconv(cd, &in, &inLeft, &outPtr, &outLeft);
+        out.append(buffer, sizeof buffer - outLeft);
+        if (rc == static_cast<gsize>(-1)) {
+            if (errno == E2BIG) continue;
+            out += "\xEF\xBF\xBD"; // EILSEQ or EINVAL: one undecodable byte
+            ++in;
+            --inLeft;
+            g_iconv(cd, nullptr, nullptr, nullptr, nullptr);
+        }
+    }
+    g_iconv_close(cd);
+    return validUtf8(out.data(), static_cast<gssize>(out.size()));
+}
+
+std::string partBytes(GMimePart* part)
+{
+    GMimeDataWrapper* content = g_mime_part_get_content(part);
+    if (!content) return {};
+    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new());
+    g_mime_data_wrapper_write_to_stream(content, stream.p);
+    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream.p));
+    return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+std::string objectBytes(GMimeObject* object)
+{
+    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new());
+    g_mime_object_write_to_stream(object, nullptr, stream.p);
+    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream.p));
+    return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+}
+
+struct Walker {
+    const ParseLimits& limits;
+    ParsedMessage& out;
+    int parts = 0;
+
+    void walk(GMimeObject* object, int depth)
+    {
+        if (!out.warning.empty()) return;
+        if (depth > limits.maxDepth) {
+            out.warning = "multipart nesting deeper than " + std::to_string(limits.maxDepth) +
+                          "; content beyond it was not extracted";
+            return;
+        }
+        if (++parts > limits.maxParts) {
+            out.warning = "more than " + std::to_string(limits.maxParts) + " MIME parts; the rest was not extracted";
+            return;
+        }
+        if (GMIME_IS_MULTIPART(object)) {
+            GMimeMultipart* multipart = GMIME_MULTIPART(object);
+            int n = g_mime_multipart_get_count(multipart);
+            for (int i = 0; i < n && out.warning.empty(); ++i) walk(g_mime_multipart_get_part(multipart, i), depth + 1);
+            return;
+        }
+        GMimeContentType* type = g_mime_object_get_content_type(object);
+        char* mimeType = type ? g_mime_content_type_get_mime_type(type) : g_strdup("application/octet-stream");
+        std::string contentType = mimeType ? mimeType : "application/octet-stream";
+        g_free(mimeType);
+        std::transform(contentType.begin(), contentType.end(), contentType.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+
+        if (GMIME_IS_MESSAGE_PART(object)) {
+            GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+            Attachment a;
+            a.contentType = contentType;
+            const char* subject = inner ? g_mime_message_get_subject(inner) : nullptr;
+            a.fileName = validUtf8(subject && *subject ? subject : "message") + ".eml";
+            a.bytes = inner ? objectBytes(GMIME_OBJECT(inner)) : std::string();
+            out.attachments.push_back(std::move(a));
+            return;
+        }
+        if (!GMIME_IS_PART(object)) return;
+        GMimePart* part = GMIME_PART(object);
+        const bool attachment = g_mime_part_is_attachment(part);
+        const bool isText = contentType == "text/plain" || contentType == "text/html";
+        std::string& body = contentType == "text/plain" ? out.text : out.html;
+        if (!attachment && isText && body.empty()) {
+            const char* charset = g_mime_object_get_content_type_parameter(object, "charset");
+            body = toUtf8(partBytes(part), charset ? charset : "");
+            return;
+        }
+        Attachment a;
+        a.fileName = validUtf8(g_mime_part_get_filename(part));
+        a.contentType = contentType;
+        a.contentId = stripAngles(validUtf8(g_mime_object_get_content_id(object)));
+        a.bytes = partBytes(part);
+        out.attachments.push_back(std::move(a));
+    }
+};
+
+// The longest header field of the message's top-level header block.
+std::size_t longestHeader(std::string_view raw)
+{
+    std::size_t longest = 0, current = 0;
+    std::size_t pos = 0;
+    while (pos < raw.size()) {
+        std::size_t eol = raw.find('\n', pos);
+        std::size_t end = eol == std::string_view::npos ? raw.size() : eol;
+        std::string_view line = raw.substr(pos, end - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) break; // end of the header block
+        if (line[0] == ' ' || line[0] == '\t')
+            current += line.size() + 2;
+        else
+            current = line.size() + 2;
+        longest = std::max(longest, current);
+        if (eol == std::string_view::npos) break;
+        pos = eol + 1;
+    }
+    return longest;
+}
+
+} // namespace
+
+std::vector<Address> ParsedMessage::allAddresses() const
+{
+    std::vector<Address> all;
+    for (const auto* list : {&from, &to, &cc, &replyTo})
+        for (const auto& a : *list) {
+            bool seen = std::any_of(all.begin(), all.end(), [&](const Address& b) {
+                return g_ascii_strcasecmp(a.email.c_str(), b.email.c_str()) == 0;
+            });
+            if (!seen && !a.email.empty()) all.push_back(a);
+        }
+    return all;
+}
+
+std::string formatAddresses(const std::vector<Address>& addresses)
+{
+    std::string out;
+    for (const auto& a : addresses) {
+        if (!out.empty()) out += ", ";
+        out += a.name.empty() ? a.email : a.name + " <" + a.email + ">";
+    }
+    return out;
+}
+
+ParsedMessage parseMessage(std::string_view raw, const ParseLimits& limits)
+{
+    initGMime();
+    ParsedMessage out;
+    if (std::size_t longest = longestHeader(raw); longest > limits.maxHeaderBytes) {
+        out.warning = "a header field of " + std::to_string(longest) + " bytes exceeds the limit of " +
+                      std::to_string(limits.maxHeaderBytes) + "; the message is kept raw";
+        return out;
+    }
+    GObjectPtr<GMimeStream> stream(
+        g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
+    GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.p));
+    GMimeParserOptions* options = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+    GObjectPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.p, options));
+    g_mime_parser_options_free(options);
+    if (!message.p) {
+        out.warning = "not a parsable message; kept raw";
+        return out;
+    }
+    GMimeMessage* m = message.p;
+    out.subject = validUtf8(g_mime_message_get_subject(m));
+    collectAddresses(g_mime_message_get_from(m), out.from);
+    collectAddresses(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), out.to);
+    collectAddresses(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_CC), out.cc);
+    collectAddresses(g_mime_message_get_reply_to(m), out.replyTo);
+    if (GDateTime* date = g_mime_message_get_date(m)) out.dateMs = g_date_time_to_unix(date) * 1000;
+    out.messageId = stripAngles(validUtf8(g_mime_message_get_message_id(m)));
+    out.inReplyTo = stripAngles(validUtf8(g_mime_object_get_header(GMIME_OBJECT(m), "In-Reply-To")));
+    out.references = validUtf8(g_mime_object_get_header(GMIME_OBJECT(m), "References"));
+    if (GMimeObject* body = g_mime_message_get_mime_part(m)) {
+        Walker walker{limits, out};
+        walker.walk(body, 0);
+    }
+    return out;
+}
+
+} // namespace erpmail::mime
