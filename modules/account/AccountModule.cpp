@@ -38,7 +38,7 @@ AccountModule::AccountModule(Context& context, const ModuleDirectory& directory)
 
 std::vector<Operation> AccountModule::operations()
 {
-    return {
+    std::vector<Operation> ops{
         {"mail.version", "Versions of erpmail, its ABI and the libraries it runs on",
          R"({"type":"object","additionalProperties":false})", permission::Use,
          [this](const Request& r) { return version(r); }},
@@ -51,13 +51,15 @@ std::vector<Operation> AccountModule::operations()
              "properties":{"database":{"type":"string","minLength":1,"maxLength":100}}})",
          permission::Admin, [this](const Request& r) { return databaseCheck(r); }},
     };
+    for (auto& op : accounts_.operations()) ops.push_back(std::move(op));
+    for (auto& op : messages_.operations()) ops.push_back(std::move(op));
+    return ops;
 }
 
 void AccountModule::start()
 {
-    const std::string systemId = context_.systemDatabaseId();
     try {
-        context_.databases().acquire(systemId, store::Scope::System);
+        accounts_.start();
     } catch (const store::StoreError& e) {
         throw std::runtime_error(std::string("system database unusable: ") + e.what());
     }

@@ -1,6 +1,8 @@
 // Accounts and the installation's databases.
 #pragma once
 
+#include "account/AccountService.h"
+#include "account/MessageService.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
 #include "erpmail/ModuleDirectory.h"
@@ -24,6 +26,8 @@ private:
 
     Context& context_;
     const ModuleDirectory& directory_;
+    AccountService accounts_{context_};
+    MessageService messages_{accounts_};
 };
 
 } // namespace erpmail

@@ -251,7 +251,7 @@ Statement& Statement::bindText(int pos, std::string_view utf8)
     p = Param{};
     p.cType = SQL_C_CHAR;
     p.sqlType = utf8.size() <= 4000 ? SQL_VARCHAR : SQL_LONGVARCHAR;
-    p.data = utf8.empty() ? "" : utf8.data();
+    p.owned.assign(utf8.data(), utf8.size());
     p.length = static_cast<SQLLEN>(utf8.size());
     p.indicator = p.length;
     return *this;
@@ -284,6 +284,7 @@ std::int64_t Statement::execute()
     }
     for (std::size_t i = 0; i < params_.size(); ++i) {
         Param& p = params_[i];
+        if (p.cType == SQL_C_CHAR && p.indicator != SQL_NULL_DATA) p.data = p.owned.c_str();
         SQLPOINTER value = p.cType == SQL_C_SBIGINT ? static_cast<SQLPOINTER>(&p.intValue)
                                                     : static_cast<SQLPOINTER>(const_cast<char*>(p.data));
         SQLULEN columnSize = p.cType == SQL_C_SBIGINT ? 0 : static_cast<SQLULEN>(std::max<SQLLEN>(p.length, 1));

@@ -91,8 +91,8 @@ private:
     bool inTransaction_ = false;
 };
 
-/// A prepared statement. Bound values are referenced, not copied: they must
-/// stay alive until execute() returns.
+/// A prepared statement. Texts and integers are copied when bound; BLOBs are
+/// referenced (they may be large) and must stay alive until execute() returns.
 class Statement {
 public:
     Statement(Connection& connection, std::string_view sql);
@@ -128,6 +128,7 @@ private:
         SQLSMALLINT sqlType = SQL_VARCHAR;
         std::int64_t intValue = 0;
         const char* data = nullptr;
+        std::string owned; ///< a bound text's bytes
         SQLLEN length = 0;
         SQLLEN indicator = 0;
     };

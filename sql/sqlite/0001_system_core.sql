@@ -13,6 +13,7 @@ CREATE TABLE accounts (
     always_signature        INTEGER NOT NULL DEFAULT 0,
     signature               TEXT,
     contacts_sync           INTEGER NOT NULL DEFAULT 0,
+    e_printing              INTEGER NOT NULL DEFAULT 0,
     visibility_group        VARCHAR(100),
     server_settings         TEXT NOT NULL DEFAULT '{}',
     retention_settings      TEXT NOT NULL DEFAULT '{}',

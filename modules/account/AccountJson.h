@@ -1,0 +1,54 @@
+// Accounts as operations see them: JSON in (validated, with defaults) and out
+// (never with secrets).
+#pragma once
+
+#include "store/Records.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace erpmail {
+
+/// What the input is checked against: the host's users, groups and databases.
+struct AccountDirectory {
+    std::set<std::string> users;
+    std::set<std::string> groups;
+    std::set<std::string> databases;
+};
+
+/// Passwords as given: nullopt = not mentioned (keep), "" = clear.
+struct SecretChanges {
+    std::optional<std::string> incomingPassword;
+    std::optional<std::string> smtpPassword;
+};
+
+/// Passwords as stored (sealed together in AccountRecord::secrets).
+struct AccountSecrets {
+    std::string incomingPassword;
+    std::string smtpPassword;
+    std::string toJson() const;
+    static AccountSecrets fromJson(const std::string& text);
+};
+
+/// Applies the params of mail.account.create or .update to `account`
+/// (fields absent from params are left as they are) and collects password
+/// changes. Throws OperationError(invalid_params) naming the field at
+/// fault: "label", "sender_email", "retention.empty_trash_after_days",
+/// "visibility.users[2]", "incoming.port", ...
+void applyAccountParams(const Poco::JSON::Object::Ptr& params, const AccountDirectory& directory,
+                        store::AccountRecord& account, SecretChanges& secrets);
+
+/// The account as operations answer it. Passwords show only as
+/// "password_set". `isMain` marks the owner's main account.
+Poco::JSON::Object::Ptr accountToJson(const store::AccountRecord& account, const AccountSecrets& secrets, bool isMain,
+                                      bool canChange);
+
+/// The JSON Schema shared by create and update.
+std::string accountParamsSchema(bool forUpdate);
+
+} // namespace erpmail

@@ -1,0 +1,408 @@
+#include "account/AccountService.h"
+
+#include "account/LabelOrder.h"
+#include "store/MessageRepository.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+
+namespace erpmail {
+
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+store::Viewer viewerOf(const Request& r)
+{
+    return {r.user, r.userIsAdmin};
+}
+
+void sortByLabel(std::vector<store::AccountRecord>& accounts)
+{
+    std::stable_sort(accounts.begin(), accounts.end(), [](const auto& a, const auto& b) {
+        return labelSortKey(a.label) < labelSortKey(b.label);
+    });
+}
+
+const char* kIdOnly = R"({"type":"object","additionalProperties":false,"required":["id"],
+                          "properties":{"id":{"type":"string","minLength":1,"maxLength":36}}})";
+
+} // namespace
+
+void AccountService::start()
+{
+    secrets_ = std::make_unique<SecretBox>(context_.host().dataFolder());
+    system();
+}
+
+store::ConnectionLease AccountService::system()
+{
+    return context_.databases().acquire(context_.systemDatabaseId(), store::Scope::System);
+}
+
+std::vector<Operation> AccountService::operations()
+{
+    auto bind = [this](Poco::JSON::Object::Ptr (AccountService::*fn)(const Request&)) {
+        return [this, fn](const Request& r) { return (this->*fn)(r); };
+    };
+    return {
+        {"mail.account.create", "Creates an e-mail account (owner defaults to the caller; only admins create for others)",
+         accountParamsSchema(false), permission::Use, bind(&AccountService::create)},
+        {"mail.account.get", "One account's settings, without passwords", kIdOnly, permission::Use,
+         bind(&AccountService::get)},
+        {"mail.account.list", "Accounts the caller may see, by label; the caller's main account is marked",
+         R"({"type":"object","additionalProperties":false})", permission::Use, bind(&AccountService::list)},
+        {"mail.account.update",
+         "Changes an account's settings (personal: owner or admin; public: every user). Changing the database "
+         "needs confirm_database_change",
+         accountParamsSchema(true), permission::Use, bind(&AccountService::update)},
+        {"mail.account.delete", "Deletes an account with all its messages (owner or admin; needs confirm)",
+         R"({"type":"object","additionalProperties":false,"required":["id"],
+             "properties":{"id":{"type":"string","minLength":1,"maxLength":36},"confirm":{"type":"boolean"}}})",
+         permission::Use, bind(&AccountService::remove)},
+        {"mail.account.set_owner", "Hands an account over to another user, with all its messages (owner or admin)",
+         R"({"type":"object","additionalProperties":false,"required":["id","owner"],
+             "properties":{"id":{"type":"string","minLength":1,"maxLength":36},
+                           "owner":{"type":"string","minLength":1,"maxLength":100}}})",
+         permission::Use, bind(&AccountService::setOwner)},
+        {"mail.account.set_online", "Sets an account online (after checking its database) or offline (owner or admin)",
+         R"({"type":"object","additionalProperties":false,"required":["id","online"],
+             "properties":{"id":{"type":"string","minLength":1,"maxLength":36},"online":{"type":"boolean"}}})",
+         permission::Use, bind(&AccountService::setOnline)},
+        {"mail.account.main", "A user's main account: of the accounts they own, the one whose label comes first",
+         R"({"type":"object","additionalProperties":false,
+             "properties":{"user":{"type":"string","minLength":1,"maxLength":100}}})",
+         permission::Use, bind(&AccountService::mainAccount)},
+        {"mail.account.visibility_candidates",
+         "Users to choose from when making an account visible, narrowed to a group",
+         R"({"type":"object","additionalProperties":false,
+             "properties":{"group":{"type":["string","null"],"maxLength":100}}})",
+         permission::Use, bind(&AccountService::visibilityCandidates)},
+    };
+}
+
+AccountDirectory AccountService::directory() const
+{
+    AccountDirectory d;
+    Poco::JSON::Parser parser;
+    auto users = parser.parse(context_.host().usersJson()).extract<Array::Ptr>();
+    for (std::size_t i = 0; i < users->size(); ++i) {
+        auto u = users->getObject(static_cast<unsigned>(i));
+        d.users.insert(u->getValue<std::string>("id"));
+        if (auto groups = u->getArray("groups"))
+            for (std::size_t g = 0; g < groups->size(); ++g)
+                d.groups.insert(groups->getElement<std::string>(static_cast<unsigned>(g)));
+    }
+    for (const auto& db : context_.databaseList()) d.databases.insert(db.id);
+    return d;
+}
+
+AccountSecrets AccountService::secretsOf(const store::AccountRecord& account) const
+{
+    if (!account.secrets || account.secrets->empty()) return {};
+    try {
+        return AccountSecrets::fromJson(secrets_->open(*account.secrets, account.id));
+    } catch (const SecretError& e) {
+        context_.log(ERP_LOG_ERROR, "erpmail.account", "passwords of account " + account.id + " unreadable: " + e.what());
+        return {};
+    }
+}
+
+void AccountService::sealSecrets(store::AccountRecord& account, const SecretChanges& changes) const
+{
+    if (!changes.incomingPassword && !changes.smtpPassword) return;
+    AccountSecrets current = secretsOf(account);
+    if (changes.incomingPassword) current.incomingPassword = *changes.incomingPassword;
+    if (changes.smtpPassword) current.smtpPassword = *changes.smtpPassword;
+    if (current.incomingPassword.empty() && current.smtpPassword.empty())
+        account.secrets.reset();
+    else
+        account.secrets = secrets_->seal(current.toJson(), account.id);
+}
+
+bool AccountService::isOwnerOrAdmin(const store::AccountRecord& account, const Request& request)
+{
+    return request.userIsAdmin || account.owner == request.user;
+}
+
+bool AccountService::canChange(const store::AccountRecord& account, const Request& request)
+{
+    return isOwnerOrAdmin(account, request) || account.kind == "public";
+}
+
+store::AccountRecord AccountService::requireVisible(const std::string& id, const Request& request)
+{
+    auto lease = system();
+    store::AccountRepository accounts(*lease);
+    if (auto account = accounts.findVisible(id, viewerOf(request))) return *account;
+    if (request.userIsAdmin) throw OperationError("not_found", "there is no account '" + id + "'", "id");
+    throw OperationError("forbidden", "there is no account '" + id + "' that you may use", "id");
+}
+
+store::AccountRecord AccountService::requireOnline(const std::string& id, const Request& request)
+{
+    store::AccountRecord account = requireVisible(id, request);
+    if (!account.online)
+        throw OperationError("unavailable", "account '" + account.label + "' is offline" +
+                                                (account.offlineReason ? ": " + *account.offlineReason : std::string()));
+    return account;
+}
+
+std::vector<store::AccountRecord> AccountService::listVisible(const Request& request)
+{
+    auto lease = system();
+    auto accounts = store::AccountRepository(*lease).listVisible(viewerOf(request));
+    sortByLabel(accounts);
+    return accounts;
+}
+
+std::optional<store::AccountRecord> AccountService::mainAccountOf(const std::string& user)
+{
+    auto lease = system();
+    auto owned = store::AccountRepository(*lease).listOwnedBy(user);
+    if (owned.empty()) return std::nullopt;
+    sortByLabel(owned);
+    return owned.front();
+}
+
+void AccountService::takeOffline(const store::AccountRecord& account, const std::string& reason)
+{
+    try {
+        auto lease = system();
+        store::AccountRepository accounts(*lease);
+        auto current = accounts.find(account.id);
+        if (!current || !current->online) return;
+        accounts.setOnline(account.id, false, reason, context_.host().nowMs());
+    } catch (const std::exception& e) {
+        context_.log(ERP_LOG_ERROR, "erpmail.account", "could not record account " + account.id + " offline: " + e.what());
+        return;
+    }
+    context_.log(ERP_LOG_WARNING, "erpmail.account", "account " + account.label + " set offline: " + reason);
+    Object::Ptr event = new Object;
+    event->set("account", account.id);
+    event->set("label", account.label);
+    event->set("database", account.databaseId);
+    event->set("reason", reason);
+    context_.emit("account.offline", event);
+}
+
+Object::Ptr AccountService::render(const store::AccountRecord& account, const Request& request)
+{
+    auto main = mainAccountOf(account.owner);
+    return accountToJson(account, secretsOf(account), main && main->id == account.id, canChange(account, request));
+}
+
+Object::Ptr AccountService::create(const Request& request)
+{
+    const auto& p = request.params;
+    store::AccountRecord account;
+    account.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    account.owner = p->optValue<std::string>("owner", request.user);
+    if (account.owner != request.user && !request.userIsAdmin)
+        throw OperationError("forbidden", "only admins create accounts for other users", "owner");
+    account.databaseId = context_.systemDatabaseId();
+    SecretChanges changes;
+    applyAccountParams(p, directory(), account, changes);
+    account.createdAtMs = account.updatedAtMs = context_.host().nowMs();
+    try {
+        context_.databases().acquire(account.databaseId, store::Scope::Mailbox);
+    } catch (const store::DatabaseUnavailable& e) {
+        throw OperationError("unavailable", std::string("the account's database cannot be reached: ") + e.what(),
+                             "database");
+    }
+    sealSecrets(account, changes);
+    auto lease = system();
+    store::AccountRepository(*lease).insert(account);
+    context_.log(ERP_LOG_INFO, "erpmail.account", request.user + " created account " + account.id);
+    return render(account, request);
+}
+
+Object::Ptr AccountService::get(const Request& request)
+{
+    return render(requireVisible(request.params->getValue<std::string>("id"), request), request);
+}
+
+Object::Ptr AccountService::list(const Request& request)
+{
+    auto accounts = listVisible(request);
+    auto main = mainAccountOf(request.user);
+    Array::Ptr items = new Array;
+    for (const auto& a : accounts) {
+        auto owners = a.owner == request.user ? main : mainAccountOf(a.owner);
+        items->add(accountToJson(a, secretsOf(a), owners && owners->id == a.id, canChange(a, request)));
+    }
+    Object::Ptr result = new Object;
+    result->set("accounts", items);
+    result->set("main_account", main ? Poco::Dynamic::Var(main->id) : Poco::Dynamic::Var());
+    return result;
+}
+
+Object::Ptr AccountService::update(const Request& request)
+{
+    const auto& p = request.params;
+    store::AccountRecord account = requireVisible(p->getValue<std::string>("id"), request);
+    if (!canChange(account, request))
+        throw OperationError("forbidden", "only the owner or an admin may change personal account '" + account.label + "'");
+    if (p->has("kind") && p->getValue<std::string>("kind") != account.kind && !isOwnerOrAdmin(account, request))
+        throw OperationError("forbidden", "only the owner or an admin may change an account's kind", "kind");
+    const store::AccountRecord before = account;
+    SecretChanges changes;
+    applyAccountParams(p, directory(), account, changes);
+
+    Object::Ptr extra = new Object;
+    if (account.databaseId != before.databaseId) {
+        std::optional<std::int64_t> staying;
+        try {
+            auto old = context_.databases().acquire(before.databaseId, store::Scope::Mailbox);
+            staying = store::MessageRepository(*old).countForAccount(account.id);
+        } catch (const store::StoreError&) {
+            // The old database is gone; its messages cannot be counted.
+        }
+        const std::string count = staying ? std::to_string(*staying) : "an unknown number of";
+        if (!p->optValue<bool>("confirm_database_change", false))
+            throw OperationError("conflict", "moving account '" + account.label + "' to database '" +
+                                                 account.databaseId + "' moves no data: its " + count +
+                                                 " messages stay in '" + before.databaseId +
+                                                 "' and are no longer linked. Repeat with confirm_database_change",
+                                 "database");
+        try {
+            context_.databases().acquire(account.databaseId, store::Scope::Mailbox);
+        } catch (const store::DatabaseUnavailable& e) {
+            throw OperationError("unavailable", std::string("the new database cannot be reached: ") + e.what(), "database");
+        }
+        extra->set("messages_left_behind", staying ? Poco::Dynamic::Var(*staying) : Poco::Dynamic::Var());
+    }
+    sealSecrets(account, changes);
+    account.updatedAtMs = context_.host().nowMs();
+    {
+        auto lease = system();
+        store::Transaction tx(*lease);
+        store::AccountRepository(*lease).update(account);
+        tx.commit();
+    }
+    Object::Ptr result = render(account, request);
+    for (const auto& [k, v] : *extra) result->set(k, v);
+    return result;
+}
+
+Object::Ptr AccountService::remove(const Request& request)
+{
+    store::AccountRecord account = requireVisible(request.params->getValue<std::string>("id"), request);
+    if (!isOwnerOrAdmin(account, request))
+        throw OperationError("forbidden", "only the owner or an admin may delete account '" + account.label + "'");
+    const bool confirmed = request.params->optValue<bool>("confirm", false);
+    std::int64_t deleted = withMailbox(account, [&](store::Connection& c) -> std::int64_t {
+        store::MessageRepository messages(c);
+        if (!confirmed) {
+            throw OperationError("conflict", "deleting account '" + account.label + "' deletes its " +
+                                                 std::to_string(messages.countForAccount(account.id)) +
+                                                 " messages. Repeat with confirm to delete it",
+                                 "confirm");
+        }
+        store::Transaction tx(c);
+        std::int64_t n = messages.removeAccount(account.id);
+        tx.commit();
+        return n;
+    });
+    {
+        auto lease = system();
+        store::Transaction tx(*lease);
+        store::AccountRepository(*lease).remove(account.id);
+        tx.commit();
+    }
+    context_.log(ERP_LOG_INFO, "erpmail.account",
+                 request.user + " deleted account " + account.id + " with " + std::to_string(deleted) + " messages");
+    Object::Ptr result = new Object;
+    result->set("deleted", true);
+    result->set("deleted_messages", deleted);
+    return result;
+}
+
+Object::Ptr AccountService::setOwner(const Request& request)
+{
+    store::AccountRecord account = requireVisible(request.params->getValue<std::string>("id"), request);
+    if (!isOwnerOrAdmin(account, request))
+        throw OperationError("forbidden", "only the owner or an admin may hand over account '" + account.label + "'");
+    const std::string owner = request.params->getValue<std::string>("owner");
+    if (!directory().users.count(owner)) throw invalidParam("owner", "owner '" + owner + "' is not a user of the host");
+    account.owner = owner;
+    account.updatedAtMs = context_.host().nowMs();
+    auto lease = system();
+    store::AccountRepository(*lease).update(account);
+    return render(account, request);
+}
+
+Object::Ptr AccountService::setOnline(const Request& request)
+{
+    store::AccountRecord account = requireVisible(request.params->getValue<std::string>("id"), request);
+    if (!isOwnerOrAdmin(account, request))
+        throw OperationError("forbidden", "only the owner or an admin may set account '" + account.label +
+                                              "' online or offline");
+    const bool online = request.params->getValue<bool>("online");
+    std::optional<std::string> reason;
+    if (online) {
+        try {
+            context_.databases().acquire(account.databaseId, store::Scope::Mailbox);
+        } catch (const store::DatabaseUnavailable& e) {
+            throw OperationError("unavailable", "account '" + account.label + "' stays offline: " + e.what());
+        }
+    } else {
+        reason = "set offline by " + request.user;
+    }
+    {
+        auto lease = system();
+        store::AccountRepository(*lease).setOnline(account.id, online, reason, context_.host().nowMs());
+    }
+    account.online = online;
+    account.offlineReason = reason;
+    Object::Ptr event = new Object;
+    event->set("account", account.id);
+    event->set("label", account.label);
+    if (reason) event->set("reason", *reason);
+    context_.emit(online ? "account.online" : "account.offline", event);
+    return render(account, request);
+}
+
+Object::Ptr AccountService::mainAccount(const Request& request)
+{
+    const std::string user = request.params->optValue<std::string>("user", request.user);
+    if (user != request.user && !request.userIsAdmin)
+        throw OperationError("forbidden", "only admins look up another user's main account", "user");
+    Object::Ptr result = new Object;
+    auto main = mainAccountOf(user);
+    result->set("user", user);
+    result->set("account", main ? Poco::Dynamic::Var(render(*main, request)) : Poco::Dynamic::Var());
+    return result;
+}
+
+Object::Ptr AccountService::visibilityCandidates(const Request& request)
+{
+    const std::string group = request.params->optValue<std::string>("group", "*");
+    Poco::JSON::Parser parser;
+    auto users = parser.parse(context_.host().usersJson()).extract<Array::Ptr>();
+    Array::Ptr out = new Array;
+    bool groupKnown = group == "*";
+    for (std::size_t i = 0; i < users->size(); ++i) {
+        auto u = users->getObject(static_cast<unsigned>(i));
+        bool member = group == "*";
+        if (auto groups = u->getArray("groups"))
+            for (std::size_t g = 0; g < groups->size(); ++g)
+                member = member || groups->getElement<std::string>(static_cast<unsigned>(g)) == group;
+        groupKnown = groupKnown || member;
+        if (!member) continue;
+        Object::Ptr item = new Object;
+        item->set("id", u->getValue<std::string>("id"));
+        item->set("name", u->optValue<std::string>("name", ""));
+        out->add(item);
+    }
+    if (!groupKnown) throw invalidParam("group", "the host has no user group '" + group + "'");
+    Object::Ptr result = new Object;
+    result->set("users", out);
+    return result;
+}
+
+} // namespace erpmail

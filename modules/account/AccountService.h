@@ -1,0 +1,83 @@
+// The account operations and the rules every account-scoped operation uses:
+// who may see and change an account, and what happens when its database is
+// gone (the account goes offline by itself).
+#pragma once
+
+#include "account/AccountJson.h"
+#include "account/SecretBox.h"
+#include "erpmail/Context.h"
+#include "erpmail/Module.h"
+#include "erpmail/OperationError.h"
+#include "store/AccountRepository.h"
+#include "store/DatabaseRegistry.h"
+
+#include <memory>
+
+namespace erpmail {
+
+class AccountService {
+public:
+    explicit AccountService(Context& context) : context_(context) {}
+
+    /// Opens the key file and migrates the system database.
+    void start();
+
+    std::vector<Operation> operations();
+
+    /// The account if the caller may see it. Not found and not visible answer
+    /// alike (forbidden), so a caller learns nothing about accounts hidden
+    /// from them; admins, who see all, get not_found.
+    store::AccountRecord requireVisible(const std::string& id, const Request& request);
+    /// Visible and online; an offline account's mail is neither shown nor used.
+    store::AccountRecord requireOnline(const std::string& id, const Request& request);
+    /// Every account the caller may see, sorted by label (see LabelOrder.h).
+    std::vector<store::AccountRecord> listVisible(const Request& request);
+
+    /// Personal: owner or admin. Public: every user.
+    static bool canChange(const store::AccountRecord& account, const Request& request);
+    /// Owner or admin, whatever the kind (delete, hand over, kind, online).
+    static bool isOwnerOrAdmin(const store::AccountRecord& account, const Request& request);
+
+    /// Runs fn with a connection to the account's own database. If that
+    /// database cannot be reached, the account is set offline (once, with an
+    /// account.offline event) and OperationError(unavailable) is thrown.
+    template <class Fn>
+    auto withMailbox(const store::AccountRecord& account, Fn&& fn) -> decltype(fn(std::declval<store::Connection&>()))
+    {
+        try {
+            auto lease = context_.databases().acquire(account.databaseId, store::Scope::Mailbox);
+            return fn(*lease);
+        } catch (const store::DatabaseUnavailable& e) {
+            takeOffline(account, e.what());
+            throw OperationError("unavailable", "account '" + account.label + "' is offline: " + e.what());
+        }
+    }
+
+    /// The main account of a user: the owned account with the first label.
+    std::optional<store::AccountRecord> mainAccountOf(const std::string& user);
+
+    Context& context() { return context_; }
+
+private:
+    Poco::JSON::Object::Ptr create(const Request& request);
+    Poco::JSON::Object::Ptr get(const Request& request);
+    Poco::JSON::Object::Ptr list(const Request& request);
+    Poco::JSON::Object::Ptr update(const Request& request);
+    Poco::JSON::Object::Ptr remove(const Request& request);
+    Poco::JSON::Object::Ptr setOwner(const Request& request);
+    Poco::JSON::Object::Ptr setOnline(const Request& request);
+    Poco::JSON::Object::Ptr mainAccount(const Request& request);
+    Poco::JSON::Object::Ptr visibilityCandidates(const Request& request);
+
+    void takeOffline(const store::AccountRecord& account, const std::string& reason);
+    AccountDirectory directory() const;
+    AccountSecrets secretsOf(const store::AccountRecord& account) const;
+    void sealSecrets(store::AccountRecord& account, const SecretChanges& changes) const;
+    Poco::JSON::Object::Ptr render(const store::AccountRecord& account, const Request& request);
+    store::ConnectionLease system();
+
+    Context& context_;
+    std::unique_ptr<SecretBox> secrets_;
+};
+
+} // namespace erpmail

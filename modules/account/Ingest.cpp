@@ -1,0 +1,75 @@
+#include "account/Ingest.h"
+
+#include "mime/MessageParser.h"
+#include "store/MessageRepository.h"
+
+#include <openssl/evp.h>
+
+namespace erpmail {
+
+std::string sha256Hex(const std::string& bytes)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 15];
+    }
+    return out;
+}
+
+store::MessageRecord recordFromRaw(const std::string& raw, const std::string& accountId, bool personal,
+                                   std::int64_t nowMs, mime::ParsedMessage* parsedOut)
+{
+    mime::ParsedMessage parsed = mime::parseMessage(raw);
+    store::MessageRecord m;
+    m.accountId = accountId;
+    m.personal = personal;
+    m.receivedAtMs = nowMs;
+    m.raw = raw;
+    m.contentSha256 = sha256Hex(raw);
+    auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
+    m.subject = opt(parsed.subject);
+    m.from = opt(mime::formatAddresses(parsed.from));
+    m.to = opt(mime::formatAddresses(parsed.to));
+    m.cc = opt(mime::formatAddresses(parsed.cc));
+    m.dateMs = parsed.dateMs;
+    m.messageId = opt(parsed.messageId);
+    m.inReplyTo = opt(parsed.inReplyTo);
+    m.references = opt(parsed.references);
+    m.bodyText = opt(parsed.text);
+    m.bodyHtml = opt(parsed.html);
+    m.parseWarning = opt(parsed.warning);
+    for (auto& a : parsed.attachments) {
+        store::AttachmentRecord r;
+        r.fileName = opt(a.fileName);
+        r.contentType = a.contentType;
+        r.contentId = opt(a.contentId);
+        r.size = static_cast<std::int64_t>(a.bytes.size());
+        r.bytes = std::move(a.bytes);
+        m.attachments.push_back(std::move(r));
+    }
+    if (parsedOut) {
+        parsed.attachments.clear();
+        *parsedOut = std::move(parsed);
+    }
+    return m;
+}
+
+std::int64_t storeMessage(store::Connection& c, const store::MessageRecord& message,
+                          const std::vector<mime::Address>& addresses, std::int64_t nowMs)
+{
+    store::Transaction tx(c);
+    store::MessageRepository repository(c);
+    std::int64_t id = repository.insert(message);
+    for (const auto& a : addresses)
+        repository.upsertAddress({message.accountId, a.email,
+                                  a.name.empty() ? std::nullopt : std::optional<std::string>(a.name), nowMs});
+    tx.commit();
+    return id;
+}
+
+} // namespace erpmail

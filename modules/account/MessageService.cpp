@@ -1,0 +1,460 @@
+#include "account/MessageService.h"
+
+#include "account/Ingest.h"
+#include "mime/HeaderSafety.h"
+#include "mime/MessageParser.h"
+#include "store/MessageRepository.h"
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/File.h>
+#include <Poco/FileStream.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/StreamCopier.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+namespace erpmail {
+
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+Var opt(const std::optional<std::string>& v)
+{
+    return v ? Var(*v) : Var();
+}
+
+Var optInt(const std::optional<std::int64_t>& v)
+{
+    return v ? Var(*v) : Var();
+}
+
+Object::Ptr summaryJson(const store::MessageRecord& m)
+{
+    Object::Ptr o = new Object;
+    o->set("account", m.accountId);
+    o->set("id", m.id);
+    o->set("state", m.state);
+    o->set("direction", m.direction);
+    o->set("personal", m.personal);
+    o->set("subject", opt(m.subject));
+    o->set("from", opt(m.from));
+    o->set("to", opt(m.to));
+    o->set("date_ms", optInt(m.dateMs));
+    o->set("received_at_ms", m.receivedAtMs);
+    o->set("size", m.rawSize);
+    o->set("message_id", opt(m.messageId));
+    o->set("warning", opt(m.parseWarning));
+    return o;
+}
+
+std::string base64(const std::string& bytes)
+{
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out);
+    encoder.rdbuf()->setLineLength(0);
+    encoder << bytes;
+    encoder.close();
+    return out.str();
+}
+
+std::string unbase64(const std::string& text, const std::string& field)
+{
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in);
+    std::string out;
+    try {
+        Poco::StreamCopier::copyToString(decoder, out);
+    } catch (const Poco::Exception&) {
+        throw invalidParam(field, field + " is not base64");
+    }
+    return out;
+}
+
+std::vector<std::int64_t> idsOf(const Object::Ptr& params)
+{
+    std::vector<std::int64_t> ids;
+    auto array = params->getArray("ids");
+    for (std::size_t i = 0; i < array->size(); ++i) ids.push_back(array->getElement<std::int64_t>(static_cast<unsigned>(i)));
+    return ids;
+}
+
+const char* kAccountAndIds = R"({"type":"object","additionalProperties":false,"required":["account","ids"],
+  "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
+                "ids":{"type":"array","minItems":1,"maxItems":1000,"items":{"type":"integer","minimum":1}}}})";
+
+const char* kAccountAndId = R"({"type":"object","additionalProperties":false,"required":["account","id"],
+  "properties":{"account":{"type":"string","minLength":1,"maxLength":36},"id":{"type":"integer","minimum":1}}})";
+
+} // namespace
+
+std::vector<Operation> MessageService::operations()
+{
+    auto bind = [this](Object::Ptr (MessageService::*fn)(const Request&)) {
+        return [this, fn](const Request& r) { return (this->*fn)(r); };
+    };
+    auto state = [this](const std::string& s) { return [this, s](const Request& r) { return setState(r, s); }; };
+    return {
+        {"mail.message.list",
+         "Messages, newest first, of one account or of all the caller may see; the inbox shows pending mail. "
+         "Offline accounts' mail is hidden",
+         R"({"type":"object","additionalProperties":false,"properties":{
+             "account":{"type":"string","minLength":1,"maxLength":36},
+             "state":{"enum":["pending","archived","trash","sent"]},
+             "page":{"type":"integer","minimum":1,"maximum":1000000},
+             "page_size":{"type":"integer","minimum":1,"maximum":200}}})",
+         permission::Use, bind(&MessageService::list)},
+        {"mail.message.get", "One message: headers, text, HTML and its attachments' names and sizes", kAccountAndId,
+         permission::Use, bind(&MessageService::get)},
+        {"mail.message.attachment", "One attachment's bytes (base64) with its name and type",
+         R"({"type":"object","additionalProperties":false,"required":["account","id","index"],
+             "properties":{"account":{"type":"string","minLength":1,"maxLength":36},"id":{"type":"integer","minimum":1},
+                           "index":{"type":"integer","minimum":1}}})",
+         permission::Use, bind(&MessageService::attachment)},
+        {"mail.message.archive", "Marks messages finished: they leave the inbox", kAccountAndIds, permission::Use,
+         state("archived")},
+        {"mail.message.unarchive", "Brings archived or trashed messages back to the inbox", kAccountAndIds,
+         permission::Use, state("pending")},
+        {"mail.message.trash", "Moves messages to the trash (emptied by the retention rules)", kAccountAndIds,
+         permission::Use, state("trash")},
+        {"mail.message.delete", "Deletes messages for good", kAccountAndIds, permission::Use,
+         bind(&MessageService::remove)},
+        {"mail.message.move",
+         "Moves messages to another account the caller may see, across databases if need be; nothing is lost "
+         "if it stops halfway",
+         R"({"type":"object","additionalProperties":false,"required":["account","ids","to_account"],
+             "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
+                           "to_account":{"type":"string","minLength":1,"maxLength":36},
+                           "ids":{"type":"array","minItems":1,"maxItems":1000,"items":{"type":"integer","minimum":1}}}})",
+         permission::Use, bind(&MessageService::move)},
+        {"mail.message.import", "Stores a raw message (.eml, as base64, or a file for admins) in an account",
+         R"({"type":"object","additionalProperties":false,"required":["account"],
+             "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
+                           "raw_base64":{"type":"string","maxLength":200000000},
+                           "path":{"type":"string","minLength":1,"maxLength":4096},
+                           "state":{"enum":["pending","archived","sent"]}}})",
+         permission::Use, bind(&MessageService::import)},
+        {"mail.address.list", "The account's address book, optionally filtered",
+         R"({"type":"object","additionalProperties":false,"required":["account"],
+             "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
+                           "search":{"type":"string","maxLength":200},
+                           "page":{"type":"integer","minimum":1},"page_size":{"type":"integer","minimum":1,"maximum":500}}})",
+         permission::Use, bind(&MessageService::addressList)},
+        {"mail.address.upsert", "Adds an address to the account's address book or renames it",
+         R"({"type":"object","additionalProperties":false,"required":["account","email"],
+             "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
+                           "email":{"type":"string","minLength":3,"maxLength":254},
+                           "name":{"type":["string","null"],"maxLength":200}}})",
+         permission::Use, bind(&MessageService::addressUpsert)},
+        {"mail.address.delete", "Removes an address from the account's address book",
+         R"({"type":"object","additionalProperties":false,"required":["account","email"],
+             "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
+                           "email":{"type":"string","minLength":1,"maxLength":254}}})",
+         permission::Use, bind(&MessageService::addressDelete)},
+    };
+}
+
+Object::Ptr MessageService::list(const Request& request)
+{
+    const auto& p = request.params;
+    const std::string state = p->optValue<std::string>("state", "pending");
+    const std::int64_t page = p->optValue<std::int64_t>("page", 1);
+    const std::int64_t size = p->optValue<std::int64_t>("page_size", 50);
+
+    std::vector<store::AccountRecord> accounts;
+    if (p->has("account"))
+        accounts.push_back(accounts_.requireVisible(p->getValue<std::string>("account"), request));
+    else
+        accounts = accounts_.listVisible(request);
+
+    Array::Ptr hidden = new Array;
+    std::map<std::string, std::vector<store::AccountRecord>> byDatabase;
+    for (const auto& a : accounts) {
+        if (a.online) {
+            byDatabase[a.databaseId].push_back(a);
+        } else {
+            Object::Ptr h = new Object;
+            h->set("account", a.id);
+            h->set("label", a.label);
+            h->set("reason", opt(a.offlineReason));
+            hidden->add(h);
+        }
+    }
+
+    // Each database gives its first page*size rows; merged, they hold the page.
+    std::vector<store::MessageRecord> rows;
+    std::int64_t total = 0;
+    for (const auto& [database, group] : byDatabase) {
+        std::vector<std::string> ids;
+        for (const auto& a : group) ids.push_back(a.id);
+        try {
+            auto part = accounts_.withMailbox(group.front(), [&](store::Connection& c) {
+                return store::MessageRepository(c).list(ids, state, 0, page * size);
+            });
+            total += part.total;
+            for (auto& m : part.items) rows.push_back(std::move(m));
+        } catch (const OperationError& e) {
+            // The database went away: its accounts are offline now, and hidden.
+            if (e.code() != "unavailable") throw;
+            for (const auto& a : group) {
+                Object::Ptr h = new Object;
+                h->set("account", a.id);
+                h->set("label", a.label);
+                h->set("reason", std::string(e.what()));
+                hidden->add(h);
+            }
+        }
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return a.receivedAtMs != b.receivedAtMs ? a.receivedAtMs > b.receivedAtMs : a.id > b.id;
+    });
+    Array::Ptr items = new Array;
+    for (std::size_t i = static_cast<std::size_t>((page - 1) * size); i < rows.size() && items->size() < static_cast<std::size_t>(size); ++i) {
+        Object::Ptr item = summaryJson(rows[i]);
+        item->set("attachments", static_cast<std::int64_t>(rows[i].attachments.size()));
+        items->add(item);
+    }
+    Object::Ptr result = new Object;
+    result->set("items", items);
+    result->set("total", total);
+    result->set("page", page);
+    result->set("page_size", size);
+    result->set("offline_accounts", hidden);
+    return result;
+}
+
+Object::Ptr MessageService::get(const Request& request)
+{
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    const std::int64_t id = request.params->getValue<std::int64_t>("id");
+    auto message = accounts_.withMailbox(account, [&](store::Connection& c) {
+        return store::MessageRepository(c).get(account.id, id);
+    });
+    if (!message) throw OperationError("not_found", "account '" + account.label + "' has no message " + std::to_string(id), "id");
+    Object::Ptr o = summaryJson(*message);
+    o->set("cc", opt(message->cc));
+    o->set("in_reply_to", opt(message->inReplyTo));
+    o->set("references", opt(message->references));
+    o->set("text", opt(message->bodyText));
+    o->set("html", opt(message->bodyHtml));
+    o->set("sha256", opt(message->contentSha256));
+    Poco::JSON::Parser parser;
+    o->set("document_links", parser.parse(message->documentLinks));
+    Array::Ptr attachments = new Array;
+    for (const auto& a : message->attachments) {
+        Object::Ptr item = new Object;
+        item->set("index", a.ordinal);
+        item->set("file_name", opt(a.fileName));
+        item->set("content_type", a.contentType);
+        item->set("size", a.size);
+        item->set("removed", a.removed);
+        attachments->add(item);
+    }
+    o->set("attachments", attachments);
+    return o;
+}
+
+Object::Ptr MessageService::attachment(const Request& request)
+{
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    const std::int64_t id = request.params->getValue<std::int64_t>("id");
+    const int index = request.params->getValue<int>("index");
+    auto a = accounts_.withMailbox(account, [&](store::Connection& c) {
+        return store::MessageRepository(c).attachment(account.id, id, index);
+    });
+    if (!a) throw OperationError("not_found", "message " + std::to_string(id) + " has no attachment " + std::to_string(index), "index");
+    if (a->removed) throw OperationError("not_found", "attachment " + std::to_string(index) + " was removed by the retention rules", "index");
+    Object::Ptr o = new Object;
+    o->set("file_name", opt(a->fileName));
+    o->set("content_type", a->contentType);
+    o->set("size", a->size);
+    o->set("content_base64", base64(a->bytes));
+    return o;
+}
+
+Object::Ptr MessageService::setState(const Request& request, const std::string& state)
+{
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    auto ids = idsOf(request.params);
+    std::int64_t changed = accounts_.withMailbox(account, [&](store::Connection& c) {
+        store::Transaction tx(c);
+        auto n = store::MessageRepository(c).setState(account.id, ids, state);
+        tx.commit();
+        return n;
+    });
+    Object::Ptr o = new Object;
+    o->set("changed", changed);
+    o->set("state", state);
+    return o;
+}
+
+Object::Ptr MessageService::remove(const Request& request)
+{
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    auto ids = idsOf(request.params);
+    std::int64_t deleted = accounts_.withMailbox(account, [&](store::Connection& c) {
+        store::Transaction tx(c);
+        store::MessageRepository repository(c);
+        std::int64_t n = 0;
+        for (auto id : ids) n += repository.remove(account.id, id) ? 1 : 0;
+        tx.commit();
+        return n;
+    });
+    Object::Ptr o = new Object;
+    o->set("deleted", deleted);
+    return o;
+}
+
+Object::Ptr MessageService::move(const Request& request)
+{
+    const auto& p = request.params;
+    auto from = accounts_.requireOnline(p->getValue<std::string>("account"), request);
+    auto to = accounts_.requireOnline(p->getValue<std::string>("to_account"), request);
+    if (from.id == to.id) throw invalidParam("to_account", "messages are already in account '" + to.label + "'");
+    auto ids = idsOf(p);
+    const bool personal = to.kind == "personal";
+    std::int64_t moved = 0;
+    Array::Ptr failed = new Array;
+
+    if (from.databaseId == to.databaseId) {
+        moved = accounts_.withMailbox(from, [&](store::Connection& c) {
+            store::Transaction tx(c);
+            auto n = store::MessageRepository(c).reassign(from.id, ids, to.id, personal);
+            tx.commit();
+            return n;
+        });
+    } else {
+        // Copy, commit in the target, then delete in the source: a failure in
+        // between leaves the message in both accounts, never in neither.
+        for (auto id : ids) {
+            auto message = accounts_.withMailbox(from, [&](store::Connection& c) {
+                auto m = store::MessageRepository(c).get(from.id, id, true);
+                if (m) m->attachments = store::MessageRepository(c).attachments(id, true);
+                return m;
+            });
+            if (!message) {
+                failed->add(id);
+                continue;
+            }
+            message->accountId = to.id;
+            message->personal = personal;
+            message->imapUid.reset();
+            message->imapUidValidity.reset();
+            message->pop3Uidl.reset();
+            accounts_.withMailbox(to, [&](store::Connection& c) {
+                store::Transaction tx(c);
+                store::MessageRepository(c).insert(*message);
+                tx.commit();
+                return 0;
+            });
+            accounts_.withMailbox(from, [&](store::Connection& c) {
+                store::Transaction tx(c);
+                store::MessageRepository(c).remove(from.id, id);
+                tx.commit();
+                return 0;
+            });
+            ++moved;
+        }
+    }
+    Object::Ptr o = new Object;
+    o->set("moved", moved);
+    o->set("not_found", failed);
+    o->set("to_account", to.id);
+    return o;
+}
+
+Object::Ptr MessageService::import(const Request& request)
+{
+    const auto& p = request.params;
+    auto account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
+    std::string raw;
+    if (p->has("raw_base64") == p->has("path")) throw invalidParam("raw_base64", "give exactly one of raw_base64 or path");
+    if (p->has("path")) {
+        if (!request.userIsAdmin) throw OperationError("forbidden", "only admins import files of the server", "path");
+        const std::string path = p->getValue<std::string>("path");
+        if (!Poco::File(path).exists()) throw invalidParam("path", "no file at " + path);
+        Poco::FileInputStream in(path);
+        Poco::StreamCopier::copyToString(in, raw);
+    } else {
+        raw = unbase64(p->getValue<std::string>("raw_base64"), "raw_base64");
+    }
+    if (raw.empty()) throw invalidParam("raw_base64", "the message is empty");
+    const std::int64_t now = accounts_.context().host().nowMs();
+    mime::ParsedMessage parsed;
+    store::MessageRecord record = recordFromRaw(raw, account.id, account.kind == "personal", now, &parsed);
+    record.state = p->optValue<std::string>("state", "pending");
+    record.direction = record.state == "sent" ? "out" : "in";
+    std::int64_t id = accounts_.withMailbox(account, [&](store::Connection& c) {
+        return storeMessage(c, record, parsed.allAddresses(), now);
+    });
+    Object::Ptr o = new Object;
+    o->set("account", account.id);
+    o->set("id", id);
+    o->set("subject", opt(record.subject));
+    o->set("attachments", static_cast<std::int64_t>(record.attachments.size()));
+    o->set("warning", opt(record.parseWarning));
+    return o;
+}
+
+Object::Ptr MessageService::addressList(const Request& request)
+{
+    const auto& p = request.params;
+    auto account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
+    const std::int64_t page = p->optValue<std::int64_t>("page", 1), size = p->optValue<std::int64_t>("page_size", 100);
+    auto rows = accounts_.withMailbox(account, [&](store::Connection& c) {
+        return store::MessageRepository(c).listAddresses(account.id, p->optValue<std::string>("search", ""),
+                                                         (page - 1) * size, size);
+    });
+    Array::Ptr items = new Array;
+    for (const auto& a : rows) {
+        Object::Ptr o = new Object;
+        o->set("email", a.email);
+        o->set("name", opt(a.displayName));
+        o->set("last_seen_ms", a.lastSeenMs);
+        items->add(o);
+    }
+    Object::Ptr result = new Object;
+    result->set("items", items);
+    return result;
+}
+
+Object::Ptr MessageService::addressUpsert(const Request& request)
+{
+    const auto& p = request.params;
+    auto account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
+    const std::string email = p->getValue<std::string>("email");
+    if (!mime::isValidMailbox(email)) throw invalidParam("email", "'" + email + "' is not a valid e-mail address");
+    std::optional<std::string> name;
+    if (p->has("name") && !p->isNull("name")) {
+        name = p->getValue<std::string>("name");
+        if (mime::hasControlCharacters(*name)) throw invalidParam("name", "name must not contain line breaks");
+    }
+    accounts_.withMailbox(account, [&](store::Connection& c) {
+        store::MessageRepository(c).upsertAddress({account.id, email, name, accounts_.context().host().nowMs()});
+        return 0;
+    });
+    Object::Ptr o = new Object;
+    o->set("email", email);
+    o->set("name", opt(name));
+    return o;
+}
+
+Object::Ptr MessageService::addressDelete(const Request& request)
+{
+    const auto& p = request.params;
+    auto account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
+    bool removed = accounts_.withMailbox(account, [&](store::Connection& c) {
+        return store::MessageRepository(c).removeAddress(account.id, p->getValue<std::string>("email"));
+    });
+    Object::Ptr o = new Object;
+    o->set("deleted", removed);
+    return o;
+}
+
+} // namespace erpmail

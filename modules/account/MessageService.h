@@ -1,0 +1,29 @@
+// The messages and addresses an account holds: list, read, move between
+// accounts, archive, import.
+#pragma once
+
+#include "account/AccountService.h"
+
+namespace erpmail {
+
+class MessageService {
+public:
+    explicit MessageService(AccountService& accounts) : accounts_(accounts) {}
+    std::vector<Operation> operations();
+
+private:
+    Poco::JSON::Object::Ptr list(const Request& request);
+    Poco::JSON::Object::Ptr get(const Request& request);
+    Poco::JSON::Object::Ptr attachment(const Request& request);
+    Poco::JSON::Object::Ptr setState(const Request& request, const std::string& state);
+    Poco::JSON::Object::Ptr remove(const Request& request);
+    Poco::JSON::Object::Ptr move(const Request& request);
+    Poco::JSON::Object::Ptr import(const Request& request);
+    Poco::JSON::Object::Ptr addressList(const Request& request);
+    Poco::JSON::Object::Ptr addressUpsert(const Request& request);
+    Poco::JSON::Object::Ptr addressDelete(const Request& request);
+
+    AccountService& accounts_;
+};
+
+} // namespace erpmail

@@ -1,0 +1,155 @@
+#include "store/AccountRepository.h"
+
+namespace erpmail::store {
+
+namespace {
+
+constexpr const char* kColumns =
+    "a.id, a.label, a.owner, a.kind, a.database_id, a.sender_name, a.sender_email, a.online, a.offline_reason,"
+    " a.always_signature, a.signature, a.contacts_sync, a.e_printing, a.visibility_group, a.server_settings,"
+    " a.retention_settings, a.secrets, a.created_at_ms, a.updated_at_ms";
+
+// The rule of who sees an account, as SQL. Parameters: admin flag, user, user.
+constexpr const char* kVisibleTo =
+    "(? = 1 OR a.kind = 'public' OR a.owner = ?"
+    " OR EXISTS (SELECT 1 FROM account_visibility v WHERE v.account_id = a.id AND v.user_id = ?))";
+
+AccountRecord readRow(Statement& st)
+{
+    AccountRecord a;
+    a.id = st.textOr(1);
+    a.label = st.textOr(2);
+    a.owner = st.textOr(3);
+    a.kind = st.textOr(4);
+    a.databaseId = st.textOr(5);
+    a.senderName = st.getText(6);
+    a.senderEmail = st.getText(7);
+    a.online = st.intOr(8, 1) != 0;
+    a.offlineReason = st.getText(9);
+    a.alwaysSignature = st.intOr(10, 0) != 0;
+    a.signature = st.getText(11);
+    a.contactsSync = st.intOr(12, 0) != 0;
+    a.ePrinting = st.intOr(13, 0) != 0;
+    a.visibilityGroup = st.getText(14);
+    a.serverSettings = st.textOr(15, "{}");
+    a.retentionSettings = st.textOr(16, "{}");
+    a.secrets = st.getBlob(17);
+    a.createdAtMs = st.intOr(18, 0);
+    a.updatedAtMs = st.intOr(19, 0);
+    return a;
+}
+
+} // namespace
+
+std::vector<AccountRecord> AccountRepository::select(const std::string& where, const std::vector<std::string>& texts,
+                                                     std::optional<bool> admin)
+{
+    std::vector<AccountRecord> out;
+    {
+        Statement st(c_, std::string("SELECT ") + kColumns + " FROM accounts a WHERE " + where + " ORDER BY a.label, a.id");
+        int pos = 1;
+        if (admin) st.bindInt(pos++, *admin ? 1 : 0);
+        for (const auto& t : texts) st.bindText(pos++, t);
+        st.execute();
+        while (st.fetch()) out.push_back(readRow(st));
+    }
+    for (auto& a : out) {
+        Statement v(c_, "SELECT user_id FROM account_visibility WHERE account_id = ? ORDER BY user_id");
+        v.bindText(1, a.id);
+        v.execute();
+        while (v.fetch()) a.visibleTo.push_back(v.textOr(1));
+    }
+    return out;
+}
+
+std::optional<AccountRecord> AccountRepository::find(const std::string& id)
+{
+    auto rows = select("a.id = ?", {id});
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::optional<AccountRecord> AccountRepository::findVisible(const std::string& id, const Viewer& viewer)
+{
+    auto rows = select(std::string(kVisibleTo) + " AND a.id = ?", {viewer.user, viewer.user, id}, viewer.admin);
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::vector<AccountRecord> AccountRepository::listVisible(const Viewer& viewer)
+{
+    return select(kVisibleTo, {viewer.user, viewer.user}, viewer.admin);
+}
+
+std::vector<AccountRecord> AccountRepository::listOwnedBy(const std::string& user)
+{
+    return select("a.owner = ?", {user});
+}
+
+void AccountRepository::insert(const AccountRecord& a)
+{
+    Statement st(c_, "INSERT INTO accounts (id, label, owner, kind, database_id, sender_name, sender_email, online,"
+                     " offline_reason, always_signature, signature, contacts_sync, e_printing, visibility_group,"
+                     " server_settings, retention_settings, secrets, created_at_ms, updated_at_ms)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bindText(1, a.id).bindText(2, a.label).bindText(3, a.owner).bindText(4, a.kind).bindText(5, a.databaseId);
+    st.bindOptionalText(6, a.senderName).bindOptionalText(7, a.senderEmail).bindInt(8, a.online ? 1 : 0);
+    st.bindOptionalText(9, a.offlineReason).bindInt(10, a.alwaysSignature ? 1 : 0).bindOptionalText(11, a.signature);
+    st.bindInt(12, a.contactsSync ? 1 : 0).bindInt(13, a.ePrinting ? 1 : 0).bindOptionalText(14, a.visibilityGroup);
+    st.bindText(15, a.serverSettings).bindText(16, a.retentionSettings);
+    if (a.secrets) st.bindBlob(17, *a.secrets);
+    else st.bindNull(17);
+    st.bindInt(18, a.createdAtMs).bindInt(19, a.updatedAtMs);
+    st.execute();
+    writeVisibility(a);
+}
+
+void AccountRepository::update(const AccountRecord& a)
+{
+    Statement st(c_, "UPDATE accounts SET label = ?, owner = ?, kind = ?, database_id = ?, sender_name = ?,"
+                     " sender_email = ?, online = ?, offline_reason = ?, always_signature = ?, signature = ?,"
+                     " contacts_sync = ?, e_printing = ?, visibility_group = ?, server_settings = ?,"
+                     " retention_settings = ?, secrets = ?, updated_at_ms = ? WHERE id = ?");
+    st.bindText(1, a.label).bindText(2, a.owner).bindText(3, a.kind).bindText(4, a.databaseId);
+    st.bindOptionalText(5, a.senderName).bindOptionalText(6, a.senderEmail).bindInt(7, a.online ? 1 : 0);
+    st.bindOptionalText(8, a.offlineReason).bindInt(9, a.alwaysSignature ? 1 : 0).bindOptionalText(10, a.signature);
+    st.bindInt(11, a.contactsSync ? 1 : 0).bindInt(12, a.ePrinting ? 1 : 0).bindOptionalText(13, a.visibilityGroup);
+    st.bindText(14, a.serverSettings).bindText(15, a.retentionSettings);
+    if (a.secrets) st.bindBlob(16, *a.secrets);
+    else st.bindNull(16);
+    st.bindInt(17, a.updatedAtMs).bindText(18, a.id);
+    st.execute();
+    Statement clear(c_, "DELETE FROM account_visibility WHERE account_id = ?");
+    clear.bindText(1, a.id);
+    clear.execute();
+    writeVisibility(a);
+}
+
+void AccountRepository::writeVisibility(const AccountRecord& a)
+{
+    Statement st(c_, "INSERT INTO account_visibility (account_id, user_id) VALUES (?, ?)");
+    for (const auto& user : a.visibleTo) {
+        st.bindText(1, a.id).bindText(2, user);
+        st.execute();
+    }
+}
+
+bool AccountRepository::remove(const std::string& id)
+{
+    Statement v(c_, "DELETE FROM account_visibility WHERE account_id = ?");
+    v.bindText(1, id);
+    v.execute();
+    Statement st(c_, "DELETE FROM accounts WHERE id = ?");
+    st.bindText(1, id);
+    return st.execute() > 0;
+}
+
+void AccountRepository::setOnline(const std::string& id, bool online, const std::optional<std::string>& reason,
+                                  std::int64_t nowMs)
+{
+    Statement st(c_, "UPDATE accounts SET online = ?, offline_reason = ?, updated_at_ms = ? WHERE id = ?");
+    st.bindInt(1, online ? 1 : 0).bindOptionalText(2, reason).bindInt(3, nowMs).bindText(4, id);
+    st.execute();
+}
+
+} // namespace erpmail::store

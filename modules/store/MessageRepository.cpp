@@ -1,0 +1,300 @@
+#include "store/MessageRepository.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace erpmail::store {
+
+namespace {
+
+std::string placeholders(std::size_t n)
+{
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+    return out;
+}
+
+void bindOptionalInt(Statement& st, int pos, const std::optional<std::int64_t>& v)
+{
+    if (v) st.bindInt(pos, *v);
+    else st.bindNull(pos);
+}
+
+std::string lower(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+constexpr const char* kSummaryColumns =
+    "m.id, m.account_id, m.direction, m.state, m.personal, m.subject, m.from_address, m.to_addresses,"
+    " m.date_ms, m.received_at_ms, m.raw_size, m.message_id, m.parse_warning,"
+    " (SELECT COUNT(*) FROM attachments t WHERE t.message_id = m.id)";
+
+MessageRecord readSummary(Statement& st)
+{
+    MessageRecord m;
+    m.id = st.intOr(1, 0);
+    m.accountId = st.textOr(2);
+    m.direction = st.textOr(3);
+    m.state = st.textOr(4);
+    m.personal = st.intOr(5, 0) != 0;
+    m.subject = st.getText(6);
+    m.from = st.getText(7);
+    m.to = st.getText(8);
+    m.dateMs = st.getInt(9);
+    m.receivedAtMs = st.intOr(10, 0);
+    m.rawSize = st.intOr(11, 0);
+    m.messageId = st.getText(12);
+    m.parseWarning = st.getText(13);
+    m.attachments.resize(static_cast<std::size_t>(st.intOr(14, 0)));
+    return m;
+}
+
+} // namespace
+
+std::int64_t MessageRepository::insert(const MessageRecord& m)
+{
+    Statement st(c_, "INSERT INTO messages (account_id, direction, state, personal, folder, imap_uidvalidity, imap_uid,"
+                     " pop3_uidl, message_id, in_reply_to, references_header, subject, from_address, to_addresses,"
+                     " cc_addresses, date_ms, received_at_ms, body_text, body_html, raw, raw_size, content_sha256,"
+                     " parse_warning, document_links)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bindText(1, m.accountId).bindText(2, m.direction).bindText(3, m.state).bindInt(4, m.personal ? 1 : 0);
+    st.bindText(5, m.folder);
+    bindOptionalInt(st, 6, m.imapUidValidity);
+    bindOptionalInt(st, 7, m.imapUid);
+    st.bindOptionalText(8, m.pop3Uidl).bindOptionalText(9, m.messageId).bindOptionalText(10, m.inReplyTo);
+    st.bindOptionalText(11, m.references).bindOptionalText(12, m.subject).bindOptionalText(13, m.from);
+    st.bindOptionalText(14, m.to).bindOptionalText(15, m.cc);
+    bindOptionalInt(st, 16, m.dateMs);
+    st.bindInt(17, m.receivedAtMs).bindOptionalText(18, m.bodyText).bindOptionalText(19, m.bodyHtml);
+    st.bindBlob(20, m.raw).bindInt(21, static_cast<std::int64_t>(m.raw.size()));
+    st.bindOptionalText(22, m.contentSha256).bindOptionalText(23, m.parseWarning).bindText(24, m.documentLinks);
+    st.execute();
+    const std::int64_t id = c_.lastInsertId();
+
+    Statement att(c_, "INSERT INTO attachments (message_id, ordinal, file_name, content_type, content_id, size, content)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    int ordinal = 0;
+    for (const auto& a : m.attachments) {
+        att.bindInt(1, id).bindInt(2, ++ordinal).bindOptionalText(3, a.fileName).bindText(4, a.contentType);
+        att.bindOptionalText(5, a.contentId).bindInt(6, static_cast<std::int64_t>(a.bytes.size())).bindBlob(7, a.bytes);
+        att.execute();
+    }
+    return id;
+}
+
+MessagePage MessageRepository::list(const std::vector<std::string>& accountIds, const std::string& state,
+                                    std::int64_t offset, std::int64_t limit)
+{
+    MessagePage page;
+    if (accountIds.empty()) return page;
+    const std::string where = " FROM messages m WHERE m.account_id IN (" + placeholders(accountIds.size()) +
+                              ") AND m.state = ?";
+    {
+        Statement count(c_, "SELECT COUNT(*)" + where);
+        int pos = 1;
+        for (const auto& a : accountIds) count.bindText(pos++, a);
+        count.bindText(pos, state);
+        count.execute();
+        if (count.fetch()) page.total = count.intOr(1, 0);
+    }
+    Statement st(c_, std::string("SELECT ") + kSummaryColumns + where +
+                         " ORDER BY m.received_at_ms DESC, m.id DESC LIMIT ? OFFSET ?");
+    int pos = 1;
+    for (const auto& a : accountIds) st.bindText(pos++, a);
+    st.bindText(pos, state);
+    st.bindInt(pos + 1, limit);
+    st.bindInt(pos + 2, offset);
+    st.execute();
+    while (st.fetch()) page.items.push_back(readSummary(st));
+    return page;
+}
+
+std::optional<MessageRecord> MessageRepository::get(const std::string& accountId, std::int64_t id, bool withRaw)
+{
+    std::optional<MessageRecord> out;
+    {
+        Statement st(c_, "SELECT id, account_id, direction, state, personal, folder, imap_uidvalidity, imap_uid,"
+                         " pop3_uidl, message_id, in_reply_to, references_header, subject, from_address,"
+                         " to_addresses, cc_addresses, date_ms, received_at_ms, body_text, body_html, raw_size,"
+                         " content_sha256, parse_warning, document_links" +
+                             std::string(withRaw ? ", raw" : "") + " FROM messages WHERE account_id = ? AND id = ?");
+        st.bindText(1, accountId).bindInt(2, id);
+        st.execute();
+        if (!st.fetch()) return std::nullopt;
+        MessageRecord m;
+        m.id = st.intOr(1, 0);
+        m.accountId = st.textOr(2);
+        m.direction = st.textOr(3);
+        m.state = st.textOr(4);
+        m.personal = st.intOr(5, 0) != 0;
+        m.folder = st.textOr(6);
+        m.imapUidValidity = st.getInt(7);
+        m.imapUid = st.getInt(8);
+        m.pop3Uidl = st.getText(9);
+        m.messageId = st.getText(10);
+        m.inReplyTo = st.getText(11);
+        m.references = st.getText(12);
+        m.subject = st.getText(13);
+        m.from = st.getText(14);
+        m.to = st.getText(15);
+        m.cc = st.getText(16);
+        m.dateMs = st.getInt(17);
+        m.receivedAtMs = st.intOr(18, 0);
+        m.bodyText = st.getText(19);
+        m.bodyHtml = st.getText(20);
+        m.rawSize = st.intOr(21, 0);
+        m.contentSha256 = st.getText(22);
+        m.parseWarning = st.getText(23);
+        m.documentLinks = st.textOr(24, "[]");
+        if (withRaw) m.raw = st.getBlob(25).value_or("");
+        out = std::move(m);
+    }
+    out->attachments = attachments(id, false);
+    return out;
+}
+
+std::vector<AttachmentRecord> MessageRepository::attachments(std::int64_t id, bool withBytes)
+{
+    std::vector<AttachmentRecord> out;
+    Statement st(c_, std::string("SELECT ordinal, file_name, content_type, content_id, size, removed_at_ms") +
+                         (withBytes ? ", content" : "") + " FROM attachments WHERE message_id = ? ORDER BY ordinal");
+    st.bindInt(1, id);
+    st.execute();
+    while (st.fetch()) {
+        AttachmentRecord a;
+        a.ordinal = static_cast<int>(st.intOr(1, 0));
+        a.fileName = st.getText(2);
+        a.contentType = st.textOr(3);
+        a.contentId = st.getText(4);
+        a.size = st.intOr(5, 0);
+        a.removed = st.getInt(6).has_value();
+        if (withBytes) a.bytes = st.getBlob(7).value_or("");
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+std::optional<AttachmentRecord> MessageRepository::attachment(const std::string& accountId, std::int64_t id,
+                                                              int ordinal)
+{
+    Statement st(c_, "SELECT t.ordinal, t.file_name, t.content_type, t.content_id, t.size, t.removed_at_ms, t.content"
+                     " FROM attachments t JOIN messages m ON m.id = t.message_id"
+                     " WHERE m.account_id = ? AND m.id = ? AND t.ordinal = ?");
+    st.bindText(1, accountId).bindInt(2, id).bindInt(3, ordinal);
+    st.execute();
+    if (!st.fetch()) return std::nullopt;
+    AttachmentRecord a;
+    a.ordinal = static_cast<int>(st.intOr(1, 0));
+    a.fileName = st.getText(2);
+    a.contentType = st.textOr(3);
+    a.contentId = st.getText(4);
+    a.size = st.intOr(5, 0);
+    a.removed = st.getInt(6).has_value();
+    a.bytes = st.getBlob(7).value_or("");
+    return a;
+}
+
+std::int64_t MessageRepository::setState(const std::string& accountId, const std::vector<std::int64_t>& ids,
+                                         const std::string& state)
+{
+    std::int64_t changed = 0;
+    Statement st(c_, "UPDATE messages SET state = ? WHERE account_id = ? AND id = ?");
+    for (std::int64_t id : ids) {
+        st.bindText(1, state).bindText(2, accountId).bindInt(3, id);
+        changed += std::max<std::int64_t>(st.execute(), 0);
+    }
+    return changed;
+}
+
+std::int64_t MessageRepository::reassign(const std::string& fromAccount, const std::vector<std::int64_t>& ids,
+                                         const std::string& toAccount, bool personal)
+{
+    std::int64_t moved = 0;
+    // The fetch keys belong to the source account's mailbox; the target never fetched these.
+    Statement st(c_, "UPDATE messages SET account_id = ?, personal = ?, imap_uidvalidity = NULL, imap_uid = NULL,"
+                     " pop3_uidl = NULL WHERE account_id = ? AND id = ?");
+    for (std::int64_t id : ids) {
+        st.bindText(1, toAccount).bindInt(2, personal ? 1 : 0).bindText(3, fromAccount).bindInt(4, id);
+        moved += std::max<std::int64_t>(st.execute(), 0);
+    }
+    return moved;
+}
+
+bool MessageRepository::remove(const std::string& accountId, std::int64_t id)
+{
+    Statement att(c_, "DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE account_id = ? AND id = ?)");
+    att.bindText(1, accountId).bindInt(2, id);
+    att.execute();
+    Statement st(c_, "DELETE FROM messages WHERE account_id = ? AND id = ?");
+    st.bindText(1, accountId).bindInt(2, id);
+    return st.execute() > 0;
+}
+
+std::int64_t MessageRepository::countForAccount(const std::string& accountId)
+{
+    Statement st(c_, "SELECT COUNT(*) FROM messages WHERE account_id = ?");
+    st.bindText(1, accountId);
+    st.execute();
+    return st.fetch() ? st.intOr(1, 0) : 0;
+}
+
+std::int64_t MessageRepository::removeAccount(const std::string& accountId)
+{
+    const std::int64_t messages = countForAccount(accountId);
+    for (const char* sql :
+         {"DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE account_id = ?)",
+          "DELETE FROM messages WHERE account_id = ?", "DELETE FROM addresses WHERE account_id = ?",
+          "DELETE FROM fetch_state WHERE account_id = ?", "DELETE FROM pop3_seen WHERE account_id = ?",
+          "DELETE FROM outbox WHERE account_id = ?"}) {
+        Statement st(c_, sql);
+        st.bindText(1, accountId);
+        st.execute();
+    }
+    return messages;
+}
+
+void MessageRepository::upsertAddress(const AddressRecord& a)
+{
+    const std::string email = lower(a.email);
+    Statement update(c_, "UPDATE addresses SET display_name = COALESCE(?, display_name), last_seen_ms = ?"
+                         " WHERE account_id = ? AND email = ?");
+    update.bindOptionalText(1, a.displayName).bindInt(2, a.lastSeenMs).bindText(3, a.accountId).bindText(4, email);
+    if (update.execute() > 0) return;
+    Statement insert(c_, "INSERT INTO addresses (account_id, email, display_name, last_seen_ms) VALUES (?, ?, ?, ?)");
+    insert.bindText(1, a.accountId).bindText(2, email).bindOptionalText(3, a.displayName).bindInt(4, a.lastSeenMs);
+    insert.execute();
+}
+
+std::vector<AddressRecord> MessageRepository::listAddresses(const std::string& accountId, const std::string& search,
+                                                            std::int64_t offset, std::int64_t limit)
+{
+    std::vector<AddressRecord> out;
+    Statement st(c_, "SELECT account_id, email, display_name, last_seen_ms FROM addresses WHERE account_id = ?"
+                     " AND (? = '' OR LOWER(email) LIKE ? OR LOWER(COALESCE(display_name, '')) LIKE ?)"
+                     " ORDER BY email LIMIT ? OFFSET ?");
+    const std::string pattern = "%" + lower(search) + "%";
+    st.bindText(1, accountId).bindText(2, search).bindText(3, pattern).bindText(4, pattern);
+    st.bindInt(5, limit).bindInt(6, offset);
+    st.execute();
+    while (st.fetch()) {
+        AddressRecord a;
+        a.accountId = st.textOr(1);
+        a.email = st.textOr(2);
+        a.displayName = st.getText(3);
+        a.lastSeenMs = st.intOr(4, 0);
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+bool MessageRepository::removeAddress(const std::string& accountId, const std::string& email)
+{
+    Statement st(c_, "DELETE FROM addresses WHERE account_id = ? AND email = ?");
+    st.bindText(1, accountId).bindText(2, lower(email));
+    return st.execute() > 0;
+}
+
+} // namespace erpmail::store

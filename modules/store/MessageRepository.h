@@ -1,0 +1,63 @@
+// Messages, their attachments and the address book in an account's database.
+#pragma once
+
+#include "store/Odbc.h"
+#include "store/Records.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace erpmail::store {
+
+struct MessagePage {
+    std::vector<MessageRecord> items; ///< summaries: no raw, bodies or attachment bytes
+    std::int64_t total = 0;           ///< rows matching, over all pages
+};
+
+class MessageRepository {
+public:
+    explicit MessageRepository(Connection& connection) : c_(connection) {}
+
+    /// Inserts a message and its attachments in the caller's transaction or
+    /// its own; returns the new id. Throws ConstraintViolation for a
+    /// duplicate IMAP or POP3 key.
+    std::int64_t insert(const MessageRecord& message);
+
+    /// Newest first (received, then id) for the given accounts and state.
+    /// Summaries carry subject, addresses, dates, size and attachment count
+    /// (in attachments, as metadata).
+    MessagePage list(const std::vector<std::string>& accountIds, const std::string& state, std::int64_t offset,
+                     std::int64_t limit);
+
+    /// The whole message with attachment metadata (no attachment bytes).
+    std::optional<MessageRecord> get(const std::string& accountId, std::int64_t id, bool withRaw = false);
+    /// One attachment with its bytes.
+    std::optional<AttachmentRecord> attachment(const std::string& accountId, std::int64_t id, int ordinal);
+    /// Every attachment of a message, with bytes (for copying).
+    std::vector<AttachmentRecord> attachments(std::int64_t id, bool withBytes);
+
+    /// Sets the state of those of ids that belong to the account; returns how many.
+    std::int64_t setState(const std::string& accountId, const std::vector<std::int64_t>& ids, const std::string& state);
+    /// Hands messages to another account in the same database.
+    std::int64_t reassign(const std::string& fromAccount, const std::vector<std::int64_t>& ids,
+                          const std::string& toAccount, bool personal);
+    /// Deletes one message (attachments go with it); false if none.
+    bool remove(const std::string& accountId, std::int64_t id);
+
+    std::int64_t countForAccount(const std::string& accountId);
+    /// Deletes every row the account has in this database (messages,
+    /// attachments, addresses, fetch state, outbox); returns the messages.
+    std::int64_t removeAccount(const std::string& accountId);
+
+    // Address book.
+    void upsertAddress(const AddressRecord& address);
+    std::vector<AddressRecord> listAddresses(const std::string& accountId, const std::string& search,
+                                             std::int64_t offset, std::int64_t limit);
+    bool removeAddress(const std::string& accountId, const std::string& email);
+
+private:
+    Connection& c_;
+};
+
+} // namespace erpmail::store
