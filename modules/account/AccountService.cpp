@@ -190,9 +190,10 @@ void AccountService::takeOffline(const store::AccountRecord& account, const std:
     context_.emit("account.offline", event);
 }
 
+// "main" marks the caller's own main account; another owner's main account is not the caller's.
 Object::Ptr AccountService::render(const store::AccountRecord& account, const Request& request)
 {
-    auto main = mainAccountOf(account.owner);
+    auto main = account.owner == request.user ? mainAccountOf(request.user) : std::nullopt;
     return accountToJson(account, secretsOf(account), main && main->id == account.id, canChange(account, request));
 }
 
@@ -231,10 +232,8 @@ Object::Ptr AccountService::list(const Request& request)
     auto accounts = listVisible(request);
     auto main = mainAccountOf(request.user);
     Array::Ptr items = new Array;
-    for (const auto& a : accounts) {
-        auto owners = a.owner == request.user ? main : mainAccountOf(a.owner);
-        items->add(accountToJson(a, secretsOf(a), owners && owners->id == a.id, canChange(a, request)));
-    }
+    for (const auto& a : accounts)
+        items->add(accountToJson(a, secretsOf(a), main && main->id == a.id, canChange(a, request)));
     Object::Ptr result = new Object;
     result->set("accounts", items);
     result->set("main_account", main ? Poco::Dynamic::Var(main->id) : Poco::Dynamic::Var());
@@ -375,7 +374,8 @@ Object::Ptr AccountService::mainAccount(const Request& request)
     Object::Ptr result = new Object;
     auto main = mainAccountOf(user);
     result->set("user", user);
-    result->set("account", main ? Poco::Dynamic::Var(render(*main, request)) : Poco::Dynamic::Var());
+    result->set("account", main ? Poco::Dynamic::Var(accountToJson(*main, secretsOf(*main), true, canChange(*main, request)))
+                                : Poco::Dynamic::Var());
     return result;
 }
 

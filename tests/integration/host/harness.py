@@ -83,3 +83,56 @@ class Host:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")
+PG_ODBC = ("Driver=PostgreSQL Unicode;Server=127.0.0.1;Port={port};Database={name};UID=erpmail;PWD=erpmail-Db-6;"
+           "ByteaAsLongVarBinary=1;MaxVarcharSize=65535")
+
+
+def pg_database(prefix):
+    """A new, empty database on the test bed's PostgreSQL; its ODBC connection string."""
+    tb = testbed()
+    name = f"{prefix}_{os.getpid()}_{next(_counter)}"
+    subprocess.run([os.path.join(FIXTURES, "pgcluster"), "createdb", tb["PG_SOCKET_DIR"], tb["PG_PORT"], name],
+                   check=True, timeout=60)
+    return PG_ODBC.format(port=tb["PG_PORT"], name=name)
+
+
+def _count():
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+
+_counter = _count()
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of the test's own, which it may stop and start."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="pgcluster.")
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.start()
+        self.odbc = PG_ODBC.format(port=self.port, name="erpmail_test")
+
+    def start(self):
+        subprocess.run([os.path.join(FIXTURES, "pgcluster"), "start", self.dir + "/pg", str(self.port)],
+                       check=True, timeout=120)
+
+    def stop(self):
+        subprocess.run([os.path.join(FIXTURES, "pgcluster"), "stop", self.dir + "/pg"], check=True, timeout=60)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,446 @@
+"""Accounts and the messages they hold, through erphost, on SQLite and on
+PostgreSQL: every setting, who may see and change what, the main account,
+auto-offline, moving messages between databases, deleting."""
+import base64
+import json
+import os
+import sqlite3
+import unittest
+import uuid
+from email.message import EmailMessage
+from email import policy
+import email
+
+from harness import Host, PrivateCluster, pg_database
+
+USERS = {
+    "olga": ("Olga Owner", "sales", False),      # owns the accounts
+    "root": ("Rita Root", "", True),             # admin
+    "vera": ("Vera Visible", "sales", False),    # the personal account is made visible to her
+    "gina": ("Gina Groupmate", "sales", False),  # in the selected group, not in the visible list
+    "stan": ("Stan Stranger", "warehouse", False),
+}
+ROLES = ["olga", "root", "vera", "gina", "stan"]
+PDF = bytes(range(256)) * 64 + "Ende ✓".encode()
+
+
+def eml(subject, attachment=None, sender="Müller & Söhne <info@mueller.example>"):
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "olga@erpmail.test"
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{uuid.uuid4().hex}@mueller.example>"
+    msg.set_content("Grüezi\nAnbei die Rechnung.\n")
+    if attachment is not None:
+        msg.add_attachment(attachment, maintype="application", subtype="pdf", filename="Rechnung Müller 2026.pdf")
+    return base64.b64encode(msg.as_bytes()).decode()
+
+
+class AccountCases:
+    """The cases; subclasses choose where the databases live."""
+
+    backend = None
+
+    def databases(self):
+        raise NotImplementedError
+
+    def setUp(self):
+        self.host = Host(databases=self.databases(), users=USERS, grants={"mail.use": "*"})
+
+    def tearDown(self):
+        self.host.cleanup()
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def ok(self, op, user, params=None):
+        code, result, err = self.host.call(op, user, params)
+        self.assertEqual(code, 0, f"{op} as {user}: {result} {err}")
+        return result
+
+    def fails(self, op, user, params, code, field=None):
+        status, result, err = self.host.call(op, user, params)
+        self.assertEqual(status, 1, f"{op} as {user} should fail: {result}")
+        self.assertEqual(result["error"]["code"], code, result)
+        if field is not None:
+            self.assertEqual(result["error"].get("field"), field, result)
+        return result["error"]
+
+    def make_accounts(self):
+        personal = self.ok("mail.account.create", "olga", {
+            "label": "Olga privat", "kind": "personal", "sender_email": "olga@erpmail.test",
+            "visibility": {"group": "sales", "users": ["vera"]}})
+        public = self.ok("mail.account.create", "olga", {"label": "Verkauf", "kind": "public"})
+        return personal["id"], public["id"]
+
+    def import_message(self, account, subject="Rechnung 42", attachment=PDF, user="olga"):
+        return self.ok("mail.message.import", user, {"account": account, "raw_base64": eml(subject, attachment)})["id"]
+
+    # -- settings ----------------------------------------------------------------------------------
+
+    def test_create_get_and_update_every_setting(self):
+        created = self.ok("mail.account.create", "olga", {
+            "label": "Buchhaltung", "kind": "public", "sender_name": "Müller & Söhne AG",
+            "sender_email": "buchhaltung@erpmail.test", "e_printing": True, "always_signature": True,
+            "signature": "Freundliche Grüsse\nMüller & Söhne", "contacts_sync": True,
+            "retention": {"empty_trash_after_days": 30, "attachments_larger_than_kb": 500,
+                          "attachments_after_days": 90, "delete_messages_after_months": 120},
+            "visibility": {"group": "*", "users": []},
+            "incoming": {"protocol": "imap", "host": "imap.example.com", "user": "buha", "password": "In-Pw-1",
+                         "leave_on_server": {"mode": "days", "days": 14}},
+            "smtp": {"host": "smtp.example.com"}})
+        got = self.ok("mail.account.get", "stan", {"id": created["id"]})
+        self.assertEqual(got, created | {"can_change": True, "main": False})  # main: the caller's own only
+        self.assertEqual(got["incoming"], {"protocol": "imap", "host": "imap.example.com", "port": 143,
+                                           "security": "starttls", "folder": "INBOX", "user": "buha",
+                                           "leave_on_server": {"mode": "days", "days": 14}, "password_set": True})
+        self.assertEqual(got["smtp"], {"host": "smtp.example.com", "port": 587, "security": "starttls",
+                                       "requires_password": True, "password_set": False,
+                                       "uses_incoming_credentials": True})
+        self.assertNotIn("In-Pw-1", json.dumps(got))
+
+        # Defaults follow the protocol; partial updates keep the rest.
+        updated = self.ok("mail.account.update", "olga", {
+            "id": created["id"], "incoming": {"protocol": "pop3s"},
+            "smtp": {"security": "tls", "user": "smtp-user", "password": "Smtp-Pw-2"}})
+        self.assertEqual(updated["incoming"]["port"], 995)
+        self.assertEqual(updated["incoming"]["security"], "tls")
+        self.assertNotIn("folder", updated["incoming"])
+        self.assertTrue(updated["incoming"]["password_set"])
+        self.assertEqual(updated["smtp"]["port"], 465)
+        self.assertFalse(updated["smtp"]["uses_incoming_credentials"])
+        self.assertTrue(updated["smtp"]["password_set"])
+        self.assertEqual(updated["label"], "Buchhaltung")
+        cleared = self.ok("mail.account.update", "olga", {"id": created["id"], "incoming": {"password": None},
+                                                          "sender_name": None})
+        self.assertFalse(cleared["incoming"]["password_set"])
+        self.assertIsNone(cleared["sender_name"])
+
+    def test_passwords_are_sealed_at_rest_and_never_returned(self):
+        account = self.ok("mail.account.create", "olga", {
+            "label": "Geheim", "incoming": {"protocol": "imaps", "host": "mail.example", "user": "o",
+                                            "password": "Unique-Secret-7391"}})
+        key = os.path.join(self.host.data, "erpmail-secrets.key")
+        self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
+        self.assertEqual(os.path.getsize(key), 32)
+        code, out, err = self.host.run("call", "mail.account.list", "--as", "olga", "--json", "{}")
+        self.assertNotIn("Unique-Secret-7391", out + err)
+        if self.backend == "sqlite":
+            with open(os.path.join(self.host.dir, "main.db"), "rb") as f:
+                self.assertNotIn(b"Unique-Secret-7391", f.read())
+        self.assertTrue(self.ok("mail.account.get", "olga", {"id": account["id"]})["incoming"]["password_set"])
+
+    def test_hostile_values_round_trip_byte_for_byte(self):
+        label = "'; DROP TABLE accounts;-- \"x\" \\ ü 😀"
+        name = "Müller \"&\" Söhne; DROP TABLE x;--"
+        created = self.ok("mail.account.create", "olga", {"label": label, "sender_name": name,
+                                                          "signature": "a\r\nb\n\tc"})
+        got = self.ok("mail.account.get", "olga", {"id": created["id"]})
+        self.assertEqual((got["label"], got["sender_name"], got["signature"]), (label, name, "a\r\nb\n\tc"))
+        self.assertEqual(len(self.ok("mail.account.list", "olga")["accounts"]), 1)
+
+    def test_every_invalid_input_names_its_field(self):
+        cases = [
+            ({"sender_name": "x"}, "label"),
+            ({"label": "x", "owner": ""}, "owner"),
+            ({"label": "x", "sender_email": "not-an-address"}, "sender_email"),
+            ({"label": "x", "sender_email": "a@b@c.example"}, "sender_email"),
+            ({"label": "x", "database": "nowhere"}, "database"),
+            ({"label": "x", "retention": {"empty_trash_after_days": -1}}, "retention.empty_trash_after_days"),
+            ({"label": "x", "retention": {"delete_messages_after_months": 99999}},
+             "retention.delete_messages_after_months"),
+            ({"label": "x", "retention": {"attachments_larger_than_kb": 100}}, "retention.attachments_after_days"),
+            ({"label": "x", "visibility": {"users": ["vera", "ghost"]}}, "visibility.users[1]"),
+            ({"label": "x", "visibility": {"group": "no-such-group"}}, "visibility.group"),
+            ({"label": "Büro\r\nBcc: all@example.com"}, "label"),
+            ({"label": "x", "sender_name": "Anna\nBcc: x@example.com"}, "sender_name"),
+            ({"label": "x", "kind": "personal", "e_printing": True}, "e_printing"),
+            ({"label": "x", "kind": "shared"}, "kind"),
+            ({"label": "x", "incoming": {"protocol": "imap", "host": "h", "security": "none"}}, "incoming.security"),
+            ({"label": "x", "incoming": {"protocol": "imap"}}, "incoming.host"),
+            ({"label": "x", "incoming": {"protocol": "pop3", "host": "h", "port": 70000}}, "incoming.port"),
+            ({"label": "x", "smtp": {"host": "h", "security": "none"}}, "smtp.security"),
+            ({"label": "x", "surprise": 1}, "surprise"),
+        ]
+        for params, field in cases:
+            with self.subTest(field=field, params=params):
+                error = self.fails("mail.account.create", "olga", params, "invalid_params", field)
+                self.assertTrue(error["message"])
+        self.assertEqual(self.ok("mail.account.list", "olga")["accounts"], [])
+        self.fails("mail.account.create", "root", {"label": "x", "owner": "nobody"}, "invalid_params", "owner")
+        self.fails("mail.account.create", "olga", {"label": "x", "owner": "vera"}, "forbidden", "owner")
+
+    # -- who may do what -------------------------------------------------------------------------------
+
+    def test_permission_matrix(self):
+        personal, public = self.make_accounts()
+        target_by = {}  # a move target every user may see: a public account of their own
+        for user in ROLES:
+            target_by[user] = self.ok("mail.account.create", user, {"label": f"Ziel {user}", "kind": "public"})["id"]
+        expect = {
+            "personal": {"see": {"olga", "root", "vera"}, "change": {"olga", "root"}, "own": {"olga", "root"}},
+            "public": {"see": set(ROLES), "change": set(ROLES), "own": {"olga", "root"}},
+        }
+        missing = str(uuid.uuid4())
+        for kind, account_id in (("personal", personal), ("public", public)):
+            rules = expect[kind]
+            for user in ROLES:
+                ctx = f"{kind} account, {user}"
+
+                def check(op, params, allowed, verify=None):
+                    with self.subTest(op=op, cell=ctx):
+                        if user in allowed:
+                            result = self.ok(op, user, params)
+                            if verify:
+                                verify(result)
+                        else:
+                            error = self.fails(op, user, params, "forbidden")
+                            if user not in rules["see"]:
+                                # Hidden accounts answer exactly as missing ones: nothing leaks.
+                                probe = json.loads(json.dumps(params).replace(account_id, missing))
+                                _, other, _ = self.host.call(op, user, probe)
+                                self.assertEqual(error["message"].replace(account_id, "?"),
+                                                 other["error"]["message"].replace(missing, "?"), op)
+
+                listed = {a["id"] for a in self.ok("mail.account.list", user)["accounts"]}
+                with self.subTest(op="mail.account.list", cell=ctx):
+                    self.assertEqual(account_id in listed, user in rules["see"])
+                check("mail.account.get", {"id": account_id}, rules["see"],
+                      lambda r: self.assertEqual(r["can_change"], user in rules["change"]))
+                check("mail.account.update", {"id": account_id, "label": f"{kind} by {user}"}, rules["change"],
+                      lambda r: self.assertEqual(r["label"], f"{kind} by {user}"))
+                check("mail.account.set_online", {"id": account_id, "online": True}, rules["own"])
+                message = self.import_message(account_id, f"{kind} {user}")
+                check("mail.message.list", {"account": account_id}, rules["see"],
+                      lambda r: self.assertIn(message, [m["id"] for m in r["items"]]))
+                check("mail.message.get", {"account": account_id, "id": message}, rules["see"],
+                      lambda r: self.assertEqual(r["subject"], f"{kind} {user}"))
+                check("mail.message.attachment", {"account": account_id, "id": message, "index": 1}, rules["see"],
+                      lambda r: self.assertEqual(base64.b64decode(r["content_base64"]), PDF))
+                check("mail.message.archive", {"account": account_id, "ids": [message]}, rules["see"],
+                      lambda r: self.assertEqual(r["changed"], 1))
+                check("mail.message.unarchive", {"account": account_id, "ids": [message]}, rules["see"],
+                      lambda r: self.assertEqual(r["changed"], 1))
+                check("mail.message.trash", {"account": account_id, "ids": [message]}, rules["see"],
+                      lambda r: self.assertEqual(r["changed"], 1))
+                check("mail.message.import", {"account": account_id, "raw_base64": eml("x")}, rules["see"])
+                check("mail.message.move", {"account": account_id, "ids": [message], "to_account": target_by[user]},
+                      rules["see"], lambda r: self.assertEqual(r["moved"], 1))
+                other = self.import_message(account_id, "to delete")
+                check("mail.message.delete", {"account": account_id, "ids": [other]}, rules["see"],
+                      lambda r: self.assertEqual(r["deleted"], 1))
+                check("mail.address.upsert", {"account": account_id, "email": f"{user}@kunde.example", "name": "K"},
+                      rules["see"])
+                check("mail.address.list", {"account": account_id}, rules["see"],
+                      lambda r: self.assertIn("info@mueller.example", [a["email"] for a in r["items"]]))
+                check("mail.address.delete", {"account": account_id, "email": "info@mueller.example"}, rules["see"])
+
+                # Destructive operations, each on a fresh account of the same kind.
+                fresh = self.ok("mail.account.create", "olga", {
+                    "label": f"fresh {kind} {user}", "kind": kind, "visibility": {"group": "sales", "users": ["vera"]}
+                })["id"]
+                check("mail.account.set_owner", {"id": fresh, "owner": "stan"}, rules["own"],
+                      lambda r: self.assertEqual(r["owner"], "stan"))
+                fresh = self.ok("mail.account.create", "olga", {
+                    "label": f"fresh {kind} {user} 2", "kind": kind, "visibility": {"users": ["vera"]}})["id"]
+                check("mail.account.delete", {"id": fresh, "confirm": True}, rules["own"],
+                      lambda r: self.assertTrue(r["deleted"]))
+                if kind == "public" and user not in rules["own"]:
+                    with self.subTest(op="kind change", cell=ctx):
+                        self.fails("mail.account.update", user, {"id": account_id, "kind": "personal"}, "forbidden",
+                                   "kind")
+
+    def test_the_main_account_is_the_first_label_alphabetically(self):
+        for label in ["zebra", "Äpfel", "apfel", "Banana", "Beta", "alpha"]:
+            self.ok("mail.account.create", "olga", {"label": label})
+        self.ok("mail.account.create", "root", {"label": "aaa other owner", "owner": "vera"})
+        # Byte order would pick "Banana"; people read "alpha" first (case and accents ignored).
+        accounts = self.ok("mail.account.list", "olga")["accounts"]
+        self.assertEqual([a["label"] for a in accounts], ["alpha", "apfel", "Äpfel", "Banana", "Beta", "zebra"])
+        self.assertEqual([a["label"] for a in accounts if a["main"]], ["alpha"])
+        main = self.ok("mail.account.main", "olga")["account"]
+        self.assertEqual(main["label"], "alpha")
+        self.assertEqual(self.ok("mail.account.main", "root", {"user": "vera"})["account"]["label"],
+                         "aaa other owner")
+        self.fails("mail.account.main", "olga", {"user": "vera"}, "forbidden", "user")
+        self.assertIsNone(self.ok("mail.account.main", "stan")["account"])
+
+    def test_visibility_candidates_narrow_by_group(self):
+        users = self.ok("mail.account.visibility_candidates", "olga", {"group": "sales"})["users"]
+        self.assertEqual(sorted(u["id"] for u in users), ["gina", "olga", "vera"])
+        self.assertEqual(len(self.ok("mail.account.visibility_candidates", "olga")["users"]), 5)
+        self.fails("mail.account.visibility_candidates", "olga", {"group": "nope"}, "invalid_params", "group")
+
+    # -- messages ------------------------------------------------------------------------------------
+
+    def test_messages_list_paged_newest_first_and_by_state(self):
+        personal, public = self.make_accounts()
+        ids = [self.import_message(personal, f"Nr {i}", None) for i in range(7)]
+        page1 = self.ok("mail.message.list", "olga", {"account": personal, "page_size": 3})
+        self.assertEqual(page1["total"], 7)
+        self.assertEqual([m["id"] for m in page1["items"]], ids[::-1][:3])
+        page3 = self.ok("mail.message.list", "olga", {"account": personal, "page_size": 3, "page": 3})
+        self.assertEqual([m["id"] for m in page3["items"]], [ids[0]])
+        self.ok("mail.message.archive", "olga", {"account": personal, "ids": ids[:2]})
+        self.assertEqual(self.ok("mail.message.list", "olga", {"account": personal})["total"], 5)
+        archived = self.ok("mail.message.list", "olga", {"account": personal, "state": "archived"})
+        self.assertEqual(sorted(m["id"] for m in archived["items"]), ids[:2])
+        self.assertTrue(all(m["personal"] for m in archived["items"]))
+        # Across all accounts the user sees.
+        pub = self.import_message(public, "öffentlich", None)
+        everything = self.ok("mail.message.list", "vera")
+        self.assertEqual(everything["total"], 6)
+        self.assertEqual(everything["items"][0]["id"], pub)
+        self.assertFalse(everything["items"][0]["personal"])
+        self.assertEqual(self.ok("mail.message.list", "stan")["total"], 1)
+
+    def test_get_returns_decoded_headers_text_and_attachments(self):
+        personal, _ = self.make_accounts()
+        message = self.import_message(personal, "Mahnung für März ✓")
+        got = self.ok("mail.message.get", "vera", {"account": personal, "id": message})
+        self.assertEqual(got["subject"], "Mahnung für März ✓")
+        self.assertEqual(got["from"], "Müller & Söhne <info@mueller.example>")
+        self.assertEqual(got["text"].replace("\r\n", "\n"), "Grüezi\nAnbei die Rechnung.\n")
+        self.assertEqual(got["attachments"], [{"index": 1, "file_name": "Rechnung Müller 2026.pdf",
+                                               "content_type": "application/pdf", "size": len(PDF),
+                                               "removed": False}])
+        part = self.ok("mail.message.attachment", "vera", {"account": personal, "id": message, "index": 1})
+        self.assertEqual(base64.b64decode(part["content_base64"]), PDF)
+        self.fails("mail.message.get", "olga", {"account": personal, "id": 999999}, "not_found", "id")
+        self.fails("mail.message.attachment", "olga", {"account": personal, "id": message, "index": 2}, "not_found")
+
+    def test_move_between_databases_keeps_every_byte(self):
+        here = self.ok("mail.account.create", "olga", {"label": "Hier", "database": "main"})["id"]
+        there = self.ok("mail.account.create", "olga", {"label": "Dort", "database": "second"})["id"]
+        message = self.import_message(here, "Umzug")
+        before = self.ok("mail.message.get", "olga", {"account": here, "id": message})
+        moved = self.ok("mail.message.move", "olga", {"account": here, "ids": [message], "to_account": there})
+        self.assertEqual(moved["moved"], 1)
+        self.assertEqual(self.ok("mail.message.list", "olga", {"account": here})["total"], 0)
+        items = self.ok("mail.message.list", "olga", {"account": there})["items"]
+        self.assertEqual(len(items), 1)
+        after = self.ok("mail.message.get", "olga", {"account": there, "id": items[0]["id"]})
+        self.assertEqual(after["sha256"], before["sha256"])
+        self.assertEqual(after["subject"], "Umzug")
+        part = self.ok("mail.message.attachment", "olga", {"account": there, "id": items[0]["id"], "index": 1})
+        self.assertEqual(base64.b64decode(part["content_base64"]), PDF)
+
+    def test_change_database_needs_confirmation_and_says_what_stays(self):
+        account = self.ok("mail.account.create", "olga", {"label": "Wandert"})["id"]
+        for i in range(3):
+            self.import_message(account, f"bleibt {i}", None)
+        error = self.fails("mail.account.update", "olga", {"id": account, "database": "second"}, "conflict",
+                           "database")
+        self.assertIn("3 messages stay in 'main'", error["message"])
+        self.assertEqual(self.ok("mail.account.get", "olga", {"id": account})["database"], "main")
+        moved = self.ok("mail.account.update", "olga", {"id": account, "database": "second",
+                                                        "confirm_database_change": True})
+        self.assertEqual((moved["database"], moved["messages_left_behind"]), ("second", 3))
+        self.assertEqual(self.ok("mail.message.list", "olga", {"account": account})["total"], 0)
+
+    def test_delete_needs_confirmation_and_counts(self):
+        account = self.ok("mail.account.create", "olga", {"label": "Weg"})["id"]
+        for i in range(4):
+            self.import_message(account, f"weg {i}", None)
+        error = self.fails("mail.account.delete", "olga", {"id": account}, "conflict", "confirm")
+        self.assertIn("deletes its 4 messages", error["message"])
+        self.assertEqual(self.ok("mail.message.list", "olga", {"account": account})["total"], 4)
+        result = self.ok("mail.account.delete", "olga", {"id": account, "confirm": True})
+        self.assertEqual(result, {"deleted": True, "deleted_messages": 4})
+        self.fails("mail.account.get", "olga", {"id": account}, "forbidden")
+        self.fails("mail.account.get", "root", {"id": account}, "not_found")
+
+    def test_set_owner_hands_over_with_all_messages(self):
+        personal, _ = self.make_accounts()
+        self.import_message(personal, "bleibt beim Konto", None)
+        self.ok("mail.account.set_owner", "olga", {"id": personal, "owner": "gina"})
+        self.assertEqual(self.ok("mail.message.list", "gina", {"account": personal})["total"], 1)
+        self.fails("mail.account.update", "olga", {"id": personal, "label": "nicht mehr meins"}, "forbidden")
+        self.fails("mail.account.set_owner", "gina", {"id": personal, "owner": "ghost"}, "invalid_params", "owner")
+
+    def test_offline_accounts_hide_their_mail(self):
+        personal, public = self.make_accounts()
+        self.import_message(personal, "versteckt", None)
+        self.ok("mail.account.set_online", "olga", {"id": personal, "online": False})
+        listing = self.ok("mail.message.list", "olga")
+        self.assertEqual(listing["total"], 0)
+        self.assertEqual([a["account"] for a in listing["offline_accounts"]], [personal])
+        self.fails("mail.message.get", "olga", {"account": personal, "id": 1}, "unavailable")
+        self.ok("mail.account.set_online", "olga", {"id": personal, "online": True})
+        self.assertEqual(self.ok("mail.message.list", "olga")["total"], 1)
+
+
+class SqliteAccounts(AccountCases, unittest.TestCase):
+    backend = "sqlite"
+
+    def databases(self):
+        return {"main": ("Driver=SQLite3;Database={dir}/main.db", True),
+                "second": ("Driver=SQLite3;Database={dir}/second.db", False)}
+
+
+class PostgresAccounts(AccountCases, unittest.TestCase):
+    backend = "postgresql"
+
+    def databases(self):
+        return {"main": (pg_database("sys"), True), "second": (pg_database("acc"), False)}
+
+
+class AutoOffline(unittest.TestCase):
+    """The database holding an account's messages goes away and comes back."""
+
+    def test_account_goes_offline_by_itself_and_comes_back(self):
+        cluster = PrivateCluster()
+        host = Host(databases={"main": ("Driver=SQLite3;Database={dir}/main.db", True),
+                               "volatile": (cluster.odbc, False)},
+                    users=USERS, grants={"mail.use": "*"})
+        try:
+            def call(op, user, params=None):
+                return host.call(op, user, params)
+
+            _, account, _ = call("mail.account.create", "olga", {"label": "Flüchtig", "database": "volatile"})
+            _, steady, _ = call("mail.account.create", "olga", {"label": "Stabil"})
+            for i in range(3):
+                code, _, err = call("mail.message.import", "olga",
+                                    {"account": account["id"], "raw_base64": eml(f"m{i}", None)})
+                self.assertEqual(code, 0, err)
+            call("mail.message.import", "olga", {"account": steady["id"], "raw_base64": eml("bleibt", None)})
+
+            cluster.stop()
+            code, listing, err = call("mail.message.list", "olga")
+            self.assertEqual(code, 0, err)  # nothing crashes: the other account still answers
+            self.assertEqual(listing["total"], 1)
+            self.assertEqual([a["account"] for a in listing["offline_accounts"]], [account["id"]])
+            _, got, _ = call("mail.account.get", "olga", {"id": account["id"]})
+            self.assertFalse(got["online"])
+            self.assertIn("database 'volatile'", got["offline_reason"])
+            with open(os.path.join(host.dir, "events.jsonl"), encoding="utf-8") as f:
+                events = [json.loads(line) for line in f]
+            offline = [e for e in events if e["type"] == "account.offline"]
+            self.assertEqual(len(offline), 1)
+            self.assertEqual(offline[0]["payload"]["account"], account["id"])
+            self.assertIn("database 'volatile'", offline[0]["payload"]["reason"])
+            code, error, _ = call("mail.message.get", "olga", {"account": account["id"], "id": 1})
+            self.assertEqual(error["error"]["code"], "unavailable")
+            code, error, _ = call("mail.account.set_online", "olga", {"id": account["id"], "online": True})
+            self.assertEqual(error["error"]["code"], "unavailable")  # still gone: stays offline
+            # A move into the vanished database fails and loses nothing.
+            code, mine, _ = call("mail.message.list", "olga", {"account": steady["id"]})
+            code, error, _ = call("mail.message.move", "olga", {"account": steady["id"], "to_account": account["id"],
+                                                                "ids": [mine["items"][0]["id"]]})
+            self.assertEqual(error["error"]["code"], "unavailable")
+            code, mine_after, _ = call("mail.message.list", "olga", {"account": steady["id"]})
+            self.assertEqual(mine_after["total"], 1)
+
+            cluster.start()
+            code, back, err = call("mail.account.set_online", "olga", {"id": account["id"], "online": True})
+            self.assertEqual(code, 0, err)
+            self.assertTrue(back["online"])
+            code, listing, _ = call("mail.message.list", "olga")
+            self.assertEqual(listing["total"], 4)
+            self.assertEqual(listing["offline_accounts"], [])
+        finally:
+            host.cleanup()
+            cluster.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
