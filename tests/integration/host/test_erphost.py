@@ -121,6 +121,15 @@ class ErphostTest(unittest.TestCase):
         self.assertEqual(result["error"]["field"], "doc_id")
 
 
+class CatalogueDocTest(unittest.TestCase):
+    def test_docs_operations_md_is_current(self):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+        generated = subprocess.run([os.path.join(root, "scripts", "operations-doc"), BUILD], check=True,
+                                   capture_output=True, text=True).stdout
+        with open(os.path.join(root, "docs", "operations.md"), encoding="utf-8") as f:
+            self.assertEqual(f.read(), generated, "docs/operations.md is stale: run scripts/operations-doc")
+
+
 class EnablingTest(unittest.TestCase):
     def test_disabled_module_is_listed_and_answers_module_disabled(self):
         host = Host(modules="account, transport.smtp, transport.pop3, certificate, textblock, retention")
