@@ -1,0 +1,198 @@
+#include "mime/MessageComposer.h"
+
+#include "mime/HeaderSafety.h"
+
+#include <gmime/gmime.h>
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <mutex>
+
+namespace erpmail::mime {
+
+namespace {
+
+void initGMime()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { g_mime_init(); });
+}
+
+struct Unref {
+    void operator()(gpointer p) const
+    {
+        if (p) g_object_unref(p);
+    }
+};
+template <class T>
+using GPtr = std::unique_ptr<T, Unref>;
+
+void checkHeaderValue(const std::string& field, const std::string& value)
+{
+    if (hasControlCharacters(value))
+        throw CompositionError(field, field + " contains a line break or control character; nothing was queued");
+}
+
+void checkAddresses(const std::string& field, const std::vector<Address>& list)
+{
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string f = field + "[" + std::to_string(i) + "]";
+        checkHeaderValue(f, list[i].name);
+        checkHeaderValue(f, list[i].email);
+        if (!isValidMailbox(list[i].email))
+            throw CompositionError(f, "'" + list[i].email + "' is not a valid e-mail address");
+    }
+}
+
+// Bodies leave as CRLF text: bare LF and bare CR become CRLF.
+std::string crlf(const std::string& text)
+{
+    std::string out;
+    out.reserve(text.size() + text.size() / 40);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '\r') {
+            out += "\r\n";
+            if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+        } else if (c == '\n') {
+            out += "\r\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+GMimeObject* textPart(const std::string& subtype, const std::string& text)
+{
+    // The bytes stay UTF-8 (set_text would pick a charset of its own).
+    GMimeTextPart* part = g_mime_text_part_new_with_subtype(subtype.c_str());
+    std::string body = crlf(text);
+    GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(body.data(), body.size()));
+    GPtr<GMimeDataWrapper> content(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
+    g_mime_part_set_content(GMIME_PART(part), content.get());
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
+    g_mime_part_set_content_encoding(GMIME_PART(part),
+                                     g_mime_part_get_best_content_encoding(GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
+    return GMIME_OBJECT(part);
+}
+
+GMimeObject* attachmentPart(const OutgoingAttachment& a)
+{
+    std::string type = a.contentType.empty() ? "application/octet-stream" : a.contentType;
+    auto slash = type.find('/');
+    std::string major = slash == std::string::npos ? "application" : type.substr(0, slash);
+    std::string minor = slash == std::string::npos ? "octet-stream" : type.substr(slash + 1);
+    GMimePart* part = g_mime_part_new_with_type(major.c_str(), minor.c_str());
+    GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(a.bytes.data(), a.bytes.size()));
+    GPtr<GMimeDataWrapper> content(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
+    g_mime_part_set_content(part, content.get());
+    g_mime_part_set_filename(part, a.fileName.c_str());
+    g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+    // RFC 2231 names in UTF-8, whatever smaller charset would do.
+    auto utf8Param = [](GMimeParamList* list, const char* name) {
+        if (GMimeParam* p = list ? g_mime_param_list_get_parameter(list, name) : nullptr) g_mime_param_set_charset(p, "utf-8");
+    };
+    utf8Param(g_mime_content_disposition_get_parameters(g_mime_object_get_content_disposition(GMIME_OBJECT(part))),
+              "filename");
+    utf8Param(g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part))), "name");
+    g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+    return GMIME_OBJECT(part);
+}
+
+std::string hex(const unsigned char* p, std::size_t n)
+{
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) {
+        out += digits[p[i] >> 4];
+        out += digits[p[i] & 15];
+    }
+    return out;
+}
+
+} // namespace
+
+std::string newMessageId(const std::string& senderAddress)
+{
+    unsigned char random[16];
+    RAND_bytes(random, sizeof random);
+    auto at = senderAddress.rfind('@');
+    std::string domain = at == std::string::npos ? "erpmail.invalid" : senderAddress.substr(at + 1);
+    return hex(random, sizeof random) + ".erpmail@" + domain;
+}
+
+ComposedMessage composeMessage(const OutgoingMessage& m)
+{
+    initGMime();
+    checkAddresses("from", {m.from});
+    checkAddresses("to", m.to);
+    checkAddresses("cc", m.cc);
+    checkAddresses("bcc", m.bcc);
+    if (m.to.empty() && m.cc.empty() && m.bcc.empty()) throw CompositionError("to", "the message has no recipient");
+    checkHeaderValue("subject", m.subject);
+    for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+        const std::string f = "attachments[" + std::to_string(i) + "]";
+        checkHeaderValue(f + ".file_name", m.attachments[i].fileName);
+        checkHeaderValue(f + ".content_type", m.attachments[i].contentType);
+        if (m.attachments[i].fileName.empty()) throw CompositionError(f + ".file_name", "an attachment needs a file name");
+    }
+    for (const auto& [name, value] : m.extraHeaders) checkHeaderValue(name, value);
+
+    ComposedMessage out;
+    out.messageId = m.messageId.empty() ? newMessageId(m.from.email) : m.messageId;
+    checkHeaderValue("message_id", out.messageId);
+    out.envelopeFrom = m.from.email;
+    for (const auto* list : {&m.to, &m.cc, &m.bcc})
+        for (const auto& a : *list)
+            if (std::find(out.recipients.begin(), out.recipients.end(), a.email) == out.recipients.end())
+                out.recipients.push_back(a.email);
+
+    GPtr<GMimeMessage> message(g_mime_message_new(TRUE));
+    g_mime_message_add_mailbox(message.get(), GMIME_ADDRESS_TYPE_FROM, m.from.name.c_str(), m.from.email.c_str());
+    for (const auto& a : m.to) g_mime_message_add_mailbox(message.get(), GMIME_ADDRESS_TYPE_TO, a.name.c_str(), a.email.c_str());
+    for (const auto& a : m.cc) g_mime_message_add_mailbox(message.get(), GMIME_ADDRESS_TYPE_CC, a.name.c_str(), a.email.c_str());
+    // Bcc recipients are envelope-only: no header names them.
+    g_mime_message_set_subject(message.get(), m.subject.c_str(), "utf-8");
+    GDateTime* date = g_date_time_new_from_unix_utc(m.dateMs / 1000);
+    g_mime_message_set_date(message.get(), date);
+    g_date_time_unref(date);
+    g_mime_message_set_message_id(message.get(), out.messageId.c_str());
+    for (const auto& [name, value] : m.extraHeaders)
+        g_mime_object_set_header(GMIME_OBJECT(message.get()), name.c_str(), value.c_str(), "utf-8");
+
+    GMimeObject* body = nullptr;
+    if (!m.text.empty() && !m.html.empty()) {
+        GMimeMultipart* alternative = g_mime_multipart_new_with_subtype("alternative");
+        GPtr<GMimeObject> text(textPart("plain", m.text)), html(textPart("html", m.html));
+        g_mime_multipart_add(alternative, text.get());
+        g_mime_multipart_add(alternative, html.get());
+        body = GMIME_OBJECT(alternative);
+    } else {
+        body = textPart(m.html.empty() ? "plain" : "html", m.html.empty() ? m.text : m.html);
+    }
+    if (!m.attachments.empty()) {
+        GMimeMultipart* mixed = g_mime_multipart_new_with_subtype("mixed");
+        g_mime_multipart_add(mixed, body);
+        g_object_unref(body);
+        for (const auto& a : m.attachments) {
+            GPtr<GMimeObject> part(attachmentPart(a));
+            g_mime_multipart_add(mixed, part.get());
+        }
+        body = GMIME_OBJECT(mixed);
+    }
+    g_mime_message_set_mime_part(message.get(), body);
+    g_object_unref(body);
+
+    GMimeFormatOptions* options = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
+    g_mime_format_options_set_param_encoding_method(options, GMIME_PARAM_ENCODING_METHOD_RFC2231);
+    char* text = g_mime_object_to_string(GMIME_OBJECT(message.get()), options);
+    g_mime_format_options_free(options);
+    out.raw = text ? text : "";
+    g_free(text);
+    return out;
+}
+
+} // namespace erpmail::mime
