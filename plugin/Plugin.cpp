@@ -55,8 +55,10 @@ std::vector<const char*> cStrings(const std::vector<std::string>& strings)
 Plugin::Plugin(const erp_host_api* host) : context_(std::make_unique<Context>(host))
 {
     std::vector<std::unique_ptr<Module>> modules;
-    modules.push_back(std::make_unique<AccountModule>(*context_, *this));
-    modules.push_back(std::make_unique<SmtpModule>(*context_));
+    auto account = std::make_unique<AccountModule>(*context_, *this);
+    AccountAccess& accounts = account->access();
+    modules.push_back(std::move(account));
+    modules.push_back(std::make_unique<SmtpModule>(*context_, accounts));
     modules.push_back(std::make_unique<Pop3Module>(*context_));
     modules.push_back(std::make_unique<ImapModule>(*context_));
     modules.push_back(std::make_unique<CertificateModule>(*context_));

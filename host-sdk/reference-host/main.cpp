@@ -8,6 +8,8 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/StreamCopier.h>
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +32,8 @@ const char* kUsage =
     "  ops [--json]                     list operations (--json: with parameter schemas)\n"
     "  call OP --as USER [--json JSON]  run an operation as USER; JSON is an object,\n"
     "                                   @FILE reads it from a file, - from standard input\n"
+    "  serve                            keep the plugins running (their workers send and\n"
+    "                                   fetch) until SIGINT or SIGTERM\n"
     "  help                             this text and the operation catalogue\n"
     "\n"
     "FILE defaults to $ERPHOST_CONFIG, then ./erphost.ini.\n";
@@ -173,6 +177,18 @@ int main(int argc, char** argv)
             std::cerr << "erphost: " << e.what() << '\n';
             return Setup;
         }
+        // One-shot commands end at once: plugins start no background work
+        // (outbox, fetching) unless the configuration says otherwise.
+        if (!config.settings.count("erp.host.background"))
+            config.settings["erp.host.background"] = command == "serve" ? "yes" : "no";
+        sigset_t signals;
+        if (command == "serve") {
+            // Blocked before any plugin thread starts, so that only sigwait sees them.
+            sigemptyset(&signals);
+            sigaddset(&signals, SIGINT);
+            sigaddset(&signals, SIGTERM);
+            pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+        }
         erphost::PluginHost host(config);
         host.loadPlugins();
         printLoadErrors(host);
@@ -181,6 +197,14 @@ int main(int argc, char** argv)
         if (help) {
             std::cout << kUsage << "\noperations (erphost ops --json shows their parameters):\n";
             return listOperations(host, false);
+        }
+        if (command == "serve") {
+            std::cerr << "erphost: serving " << host.modules().size() << " modules; SIGINT or SIGTERM stops\n";
+            int received = 0;
+            sigwait(&signals, &received);
+            std::cerr << "erphost: stopping\n";
+            host.shutdown();
+            return Ok;
         }
         if (command == "modules") return listModules(host);
         if (command == "ops") return listOperations(host, asJson);

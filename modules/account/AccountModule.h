@@ -18,6 +18,8 @@ public:
     std::vector<Operation> operations() override;
     /// Migrates the system database; throws naming it when it is unreachable.
     void start() override;
+    /// What other modules may ask of accounts.
+    AccountAccess& access() { return accounts_; }
 
 private:
     Poco::JSON::Object::Ptr version(const Request& request);

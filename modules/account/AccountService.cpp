@@ -1,6 +1,8 @@
 #include "account/AccountService.h"
 
+#include "account/Ingest.h"
 #include "account/LabelOrder.h"
+#include "mime/MessageParser.h"
 #include "store/MessageRepository.h"
 
 #include <Poco/JSON/Array.h>
@@ -167,6 +169,48 @@ std::optional<store::AccountRecord> AccountService::mainAccountOf(const std::str
     if (owned.empty()) return std::nullopt;
     sortByLabel(owned);
     return owned.front();
+}
+
+std::vector<store::AccountRecord> AccountService::allAccounts()
+{
+    auto lease = system();
+    return store::AccountRepository(*lease).listVisible({"", true});
+}
+
+AccountCredentials AccountService::credentials(const store::AccountRecord& account)
+{
+    AccountSecrets s = secretsOf(account);
+    return {s.incomingPassword, s.smtpPassword};
+}
+
+std::int64_t AccountService::storeMessage(store::Connection& connection, const store::AccountRecord& account,
+                                          const std::string& raw, const std::string& state,
+                                          const std::string& direction, const std::string& documentLinks)
+{
+    const std::int64_t now = context_.host().nowMs();
+    mime::ParsedMessage parsed;
+    store::MessageRecord record = recordFromRaw(raw, account.id, account.kind == "personal", now, &parsed);
+    record.state = state;
+    record.direction = direction;
+    record.documentLinks = documentLinks;
+    if (connection.inTransaction()) {
+        store::MessageRepository repository(connection);
+        std::int64_t id = repository.insert(record);
+        for (const auto& a : parsed.allAddresses())
+            repository.upsertAddress({account.id, a.email, a.name.empty() ? std::nullopt : std::optional<std::string>(a.name), now});
+        return id;
+    }
+    return erpmail::storeMessage(connection, record, parsed.allAddresses(), now);
+}
+
+store::ConnectionLease AccountService::mailbox(const store::AccountRecord& account)
+{
+    try {
+        return context_.databases().acquire(account.databaseId, store::Scope::Mailbox);
+    } catch (const store::DatabaseUnavailable& e) {
+        takeOffline(account, e.what());
+        throw OperationError("unavailable", "account '" + account.label + "' is offline: " + e.what());
+    }
 }
 
 void AccountService::takeOffline(const store::AccountRecord& account, const std::string& reason)

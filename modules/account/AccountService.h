@@ -5,6 +5,7 @@
 
 #include "account/AccountJson.h"
 #include "account/SecretBox.h"
+#include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
 #include "erpmail/OperationError.h"
@@ -15,7 +16,7 @@
 
 namespace erpmail {
 
-class AccountService {
+class AccountService : public AccountAccess {
 public:
     explicit AccountService(Context& context) : context_(context) {}
 
@@ -27,9 +28,9 @@ public:
     /// The account if the caller may see it. Not found and not visible answer
     /// alike (forbidden), so a caller learns nothing about accounts hidden
     /// from them; admins, who see all, get not_found.
-    store::AccountRecord requireVisible(const std::string& id, const Request& request);
+    store::AccountRecord requireVisible(const std::string& id, const Request& request) override;
     /// Visible and online; an offline account's mail is neither shown nor used.
-    store::AccountRecord requireOnline(const std::string& id, const Request& request);
+    store::AccountRecord requireOnline(const std::string& id, const Request& request) override;
     /// Every account the caller may see, sorted by label (see LabelOrder.h).
     std::vector<store::AccountRecord> listVisible(const Request& request);
 
@@ -54,7 +55,21 @@ public:
     }
 
     /// The main account of a user: the owned account with the first label.
-    std::optional<store::AccountRecord> mainAccountOf(const std::string& user);
+    std::optional<store::AccountRecord> mainAccountOf(const std::string& user) override;
+
+    // AccountAccess
+    std::vector<store::AccountRecord> visibleAccounts(const Request& request) override { return listVisible(request); }
+    std::vector<store::AccountRecord> allAccounts() override;
+    bool mayChange(const store::AccountRecord& account, const Request& request) override
+    {
+        return canChange(account, request);
+    }
+    AccountCredentials credentials(const store::AccountRecord& account) override;
+    void takeOffline(const store::AccountRecord& account, const std::string& reason) override;
+    std::int64_t storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,
+                              const std::string& state, const std::string& direction,
+                              const std::string& documentLinks) override;
+    store::ConnectionLease mailbox(const store::AccountRecord& account) override;
 
     Context& context() { return context_; }
 
@@ -69,7 +84,6 @@ private:
     Poco::JSON::Object::Ptr mainAccount(const Request& request);
     Poco::JSON::Object::Ptr visibilityCandidates(const Request& request);
 
-    void takeOffline(const store::AccountRecord& account, const std::string& reason);
     AccountDirectory directory() const;
     AccountSecrets secretsOf(const store::AccountRecord& account) const;
     void sealSecrets(store::AccountRecord& account, const SecretChanges& changes) const;

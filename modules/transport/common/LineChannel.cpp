@@ -28,51 +28,81 @@ const char* securityName(Security security)
     return "?";
 }
 
-LineChannel::LineChannel(std::string host, unsigned port, Security security, const TlsSettings& tls,
-                         Poco::Timespan timeout, std::size_t maxLine)
-    : host_(std::move(host)), port_(port), tlsSettings_(tls), timeout_(timeout), maxLine_(maxLine)
+Poco::Net::StreamSocket openSocket(const std::string& host, unsigned port, Security security, const TlsSettings& tls,
+                                   Poco::Timespan timeout)
 {
-    const std::string where = host_ + ":" + std::to_string(port_);
+    const std::string where = host + ":" + std::to_string(port);
     Poco::Net::SocketAddress address;
     try {
-        address = Poco::Net::SocketAddress(host_, static_cast<Poco::UInt16>(port_));
+        address = Poco::Net::SocketAddress(host, static_cast<Poco::UInt16>(port));
     } catch (const Poco::Exception& e) {
         throw ConnectError("cannot resolve " + where + ": " + e.displayText());
     }
-    if (security == Security::Tls) {
-        try {
+    Poco::Net::StreamSocket socket;
+    try {
+        if (security == Security::Tls) {
             clearTlsVerifyResult();
-            auto context = makeClientContext(tlsSettings_, host_);
-            Poco::Net::SecureStreamSocket secure(context);
-            secure.setPeerHostName(host_);
-            secure.connect(address, timeout_);
+            Poco::Net::SecureStreamSocket secure(makeClientContext(tls, host));
+            secure.setPeerHostName(host);
+            secure.connect(address, timeout);
             secure.completeHandshake();
-            socket_ = secure;
-            tls_ = true;
-        } catch (const Poco::Net::ConnectionRefusedException&) {
-            throw ConnectError("connection to " + where + " refused");
-        } catch (const Poco::TimeoutException&) {
-            throw ConnectError("connection to " + where + " timed out");
-        } catch (const Poco::Net::SSLException&) {
-            rethrowTlsFailure(host_, port_);
-        } catch (const Poco::Net::NetException& e) {
-            throw ConnectError("cannot connect to " + where + ": " + e.displayText());
-        } catch (const Poco::Exception&) {
-            rethrowTlsFailure(host_, port_);
+            socket = secure;
+        } else {
+            socket.connect(address, timeout);
         }
-    } else {
-        try {
-            socket_.connect(address, timeout_);
-        } catch (const Poco::Net::ConnectionRefusedException&) {
-            throw ConnectError("connection to " + where + " refused");
-        } catch (const Poco::TimeoutException&) {
-            throw ConnectError("connection to " + where + " timed out");
-        } catch (const Poco::Exception& e) {
-            throw ConnectError("cannot connect to " + where + ": " + e.displayText());
-        }
+    } catch (const Poco::Net::ConnectionRefusedException&) {
+        throw ConnectError("connection to " + where + " refused");
+    } catch (const Poco::TimeoutException&) {
+        throw ConnectError("connection to " + where + " timed out");
+    } catch (const Poco::Net::SSLException&) {
+        rethrowTlsFailure(host, port);
+    } catch (const Poco::Net::NetException& e) {
+        throw ConnectError("cannot connect to " + where + ": " + e.displayText());
+    } catch (const Poco::Exception& e) {
+        if (security == Security::Tls) rethrowTlsFailure(host, port);
+        throw ConnectError("cannot connect to " + where + ": " + e.displayText());
     }
-    socket_.setReceiveTimeout(timeout_);
-    socket_.setSendTimeout(timeout_);
+    socket.setReceiveTimeout(timeout);
+    socket.setSendTimeout(timeout);
+    return socket;
+}
+
+Poco::Net::StreamSocket upgradeSocket(const Poco::Net::StreamSocket& plain, const std::string& host, unsigned port,
+                                      const TlsSettings& tls)
+{
+    try {
+        clearTlsVerifyResult();
+        Poco::Net::SecureStreamSocket secure =
+            Poco::Net::SecureStreamSocket::attach(plain, host, makeClientContext(tls, host));
+        secure.completeHandshake();
+        return secure;
+    } catch (const Poco::Exception&) {
+        rethrowTlsFailure(host, port);
+    }
+}
+
+std::string describeTls(const Poco::Net::StreamSocket& socket)
+{
+    auto* impl = dynamic_cast<Poco::Net::SecureStreamSocketImpl*>(socket.impl());
+    if (!impl) return {};
+    auto session = impl->currentSession();
+    SSL_SESSION* ssl = session ? session->sslSession() : nullptr;
+    if (!ssl) return "TLS";
+    std::string text;
+    switch (SSL_SESSION_get_protocol_version(ssl)) {
+    case TLS1_3_VERSION: text = "TLSv1.3"; break;
+    case TLS1_2_VERSION: text = "TLSv1.2"; break;
+    default: text = "TLS"; break;
+    }
+    if (const SSL_CIPHER* cipher = SSL_SESSION_get0_cipher(ssl)) text += std::string(" ") + SSL_CIPHER_get_name(cipher);
+    return text;
+}
+
+LineChannel::LineChannel(std::string host, unsigned port, Security security, const TlsSettings& tls,
+                         Poco::Timespan timeout, std::size_t maxLine)
+    : host_(std::move(host)), port_(port), tlsSettings_(tls), timeout_(timeout), maxLine_(maxLine),
+      socket_(openSocket(host_, port_, security, tls, timeout)), tls_(security == Security::Tls)
+{
 }
 
 void LineChannel::upgradeToTls()
@@ -82,16 +112,8 @@ void LineChannel::upgradeToTls()
                             " sent data after agreeing to STARTTLS; refusing the session (possible injection)");
     buffer_.clear();
     consumed_ = 0;
-    try {
-        clearTlsVerifyResult();
-        auto context = makeClientContext(tlsSettings_, host_);
-        Poco::Net::SecureStreamSocket secure = Poco::Net::SecureStreamSocket::attach(socket_, host_, context);
-        secure.completeHandshake();
-        socket_ = secure;
-        tls_ = true;
-    } catch (const Poco::Exception&) {
-        rethrowTlsFailure(host_, port_);
-    }
+    socket_ = upgradeSocket(socket_, host_, port_, tlsSettings_);
+    tls_ = true;
     socket_.setReceiveTimeout(timeout_);
     socket_.setSendTimeout(timeout_);
 }
@@ -175,20 +197,7 @@ void LineChannel::writeLine(std::string_view text)
 
 std::string LineChannel::tlsDescription() const
 {
-    if (!tls_) return {};
-    auto* impl = dynamic_cast<Poco::Net::SecureStreamSocketImpl*>(socket_.impl());
-    if (!impl) return "TLS";
-    auto session = impl->currentSession();
-    SSL_SESSION* ssl = session ? session->sslSession() : nullptr;
-    if (!ssl) return "TLS";
-    std::string text;
-    switch (SSL_SESSION_get_protocol_version(ssl)) {
-    case TLS1_3_VERSION: text = "TLSv1.3"; break;
-    case TLS1_2_VERSION: text = "TLSv1.2"; break;
-    default: text = "TLS"; break;
-    }
-    if (const SSL_CIPHER* cipher = SSL_SESSION_get0_cipher(ssl)) text += std::string(" ") + SSL_CIPHER_get_name(cipher);
-    return text;
+    return tls_ ? describeTls(socket_) : std::string();
 }
 
 void LineChannel::close() noexcept

@@ -31,6 +31,20 @@ enum class Security {
     Tls       ///< TLS from the first byte (465, 993, 995)
 };
 
+/// Connects to host:port; for Security::Tls also completes a verified TLS
+/// handshake. Throws ConnectError (refused, timeout, unreachable) or
+/// TlsError (which check failed).
+Poco::Net::StreamSocket openSocket(const std::string& host, unsigned port, Security security, const TlsSettings& tls,
+                                   Poco::Timespan timeout);
+
+/// Puts a verified TLS session on an open connection (after STARTTLS).
+/// Throws TlsError.
+Poco::Net::StreamSocket upgradeSocket(const Poco::Net::StreamSocket& plain, const std::string& host, unsigned port,
+                                      const TlsSettings& tls);
+
+/// "TLSv1.3 TLS_AES_256_GCM_SHA384" for a TLS socket, empty for a plain one.
+std::string describeTls(const Poco::Net::StreamSocket& socket);
+
 /// Parses "none", "starttls", "tls"; throws std::invalid_argument otherwise.
 Security parseSecurity(const std::string& text);
 const char* securityName(Security security);

@@ -43,7 +43,39 @@ struct Dialogue {
     virtual const char* startTlsName() const = 0;
     virtual void startTls(LineChannel& ch) = 0;
     virtual void quit(LineChannel& ch) = 0;
+    /// Logs in; throws with the server's answer when refused.
+    virtual void login(LineChannel& ch, const std::vector<std::string>& caps, const std::string& user,
+                       const std::string& password) = 0;
 };
+
+std::string base64(const std::string& bytes)
+{
+    static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                     static_cast<unsigned char>(bytes[i + 2]);
+        out += table[v >> 18];
+        out += table[(v >> 12) & 63];
+        out += table[(v >> 6) & 63];
+        out += table[v & 63];
+    }
+    if (i < bytes.size()) {
+        unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+        if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+        out += table[v >> 18];
+        out += table[(v >> 12) & 63];
+        out += i + 1 < bytes.size() ? table[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+std::string saslPlain(const std::string& user, const std::string& password)
+{
+    return base64(std::string(1, '\0') + user + std::string(1, '\0') + password);
+}
 
 struct SmtpDialogue : Dialogue {
     std::vector<std::string> reply(LineChannel& ch, const char* expectCode)
@@ -76,6 +108,12 @@ struct SmtpDialogue : Dialogue {
         ch.writeLine("QUIT");
         ch.readLine();
     }
+    void login(LineChannel& ch, const std::vector<std::string>&, const std::string& user,
+               const std::string& password) override
+    {
+        ch.writeLine("AUTH PLAIN " + saslPlain(user, password));
+        reply(ch, "235");
+    }
 };
 
 struct Pop3Dialogue : Dialogue {
@@ -104,6 +142,14 @@ struct Pop3Dialogue : Dialogue {
     {
         ch.writeLine("QUIT");
         ch.readLine();
+    }
+    void login(LineChannel& ch, const std::vector<std::string>&, const std::string& user,
+               const std::string& password) override
+    {
+        ch.writeLine("USER " + user);
+        ok(ch);
+        ch.writeLine("PASS " + password);
+        ok(ch);
     }
 };
 
@@ -146,6 +192,12 @@ struct ImapDialogue : Dialogue {
     const char* startTlsName() const override { return "STARTTLS"; }
     void startTls(LineChannel& ch) override { command(ch, "STARTTLS"); }
     void quit(LineChannel& ch) override { command(ch, "LOGOUT"); }
+    void login(LineChannel& ch, const std::vector<std::string>&, const std::string& user,
+               const std::string& password) override
+    {
+        // SASL PLAIN needs no quoting rules for odd characters in passwords.
+        command(ch, "AUTHENTICATE PLAIN " + saslPlain(user, password));
+    }
 };
 
 std::unique_ptr<Dialogue> dialogueFor(Protocol p)
@@ -240,6 +292,13 @@ ProbeResult probeServer(const ProbeRequest& request)
             return channel->tlsDescription();
         });
         ok = ok && step("capabilities", [&] { return join(result.capabilities = dialogue->capabilities(*channel)); });
+    }
+    if (ok && !request.user.empty()) {
+        ok = step("login", [&]() -> std::string {
+            if (!channel->tls()) throw ProtocolError("a password is never sent without TLS");
+            dialogue->login(*channel, result.capabilities, request.user, request.password);
+            return "logged in as " + request.user;
+        });
     }
     if (channel) {
         result.tls = channel->tlsDescription();

@@ -20,6 +20,9 @@ struct ProbeRequest {
     Security security = Security::Tls;
     TlsSettings tls;
     int timeoutSeconds = 15;
+    /// When set, the probe also logs in (only over TLS) and reports it.
+    std::string user;
+    std::string password;
 };
 
 struct ProbeStep {

@@ -1,0 +1,171 @@
+#include "store/OutboxRepository.h"
+
+namespace erpmail::store {
+
+namespace {
+
+constexpr const char* kColumns =
+    "id, account_id, message_id, state, attempts, next_attempt_ms, last_answer, envelope_from, envelope_to,"
+    " document_links, created_by, created_at_ms, claimed_by, claimed_until_ms";
+
+OutboxEntry readRow(Statement& st, bool withRaw)
+{
+    OutboxEntry e;
+    e.id = st.intOr(1, 0);
+    e.accountId = st.textOr(2);
+    e.messageId = st.textOr(3);
+    e.state = st.textOr(4);
+    e.attempts = static_cast<int>(st.intOr(5, 0));
+    e.nextAttemptMs = st.intOr(6, 0);
+    e.lastAnswer = st.getText(7);
+    e.envelopeFrom = st.textOr(8);
+    e.envelopeTo = st.textOr(9, "[]");
+    e.documentLinks = st.textOr(10, "[]");
+    e.createdBy = st.textOr(11);
+    e.createdAtMs = st.intOr(12, 0);
+    e.claimedBy = st.getText(13);
+    e.claimedUntilMs = st.getInt(14);
+    if (withRaw) e.raw = st.getBlob(15).value_or("");
+    return e;
+}
+
+std::string placeholders(std::size_t n)
+{
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+    return out;
+}
+
+} // namespace
+
+std::int64_t OutboxRepository::enqueue(const OutboxEntry& e)
+{
+    Statement st(c_, "INSERT INTO outbox (account_id, message_id, state, attempts, next_attempt_ms, envelope_from,"
+                     " envelope_to, raw, document_links, created_by, created_at_ms)"
+                     " VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?)");
+    st.bindText(1, e.accountId).bindText(2, e.messageId).bindInt(3, e.nextAttemptMs).bindText(4, e.envelopeFrom);
+    st.bindText(5, e.envelopeTo).bindBlob(6, e.raw).bindText(7, e.documentLinks).bindText(8, e.createdBy);
+    st.bindInt(9, e.createdAtMs);
+    st.execute();
+    return c_.lastInsertId();
+}
+
+std::vector<OutboxEntry> OutboxRepository::claimDue(const std::vector<std::string>& accountIds, const std::string& owner,
+                                                    std::int64_t nowMs, std::int64_t untilMs, int limit)
+{
+    std::vector<OutboxEntry> claimed;
+    if (accountIds.empty()) return claimed;
+    Transaction tx(c_);
+    std::vector<std::int64_t> ids;
+    {
+        // PostgreSQL: rows another sender holds are skipped, not waited for.
+        // SQLite: one writer at a time; the state check below decides.
+        std::string sql = "SELECT id FROM outbox WHERE state = 'queued' AND next_attempt_ms <= ? AND account_id IN (" +
+                          placeholders(accountIds.size()) + ") ORDER BY next_attempt_ms, id LIMIT ?";
+        if (c_.dialect() == Dialect::PostgreSQL) sql += " FOR UPDATE SKIP LOCKED";
+        Statement st(c_, sql);
+        int pos = 1;
+        st.bindInt(pos++, nowMs);
+        for (const auto& a : accountIds) st.bindText(pos++, a);
+        st.bindInt(pos, limit);
+        st.execute();
+        while (st.fetch()) ids.push_back(st.intOr(1, 0));
+    }
+    Statement claim(c_, "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?,"
+                        " claimed_until_ms = ? WHERE id = ? AND state = 'queued'");
+    std::vector<std::int64_t> won;
+    for (auto id : ids) {
+        claim.bindText(1, owner).bindInt(2, untilMs).bindInt(3, id);
+        if (claim.execute() == 1) won.push_back(id);
+    }
+    tx.commit();
+    for (auto id : won)
+        if (auto e = get(id, true)) claimed.push_back(std::move(*e));
+    return claimed;
+}
+
+std::int64_t OutboxRepository::releaseExpired(std::int64_t nowMs)
+{
+    Statement st(c_, "UPDATE outbox SET state = 'queued', claimed_by = NULL, claimed_until_ms = NULL,"
+                     " next_attempt_ms = ? WHERE state = 'sending' AND claimed_until_ms < ?");
+    st.bindInt(1, nowMs).bindInt(2, nowMs);
+    return st.execute();
+}
+
+void OutboxRepository::renewClaims(const std::string& owner, std::int64_t untilMs)
+{
+    Statement st(c_, "UPDATE outbox SET claimed_until_ms = ? WHERE state = 'sending' AND claimed_by = ?");
+    st.bindInt(1, untilMs).bindText(2, owner);
+    st.execute();
+}
+
+void OutboxRepository::markSent(std::int64_t id, const std::string& answer)
+{
+    Statement st(c_, "UPDATE outbox SET state = 'sent', last_answer = ?, claimed_by = NULL, claimed_until_ms = NULL,"
+                     " raw = ? WHERE id = ?");
+    // The sent copy lives in messages; the outbox keeps no second one.
+    st.bindText(1, answer).bindBlob(2, "").bindInt(3, id);
+    st.execute();
+}
+
+void OutboxRepository::markRetry(std::int64_t id, const std::string& answer, std::int64_t nextAttemptMs)
+{
+    Statement st(c_, "UPDATE outbox SET state = 'queued', last_answer = ?, next_attempt_ms = ?, claimed_by = NULL,"
+                     " claimed_until_ms = NULL WHERE id = ?");
+    st.bindText(1, answer).bindInt(2, nextAttemptMs).bindInt(3, id);
+    st.execute();
+}
+
+void OutboxRepository::markFailed(std::int64_t id, const std::string& answer)
+{
+    Statement st(c_, "UPDATE outbox SET state = 'failed', last_answer = ?, claimed_by = NULL, claimed_until_ms = NULL"
+                     " WHERE id = ?");
+    st.bindText(1, answer).bindInt(2, id);
+    st.execute();
+}
+
+bool OutboxRepository::cancel(std::int64_t id, const std::string& accountId)
+{
+    Statement st(c_, "UPDATE outbox SET state = 'cancelled' WHERE id = ? AND account_id = ?"
+                     " AND state IN ('queued', 'failed')");
+    st.bindInt(1, id).bindText(2, accountId);
+    return st.execute() == 1;
+}
+
+bool OutboxRepository::retry(std::int64_t id, const std::string& accountId, std::int64_t nowMs)
+{
+    Statement st(c_, "UPDATE outbox SET state = 'queued', next_attempt_ms = ? WHERE id = ? AND account_id = ?"
+                     " AND state IN ('failed', 'cancelled')");
+    st.bindInt(1, nowMs).bindInt(2, id).bindText(3, accountId);
+    return st.execute() == 1;
+}
+
+std::optional<OutboxEntry> OutboxRepository::get(std::int64_t id, bool withRaw)
+{
+    Statement st(c_, std::string("SELECT ") + kColumns + (withRaw ? ", raw" : "") + " FROM outbox WHERE id = ?");
+    st.bindInt(1, id);
+    st.execute();
+    if (!st.fetch()) return std::nullopt;
+    return readRow(st, withRaw);
+}
+
+std::vector<OutboxEntry> OutboxRepository::list(const std::vector<std::string>& accountIds, const std::string& state,
+                                                std::int64_t offset, std::int64_t limit)
+{
+    std::vector<OutboxEntry> out;
+    if (accountIds.empty()) return out;
+    Statement st(c_, std::string("SELECT ") + kColumns + " FROM outbox WHERE account_id IN (" +
+                         placeholders(accountIds.size()) + ") AND (? = '' OR state = ?)" +
+                         " ORDER BY created_at_ms DESC, id DESC LIMIT ? OFFSET ?");
+    int pos = 1;
+    for (const auto& a : accountIds) st.bindText(pos++, a);
+    st.bindText(pos, state);
+    st.bindText(pos + 1, state);
+    st.bindInt(pos + 2, limit);
+    st.bindInt(pos + 3, offset);
+    st.execute();
+    while (st.fetch()) out.push_back(readRow(st, false));
+    return out;
+}
+
+} // namespace erpmail::store

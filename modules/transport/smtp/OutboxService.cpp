@@ -1,0 +1,615 @@
+#include "transport/smtp/OutboxService.h"
+
+#include "mime/HeaderSafety.h"
+#include "mime/MessageComposer.h"
+#include "store/OutboxRepository.h"
+#include "transport/common/ServerProbe.h"
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Environment.h>
+#include <Poco/File.h>
+#include <Poco/FileStream.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Path.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+namespace erpmail {
+
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+using transport::SmtpOutcome;
+
+std::string stringify(const Poco::Dynamic::Var& v)
+{
+    std::ostringstream out;
+    Poco::JSON::Stringifier::stringify(v, out);
+    return out.str();
+}
+
+Object::Ptr parseStored(const std::string& text)
+{
+    Poco::JSON::Parser parser;
+    return parser.parse(text.empty() ? "{}" : text).extract<Object::Ptr>();
+}
+
+std::vector<mime::Address> addressList(const Object::Ptr& params, const std::string& key)
+{
+    std::vector<mime::Address> out;
+    if (!params->has(key)) return out;
+    auto array = params->getArray(key);
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        Var item = array->get(static_cast<unsigned>(i));
+        const std::string field = key + "[" + std::to_string(i) + "]";
+        if (item.isString()) {
+            out.push_back({"", item.toString()});
+        } else if (item.type() == typeid(Object::Ptr)) {
+            auto o = item.extract<Object::Ptr>();
+            if (!o->has("email")) throw invalidParam(field + ".email", field + " needs an email");
+            out.push_back({o->optValue<std::string>("name", ""), o->getValue<std::string>("email")});
+        } else {
+            throw invalidParam(field, field + " must be an address or {\"email\",\"name\"}");
+        }
+    }
+    return out;
+}
+
+std::string unbase64(const std::string& text, const std::string& field)
+{
+    std::istringstream in(text);
+    Poco::Base64Decoder decoder(in);
+    std::string out;
+    try {
+        Poco::StreamCopier::copyToString(decoder, out);
+    } catch (const Poco::Exception&) {
+        throw invalidParam(field, field + " is not base64");
+    }
+    return out;
+}
+
+int configInt(const Context& context, const std::string& key, int fallback)
+{
+    auto value = context.host().config(key);
+    if (!value) return fallback;
+    try {
+        return std::stoi(*value);
+    } catch (const std::exception&) {
+        return fallback;
+    }
+}
+
+Object::Ptr entryJson(const store::OutboxEntry& e)
+{
+    Object::Ptr o = new Object;
+    o->set("id", e.id);
+    o->set("account", e.accountId);
+    o->set("message_id", e.messageId);
+    o->set("state", e.state);
+    o->set("attempts", e.attempts);
+    o->set("next_attempt_ms", e.nextAttemptMs);
+    o->set("last_answer", e.lastAnswer ? Var(*e.lastAnswer) : Var());
+    Poco::JSON::Parser parser;
+    o->set("recipients", parser.parse(e.envelopeTo));
+    Poco::JSON::Parser parser2;
+    o->set("documents", parser2.parse(e.documentLinks));
+    o->set("created_by", e.createdBy);
+    o->set("created_at_ms", e.createdAtMs);
+    return o;
+}
+
+const char* kAddressItems = R"({"type":["string","object"]})";
+
+} // namespace
+
+OutboxService::OutboxService(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts)
+{
+    owner_ = Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id()) + ":" +
+             Poco::UUIDGenerator::defaultGenerator().createRandom().toString().substr(0, 8);
+}
+
+OutboxService::~OutboxService()
+{
+    stop();
+}
+
+std::vector<Operation> OutboxService::operations()
+{
+    auto bind = [this](Object::Ptr (OutboxService::*fn)(const Request&)) {
+        return [this, fn](const Request& r) { return (this->*fn)(r); };
+    };
+    const std::string addresses = std::string(R"({"type":"array","maxItems":1000,"items":)") + kAddressItems + "}";
+    return {
+        {"mail.send",
+         "Queues a mail from an account (the caller's main account when none is named); answers at once with the "
+         "Message-ID, and a worker sends it",
+         R"({"type":"object","additionalProperties":false,"required":["to","subject"],"properties":{
+             "account":{"type":"string","minLength":1,"maxLength":36},
+             "to":)" + addresses + R"(,"cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
+             "subject":{"type":"string","maxLength":998},
+             "text":{"type":"string","maxLength":10000000},
+             "html":{"type":"string","maxLength":10000000},
+             "attachments":{"type":"array","maxItems":100,"items":{"type":"object","additionalProperties":false,
+                "properties":{"document":{"type":"object","required":["doctype","id"],"additionalProperties":false,
+                                          "properties":{"doctype":{"type":"string"},"id":{"type":"string"}}},
+                              "path":{"type":"string","maxLength":4096},
+                              "base64":{"type":"string","maxLength":200000000},
+                              "file_name":{"type":"string","maxLength":255},
+                              "content_type":{"type":"string","maxLength":255}}}},
+             "documents":{"type":"array","maxItems":100,"items":{"type":"object","required":["doctype","id"],
+                "additionalProperties":false,"properties":{"doctype":{"type":"string","minLength":1,"maxLength":100},
+                                                           "id":{"type":"string","minLength":1,"maxLength":200}}}},
+             "e_printing":{"type":"boolean"}}})",
+         permission::Use, bind(&OutboxService::send)},
+        {"mail.outbox.list", "Queued, sending, sent, failed and cancelled mail with attempts and the server's last answer",
+         R"({"type":"object","additionalProperties":false,"properties":{
+             "account":{"type":"string","minLength":1,"maxLength":36},
+             "state":{"enum":["queued","sending","sent","failed","cancelled"]},
+             "page":{"type":"integer","minimum":1},"page_size":{"type":"integer","minimum":1,"maximum":500}}})",
+         permission::Use, bind(&OutboxService::outboxList)},
+        {"mail.outbox.retry", "Queues a failed or cancelled mail again, due now",
+         R"({"type":"object","additionalProperties":false,"required":["account","id"],"properties":{
+             "account":{"type":"string","minLength":1,"maxLength":36},"id":{"type":"integer","minimum":1}}})",
+         permission::Use, bind(&OutboxService::outboxRetry)},
+        {"mail.outbox.cancel", "Cancels a queued or failed mail",
+         R"({"type":"object","additionalProperties":false,"required":["account","id"],"properties":{
+             "account":{"type":"string","minLength":1,"maxLength":36},"id":{"type":"integer","minimum":1}}})",
+         permission::Use, bind(&OutboxService::outboxCancel)},
+        {"mail.outbox.process", "Delivers the due mail of the caller's accounts now, and reports counts",
+         R"({"type":"object","additionalProperties":false,"properties":{
+             "account":{"type":"string","minLength":1,"maxLength":36}}})",
+         permission::Use, bind(&OutboxService::outboxProcess)},
+        {"mail.account.test",
+         "Tests an account's servers as configured: connect, TLS, capabilities and login, for SMTP and incoming mail",
+         R"({"type":"object","additionalProperties":false,"required":["id"],"properties":{
+             "id":{"type":"string","minLength":1,"maxLength":36}}})",
+         permission::Use, bind(&OutboxService::accountTest)},
+    };
+}
+
+void OutboxService::start()
+{
+    // The host says whether it runs long enough for background work
+    // (erp.host.background); erpmail.outbox.worker overrides it.
+    auto worker = context_.host().config("erpmail.outbox.worker");
+    if (!worker) worker = context_.host().config("erp.host.background");
+    settings_.worker = !worker || (*worker != "off" && *worker != "no" && *worker != "0");
+    settings_.pollMs = std::max(50, configInt(context_, "erpmail.outbox.poll_ms", 1000));
+    settings_.leaseSeconds = std::max(1, configInt(context_, "erpmail.outbox.lease_seconds", 300));
+    settings_.maxAttempts = std::max(1, configInt(context_, "erpmail.outbox.max_attempts", 8));
+    settings_.retryBaseSeconds = std::max(0, configInt(context_, "erpmail.outbox.retry_base_seconds", 60));
+    settings_.batch = std::clamp(configInt(context_, "erpmail.outbox.batch", 200), 1, 10000);
+    settings_.connections = std::clamp(configInt(context_, "erpmail.smtp.connections", 2), 1, 32);
+    settings_.timeoutSeconds = std::clamp(configInt(context_, "erpmail.smtp.timeout_seconds", 60), 1, 3600);
+    if (!settings_.worker) return;
+    stopping_ = false;
+    worker_ = std::thread([this] { workerLoop(); });
+}
+
+void OutboxService::stop() noexcept
+{
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (worker_.joinable()) worker_.join();
+}
+
+void OutboxService::workerLoop()
+{
+    while (true) {
+        try {
+            deliverDue();
+        } catch (const std::exception& e) {
+            context_.log(ERP_LOG_ERROR, "erpmail.outbox", std::string("delivery pass failed: ") + e.what());
+        }
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait_for(lock, std::chrono::milliseconds(settings_.pollMs), [this] { return stopping_ || pending_; });
+        pending_ = false;
+        if (stopping_) return;
+    }
+}
+
+transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord& account)
+{
+    auto server = parseStored(account.serverSettings);
+    if (!server->has("smtp")) throw invalidParam("account", "account '" + account.label + "' has no SMTP server");
+    auto smtp = server->getObject("smtp");
+    transport::SmtpSettings s;
+    s.host = smtp->optValue<std::string>("host", "");
+    s.port = smtp->optValue<unsigned>("port", 587);
+    s.security = transport::parseSecurity(smtp->optValue<std::string>("security", "starttls"));
+    s.tls.caFile = smtp->optValue<std::string>("ca_file", "");
+    s.authenticate = smtp->optValue<bool>("requires_password", true);
+    AccountCredentials credentials = accounts_.credentials(account);
+    s.user = smtp->optValue<std::string>("user", "");
+    s.password = credentials.smtpPassword;
+    if (s.user.empty()) {
+        // "Server requires password": the incoming credentials, unless SMTP has its own.
+        auto in = server->has("incoming") ? server->getObject("incoming") : Object::Ptr(new Object);
+        s.user = in->optValue<std::string>("user", "");
+        s.password = credentials.incomingPassword;
+    }
+    s.timeoutSeconds = settings_.timeoutSeconds;
+    if (account.senderEmail) {
+        auto at = account.senderEmail->rfind('@');
+        if (at != std::string::npos) s.heloName = account.senderEmail->substr(at + 1);
+    }
+    return s;
+}
+
+Object::Ptr OutboxService::send(const Request& request)
+{
+    const auto& p = request.params;
+    store::AccountRecord account;
+    if (p->has("account")) {
+        account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
+    } else {
+        auto main = accounts_.mainAccountOf(request.user);
+        if (!main) throw invalidParam("account", "you own no account to send from; name one");
+        account = accounts_.requireOnline(main->id, request);
+    }
+    if (p->optValue<bool>("e_printing", false) && account.kind != "public")
+        throw invalidParam("e_printing", "E-Printing sends for everyone and needs a public account, not '" +
+                                             account.label + "'");
+    if (!account.senderEmail) throw invalidParam("account", "account '" + account.label + "' has no sender e-mail");
+    smtpSettingsOf(account); // fails now, not in the worker, when SMTP is missing
+
+    mime::OutgoingMessage m;
+    m.from = {account.senderName.value_or(""), *account.senderEmail};
+    m.to = addressList(p, "to");
+    m.cc = addressList(p, "cc");
+    m.bcc = addressList(p, "bcc");
+    m.subject = p->getValue<std::string>("subject");
+    m.text = p->optValue<std::string>("text", "");
+    m.html = p->optValue<std::string>("html", "");
+    if (m.text.empty() && m.html.empty()) throw invalidParam("text", "give a text or an HTML body");
+    if (account.alwaysSignature && account.signature && !account.signature->empty()) {
+        if (!m.text.empty()) m.text += "\n-- \n" + *account.signature + "\n";
+        if (!m.html.empty()) {
+            std::string escaped;
+            for (char c : *account.signature) {
+                if (c == '<') escaped += "&lt;";
+                else if (c == '>') escaped += "&gt;";
+                else if (c == '&') escaped += "&amp;";
+                else if (c == '\n') escaped += "<br>";
+                else escaped += c;
+            }
+            m.html += "<p>-- <br>" + escaped + "</p>";
+        }
+    }
+    if (p->has("attachments")) {
+        auto list = p->getArray("attachments");
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            auto a = list->getObject(static_cast<unsigned>(i));
+            const std::string field = "attachments[" + std::to_string(i) + "]";
+            mime::OutgoingAttachment out;
+            const int sources = (a->has("document") ? 1 : 0) + (a->has("path") ? 1 : 0) + (a->has("base64") ? 1 : 0);
+            if (sources != 1) throw invalidParam(field, field + " needs exactly one of document, path or base64");
+            if (a->has("document")) {
+                auto d = a->getObject("document");
+                const std::string doctype = d->getValue<std::string>("doctype"), id = d->getValue<std::string>("id");
+                auto document = context_.host().fetchDocument(doctype, id);
+                if (!document) throw invalidParam(field + ".document", "the host has no document " + doctype + " " + id);
+                auto meta = parseStored(document->metaJson);
+                out.bytes = std::move(document->bytes);
+                out.fileName = meta->optValue<std::string>("file_name", doctype + "-" + id + ".pdf");
+                out.contentType = meta->optValue<std::string>("content_type", "application/pdf");
+            } else if (a->has("path")) {
+                if (!request.userIsAdmin) throw OperationError("forbidden", "only admins attach files of the server", field + ".path");
+                const std::string path = a->getValue<std::string>("path");
+                if (!Poco::File(path).exists()) throw invalidParam(field + ".path", "no file at " + path);
+                Poco::FileInputStream in(path);
+                Poco::StreamCopier::copyToString(in, out.bytes);
+                out.fileName = Poco::Path(path).getFileName();
+            } else {
+                out.bytes = unbase64(a->getValue<std::string>("base64"), field + ".base64");
+                if (!a->has("file_name")) throw invalidParam(field + ".file_name", "a base64 attachment needs a file_name");
+            }
+            if (a->has("file_name")) out.fileName = a->getValue<std::string>("file_name");
+            if (a->has("content_type")) out.contentType = a->getValue<std::string>("content_type");
+            m.attachments.push_back(std::move(out));
+        }
+    }
+    m.dateMs = context_.host().nowMs();
+
+    mime::ComposedMessage composed;
+    try {
+        composed = mime::composeMessage(m);
+    } catch (const mime::CompositionError& e) {
+        throw invalidParam(e.field(), e.what());
+    }
+    Array::Ptr recipients = new Array;
+    for (const auto& r : composed.recipients) recipients->add(r);
+    store::OutboxEntry entry;
+    entry.accountId = account.id;
+    entry.messageId = composed.messageId;
+    entry.nextAttemptMs = m.dateMs;
+    entry.envelopeFrom = composed.envelopeFrom;
+    entry.envelopeTo = stringify(recipients);
+    entry.raw = std::move(composed.raw);
+    entry.documentLinks = p->has("documents") ? stringify(p->getArray("documents")) : "[]";
+    entry.createdBy = request.user;
+    entry.createdAtMs = m.dateMs;
+    std::int64_t id;
+    {
+        auto lease = accounts_.mailbox(account);
+        id = store::OutboxRepository(*lease).enqueue(entry);
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_ = true;
+    }
+    wake_.notify_all();
+    context_.log(ERP_LOG_INFO, "erpmail.outbox",
+                 request.user + " queued " + composed.messageId + " from account " + account.id);
+    Object::Ptr o = new Object;
+    o->set("id", id);
+    o->set("account", account.id);
+    o->set("message_id", composed.messageId);
+    o->set("status", "queued");
+    o->set("recipients", recipients);
+    return o;
+}
+
+DeliveryReport OutboxService::deliverDue(const std::vector<store::AccountRecord>& only)
+{
+    DeliveryReport report;
+    std::vector<store::AccountRecord> accounts = only.empty() ? accounts_.allAccounts() : only;
+    std::map<std::string, std::vector<store::AccountRecord>> byDatabase;
+    for (auto& a : accounts) {
+        if (!a.online) continue; // nothing is sent from an offline account
+        auto server = parseStored(a.serverSettings);
+        if (server->has("smtp")) byDatabase[a.databaseId].push_back(a);
+    }
+    for (const auto& [database, group] : byDatabase) {
+        std::vector<std::string> ids;
+        for (const auto& a : group) ids.push_back(a.id);
+        std::vector<store::OutboxEntry> claimed;
+        try {
+            auto lease = accounts_.mailbox(group.front());
+            store::OutboxRepository outbox(*lease);
+            const std::int64_t now = context_.host().nowMs();
+            if (auto released = outbox.releaseExpired(now); released > 0)
+                context_.log(ERP_LOG_WARNING, "erpmail.outbox",
+                             std::to_string(released) + " mail(s) of a sender that stopped go back to the queue");
+            claimed = outbox.claimDue(ids, owner_, now, now + settings_.leaseSeconds * 1000LL, settings_.batch);
+        } catch (const OperationError& e) {
+            if (e.code() != "unavailable") throw;
+            for (const auto& a : group) accounts_.takeOffline(a, e.what());
+            continue;
+        }
+        for (const auto& account : group) {
+            std::vector<store::OutboxEntry> mine;
+            for (auto& e : claimed)
+                if (e.accountId == account.id) mine.push_back(std::move(e));
+            if (!mine.empty()) deliverAccount(account, std::move(mine), report);
+        }
+    }
+    return report;
+}
+
+void OutboxService::deliverAccount(const store::AccountRecord& account, std::vector<store::OutboxEntry> entries,
+                                   DeliveryReport& report)
+{
+    transport::SmtpSettings smtp = smtpSettingsOf(account);
+    const int lanes = std::min<int>(settings_.connections, static_cast<int>(entries.size()));
+    auto lane = [&](int index) {
+        std::unique_ptr<transport::SmtpConnection> connection;
+        for (std::size_t i = static_cast<std::size_t>(index); i < entries.size(); i += static_cast<std::size_t>(lanes)) {
+            const auto& entry = entries[i];
+            SmtpOutcome outcome;
+            try {
+                if (!connection || !connection->usable()) connection = std::make_unique<transport::SmtpConnection>(smtp);
+                Poco::JSON::Parser parser;
+                auto to = parser.parse(entry.envelopeTo).extract<Array::Ptr>();
+                std::vector<std::string> recipients;
+                for (std::size_t r = 0; r < to->size(); ++r) recipients.push_back(to->getElement<std::string>(static_cast<unsigned>(r)));
+                outcome = connection->send(entry.envelopeFrom, recipients, entry.raw);
+            } catch (const transport::SmtpSetupError& e) {
+                outcome = e.outcome();
+                connection.reset();
+            }
+            record(account, entry, outcome, report);
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int i = 1; i < lanes; ++i) threads.emplace_back(lane, i);
+    lane(0);
+    for (auto& t : threads) t.join();
+}
+
+void OutboxService::record(const store::AccountRecord& account, const store::OutboxEntry& entry,
+                           const SmtpOutcome& outcome, DeliveryReport& report)
+{
+    const std::int64_t now = context_.host().nowMs();
+    const bool permanent = outcome.kind == SmtpOutcome::Kind::Permanent;
+    const bool lastTry = entry.attempts >= settings_.maxAttempts;
+    std::string event;
+    try {
+        auto lease = accounts_.mailbox(account);
+        store::OutboxRepository outbox(*lease);
+        if (outcome.kind == SmtpOutcome::Kind::Sent) {
+            // The sent copy and the sent mark commit together, after the 250.
+            store::Transaction tx(*lease);
+            accounts_.storeMessage(*lease, account, entry.raw, "sent", "out", entry.documentLinks);
+            outbox.markSent(entry.id, outcome.answer);
+            tx.commit();
+            event = "mail.sent";
+        } else if (permanent || lastTry) {
+            outbox.markFailed(entry.id, outcome.answer);
+            event = "mail.failed";
+        } else {
+            const std::int64_t backoff =
+                std::min<std::int64_t>(3600, static_cast<std::int64_t>(settings_.retryBaseSeconds) << std::min(entry.attempts - 1, 12));
+            outbox.markRetry(entry.id, outcome.answer, now + backoff * 1000);
+        }
+    } catch (const std::exception& e) {
+        // The claim expires and the message goes out again: at worst twice, never lost.
+        context_.log(ERP_LOG_ERROR, "erpmail.outbox", "could not record the outcome of " + entry.messageId + ": " + e.what());
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(reportMutex_);
+        if (event == "mail.sent") ++report.sent;
+        else if (event == "mail.failed") ++report.failed;
+        else ++report.retrying;
+    }
+    context_.log(event == "mail.sent" ? ERP_LOG_INFO : ERP_LOG_WARNING, "erpmail.outbox",
+                 entry.messageId + (event.empty() ? " will be retried" : event == "mail.sent" ? " sent" : " failed") +
+                     ": " + outcome.answer);
+    if (event.empty()) return;
+    Object::Ptr payload = new Object;
+    payload->set("account", account.id);
+    payload->set("outbox_id", entry.id);
+    payload->set("message_id", entry.messageId);
+    Poco::JSON::Parser p1, p2;
+    payload->set("recipients", p1.parse(entry.envelopeTo));
+    payload->set("documents", p2.parse(entry.documentLinks));
+    payload->set("answer", outcome.answer);
+    payload->set("attempts", entry.attempts);
+    if (event == "mail.failed") payload->set("permanent", permanent);
+    context_.emit(event, payload);
+}
+
+Object::Ptr OutboxService::outboxList(const Request& request)
+{
+    const auto& p = request.params;
+    std::vector<store::AccountRecord> accounts;
+    if (p->has("account")) accounts.push_back(accounts_.requireVisible(p->getValue<std::string>("account"), request));
+    else accounts = accounts_.visibleAccounts(request);
+    const std::int64_t page = p->optValue<std::int64_t>("page", 1), size = p->optValue<std::int64_t>("page_size", 100);
+    std::map<std::string, std::vector<std::string>> byDatabase;
+    std::map<std::string, store::AccountRecord> any;
+    for (const auto& a : accounts) {
+        if (!a.online) continue;
+        byDatabase[a.databaseId].push_back(a.id);
+        any.emplace(a.databaseId, a);
+    }
+    std::vector<store::OutboxEntry> rows;
+    for (const auto& [db, ids] : byDatabase) {
+        auto lease = accounts_.mailbox(any.at(db));
+        auto part = store::OutboxRepository(*lease).list(ids, p->optValue<std::string>("state", ""), 0, page * size);
+        rows.insert(rows.end(), part.begin(), part.end());
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return a.createdAtMs != b.createdAtMs ? a.createdAtMs > b.createdAtMs : a.id > b.id;
+    });
+    Array::Ptr items = new Array;
+    for (std::size_t i = static_cast<std::size_t>((page - 1) * size); i < rows.size() && items->size() < static_cast<std::size_t>(size); ++i)
+        items->add(entryJson(rows[i]));
+    Object::Ptr o = new Object;
+    o->set("items", items);
+    return o;
+}
+
+Object::Ptr OutboxService::outboxRetry(const Request& request)
+{
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    const std::int64_t id = request.params->getValue<std::int64_t>("id");
+    bool ok;
+    {
+        auto lease = accounts_.mailbox(account);
+        ok = store::OutboxRepository(*lease).retry(id, account.id, context_.host().nowMs());
+    }
+    if (!ok) throw OperationError("conflict", "outbox entry " + std::to_string(id) + " is not failed or cancelled", "id");
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pending_ = true;
+    }
+    wake_.notify_all();
+    Object::Ptr o = new Object;
+    o->set("id", id);
+    o->set("state", "queued");
+    return o;
+}
+
+Object::Ptr OutboxService::outboxCancel(const Request& request)
+{
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    const std::int64_t id = request.params->getValue<std::int64_t>("id");
+    bool ok;
+    {
+        auto lease = accounts_.mailbox(account);
+        ok = store::OutboxRepository(*lease).cancel(id, account.id);
+    }
+    if (!ok) throw OperationError("conflict", "outbox entry " + std::to_string(id) + " is not queued or failed", "id");
+    Object::Ptr o = new Object;
+    o->set("id", id);
+    o->set("state", "cancelled");
+    return o;
+}
+
+Object::Ptr OutboxService::outboxProcess(const Request& request)
+{
+    std::vector<store::AccountRecord> accounts;
+    if (request.params->has("account"))
+        accounts.push_back(accounts_.requireOnline(request.params->getValue<std::string>("account"), request));
+    else
+        accounts = accounts_.visibleAccounts(request);
+    if (accounts.empty()) throw OperationError("not_found", "you may use no account");
+    DeliveryReport report = deliverDue(accounts);
+    Object::Ptr o = new Object;
+    o->set("sent", report.sent);
+    o->set("retrying", report.retrying);
+    o->set("failed", report.failed);
+    return o;
+}
+
+Object::Ptr OutboxService::accountTest(const Request& request)
+{
+    auto account = accounts_.requireVisible(request.params->getValue<std::string>("id"), request);
+    if (!accounts_.mayChange(account, request))
+        throw OperationError("forbidden", "only who may change account '" + account.label + "' may test it");
+    auto server = parseStored(account.serverSettings);
+    Object::Ptr result = new Object;
+    bool ok = true;
+    if (server->has("smtp")) {
+        Object::Ptr smtp = new Object;
+        auto settings = smtpSettingsOf(account);
+        try {
+            transport::SmtpConnection connection(settings);
+            smtp->set("ok", true);
+            smtp->set("tls", connection.tlsDescription());
+            smtp->set("authentication", connection.authMechanism().empty() ? Var() : Var(connection.authMechanism()));
+            Array::Ptr caps = new Array;
+            for (const auto& c : connection.capabilities()) caps->add(c);
+            smtp->set("capabilities", caps);
+            connection.quit();
+        } catch (const transport::SmtpSetupError& e) {
+            ok = false;
+            smtp->set("ok", false);
+            smtp->set("error", std::string(e.what()));
+            smtp->set("temporary", e.outcome().kind == SmtpOutcome::Kind::Temporary);
+        }
+        result->set("smtp", smtp);
+    }
+    if (server->has("incoming")) {
+        auto in = server->getObject("incoming");
+        const std::string protocol = in->optValue<std::string>("protocol", "imaps");
+        transport::ProbeRequest probe;
+        probe.protocol = protocol.rfind("pop3", 0) == 0 ? transport::Protocol::Pop3 : transport::Protocol::Imap;
+        probe.host = in->optValue<std::string>("host", "");
+        probe.port = in->optValue<unsigned>("port", 993);
+        probe.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
+        probe.tls.caFile = in->optValue<std::string>("ca_file", "");
+        probe.user = in->optValue<std::string>("user", "");
+        probe.password = accounts_.credentials(account).incomingPassword;
+        auto probed = transport::probeServer(probe);
+        ok = ok && probed.ok;
+        result->set("incoming", probed.toJson());
+    }
+    result->set("ok", ok);
+    return result;
+}
+
+} // namespace erpmail

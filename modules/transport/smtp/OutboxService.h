@@ -1,0 +1,75 @@
+// Sending: mail.send queues, a worker (or mail.outbox.process) delivers over
+// SMTP, retries temporary failures with backoff, stores the sent copy and
+// tells the host.
+#pragma once
+
+#include "erpmail/AccountAccess.h"
+#include "erpmail/Context.h"
+#include "erpmail/Module.h"
+#include "store/OutboxRepository.h"
+#include "transport/smtp/SmtpConnection.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace erpmail {
+
+struct OutboxSettings {
+    bool worker = true;           ///< erpmail.outbox.worker (on|off)
+    int pollMs = 1000;            ///< erpmail.outbox.poll_ms
+    int leaseSeconds = 300;       ///< erpmail.outbox.lease_seconds: a dead sender's claim expires
+    int maxAttempts = 8;          ///< erpmail.outbox.max_attempts
+    int retryBaseSeconds = 60;    ///< erpmail.outbox.retry_base_seconds, doubled per attempt, at most 1 h
+    int batch = 200;              ///< erpmail.outbox.batch
+    int connections = 2;          ///< erpmail.smtp.connections per account
+    int timeoutSeconds = 60;      ///< erpmail.smtp.timeout_seconds
+};
+
+struct DeliveryReport {
+    int sent = 0, retrying = 0, failed = 0;
+};
+
+class OutboxService {
+public:
+    OutboxService(Context& context, AccountAccess& accounts);
+    ~OutboxService();
+
+    std::vector<Operation> operations();
+    /// Reads the settings and starts the worker unless it is turned off.
+    void start();
+    /// Stops and joins the worker; messages in flight finish first.
+    void stop() noexcept;
+
+    /// One delivery pass over the due messages of the given accounts (all
+    /// online accounts when empty).
+    DeliveryReport deliverDue(const std::vector<store::AccountRecord>& only = {});
+
+private:
+    Poco::JSON::Object::Ptr send(const Request& request);
+    Poco::JSON::Object::Ptr outboxList(const Request& request);
+    Poco::JSON::Object::Ptr outboxRetry(const Request& request);
+    Poco::JSON::Object::Ptr outboxCancel(const Request& request);
+    Poco::JSON::Object::Ptr outboxProcess(const Request& request);
+    Poco::JSON::Object::Ptr accountTest(const Request& request);
+
+    transport::SmtpSettings smtpSettingsOf(const store::AccountRecord& account);
+    void deliverAccount(const store::AccountRecord& account, std::vector<store::OutboxEntry> entries,
+                        DeliveryReport& report);
+    void record(const store::AccountRecord& account, const store::OutboxEntry& entry,
+                const transport::SmtpOutcome& outcome, DeliveryReport& report);
+    void workerLoop();
+
+    Context& context_;
+    AccountAccess& accounts_;
+    OutboxSettings settings_;
+    std::string owner_; ///< this process's name on its claims
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    bool pending_ = false;
+    std::thread worker_;
+    std::mutex reportMutex_;
+};
+
+} // namespace erpmail

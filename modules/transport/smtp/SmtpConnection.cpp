@@ -1,0 +1,221 @@
+#include "transport/smtp/SmtpConnection.h"
+
+#include <Poco/Net/DialogSocket.h>
+#include <Poco/Net/MailStream.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureSMTPClientSession.h>
+#include <Poco/Net/SocketStream.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace erpmail::transport {
+
+namespace {
+
+using Kind = SmtpOutcome::Kind;
+
+SmtpOutcome outcomeFor(int code, const std::string& what, const std::string& answer)
+{
+    Kind kind = code >= 500 ? Kind::Permanent : Kind::Temporary;
+    return {kind, code, what + ": " + answer};
+}
+
+std::vector<std::string> ehloLines(const std::string& response)
+{
+    // Poco joins the lines of a multi-line reply with "\n", each still "250-..."/"250 ...".
+    std::vector<std::string> out;
+    std::istringstream in(response);
+    bool first = true;
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.size() > 4) line = line.substr(4);
+        else line.clear();
+        if (first) {
+            first = false; // the greeting line names the server
+            continue;
+        }
+        if (!line.empty()) out.push_back(line);
+    }
+    return out;
+}
+
+bool offers(const std::vector<std::string>& caps, const std::string& word)
+{
+    for (const auto& c : caps) {
+        std::string upper = c;
+        std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
+        if (upper == word || upper.rfind(word + " ", 0) == 0) return true;
+    }
+    return false;
+}
+
+bool offersAuth(const std::vector<std::string>& caps, const std::string& mechanism)
+{
+    for (const auto& c : caps) {
+        std::string upper = c;
+        std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
+        if (upper.rfind("AUTH ", 0) != 0 && upper.rfind("AUTH=", 0) != 0) continue;
+        std::istringstream words(upper.substr(5));
+        for (std::string w; words >> w;)
+            if (w == mechanism) return true;
+    }
+    return false;
+}
+
+} // namespace
+
+// Poco's session with access to what it keeps protected: the EHLO reply,
+// the individual AUTH mechanisms, and the socket for the final reply.
+class SmtpConnection::Session : public Poco::Net::SecureSMTPClientSession {
+public:
+    using SecureSMTPClientSession::SecureSMTPClientSession;
+    using SecureSMTPClientSession::loginUsingCRAMMD5;
+    using SecureSMTPClientSession::loginUsingLogin;
+    using SecureSMTPClientSession::loginUsingPlain;
+    using SecureSMTPClientSession::loginUsingXOAUTH2;
+    using SecureSMTPClientSession::socket;
+
+    std::vector<std::string> ehlo(const std::string& name)
+    {
+        std::string response;
+        login(name, response);
+        return ehloLines(response);
+    }
+};
+
+SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(settings)
+{
+    const std::string where = settings.host + ":" + std::to_string(settings.port);
+    const Poco::Timespan timeout(settings.timeoutSeconds, 0);
+    try {
+        Poco::Net::StreamSocket socket = openSocket(settings.host, settings.port, settings.security, settings.tls, timeout);
+        session_ = std::make_unique<Session>(socket);
+        session_->setTimeout(timeout);
+        session_->open();
+        capabilities_ = session_->ehlo(settings.heloName);
+        if (settings.security == Security::StartTls) {
+            if (!offers(capabilities_, "STARTTLS"))
+                throw SmtpSetupError({Kind::Permanent, 0, "server " + where +
+                                                              " does not offer STARTTLS, which this account requires; "
+                                                              "nothing was sent and no password went out"});
+            std::string response;
+            int status = session_->sendCommand("STARTTLS", response);
+            if (status != 220)
+                throw SmtpSetupError({Kind::Permanent, status, "server " + where + " refused STARTTLS (" + response +
+                                                                   "); nothing was sent and no password went out"});
+            // Assigning a new socket empties the dialog buffer: whatever the
+            // server sent before the handshake is dropped, never read as a reply.
+            session_->socket() = upgradeSocket(session_->socket(), settings.host, settings.port, settings.tls);
+            session_->socket().setReceiveTimeout(timeout);
+            session_->socket().setSendTimeout(timeout);
+            capabilities_ = session_->ehlo(settings.heloName);
+        }
+        const bool tls = settings.security != Security::None;
+        if (settings.authenticate) {
+            if (!tls)
+                throw SmtpSetupError({Kind::Permanent, 0, "a password is never sent without TLS; configure "
+                                                          "STARTTLS or TLS for " + where});
+            if (!settings.oauthToken.empty()) {
+                mechanism_ = "XOAUTH2";
+                session_->loginUsingXOAUTH2(settings.user, settings.oauthToken);
+            } else if (offersAuth(capabilities_, "PLAIN")) {
+                mechanism_ = "PLAIN";
+                session_->loginUsingPlain(settings.user, settings.password);
+            } else if (offersAuth(capabilities_, "LOGIN")) {
+                mechanism_ = "LOGIN";
+                session_->loginUsingLogin(settings.user, settings.password);
+            } else if (offersAuth(capabilities_, "CRAM-MD5")) {
+                mechanism_ = "CRAM-MD5";
+                session_->loginUsingCRAMMD5(settings.user, settings.password);
+            } else {
+                throw SmtpSetupError({Kind::Permanent, 0, "server " + where +
+                                                              " offers no authentication mechanism erpmail knows "
+                                                              "(PLAIN, LOGIN, CRAM-MD5)"});
+            }
+        }
+        usable_ = true;
+    } catch (const SmtpSetupError&) {
+        throw;
+    } catch (const TlsError& e) {
+        throw SmtpSetupError({Kind::Permanent, 0, e.what()});
+    } catch (const ConnectError& e) {
+        throw SmtpSetupError({Kind::Temporary, 0, e.what()});
+    } catch (const Poco::Net::SMTPException& e) {
+        const int code = e.code();
+        std::string what = mechanism_.empty() ? "server " + where + " refused the session"
+                                              : "authentication (" + mechanism_ + ") at " + where + " failed";
+        throw SmtpSetupError(outcomeFor(code, what, e.message()));
+    } catch (const Poco::TimeoutException&) {
+        throw SmtpSetupError({Kind::Temporary, 0, "no answer from " + where + " within " +
+                                                      std::to_string(settings.timeoutSeconds) + " s"});
+    } catch (const Poco::Exception& e) {
+        throw SmtpSetupError({Kind::Temporary, 0, "connection to " + where + " failed: " + e.displayText()});
+    }
+}
+
+SmtpConnection::~SmtpConnection()
+{
+    quit();
+}
+
+std::string SmtpConnection::tlsDescription() const
+{
+    return session_ ? describeTls(session_->socket()) : std::string();
+}
+
+SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vector<std::string>& recipients,
+                                 const std::string& raw)
+{
+    if (!usable_) return {Kind::Temporary, 0, "connection is closed"};
+    try {
+        std::string response;
+        if (needsReset_) {
+            int status = session_->sendCommand("RSET", response);
+            if (status != 250) {
+                usable_ = false;
+                return {Kind::Temporary, status, "RSET refused: " + response};
+            }
+        }
+        needsReset_ = true;
+        int status = session_->sendCommand("MAIL FROM:<" + envelopeFrom + ">", response);
+        if (status / 100 != 2) return outcomeFor(status, "sender <" + envelopeFrom + "> refused", response);
+        for (const auto& rcpt : recipients) {
+            status = session_->sendCommand("RCPT TO:<" + rcpt + ">", response);
+            if (status / 100 != 2) return outcomeFor(status, "recipient <" + rcpt + "> refused", response);
+        }
+        status = session_->sendCommand("DATA", response);
+        if (status != 354) return outcomeFor(status, "DATA refused", response);
+        {
+            Poco::Net::SocketOutputStream socketStream(session_->socket());
+            Poco::Net::MailOutputStream mail(socketStream);
+            mail.write(raw.data(), static_cast<std::streamsize>(raw.size()));
+            mail.close(); // CRLF . CRLF, after dot-stuffing every line
+            socketStream.flush();
+        }
+        status = session_->socket().receiveStatusMessage(response);
+        if (status == 250) return {Kind::Sent, status, response};
+        return outcomeFor(status == 0 ? 451 : status, "message refused", response);
+    } catch (const Poco::TimeoutException&) {
+        usable_ = false;
+        return {Kind::Temporary, 0, "no answer from " + settings_.host + " within " +
+                                        std::to_string(settings_.timeoutSeconds) + " s"};
+    } catch (const Poco::Exception& e) {
+        usable_ = false;
+        return {Kind::Temporary, 0, "connection to " + settings_.host + " broke: " + e.displayText()};
+    }
+}
+
+void SmtpConnection::quit() noexcept
+{
+    if (!session_) return;
+    try {
+        if (usable_) session_->close(); // QUIT
+    } catch (...) {
+        // The server may already be gone; nothing is left to report.
+    }
+    usable_ = false;
+    session_.reset();
+}
+
+} // namespace erpmail::transport

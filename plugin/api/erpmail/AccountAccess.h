@@ -1,0 +1,52 @@
+// What other modules may ask of the account module: the accounts a request
+// may use, their passwords, and storing a message in an account.
+#pragma once
+
+#include "erpmail/Module.h"
+#include "erpmail/OperationError.h"
+#include "store/DatabaseRegistry.h"
+#include "store/Records.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace erpmail {
+
+struct AccountCredentials {
+    std::string incomingPassword;
+    std::string smtpPassword;
+};
+
+class AccountAccess {
+public:
+    virtual ~AccountAccess() = default;
+
+    /// The account if the request may see it; forbidden otherwise.
+    virtual store::AccountRecord requireVisible(const std::string& id, const Request& request) = 0;
+    /// Visible and online; unavailable when offline.
+    virtual store::AccountRecord requireOnline(const std::string& id, const Request& request) = 0;
+    /// Accounts the request may see.
+    virtual std::vector<store::AccountRecord> visibleAccounts(const Request& request) = 0;
+    /// Every account, for the plugin's own workers.
+    virtual std::vector<store::AccountRecord> allAccounts() = 0;
+    /// The user's main account (owned, first label), if any.
+    virtual std::optional<store::AccountRecord> mainAccountOf(const std::string& user) = 0;
+    /// Whether the request may change the account's settings.
+    virtual bool mayChange(const store::AccountRecord& account, const Request& request) = 0;
+    /// The account's passwords, opened.
+    virtual AccountCredentials credentials(const store::AccountRecord& account) = 0;
+    /// Sets the account offline (once) and tells the host why.
+    virtual void takeOffline(const store::AccountRecord& account, const std::string& reason) = 0;
+    /// Stores a raw message in the account's messages, parsed, with its
+    /// addresses collected; returns its id. Runs in the caller's transaction
+    /// when one is open on `connection`.
+    virtual std::int64_t storeMessage(store::Connection& connection, const store::AccountRecord& account,
+                                      const std::string& raw, const std::string& state, const std::string& direction,
+                                      const std::string& documentLinks) = 0;
+    /// A connection to the account's own database; takes the account offline
+    /// and throws OperationError(unavailable) when the database is gone.
+    virtual store::ConnectionLease mailbox(const store::AccountRecord& account) = 0;
+};
+
+} // namespace erpmail
