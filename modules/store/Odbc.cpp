@@ -123,6 +123,8 @@ Connection::Connection(std::string databaseId, const std::string& connectionStri
     if (dialect_ == Dialect::SQLite) {
         execute("PRAGMA foreign_keys = ON");
         execute("PRAGMA busy_timeout = 10000");
+        // Readers and the one writer do not block each other.
+        execute("PRAGMA journal_mode = WAL");
     }
 }
 
@@ -155,6 +157,15 @@ std::int64_t Connection::lastInsertId()
 void Connection::begin()
 {
     if (inTransaction_) throw StoreError(databaseId_, "transaction already in progress");
+    if (dialect_ == Dialect::SQLite) {
+        // A deferred transaction that reads first and writes later deadlocks
+        // with another such writer (both hold the shared lock, both wait to
+        // upgrade). IMMEDIATE takes the write lock at the start: a second
+        // writer waits its turn instead.
+        execute("BEGIN IMMEDIATE");
+        inTransaction_ = true;
+        return;
+    }
     SQLRETURN rc = SQLSetConnectAttr(handle(), SQL_ATTR_AUTOCOMMIT, reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_OFF),
                                      SQL_IS_UINTEGER);
     if (!SQL_SUCCEEDED(rc)) raise(SQL_HANDLE_DBC, handle(), "begin transaction");
@@ -164,6 +175,16 @@ void Connection::begin()
 void Connection::commit()
 {
     if (!inTransaction_) throw StoreError(databaseId_, "commit without transaction");
+    if (dialect_ == Dialect::SQLite) {
+        try {
+            execute("COMMIT");
+        } catch (...) {
+            rollback();
+            throw;
+        }
+        inTransaction_ = false;
+        return;
+    }
     SQLRETURN rc = SQLEndTran(SQL_HANDLE_DBC, handle(), SQL_COMMIT);
     if (!SQL_SUCCEEDED(rc)) {
         auto diags = diagnostics(SQL_HANDLE_DBC, handle());
@@ -180,6 +201,15 @@ void Connection::commit()
 void Connection::rollback() noexcept
 {
     if (!inTransaction_) return;
+    if (dialect_ == Dialect::SQLite) {
+        inTransaction_ = false;
+        try {
+            execute("ROLLBACK");
+        } catch (...) {
+            // Nothing more can be done: SQLite rolls back on its own when the connection closes.
+        }
+        return;
+    }
     SQLEndTran(SQL_HANDLE_DBC, handle(), SQL_ROLLBACK);
     SQLSetConnectAttr(handle(), SQL_ATTR_AUTOCOMMIT, reinterpret_cast<SQLPOINTER>(SQL_AUTOCOMMIT_ON), SQL_IS_UINTEGER);
     inTransaction_ = false;

@@ -365,66 +365,73 @@ DeliveryReport OutboxService::deliverDue(const std::vector<store::AccountRecord>
 {
     DeliveryReport report;
     std::vector<store::AccountRecord> accounts = only.empty() ? accounts_.allAccounts() : only;
-    std::map<std::string, std::vector<store::AccountRecord>> byDatabase;
-    for (auto& a : accounts) {
-        if (!a.online) continue; // nothing is sent from an offline account
-        auto server = parseStored(a.serverSettings);
-        if (server->has("smtp")) byDatabase[a.databaseId].push_back(a);
-    }
-    for (const auto& [database, group] : byDatabase) {
-        std::vector<std::string> ids;
-        for (const auto& a : group) ids.push_back(a.id);
-        std::vector<store::OutboxEntry> claimed;
+    std::map<std::string, bool> released;
+    for (const auto& account : accounts) {
+        if (!account.online) continue; // nothing is sent from an offline account
+        if (!parseStored(account.serverSettings)->has("smtp")) continue;
         try {
-            auto lease = accounts_.mailbox(group.front());
-            store::OutboxRepository outbox(*lease);
-            const std::int64_t now = context_.host().nowMs();
-            if (auto released = outbox.releaseExpired(now); released > 0)
-                context_.log(ERP_LOG_WARNING, "erpmail.outbox",
-                             std::to_string(released) + " mail(s) of a sender that stopped go back to the queue");
-            claimed = outbox.claimDue(ids, owner_, now, now + settings_.leaseSeconds * 1000LL, settings_.batch);
+            if (!released[account.databaseId]) {
+                released[account.databaseId] = true;
+                auto lease = accounts_.mailbox(account);
+                if (auto n = store::OutboxRepository(*lease).releaseExpired(context_.host().nowMs()); n > 0)
+                    context_.log(ERP_LOG_WARNING, "erpmail.outbox",
+                                 std::to_string(n) + " mail(s) of a sender that stopped go back to the queue");
+            }
+            deliverAccount(account, report);
         } catch (const OperationError& e) {
             if (e.code() != "unavailable") throw;
-            for (const auto& a : group) accounts_.takeOffline(a, e.what());
-            continue;
-        }
-        for (const auto& account : group) {
-            std::vector<store::OutboxEntry> mine;
-            for (auto& e : claimed)
-                if (e.accountId == account.id) mine.push_back(std::move(e));
-            if (!mine.empty()) deliverAccount(account, std::move(mine), report);
+            // mailbox() has set the account offline; the others carry on.
         }
     }
     return report;
 }
 
-void OutboxService::deliverAccount(const store::AccountRecord& account, std::vector<store::OutboxEntry> entries,
-                                   DeliveryReport& report)
+void OutboxService::deliverAccount(const store::AccountRecord& account, DeliveryReport& report)
 {
     transport::SmtpSettings smtp = smtpSettingsOf(account);
-    const int lanes = std::min<int>(settings_.connections, static_cast<int>(entries.size()));
-    auto lane = [&](int index) {
+    // Each lane claims one mail at a time, so "sending" in the outbox means
+    // "on the wire": after a crash, at most one mail per lane goes out twice.
+    // Mail due when the pass began; a retry scheduled during it waits for the next pass.
+    const std::int64_t passStart = context_.host().nowMs();
+    auto claimNext = [&]() -> std::optional<store::OutboxEntry> {
+        auto lease = accounts_.mailbox(account);
+        const std::int64_t now = context_.host().nowMs();
+        auto claimed = store::OutboxRepository(*lease).claimDue({account.id}, owner_, passStart,
+                                                                now + settings_.leaseSeconds * 1000LL, 1);
+        if (claimed.empty()) return std::nullopt;
+        return std::move(claimed.front());
+    };
+    auto lane = [&] {
         std::unique_ptr<transport::SmtpConnection> connection;
-        for (std::size_t i = static_cast<std::size_t>(index); i < entries.size(); i += static_cast<std::size_t>(lanes)) {
-            const auto& entry = entries[i];
+        for (int done = 0; done < settings_.batch; ++done) {
+            std::optional<store::OutboxEntry> entry;
+            try {
+                entry = claimNext();
+            } catch (const std::exception& e) {
+                context_.log(ERP_LOG_ERROR, "erpmail.outbox", std::string("cannot claim mail: ") + e.what());
+                return;
+            }
+            if (!entry) return;
             SmtpOutcome outcome;
             try {
                 if (!connection || !connection->usable()) connection = std::make_unique<transport::SmtpConnection>(smtp);
                 Poco::JSON::Parser parser;
-                auto to = parser.parse(entry.envelopeTo).extract<Array::Ptr>();
+                auto to = parser.parse(entry->envelopeTo).extract<Array::Ptr>();
                 std::vector<std::string> recipients;
                 for (std::size_t r = 0; r < to->size(); ++r) recipients.push_back(to->getElement<std::string>(static_cast<unsigned>(r)));
-                outcome = connection->send(entry.envelopeFrom, recipients, entry.raw);
+                outcome = connection->send(entry->envelopeFrom, recipients, entry->raw);
             } catch (const transport::SmtpSetupError& e) {
                 outcome = e.outcome();
                 connection.reset();
             }
-            record(account, entry, outcome, report);
+            record(account, *entry, outcome, report);
+            // A server that cannot be reached now will not be reached by the next mail either.
+            if (!connection && outcome.kind != SmtpOutcome::Kind::Sent) return;
         }
     };
     std::vector<std::thread> threads;
-    for (int i = 1; i < lanes; ++i) threads.emplace_back(lane, i);
-    lane(0);
+    for (int i = 1; i < settings_.connections; ++i) threads.emplace_back(lane);
+    lane();
     for (auto& t : threads) t.join();
 }
 
@@ -451,7 +458,7 @@ void OutboxService::record(const store::AccountRecord& account, const store::Out
         } else {
             const std::int64_t backoff =
                 std::min<std::int64_t>(3600, static_cast<std::int64_t>(settings_.retryBaseSeconds) << std::min(entry.attempts - 1, 12));
-            outbox.markRetry(entry.id, outcome.answer, now + backoff * 1000);
+            outbox.markRetry(entry.id, outcome.answer, now + std::max<std::int64_t>(1, backoff * 1000));
         }
     } catch (const std::exception& e) {
         // The claim expires and the message goes out again: at worst twice, never lost.

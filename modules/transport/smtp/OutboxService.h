@@ -21,7 +21,7 @@ struct OutboxSettings {
     int leaseSeconds = 300;       ///< erpmail.outbox.lease_seconds: a dead sender's claim expires
     int maxAttempts = 8;          ///< erpmail.outbox.max_attempts
     int retryBaseSeconds = 60;    ///< erpmail.outbox.retry_base_seconds, doubled per attempt, at most 1 h
-    int batch = 200;              ///< erpmail.outbox.batch
+    int batch = 200;              ///< erpmail.outbox.batch: mails per connection and pass
     int connections = 2;          ///< erpmail.smtp.connections per account
     int timeoutSeconds = 60;      ///< erpmail.smtp.timeout_seconds
 };
@@ -54,8 +54,7 @@ private:
     Poco::JSON::Object::Ptr accountTest(const Request& request);
 
     transport::SmtpSettings smtpSettingsOf(const store::AccountRecord& account);
-    void deliverAccount(const store::AccountRecord& account, std::vector<store::OutboxEntry> entries,
-                        DeliveryReport& report);
+    void deliverAccount(const store::AccountRecord& account, DeliveryReport& report);
     void record(const store::AccountRecord& account, const store::OutboxEntry& entry,
                 const transport::SmtpOutcome& outcome, DeliveryReport& report);
     void workerLoop();

@@ -1,0 +1,313 @@
+"""Sending through the real Postfix -> Dovecot chain. What arrives is fetched
+over IMAP and parsed with Python's email package, independent of erpmail."""
+import base64
+import email
+import email.policy
+import imaplib
+import json
+import os
+import re
+import signal
+import ssl
+import subprocess
+import time
+import unittest
+import uuid
+
+from harness import ERPHOST, Host, testbed
+
+TB = testbed()
+USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
+PDF = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(2 * 1024 * 1024)) + "%%EOF Müller".encode()
+
+
+def imap_messages(user, password, header_filter=None, wait_for=1, timeout=30):
+    """Every message in the user's INBOX (raw bytes) whose raw text contains header_filter."""
+    ctx = ssl.create_default_context(cafile=TB["TB_CA"])
+    deadline = time.time() + timeout
+    while True:
+        with imaplib.IMAP4_SSL("localhost", int(TB["IMAPS_PORT"]), ssl_context=ctx) as imap:
+            imap.login(user, password)
+            imap.select("INBOX", readonly=True)
+            if header_filter:
+                typ, data = imap.uid("SEARCH", None, "TEXT", header_filter)
+            else:
+                typ, data = imap.uid("SEARCH", None, "ALL")
+            uids = data[0].split()
+            found = []
+            if uids:
+                for i in range(0, len(uids), 200):
+                    chunk = b",".join(uids[i:i + 200])
+                    typ, fetched = imap.uid("FETCH", chunk, "(BODY.PEEK[])")
+                    found += [part[1] for part in fetched if isinstance(part, tuple)]
+        if len(found) >= wait_for or time.time() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def postfix(action):
+    subprocess.run(["postfix", "-c", os.path.join(TB["TB_DIR"], "postfix"), action], check=True,
+                   capture_output=True, timeout=60)
+
+
+class SendingTest(unittest.TestCase):
+    def setUp(self):
+        self.host = Host(users=USERS, grants={"mail.use": "*"},
+                         extra="[config]\nerpmail.outbox.retry_base_seconds = 0\nerpmail.outbox.max_attempts = 5\n")
+        self.pdf_path = os.path.join(self.host.dir, "invoice-2026-0042.pdf")
+        with open(self.pdf_path, "wb") as f:
+            f.write(PDF)
+        self.host.write_documents({"invoice": {"2026-0042": {
+            "file": self.pdf_path, "file_name": "Rechnung Müller & Söhne 2026-0042.pdf",
+            "variables": {"customer.name": "Müller & Söhne AG"}}}})
+
+    def tearDown(self):
+        self.host.cleanup()
+
+    def call(self, op, params=None, user="anna", code=0):
+        status, result, err = self.host.call(op, user, params)
+        self.assertEqual(status, code, f"{op}: {result} {err}")
+        return result
+
+    def account(self, port=None, password=None, security="starttls", host="localhost", **extra):
+        params = {"label": f"Konto {uuid.uuid4().hex[:6]}", "sender_name": "Anna Äbi-Müller",
+                  "sender_email": TB["USER_ALICE"],
+                  "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]),
+                               "user": TB["USER_ALICE"], "password": password or TB["PASS_ALICE"],
+                               "ca_file": TB["TB_CA"]},
+                  "smtp": {"host": host, "port": int(port or TB["SUBMISSION_PORT"]), "security": security,
+                           "ca_file": TB["TB_CA"]}}
+        params.update(extra)
+        return self.call("mail.account.create", params)["id"]
+
+    def process(self, account):
+        return self.call("mail.outbox.process", {"account": account})
+
+    def outbox(self, account):
+        return {e["message_id"]: e for e in self.call("mail.outbox.list", {"account": account})["items"]}
+
+    def events(self, kind):
+        path = os.path.join(self.host.dir, "events.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if json.loads(line)["type"] == kind]
+
+    # -------------------------------------------------------------------------------------------------
+
+    def test_receipt_arrives_exactly_as_given(self):
+        account = self.account()
+        subject = f"Rechnung 2026-0042 für Müller & Söhne – fällig ✓ {uuid.uuid4().hex}"
+        text = "Sehr geehrte Frau Brunner\n\nAnbei die Rechnung über CHF 1'234.50.\n.\nFreundliche Grüsse\n"
+        html = "<p>Sehr geehrte Frau Brunner</p><p>Anbei die Rechnung über <b>CHF 1'234.50</b>.</p>"
+        queued = self.call("mail.send", {
+            "account": account, "subject": subject, "text": text, "html": html,
+            "to": [{"email": TB["USER_BOB"], "name": "Zoë Brunner-Ängström"}],
+            "bcc": [TB["USER_CAROL"]],
+            "attachments": [{"document": {"doctype": "invoice", "id": "2026-0042"}}],
+            "documents": [{"doctype": "invoice", "id": "2026-0042"}]})
+        self.assertEqual(queued["status"], "queued")
+        self.assertEqual(self.events("mail.sent"), [])  # nothing is reported before the server's 250
+        self.assertEqual(self.process(account), {"sent": 1, "retrying": 0, "failed": 0})
+
+        for user, password in ((TB["USER_BOB"], TB["PASS_BOB"]), (TB["USER_CAROL"], TB["PASS_CAROL"])):
+            raw = imap_messages(user, password, queued["message_id"])
+            self.assertEqual(len(raw), 1, user)
+            msg = email.message_from_bytes(raw[0], policy=email.policy.default)
+            self.assertEqual(msg["Subject"], subject)
+            self.assertEqual(msg["From"].addresses[0].display_name, "Anna Äbi-Müller")
+            self.assertEqual(msg["From"].addresses[0].addr_spec, TB["USER_ALICE"])
+            self.assertEqual(msg["To"].addresses[0].display_name, "Zoë Brunner-Ängström")
+            self.assertIsNone(msg["Bcc"])
+            self.assertNotIn(TB["USER_CAROL"].encode(), raw[0].split(b"\r\n\r\n")[0].replace(
+                f"for <{TB['USER_CAROL']}>".encode(), b""))
+            self.assertEqual(msg["Message-ID"], f"<{queued['message_id']}>")
+            self.assertIsNotNone(msg["Date"])
+            self.assertEqual(msg.get_body(("plain",)).get_content().replace("\r\n", "\n"), text)
+            self.assertEqual(msg.get_body(("html",)).get_content().replace("\r\n", "\n").strip(), html)
+            parts = list(msg.iter_attachments())
+            self.assertEqual(len(parts), 1)
+            self.assertEqual(parts[0].get_filename(), "Rechnung Müller & Söhne 2026-0042.pdf")
+            self.assertEqual(parts[0].get_content_type(), "application/pdf")
+            self.assertEqual(parts[0].get_content(), PDF)
+
+        sent = self.events("mail.sent")
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(sent[0]["payload"]["documents"], [{"doctype": "invoice", "id": "2026-0042"}])
+        self.assertTrue(sent[0]["payload"]["answer"].startswith("250"))
+        entry = self.outbox(account)[queued["message_id"]]
+        self.assertEqual((entry["state"], entry["attempts"]), ("sent", 1))
+        copy = self.call("mail.message.list", {"account": account, "state": "sent"})["items"]
+        self.assertEqual([m["message_id"] for m in copy], [queued["message_id"]])
+        self.assertEqual(copy[0]["direction"], "out")
+
+    def test_main_account_is_used_and_signature_added(self):
+        self.account(label="aaa Hauptkonto", always_signature=True, signature="Anna Äbi\nVerkauf")
+        self.account(label="zzz Nebenkonto")
+        queued = self.call("mail.send", {"to": [TB["USER_BOB"]], "subject": "ohne Konto", "text": "Hallo"})
+        main = self.call("mail.account.main")["account"]
+        self.assertEqual(queued["account"], main["id"])
+        self.process(main["id"])
+        raw = imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"])
+        msg = email.message_from_bytes(raw[0], policy=email.policy.default)
+        self.assertEqual(msg.get_body(("plain",)).get_content().replace("\r\n", "\n"), "Hallo\n-- \nAnna Äbi\nVerkauf\n")
+
+    def test_header_injection_and_bad_addresses_queue_nothing(self):
+        account = self.account()
+        cases = [({"subject": "Rechnung\r\nBcc: all@example.com"}, "subject"),
+                 ({"to": [{"email": TB["USER_BOB"], "name": "Bob\nBcc: x@example.com"}]}, "to[0]"),
+                 ({"to": ["not-an-address"]}, "to[0]"),
+                 ({"cc": [TB["USER_BOB"], "a@@b"]}, "cc[1]"),
+                 ({"attachments": [{"base64": "AAAA", "file_name": "x.pdf\r\nX-Evil: 1"}]},
+                  "attachments[0].file_name"),
+                 ({"attachments": [{"document": {"doctype": "invoice", "id": "missing"}}]},
+                  "attachments[0].document")]
+        for change, field in cases:
+            with self.subTest(field=field):
+                params = {"account": account, "to": [TB["USER_BOB"]], "subject": "s", "text": "t"} | change
+                result = self.call("mail.send", params, code=1)
+                self.assertEqual((result["error"]["code"], result["error"]["field"]), ("invalid_params", field))
+        self.assertEqual(self.outbox(account), {})
+        personal = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "s", "text": "t",
+                                           "e_printing": True}, code=1)
+        self.assertEqual(personal["error"]["field"], "e_printing")
+
+    def test_wrong_password_fails_permanently_with_the_servers_text(self):
+        account = self.account(password="wrong-password")
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "x", "text": "x"})
+        self.assertEqual(self.process(account), {"sent": 0, "retrying": 0, "failed": 1})
+        entry = self.outbox(account)[queued["message_id"]]
+        self.assertEqual(entry["state"], "failed")
+        self.assertIn("535", entry["last_answer"])
+        failed = self.events("mail.failed")
+        self.assertEqual(len(failed), 1)
+        self.assertTrue(failed[0]["payload"]["permanent"])
+        self.assertEqual(self.process(account), {"sent": 0, "retrying": 0, "failed": 0})  # not retried
+
+    def test_unknown_recipient_fails_permanently(self):
+        account = self.account()
+        queued = self.call("mail.send", {"account": account, "to": ["nobody@erpmail.test"], "subject": "x",
+                                         "text": "x"})
+        self.assertEqual(self.process(account)["failed"], 1)
+        entry = self.outbox(account)[queued["message_id"]]
+        self.assertRegex(entry["last_answer"], r"recipient <nobody@erpmail.test> refused: 55\d")
+
+    def test_bad_certificates_are_refused_and_say_which(self):
+        for key, reason in (("SUBMISSION_EXPIRED_PORT", "certificate has expired"),
+                            ("SUBMISSION_WRONGHOST_PORT", "not valid for host name 'localhost'"),
+                            ("SUBMISSION_SELFSIGNED_PORT", "self-signed")):
+            with self.subTest(key):
+                account = self.account(port=TB[key])
+                queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": key,
+                                                 "text": "x"})
+                self.assertEqual(self.process(account)["failed"], 1)
+                self.assertIn(reason, self.outbox(account)[queued["message_id"]]["last_answer"])
+
+    def test_no_starttls_means_nothing_sent_and_no_password(self):
+        account = self.account(port=TB["SUBMISSION_NOTLS_PORT"])
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "notls",
+                                         "text": "x"})
+        self.assertEqual(self.process(account)["failed"], 1)
+        self.assertIn("does not offer STARTTLS", self.outbox(account)[queued["message_id"]]["last_answer"])
+        with open(os.path.join(TB["TB_DIR"], "postfix", "postfix.log"), encoding="utf-8", errors="replace") as f:
+            sessions = [l for l in f if "postfix/submission-notls/smtpd" in l and "disconnect from" in l]
+        self.assertTrue(sessions)
+        self.assertFalse([l for l in sessions if "auth=" in l or "mail=" in l], sessions)
+
+    def test_account_test_reports_each_side(self):
+        good = self.call("mail.account.test", {"id": self.account()})
+        self.assertTrue(good["ok"], good)
+        self.assertEqual(good["smtp"]["authentication"], "PLAIN")
+        self.assertTrue(good["smtp"]["tls"].startswith("TLSv1."))
+        self.assertEqual(good["incoming"]["steps"][-1]["step"], "login")
+        bad = self.call("mail.account.test", {"id": self.account(password="nope")})
+        self.assertFalse(bad["ok"])
+        self.assertIn("535", bad["smtp"]["error"])
+        self.assertFalse(bad["incoming"]["steps"][-1]["ok"])
+
+    def test_postfix_down_then_up_sends_exactly_once(self):
+        account = self.account()
+        token = uuid.uuid4().hex
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": f"retry {token}",
+                                         "text": "x"})
+        postfix("stop")
+        try:
+            self.assertEqual(self.process(account), {"sent": 0, "retrying": 1, "failed": 0})
+            entry = self.outbox(account)[queued["message_id"]]
+            self.assertEqual((entry["state"], entry["attempts"]), ("queued", 1))
+            self.assertIn("refused", entry["last_answer"])
+        finally:
+            postfix("start")
+        for _ in range(50):  # until Postfix listens again
+            if self.process(account)["sent"] == 1:
+                break
+            time.sleep(0.2)
+        self.assertEqual(self.outbox(account)[queued["message_id"]]["state"], "sent")
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], token)), 1)
+        time.sleep(1)
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], token, wait_for=0, timeout=0)), 1)
+
+
+class CrashTest(unittest.TestCase):
+    """kill -9 of the sending process in the middle of 200 mails."""
+
+    def test_kill_during_a_batch_of_200(self):
+        host = Host(users=USERS, grants={"mail.use": "*"}, extra=(
+            "[config]\nerpmail.outbox.poll_ms = 100\nerpmail.outbox.lease_seconds = 2\n"
+            "erpmail.outbox.retry_base_seconds = 0\nerpmail.smtp.connections = 2\n"))
+        token = uuid.uuid4().hex
+        try:
+            _, account, _ = host.call("mail.account.create", "anna", {
+                "label": "Mahnlauf", "sender_email": TB["USER_ALICE"],
+                "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
+                             "password": TB["PASS_ALICE"]},
+                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})
+            ids = set()
+            for i in range(200):
+                code, queued, err = host.call("mail.send", "anna", {
+                    "account": account["id"], "to": [TB["USER_BENCH"]], "subject": f"Mahnung {i} {token}",
+                    "text": f"Mahnung Nummer {i}"})
+                self.assertEqual(code, 0, err)
+                ids.add(queued["message_id"])
+
+            def sent_count():
+                _, out, _ = host.call("mail.outbox.list", "anna", {"account": account["id"], "state": "sent",
+                                                                   "page_size": 500})
+                return len(out["items"])
+
+            server = subprocess.Popen([ERPHOST, "--config", host.config, "serve"], stderr=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            while sent_count() < 40 and time.time() < deadline:
+                time.sleep(0.05)
+            server.send_signal(signal.SIGKILL)
+            server.wait()
+            _, flying, _ = host.call("mail.outbox.list", "anna", {"account": account["id"], "state": "sending",
+                                                                  "page_size": 500})
+            in_flight = {e["message_id"] for e in flying["items"]}
+            done_before = sent_count()
+            self.assertLess(done_before, 200, "the kill came too late to test anything")
+            self.assertLessEqual(len(in_flight), 2)  # one per connection, no more
+
+            server = subprocess.Popen([ERPHOST, "--config", host.config, "serve"], stderr=subprocess.DEVNULL)
+            deadline = time.time() + 120
+            while sent_count() < 200 and time.time() < deadline:
+                time.sleep(0.2)
+            server.send_signal(signal.SIGTERM)
+            self.assertEqual(server.wait(timeout=60), 0)
+            self.assertEqual(sent_count(), 200)
+
+            arrived = imap_messages(TB["USER_BENCH"], TB["PASS_BENCH"], token, wait_for=200, timeout=60)
+            counts = {}
+            for raw in arrived:
+                mid = email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"].strip("<>")
+                counts[mid] = counts.get(mid, 0) + 1
+            self.assertEqual(set(counts), ids)  # all 200 arrived
+            twice = {mid for mid, n in counts.items() if n > 1}
+            self.assertTrue(all(n <= 2 for n in counts.values()), counts)
+            self.assertLessEqual(twice, in_flight, f"duplicates {twice} were not in flight {in_flight}")
+        finally:
+            host.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
