@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import sys
 import ssl
 import subprocess
 import time
@@ -246,6 +247,53 @@ class SendingTest(unittest.TestCase):
         self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], token)), 1)
         time.sleep(1)
         self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], token, wait_for=0, timeout=0)), 1)
+
+
+class HostileServerTest(unittest.TestCase):
+    """STARTTLS attacks, from a scripted server: a real one never does this."""
+
+    def run_against(self, mode):
+        from harness import FIXTURES, free_port
+        host = Host(users=USERS, grants={"mail.use": "*"})
+        port = free_port()
+        log = os.path.join(host.dir, "hostile.log")
+        server = subprocess.Popen([sys.executable, os.path.join(FIXTURES, "hostile_smtp.py"), mode, str(port), log,
+                                   os.path.join(TB["TB_CA_DIR"], "valid.pem"),
+                                   os.path.join(TB["TB_CA_DIR"], "valid.key")], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(server.stdout.readline().strip(), "ready")
+            _, account, _ = host.call("mail.account.create", "anna", {
+                "label": "hostile", "sender_email": TB["USER_ALICE"],
+                "incoming": {"protocol": "imaps", "host": "localhost", "user": "u", "password": "Secret-Pw-9"},
+                "smtp": {"host": "localhost", "port": port, "ca_file": TB["TB_CA"]}})
+            _, queued, _ = host.call("mail.send", "anna", {"account": account["id"], "to": [TB["USER_BOB"]],
+                                                           "subject": mode, "text": "x"})
+            _, report, _ = host.call("mail.outbox.process", "anna", {"account": account["id"]})
+            _, listing, _ = host.call("mail.outbox.list", "anna", {"account": account["id"]})
+            with open(log, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            return report, listing["items"][0], lines
+        finally:
+            server.kill()
+            server.wait()
+            server.stdout.close()
+            host.cleanup()
+
+    def test_starttls_refused_sends_nothing_and_no_password(self):
+        report, entry, lines = self.run_against("refuse-starttls")
+        self.assertEqual(report["failed"], 1)
+        self.assertIn("refused STARTTLS", entry["last_answer"])
+        self.assertEqual([l.split()[1] for l in lines], ["EHLO", "STARTTLS", "QUIT"][:len(lines)])
+        self.assertFalse([l for l in lines if " AUTH" in l or " MAIL" in l or "Secret-Pw-9" in l], lines)
+
+    def test_bytes_injected_before_the_handshake_are_never_read_as_replies(self):
+        report, entry, lines = self.run_against("inject")
+        # Had the injected "535" been read after TLS, authentication would have failed.
+        self.assertEqual(report["sent"], 1, entry)
+        self.assertEqual(entry["last_answer"], "250 2.0.0 OK hostile queued")
+        plain = [l for l in lines if l.startswith("plain ")]
+        self.assertEqual([l.split()[1] for l in plain], ["EHLO", "STARTTLS"])  # nothing else in the clear
+        self.assertIn("tls AUTH PLAIN", " ".join(lines))
 
 
 class CrashTest(unittest.TestCase):
