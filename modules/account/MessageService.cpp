@@ -1,12 +1,11 @@
 #include "account/MessageService.h"
 
 #include "account/Ingest.h"
+#include "erpmail/Base64.h"
 #include "mime/HeaderSafety.h"
 #include "mime/MessageParser.h"
 #include "store/MessageRepository.h"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/File.h>
 #include <Poco/FileStream.h>
 #include <Poco/JSON/Array.h>
@@ -52,29 +51,6 @@ Object::Ptr summaryJson(const store::MessageRecord& m)
     o->set("message_id", opt(m.messageId));
     o->set("warning", opt(m.parseWarning));
     return o;
-}
-
-std::string base64(const std::string& bytes)
-{
-    std::ostringstream out;
-    Poco::Base64Encoder encoder(out);
-    encoder.rdbuf()->setLineLength(0);
-    encoder << bytes;
-    encoder.close();
-    return out.str();
-}
-
-std::string unbase64(const std::string& text, const std::string& field)
-{
-    std::istringstream in(text);
-    Poco::Base64Decoder decoder(in);
-    std::string out;
-    try {
-        Poco::StreamCopier::copyToString(decoder, out);
-    } catch (const Poco::Exception&) {
-        throw invalidParam(field, field + " is not base64");
-    }
-    return out;
 }
 
 std::vector<std::int64_t> idsOf(const Object::Ptr& params)
@@ -274,7 +250,7 @@ Object::Ptr MessageService::attachment(const Request& request)
     o->set("file_name", opt(a->fileName));
     o->set("content_type", a->contentType);
     o->set("size", a->size);
-    o->set("content_base64", base64(a->bytes));
+    o->set("content_base64", toBase64(a->bytes));
     return o;
 }
 
@@ -382,7 +358,7 @@ Object::Ptr MessageService::import(const Request& request)
         Poco::FileInputStream in(path);
         Poco::StreamCopier::copyToString(in, raw);
     } else {
-        raw = unbase64(p->getValue<std::string>("raw_base64"), "raw_base64");
+        raw = fromBase64Param(p->getValue<std::string>("raw_base64"), "raw_base64");
     }
     if (raw.empty()) throw invalidParam("raw_base64", "the message is empty");
     const std::int64_t now = accounts_.context().host().nowMs();

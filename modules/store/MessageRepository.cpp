@@ -7,13 +7,6 @@ namespace erpmail::store {
 
 namespace {
 
-std::string placeholders(std::size_t n)
-{
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
-    return out;
-}
-
 void bindOptionalInt(Statement& st, int pos, const std::optional<std::int64_t>& v)
 {
     if (v) st.bindInt(pos, *v);
@@ -30,6 +23,20 @@ constexpr const char* kSummaryColumns =
     "m.id, m.account_id, m.direction, m.state, m.personal, m.subject, m.from_address, m.to_addresses,"
     " m.date_ms, m.received_at_ms, m.raw_size, m.message_id, m.parse_warning,"
     " (SELECT COUNT(*) FROM attachments t WHERE t.message_id = m.id)";
+
+// Columns: ordinal, file_name, content_type, content_id, size, removed_at_ms[, content].
+AttachmentRecord readAttachment(Statement& st, bool withBytes)
+{
+    AttachmentRecord a;
+    a.ordinal = static_cast<int>(st.intOr(1, 0));
+    a.fileName = st.getText(2);
+    a.contentType = st.textOr(3);
+    a.contentId = st.getText(4);
+    a.size = st.intOr(5, 0);
+    a.removed = st.getInt(6).has_value();
+    if (withBytes) a.bytes = st.getBlob(7).value_or("");
+    return a;
+}
 
 MessageRecord readSummary(Statement& st)
 {
@@ -163,17 +170,7 @@ std::vector<AttachmentRecord> MessageRepository::attachments(std::int64_t id, bo
                          (withBytes ? ", content" : "") + " FROM attachments WHERE message_id = ? ORDER BY ordinal");
     st.bindInt(1, id);
     st.execute();
-    while (st.fetch()) {
-        AttachmentRecord a;
-        a.ordinal = static_cast<int>(st.intOr(1, 0));
-        a.fileName = st.getText(2);
-        a.contentType = st.textOr(3);
-        a.contentId = st.getText(4);
-        a.size = st.intOr(5, 0);
-        a.removed = st.getInt(6).has_value();
-        if (withBytes) a.bytes = st.getBlob(7).value_or("");
-        out.push_back(std::move(a));
-    }
+    while (st.fetch()) out.push_back(readAttachment(st, withBytes));
     return out;
 }
 
@@ -186,15 +183,7 @@ std::optional<AttachmentRecord> MessageRepository::attachment(const std::string&
     st.bindText(1, accountId).bindInt(2, id).bindInt(3, ordinal);
     st.execute();
     if (!st.fetch()) return std::nullopt;
-    AttachmentRecord a;
-    a.ordinal = static_cast<int>(st.intOr(1, 0));
-    a.fileName = st.getText(2);
-    a.contentType = st.textOr(3);
-    a.contentId = st.getText(4);
-    a.size = st.intOr(5, 0);
-    a.removed = st.getInt(6).has_value();
-    a.bytes = st.getBlob(7).value_or("");
-    return a;
+    return readAttachment(st, true);
 }
 
 std::int64_t MessageRepository::setState(const std::string& accountId, const std::vector<std::int64_t>& ids,

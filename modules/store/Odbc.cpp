@@ -88,6 +88,13 @@ constexpr SQLLEN kChunk = 64 * 1024;
 
 } // namespace
 
+std::string placeholders(std::size_t n)
+{
+    std::string out;
+    for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+    return out;
+}
+
 const char* dialectName(Dialect d)
 {
     return d == Dialect::PostgreSQL ? "postgresql" : "sqlite";

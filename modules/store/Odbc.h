@@ -25,6 +25,9 @@ namespace erpmail::store {
 
 enum class Dialect { SQLite, PostgreSQL };
 
+/// "?, ?, ?" for an IN list of n values.
+std::string placeholders(std::size_t n);
+
 /// Name of a dialect as used for folders under sql/ ("sqlite", "postgresql").
 const char* dialectName(Dialect d);
 

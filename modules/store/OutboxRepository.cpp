@@ -29,13 +29,6 @@ OutboxEntry readRow(Statement& st, bool withRaw)
     return e;
 }
 
-std::string placeholders(std::size_t n)
-{
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
-    return out;
-}
-
 } // namespace
 
 std::int64_t OutboxRepository::enqueue(const OutboxEntry& e)

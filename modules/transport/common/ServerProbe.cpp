@@ -1,5 +1,6 @@
 #include "transport/common/ServerProbe.h"
 
+#include "erpmail/Base64.h"
 #include "erpmail/OperationError.h"
 
 #include <Poco/JSON/Array.h>
@@ -48,33 +49,9 @@ struct Dialogue {
                        const std::string& password) = 0;
 };
 
-std::string base64(const std::string& bytes)
-{
-    static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < bytes.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                     static_cast<unsigned char>(bytes[i + 2]);
-        out += table[v >> 18];
-        out += table[(v >> 12) & 63];
-        out += table[(v >> 6) & 63];
-        out += table[v & 63];
-    }
-    if (i < bytes.size()) {
-        unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
-        if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-        out += table[v >> 18];
-        out += table[(v >> 12) & 63];
-        out += i + 1 < bytes.size() ? table[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
 std::string saslPlain(const std::string& user, const std::string& password)
 {
-    return base64(std::string(1, '\0') + user + std::string(1, '\0') + password);
+    return toBase64(std::string(1, '\0') + user + std::string(1, '\0') + password);
 }
 
 struct SmtpDialogue : Dialogue {

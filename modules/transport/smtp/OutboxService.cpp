@@ -1,11 +1,11 @@
 #include "transport/smtp/OutboxService.h"
 
+#include "erpmail/Base64.h"
 #include "mime/HeaderSafety.h"
 #include "mime/MessageComposer.h"
 #include "store/OutboxRepository.h"
 #include "transport/common/ServerProbe.h"
 
-#include <Poco/Base64Decoder.h>
 #include <Poco/Environment.h>
 #include <Poco/File.h>
 #include <Poco/FileStream.h>
@@ -59,19 +59,6 @@ std::vector<mime::Address> addressList(const Object::Ptr& params, const std::str
         } else {
             throw invalidParam(field, field + " must be an address or {\"email\",\"name\"}");
         }
-    }
-    return out;
-}
-
-std::string unbase64(const std::string& text, const std::string& field)
-{
-    std::istringstream in(text);
-    Poco::Base64Decoder decoder(in);
-    std::string out;
-    try {
-        Poco::StreamCopier::copyToString(decoder, out);
-    } catch (const Poco::Exception&) {
-        throw invalidParam(field, field + " is not base64");
     }
     return out;
 }
@@ -312,7 +299,7 @@ Object::Ptr OutboxService::send(const Request& request)
                 Poco::StreamCopier::copyToString(in, out.bytes);
                 out.fileName = Poco::Path(path).getFileName();
             } else {
-                out.bytes = unbase64(a->getValue<std::string>("base64"), field + ".base64");
+                out.bytes = fromBase64Param(a->getValue<std::string>("base64"), field + ".base64");
                 if (!a->has("file_name")) throw invalidParam(field + ".file_name", "a base64 attachment needs a file_name");
             }
             if (a->has("file_name")) out.fileName = a->getValue<std::string>("file_name");
