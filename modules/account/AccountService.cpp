@@ -3,6 +3,7 @@
 #include "account/Ingest.h"
 #include "account/LabelOrder.h"
 #include "mime/MessageParser.h"
+#include "store/FetchStateRepository.h"
 #include "store/MessageRepository.h"
 
 #include <Poco/JSON/Array.h>
@@ -79,6 +80,10 @@ std::vector<Operation> AccountService::operations()
          R"({"type":"object","additionalProperties":false,
              "properties":{"user":{"type":"string","minLength":1,"maxLength":100}}})",
          permission::Use, bind(&AccountService::mainAccount)},
+        {"mail.account.status",
+         "An account's health: online, last successful fetch and last error, consecutive failures, when the "
+         "password was last accepted, message and outbox counts",
+         kIdOnly, permission::Use, bind(&AccountService::status)},
         {"mail.account.visibility_candidates",
          "Users to choose from when making an account visible, narrowed to a group",
          R"({"type":"object","additionalProperties":false,
@@ -183,9 +188,10 @@ AccountCredentials AccountService::credentials(const store::AccountRecord& accou
     return {s.incomingPassword, s.smtpPassword};
 }
 
-std::int64_t AccountService::storeMessage(store::Connection& connection, const store::AccountRecord& account,
-                                          const std::string& raw, const std::string& state,
-                                          const std::string& direction, const std::string& documentLinks)
+StoredMessage AccountService::storeMessage(store::Connection& connection, const store::AccountRecord& account,
+                                           const std::string& raw, const std::string& state,
+                                           const std::string& direction, const std::string& documentLinks,
+                                           const store::MessageOrigin& origin)
 {
     const std::int64_t now = context_.host().nowMs();
     mime::ParsedMessage parsed;
@@ -193,14 +199,32 @@ std::int64_t AccountService::storeMessage(store::Connection& connection, const s
     record.state = state;
     record.direction = direction;
     record.documentLinks = documentLinks;
+    record.folder = origin.folder;
+    record.imapUidValidity = origin.uidValidity;
+    record.imapUid = origin.uid;
+    record.pop3Uidl = origin.uidl;
+    store::MessageRepository repository(connection);
+    if (direction == "in" && documentLinks == "[]") {
+        // A reply to a receipt: the same host documents, found by the ids it answers.
+        std::vector<std::string> answers;
+        if (!parsed.inReplyTo.empty()) answers.push_back(parsed.inReplyTo);
+        std::string refs = parsed.references;
+        for (std::size_t lt = refs.find('<'); lt != std::string::npos; lt = refs.find('<', lt + 1)) {
+            std::size_t gt = refs.find('>', lt);
+            if (gt == std::string::npos) break;
+            answers.push_back(refs.substr(lt + 1, gt - lt - 1));
+        }
+        if (auto links = repository.documentLinksOfSent(account.id, answers)) record.documentLinks = *links;
+    }
+    StoredMessage stored{0, parsed.subject, mime::formatAddresses(parsed.from), record.documentLinks};
     if (connection.inTransaction()) {
-        store::MessageRepository repository(connection);
-        std::int64_t id = repository.insert(record);
+        stored.id = repository.insert(record);
         for (const auto& a : parsed.allAddresses())
             repository.upsertAddress({account.id, a.email, a.name.empty() ? std::nullopt : std::optional<std::string>(a.name), now});
-        return id;
+        return stored;
     }
-    return erpmail::storeMessage(connection, record, parsed.allAddresses(), now);
+    stored.id = erpmail::storeMessage(connection, record, parsed.allAddresses(), now);
+    return stored;
 }
 
 store::ConnectionLease AccountService::mailbox(const store::AccountRecord& account)
@@ -421,6 +445,39 @@ Object::Ptr AccountService::mainAccount(const Request& request)
     result->set("account", main ? Poco::Dynamic::Var(accountToJson(*main, secretsOf(*main), true, canChange(*main, request)))
                                 : Poco::Dynamic::Var());
     return result;
+}
+
+Object::Ptr AccountService::status(const Request& request)
+{
+    store::AccountRecord account = requireVisible(request.params->getValue<std::string>("id"), request);
+    Object::Ptr o = new Object;
+    o->set("account", account.id);
+    o->set("label", account.label);
+    o->set("online", account.online);
+    o->set("offline_reason", account.offlineReason ? Poco::Dynamic::Var(*account.offlineReason) : Poco::Dynamic::Var());
+    if (!account.online) return o;
+    withMailbox(account, [&](store::Connection& c) {
+        store::MessageRepository messages(c);
+        Object::Ptr counts = new Object;
+        for (const auto& [state, n] : messages.countByState(account.id)) counts->set(state, n);
+        o->set("messages", counts);
+        Object::Ptr outbox = new Object;
+        for (const auto& [state, n] : messages.countOutboxByState(account.id)) outbox->set(state, n);
+        o->set("outbox", outbox);
+        Object::Ptr fetch = new Object;
+        auto opt = [](const std::optional<std::int64_t>& v) { return v ? Poco::Dynamic::Var(*v) : Poco::Dynamic::Var(); };
+        for (const char* folder : {"POP3", "INBOX"}) {
+            if (auto f = store::FetchStateRepository(c).get(account.id, folder)) {
+                fetch->set("last_success_ms", opt(f->lastSuccessMs));
+                fetch->set("last_error", f->lastError ? Poco::Dynamic::Var(*f->lastError) : Poco::Dynamic::Var());
+                fetch->set("consecutive_failures", f->consecutiveFailures);
+                fetch->set("password_last_accepted_ms", opt(f->lastLoginMs));
+            }
+        }
+        o->set("fetch", fetch);
+        return 0;
+    });
+    return o;
 }
 
 Object::Ptr AccountService::visibilityCandidates(const Request& request)

@@ -66,9 +66,9 @@ public:
     }
     AccountCredentials credentials(const store::AccountRecord& account) override;
     void takeOffline(const store::AccountRecord& account, const std::string& reason) override;
-    std::int64_t storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,
-                              const std::string& state, const std::string& direction,
-                              const std::string& documentLinks) override;
+    StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,
+                               const std::string& state, const std::string& direction,
+                               const std::string& documentLinks, const store::MessageOrigin& origin = {}) override;
     store::ConnectionLease mailbox(const store::AccountRecord& account) override;
 
     Context& context() { return context_; }
@@ -83,6 +83,7 @@ private:
     Poco::JSON::Object::Ptr setOnline(const Request& request);
     Poco::JSON::Object::Ptr mainAccount(const Request& request);
     Poco::JSON::Object::Ptr visibilityCandidates(const Request& request);
+    Poco::JSON::Object::Ptr status(const Request& request);
 
     AccountDirectory directory() const;
     AccountSecrets secretsOf(const store::AccountRecord& account) const;

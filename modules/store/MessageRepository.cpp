@@ -222,6 +222,48 @@ bool MessageRepository::remove(const std::string& accountId, std::int64_t id)
     return st.execute() > 0;
 }
 
+std::optional<std::string> MessageRepository::documentLinksOfSent(const std::string& accountId,
+                                                                  const std::vector<std::string>& messageIds)
+{
+    Statement st(c_, "SELECT document_links FROM messages WHERE account_id = ? AND direction = 'out'"
+                     " AND message_id = ? AND document_links <> '[]'");
+    for (const auto& id : messageIds) {
+        st.bindText(1, accountId).bindText(2, id);
+        st.execute();
+        if (st.fetch()) return st.getText(1);
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+std::vector<std::pair<std::string, std::int64_t>> countGrouped(Connection& c, const char* sql, const std::string& accountId)
+{
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    Statement st(c, sql);
+    st.bindText(1, accountId);
+    st.execute();
+    while (st.fetch()) {
+        std::string state = st.textOr(1);
+        out.emplace_back(state, st.intOr(2, 0));
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::int64_t>> MessageRepository::countByState(const std::string& accountId)
+{
+    return countGrouped(c_, "SELECT state, COUNT(*) FROM messages WHERE account_id = ? GROUP BY state ORDER BY state",
+                        accountId);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> MessageRepository::countOutboxByState(const std::string& accountId)
+{
+    return countGrouped(c_, "SELECT state, COUNT(*) FROM outbox WHERE account_id = ? GROUP BY state ORDER BY state",
+                        accountId);
+}
+
 std::int64_t MessageRepository::countForAccount(const std::string& accountId)
 {
     Statement st(c_, "SELECT COUNT(*) FROM messages WHERE account_id = ?");

@@ -46,6 +46,12 @@ public:
     bool remove(const std::string& accountId, std::int64_t id);
 
     std::int64_t countForAccount(const std::string& accountId);
+    std::vector<std::pair<std::string, std::int64_t>> countByState(const std::string& accountId);
+    std::vector<std::pair<std::string, std::int64_t>> countOutboxByState(const std::string& accountId);
+    /// The document links of the first mail the account sent under one of
+    /// these Message-IDs, if any.
+    std::optional<std::string> documentLinksOfSent(const std::string& accountId,
+                                                   const std::vector<std::string>& messageIds);
     /// Deletes every row the account has in this database (messages,
     /// attachments, addresses, fetch state, outbox); returns the messages.
     std::int64_t removeAccount(const std::string& accountId);

@@ -69,6 +69,13 @@ struct MessageRecord {
     std::vector<AttachmentRecord> attachments;
 };
 
+/// Where an incoming message came from; its keys make a second copy impossible.
+struct MessageOrigin {
+    std::string folder;
+    std::optional<std::int64_t> uidValidity, uid; ///< IMAP
+    std::optional<std::string> uidl;              ///< POP3
+};
+
 struct AddressRecord {
     std::string accountId;
     std::string email;

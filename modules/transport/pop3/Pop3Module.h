@@ -1,21 +1,41 @@
 // Receiving over POP3 and POP3S.
 #pragma once
 
+#include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
+#include "transport/pop3/Pop3Fetcher.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace erpmail {
 
 class Pop3Module : public Module {
 public:
-    explicit Pop3Module(Context& context) : context_(context) {}
+    Pop3Module(Context& context, AccountAccess& accounts)
+        : context_(context), accounts_(accounts), fetcher_(context, accounts)
+    {
+    }
+    ~Pop3Module() override { stop(); }
     std::string id() const override { return "transport.pop3"; }
     std::string summary() const override { return "Receiving over POP3 and POP3S"; }
     std::vector<std::string> dependencies() const override { return {"account"}; }
     std::vector<Operation> operations() override;
+    /// Starts the scheduled fetch of online POP3 accounts
+    /// (erpmail.fetch.interval_seconds, default 300) in long-running hosts.
+    void start() override;
+    void stop() noexcept override;
 
 private:
     Context& context_;
+    AccountAccess& accounts_;
+    Pop3Fetcher fetcher_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread worker_;
 };
 
 } // namespace erpmail

@@ -13,6 +13,14 @@
 
 namespace erpmail {
 
+/// What storeMessage() kept, for the host's event.
+struct StoredMessage {
+    std::int64_t id = 0;
+    std::string subject;
+    std::string from;
+    std::string documentLinks = "[]"; ///< a reply inherits the links of the mail it answers
+};
+
 struct AccountCredentials {
     std::string incomingPassword;
     std::string smtpPassword;
@@ -39,11 +47,12 @@ public:
     /// Sets the account offline (once) and tells the host why.
     virtual void takeOffline(const store::AccountRecord& account, const std::string& reason) = 0;
     /// Stores a raw message in the account's messages, parsed, with its
-    /// addresses collected; returns its id. Runs in the caller's transaction
-    /// when one is open on `connection`.
-    virtual std::int64_t storeMessage(store::Connection& connection, const store::AccountRecord& account,
-                                      const std::string& raw, const std::string& state, const std::string& direction,
-                                      const std::string& documentLinks) = 0;
+    /// addresses collected. Incoming mail that answers a mail the account
+    /// sent inherits that mail's document links. Runs in the caller's
+    /// transaction when one is open on `connection`.
+    virtual StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account,
+                                       const std::string& raw, const std::string& state, const std::string& direction,
+                                       const std::string& documentLinks, const store::MessageOrigin& origin = {}) = 0;
     /// A connection to the account's own database; takes the account offline
     /// and throws OperationError(unavailable) when the database is gone.
     virtual store::ConnectionLease mailbox(const store::AccountRecord& account) = 0;

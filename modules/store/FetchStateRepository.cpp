@@ -1,0 +1,120 @@
+#include "store/FetchStateRepository.h"
+
+namespace erpmail::store {
+
+void FetchStateRepository::ensureRow(const std::string& accountId, const std::string& folder)
+{
+    Statement st(c_, "INSERT INTO fetch_state (account_id, folder, consecutive_failures) VALUES (?, ?, 0)"
+                     " ON CONFLICT (account_id, folder) DO NOTHING");
+    st.bindText(1, accountId).bindText(2, folder);
+    st.execute();
+}
+
+bool FetchStateRepository::acquireLease(const std::string& accountId, const std::string& folder,
+                                        const std::string& owner, std::int64_t nowMs, std::int64_t untilMs)
+{
+    ensureRow(accountId, folder);
+    Statement st(c_, "UPDATE fetch_state SET lease_owner = ?, lease_until_ms = ? WHERE account_id = ? AND folder = ?"
+                     " AND (lease_owner IS NULL OR lease_until_ms < ? OR lease_owner = ?)");
+    st.bindText(1, owner).bindInt(2, untilMs).bindText(3, accountId).bindText(4, folder).bindInt(5, nowMs);
+    st.bindText(6, owner);
+    return st.execute() == 1;
+}
+
+void FetchStateRepository::releaseLease(const std::string& accountId, const std::string& folder,
+                                        const std::string& owner)
+{
+    Statement st(c_, "UPDATE fetch_state SET lease_owner = NULL, lease_until_ms = NULL"
+                     " WHERE account_id = ? AND folder = ? AND lease_owner = ?");
+    st.bindText(1, accountId).bindText(2, folder).bindText(3, owner);
+    st.execute();
+}
+
+void FetchStateRepository::recordLogin(const std::string& accountId, const std::string& folder, std::int64_t nowMs)
+{
+    ensureRow(accountId, folder);
+    Statement st(c_, "UPDATE fetch_state SET last_login_ms = ? WHERE account_id = ? AND folder = ?");
+    st.bindInt(1, nowMs).bindText(2, accountId).bindText(3, folder);
+    st.execute();
+}
+
+void FetchStateRepository::recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs)
+{
+    ensureRow(accountId, folder);
+    Statement st(c_, "UPDATE fetch_state SET last_success_ms = ?, last_error = NULL, consecutive_failures = 0"
+                     " WHERE account_id = ? AND folder = ?");
+    st.bindInt(1, nowMs).bindText(2, accountId).bindText(3, folder);
+    st.execute();
+}
+
+void FetchStateRepository::recordFailure(const std::string& accountId, const std::string& folder,
+                                         const std::string& error)
+{
+    ensureRow(accountId, folder);
+    Statement st(c_, "UPDATE fetch_state SET last_error = ?, consecutive_failures = consecutive_failures + 1"
+                     " WHERE account_id = ? AND folder = ?");
+    st.bindText(1, error).bindText(2, accountId).bindText(3, folder);
+    st.execute();
+}
+
+std::optional<FetchState> FetchStateRepository::get(const std::string& accountId, const std::string& folder)
+{
+    Statement st(c_, "SELECT last_success_ms, last_login_ms, last_error, consecutive_failures, uidvalidity, uidnext,"
+                     " highest_modseq FROM fetch_state WHERE account_id = ? AND folder = ?");
+    st.bindText(1, accountId).bindText(2, folder);
+    st.execute();
+    if (!st.fetch()) return std::nullopt;
+    FetchState f;
+    f.lastSuccessMs = st.getInt(1);
+    f.lastLoginMs = st.getInt(2);
+    f.lastError = st.getText(3);
+    f.consecutiveFailures = static_cast<int>(st.intOr(4, 0));
+    f.uidValidity = st.getInt(5);
+    f.uidNext = st.getInt(6);
+    f.highestModSeq = st.getInt(7);
+    return f;
+}
+
+std::map<std::string, std::int64_t> FetchStateRepository::seenUidls(const std::string& accountId)
+{
+    std::map<std::string, std::int64_t> out;
+    Statement st(c_, "SELECT uidl, first_seen_ms FROM pop3_seen WHERE account_id = ?");
+    st.bindText(1, accountId);
+    st.execute();
+    while (st.fetch()) {
+        std::string uidl = st.textOr(1);
+        out[uidl] = st.intOr(2, 0);
+    }
+    return out;
+}
+
+void FetchStateRepository::markSeen(const std::string& accountId, const std::string& uidl, std::int64_t nowMs)
+{
+    Statement st(c_, "INSERT INTO pop3_seen (account_id, uidl, first_seen_ms) VALUES (?, ?, ?)"
+                     " ON CONFLICT (account_id, uidl) DO NOTHING");
+    st.bindText(1, accountId).bindText(2, uidl).bindInt(3, nowMs);
+    st.execute();
+}
+
+void FetchStateRepository::markDeletedOnServer(const std::string& accountId, const std::set<std::string>& uidls)
+{
+    Statement st(c_, "UPDATE pop3_seen SET deleted_on_server = 1 WHERE account_id = ? AND uidl = ?");
+    for (const auto& u : uidls) {
+        st.bindText(1, accountId).bindText(2, u);
+        st.execute();
+    }
+}
+
+void FetchStateRepository::forgetExcept(const std::string& accountId, const std::set<std::string>& onServer)
+{
+    auto seen = seenUidls(accountId);
+    Statement st(c_, "DELETE FROM pop3_seen WHERE account_id = ? AND uidl = ?");
+    for (const auto& [uidl, first] : seen) {
+        (void)first;
+        if (onServer.count(uidl)) continue;
+        st.bindText(1, accountId).bindText(2, uidl);
+        st.execute();
+    }
+}
+
+} // namespace erpmail::store

@@ -1,0 +1,50 @@
+// Fetch bookkeeping in an account's database: a lease per account (one
+// fetcher at a time, across hosts), the POP3 unique ids already stored, and
+// the status admins see.
+#pragma once
+
+#include "store/Odbc.h"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+namespace erpmail::store {
+
+struct FetchState {
+    std::optional<std::int64_t> lastSuccessMs;
+    std::optional<std::int64_t> lastLoginMs;
+    std::optional<std::string> lastError;
+    int consecutiveFailures = 0;
+    std::optional<std::int64_t> uidValidity, uidNext, highestModSeq;
+};
+
+class FetchStateRepository {
+public:
+    explicit FetchStateRepository(Connection& connection) : c_(connection) {}
+
+    /// Takes the fetch lease of (account, folder) for owner until untilMs,
+    /// unless another owner holds an unexpired one. True when taken.
+    bool acquireLease(const std::string& accountId, const std::string& folder, const std::string& owner,
+                      std::int64_t nowMs, std::int64_t untilMs);
+    void releaseLease(const std::string& accountId, const std::string& folder, const std::string& owner);
+
+    void recordLogin(const std::string& accountId, const std::string& folder, std::int64_t nowMs);
+    void recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs);
+    void recordFailure(const std::string& accountId, const std::string& folder, const std::string& error);
+    std::optional<FetchState> get(const std::string& accountId, const std::string& folder);
+
+    /// POP3 unique ids already stored, with when each was first seen.
+    std::map<std::string, std::int64_t> seenUidls(const std::string& accountId);
+    void markSeen(const std::string& accountId, const std::string& uidl, std::int64_t nowMs);
+    void markDeletedOnServer(const std::string& accountId, const std::set<std::string>& uidls);
+    /// Forgets ids the server no longer has.
+    void forgetExcept(const std::string& accountId, const std::set<std::string>& onServer);
+
+private:
+    void ensureRow(const std::string& accountId, const std::string& folder);
+    Connection& c_;
+};
+
+} // namespace erpmail::store

@@ -1,0 +1,149 @@
+#include "transport/pop3/Pop3Fetcher.h"
+
+#include "store/FetchStateRepository.h"
+#include "transport/pop3/Pop3Session.h"
+
+#include <Poco/Environment.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Process.h>
+
+#include <set>
+
+namespace erpmail {
+
+namespace {
+
+constexpr const char* kFolder = "POP3";
+
+Poco::JSON::Object::Ptr incomingOf(const store::AccountRecord& account)
+{
+    Poco::JSON::Parser parser;
+    auto server = parser.parse(account.serverSettings.empty() ? "{}" : account.serverSettings)
+                      .extract<Poco::JSON::Object::Ptr>();
+    return server->has("incoming") ? server->getObject("incoming") : nullptr;
+}
+
+} // namespace
+
+bool receivesOverPop3(const store::AccountRecord& account)
+{
+    auto in = incomingOf(account);
+    return in && in->optValue<std::string>("protocol", "").rfind("pop3", 0) == 0;
+}
+
+Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts)
+{
+    owner_ = Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
+}
+
+FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
+{
+    auto in = incomingOf(account);
+    if (!in || !receivesOverPop3(account))
+        throw invalidParam("account", "account '" + account.label + "' does not receive over POP3");
+    transport::Pop3Settings settings;
+    settings.host = in->optValue<std::string>("host", "");
+    settings.port = in->optValue<unsigned>("port", 995);
+    settings.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
+    settings.tls.caFile = in->optValue<std::string>("ca_file", "");
+    settings.user = in->optValue<std::string>("user", "");
+    settings.password = accounts_.credentials(account).incomingPassword;
+    auto leave = in->getObject("leave_on_server");
+    const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
+    const std::int64_t keepMs = leave ? leave->optValue<std::int64_t>("days", 0) * 86400000LL : 0;
+
+    auto lease = accounts_.mailbox(account);
+    store::FetchStateRepository state(*lease);
+    const std::int64_t started = context_.host().nowMs();
+    if (!state.acquireLease(account.id, kFolder, owner_, started, started + 15 * 60 * 1000))
+        throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
+
+    FetchReport report;
+    std::vector<StoredMessage> stored;
+    try {
+        transport::Pop3Session session(settings);
+        state.recordLogin(account.id, kFolder, context_.host().nowMs());
+        const auto list = session.uidl();
+        report.onServer = static_cast<int>(list.size());
+        std::set<std::string> onServer;
+        for (const auto& [n, uid] : list) onServer.insert(uid);
+        state.forgetExcept(account.id, onServer);
+        auto seen = state.seenUidls(account.id);
+
+        std::vector<std::pair<int, std::string>> fresh;
+        for (const auto& item : list)
+            if (!seen.count(item.second)) fresh.push_back(item);
+        constexpr std::size_t kBatch = 20;
+        for (std::size_t i = 0; i < fresh.size(); i += kBatch) {
+            std::vector<int> numbers;
+            for (std::size_t j = i; j < fresh.size() && j < i + kBatch; ++j) numbers.push_back(fresh[j].first);
+            auto raws = session.retrieve(numbers);
+            for (std::size_t j = 0; j < raws.size(); ++j) {
+                const std::string& uidl = fresh[i + j].second;
+                const std::int64_t now = context_.host().nowMs();
+                store::Transaction tx(*lease);
+                store::MessageOrigin origin{kFolder, std::nullopt, std::nullopt, uidl};
+                stored.push_back(accounts_.storeMessage(*lease, account, raws[j], "pending", "in", "[]", origin));
+                state.markSeen(account.id, uidl, now);
+                tx.commit();
+                seen[uidl] = now;
+                ++report.fetched;
+            }
+        }
+
+        // Only what is committed here may go on the server.
+        std::vector<int> doomed;
+        std::set<std::string> doomedIds;
+        const std::int64_t now = context_.host().nowMs();
+        for (const auto& [number, uid] : list) {
+            auto it = seen.find(uid);
+            if (it == seen.end()) continue;
+            const bool expired = mode == "never" || (mode == "days" && it->second + keepMs <= now);
+            if (!expired) continue;
+            doomed.push_back(number);
+            doomedIds.insert(uid);
+        }
+        session.markDeleted(doomed);
+        session.quit(); // the server deletes now, not before
+        state.markDeletedOnServer(account.id, doomedIds);
+        report.deletedOnServer = static_cast<int>(doomed.size());
+        state.recordSuccess(account.id, kFolder, context_.host().nowMs());
+    } catch (const std::exception& e) {
+        std::string reason = e.what();
+        try {
+            state.recordFailure(account.id, kFolder, reason);
+            state.releaseLease(account.id, kFolder, owner_);
+        } catch (const std::exception&) {
+            // The database is failing too; the lease expires by itself.
+        }
+        context_.log(ERP_LOG_WARNING, "erpmail.pop3", "fetch of account " + account.label + " failed: " + reason);
+        if (const auto* op = dynamic_cast<const OperationError*>(&e)) throw *op;
+        throw OperationError("unavailable", "fetching account '" + account.label + "' failed: " + reason);
+    }
+    state.releaseLease(account.id, kFolder, owner_);
+    for (const auto& m : stored) {
+        Poco::JSON::Object::Ptr event = new Poco::JSON::Object;
+        event->set("account", account.id);
+        event->set("id", m.id);
+        event->set("subject", m.subject);
+        event->set("from", m.from);
+        Poco::JSON::Parser parser;
+        event->set("documents", parser.parse(m.documentLinks));
+        context_.emit("mail.received", event);
+    }
+    return report;
+}
+
+void Pop3Fetcher::fetchAll()
+{
+    for (const auto& account : accounts_.allAccounts()) {
+        if (!account.online || !receivesOverPop3(account)) continue;
+        try {
+            fetch(account);
+        } catch (const std::exception& e) {
+            context_.log(ERP_LOG_WARNING, "erpmail.pop3", std::string("scheduled fetch: ") + e.what());
+        }
+    }
+}
+
+} // namespace erpmail

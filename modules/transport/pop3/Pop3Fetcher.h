@@ -1,0 +1,38 @@
+// Fetches an account's POP3 maildrop into its database, then deletes on the
+// server what the account's "leave copies" rule allows, and only what is
+// committed locally.
+#pragma once
+
+#include "erpmail/AccountAccess.h"
+#include "erpmail/Context.h"
+
+#include <Poco/JSON/Object.h>
+
+namespace erpmail {
+
+struct FetchReport {
+    int fetched = 0;
+    int deletedOnServer = 0;
+    int onServer = 0;
+};
+
+class Pop3Fetcher {
+public:
+    Pop3Fetcher(Context& context, AccountAccess& accounts);
+    /// One fetch. Throws OperationError: conflict when another fetch of the
+    /// account runs, unavailable when the server cannot be reached or
+    /// refuses the login (the account's status records why).
+    FetchReport fetch(const store::AccountRecord& account);
+    /// Every online POP3 account, one after another; failures are logged.
+    void fetchAll();
+
+private:
+    Context& context_;
+    AccountAccess& accounts_;
+    std::string owner_;
+};
+
+/// True when the account receives over POP3 or POP3S.
+bool receivesOverPop3(const store::AccountRecord& account);
+
+} // namespace erpmail

@@ -1,0 +1,182 @@
+#include "transport/pop3/Pop3Session.h"
+
+#include "erpmail/Base64.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace erpmail::transport {
+
+namespace {
+
+bool startsWith(const std::string& s, const char* prefix)
+{
+    return s.rfind(prefix, 0) == 0;
+}
+
+std::string upper(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return s;
+}
+
+} // namespace
+
+Pop3Session::Pop3Session(const Pop3Settings& settings) : settings_(settings)
+{
+    channel_ = std::make_unique<LineChannel>(settings.host, settings.port, settings.security, settings.tls,
+                                             Poco::Timespan(settings.timeoutSeconds, 0));
+    open_ = true;
+    expectOk("greeting");
+    capabilities_ = readCapabilities();
+    if (settings.security == Security::StartTls) {
+        if (std::find(capabilities_.begin(), capabilities_.end(), "STLS") == capabilities_.end())
+            throw ProtocolError("POP3 server " + settings.host + " does not offer STLS, which this account requires");
+        channel_->writeLine("STLS");
+        expectOk("STLS");
+        channel_->upgradeToTls();
+        capabilities_ = readCapabilities();
+    }
+    for (const auto& c : capabilities_) pipelining_ = pipelining_ || upper(c) == "PIPELINING";
+    login();
+}
+
+Pop3Session::~Pop3Session()
+{
+    if (channel_) channel_->close(); // without QUIT: nothing marked is deleted
+}
+
+std::string Pop3Session::expectOk(const std::string& context)
+{
+    std::string line = channel_->readLine();
+    if (!startsWith(line, "+OK")) throw ProtocolError("POP3 " + context + " answered: " + line);
+    return line.size() > 4 ? line.substr(4) : "";
+}
+
+std::vector<std::string> Pop3Session::readCapabilities()
+{
+    channel_->writeLine("CAPA");
+    std::string line = channel_->readLine();
+    if (!startsWith(line, "+OK")) return {}; // CAPA is optional (RFC 2449)
+    return readMultiline(64 * 1024);
+}
+
+std::vector<std::string> Pop3Session::readMultiline(std::size_t maxBytes)
+{
+    std::vector<std::string> lines;
+    std::size_t total = 0;
+    for (std::string line = channel_->readLine(); line != "."; line = channel_->readLine()) {
+        if (!line.empty() && line[0] == '.') line.erase(0, 1); // dot-unstuffing (RFC 1939 3)
+        total += line.size() + 2;
+        if (total > maxBytes) throw ProtocolError("POP3 answer larger than " + std::to_string(maxBytes) + " bytes");
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+std::string Pop3Session::readMessage()
+{
+    std::string message;
+    for (std::string line = channel_->readLine(); line != "."; line = channel_->readLine()) {
+        if (!line.empty() && line[0] == '.') line.erase(0, 1);
+        if (message.size() + line.size() + 2 > settings_.maxMessageBytes)
+            throw ProtocolError("message larger than " + std::to_string(settings_.maxMessageBytes) + " bytes");
+        message += line;
+        message += "\r\n";
+    }
+    return message;
+}
+
+void Pop3Session::login()
+{
+    if (!channel_->tls()) throw ProtocolError("a password is never sent without TLS");
+    auto saslOffers = [&](const std::string& mechanism) {
+        for (const auto& c : capabilities_) {
+            std::istringstream words(upper(c));
+            std::string first;
+            words >> first;
+            if (first != "SASL") continue;
+            for (std::string w; words >> w;)
+                if (w == mechanism) return true;
+        }
+        return false;
+    };
+    std::string line;
+    if (!settings_.oauthToken.empty()) {
+        // Two-step form: the initial response follows a "+" continuation.
+        channel_->writeLine("AUTH XOAUTH2");
+        line = channel_->readLine();
+        if (startsWith(line, "+")) {
+            channel_->writeLine(toBase64("user=" + settings_.user + "\x01" "auth=Bearer " + settings_.oauthToken + "\x01\x01"));
+            line = channel_->readLine();
+        }
+    } else if (saslOffers("PLAIN")) {
+        channel_->writeLine("AUTH PLAIN " + toBase64(std::string(1, '\0') + settings_.user + std::string(1, '\0') +
+                                                      settings_.password));
+        line = channel_->readLine();
+    } else {
+        channel_->writeLine("USER " + settings_.user);
+        line = channel_->readLine();
+        if (startsWith(line, "+OK")) {
+            channel_->writeLine("PASS " + settings_.password);
+            line = channel_->readLine();
+        }
+    }
+    if (!startsWith(line, "+OK")) throw Pop3AuthError("POP3 login as " + settings_.user + " refused: " + line);
+}
+
+std::vector<std::pair<int, std::string>> Pop3Session::uidl()
+{
+    channel_->writeLine("UIDL");
+    expectOk("UIDL");
+    std::vector<std::pair<int, std::string>> out;
+    for (const auto& line : readMultiline(64 * 1024 * 1024)) {
+        std::istringstream in(line);
+        int number = 0;
+        std::string uid;
+        if (!(in >> number >> uid) || number <= 0 || uid.size() > 70)
+            throw ProtocolError("malformed UIDL line: " + line.substr(0, 100));
+        out.emplace_back(number, uid);
+    }
+    return out;
+}
+
+std::vector<std::string> Pop3Session::retrieve(const std::vector<int>& numbers)
+{
+    std::vector<std::string> out;
+    out.reserve(numbers.size());
+    if (pipelining_) {
+        std::string batch;
+        for (int n : numbers) batch += "RETR " + std::to_string(n) + "\r\n";
+        channel_->write(batch);
+        for (int n : numbers) {
+            expectOk("RETR " + std::to_string(n));
+            out.push_back(readMessage());
+        }
+        return out;
+    }
+    for (int n : numbers) {
+        channel_->writeLine("RETR " + std::to_string(n));
+        expectOk("RETR " + std::to_string(n));
+        out.push_back(readMessage());
+    }
+    return out;
+}
+
+void Pop3Session::markDeleted(const std::vector<int>& numbers)
+{
+    for (int n : numbers) {
+        channel_->writeLine("DELE " + std::to_string(n));
+        expectOk("DELE " + std::to_string(n));
+    }
+}
+
+void Pop3Session::quit()
+{
+    channel_->writeLine("QUIT");
+    expectOk("QUIT");
+    channel_->close();
+    channel_.reset();
+}
+
+} // namespace erpmail::transport

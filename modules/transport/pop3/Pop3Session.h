@@ -1,0 +1,67 @@
+// A POP3 client session (RFC 1939, 2449 CAPA, 2595 STLS, 5034 SASL).
+#pragma once
+
+#include "transport/common/LineChannel.h"
+
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace erpmail::transport {
+
+struct Pop3Settings {
+    std::string host;
+    unsigned port = 995;
+    Security security = Security::Tls; ///< Tls (995) or StartTls (110, STLS required)
+    TlsSettings tls;
+    std::string user;
+    std::string password;
+    std::string oauthToken; ///< when set: AUTH XOAUTH2 (two-step, as Exchange needs)
+    int timeoutSeconds = 60;
+    std::size_t maxMessageBytes = 256 * 1024 * 1024;
+};
+
+/// The server refused the login: the password (or token) is wrong.
+class Pop3AuthError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Pop3Session {
+public:
+    /// Connects, reads the greeting, asks CAPA, upgrades with STLS when
+    /// required (and asks CAPA again), logs in. Throws ConnectError,
+    /// TlsError, ProtocolError or Pop3AuthError.
+    explicit Pop3Session(const Pop3Settings& settings);
+    ~Pop3Session();
+
+    /// Message number -> unique id, for every message in the maildrop.
+    std::vector<std::pair<int, std::string>> uidl();
+    /// The messages, each exactly as stored on the server (dot-unstuffed,
+    /// CRLF line ends). Pipelined when the server offers PIPELINING.
+    std::vector<std::string> retrieve(const std::vector<int>& numbers);
+    /// Marks messages for deletion; they go when quit() succeeds.
+    void markDeleted(const std::vector<int>& numbers);
+    /// QUIT: the server deletes what was marked. Before it, nothing is deleted.
+    void quit();
+
+    bool pipelining() const { return pipelining_; }
+    const std::vector<std::string>& capabilities() const { return capabilities_; }
+
+private:
+    std::string expectOk(const std::string& context);
+    std::vector<std::string> readCapabilities();
+    std::vector<std::string> readMultiline(std::size_t maxBytes);
+    std::string readMessage();
+    void login();
+
+    Pop3Settings settings_;
+    std::unique_ptr<LineChannel> channel_;
+    std::vector<std::string> capabilities_;
+    bool pipelining_ = false;
+    bool open_ = false;
+};
+
+} // namespace erpmail::transport
