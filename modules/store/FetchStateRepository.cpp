@@ -30,6 +30,23 @@ void FetchStateRepository::releaseLease(const std::string& accountId, const std:
     st.execute();
 }
 
+std::optional<std::string> FetchStateRepository::leaseOwner(const std::string& accountId, const std::string& folder)
+{
+    Statement st(c_, "SELECT lease_owner FROM fetch_state WHERE account_id = ? AND folder = ?");
+    st.bindText(1, accountId).bindText(2, folder);
+    st.execute();
+    return st.fetch() ? st.getText(1) : std::nullopt;
+}
+
+bool FetchStateRepository::takeOverLease(const std::string& accountId, const std::string& folder,
+                                         const std::string& deadOwner, const std::string& owner, std::int64_t untilMs)
+{
+    Statement st(c_, "UPDATE fetch_state SET lease_owner = ?, lease_until_ms = ? WHERE account_id = ? AND folder = ?"
+                     " AND lease_owner = ?");
+    st.bindText(1, owner).bindInt(2, untilMs).bindText(3, accountId).bindText(4, folder).bindText(5, deadOwner);
+    return st.execute() == 1;
+}
+
 void FetchStateRepository::recordLogin(const std::string& accountId, const std::string& folder, std::int64_t nowMs)
 {
     ensureRow(accountId, folder);

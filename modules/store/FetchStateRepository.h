@@ -29,6 +29,11 @@ public:
     bool acquireLease(const std::string& accountId, const std::string& folder, const std::string& owner,
                       std::int64_t nowMs, std::int64_t untilMs);
     void releaseLease(const std::string& accountId, const std::string& folder, const std::string& owner);
+    /// Who holds the lease now, if anyone.
+    std::optional<std::string> leaseOwner(const std::string& accountId, const std::string& folder);
+    /// Takes the lease from `deadOwner` (a process known to be gone).
+    bool takeOverLease(const std::string& accountId, const std::string& folder, const std::string& deadOwner,
+                       const std::string& owner, std::int64_t untilMs);
 
     void recordLogin(const std::string& accountId, const std::string& folder, std::int64_t nowMs);
     void recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs);

@@ -9,6 +9,9 @@
 
 #include <set>
 
+#include <cerrno>
+#include <signal.h>
+
 namespace erpmail {
 
 namespace {
@@ -21,6 +24,21 @@ Poco::JSON::Object::Ptr incomingOf(const store::AccountRecord& account)
     auto server = parser.parse(account.serverSettings.empty() ? "{}" : account.serverSettings)
                       .extract<Poco::JSON::Object::Ptr>();
     return server->has("incoming") ? server->getObject("incoming") : nullptr;
+}
+
+// Owners are "node:pid". Only a process of this machine can be known dead.
+bool ownerIsGone(const std::string& holder, const std::string& me)
+{
+    const auto colon = holder.rfind(':'), myColon = me.rfind(':');
+    if (colon == std::string::npos || myColon == std::string::npos) return false;
+    if (holder.substr(0, colon) != me.substr(0, myColon)) return false;
+    int pid = 0;
+    try {
+        pid = std::stoi(holder.substr(colon + 1));
+    } catch (const std::exception&) {
+        return false;
+    }
+    return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 } // namespace
@@ -55,8 +73,16 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
     auto lease = accounts_.mailbox(account);
     store::FetchStateRepository state(*lease);
     const std::int64_t started = context_.host().nowMs();
-    if (!state.acquireLease(account.id, kFolder, owner_, started, started + 15 * 60 * 1000))
-        throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
+    const std::int64_t until = started + 15 * 60 * 1000;
+    if (!state.acquireLease(account.id, kFolder, owner_, started, until)) {
+        // A holder on this machine whose process is gone died mid-fetch: its
+        // lease need not run out before the fetch resumes.
+        auto holder = state.leaseOwner(account.id, kFolder);
+        if (!holder || !ownerIsGone(*holder, owner_) || !state.takeOverLease(account.id, kFolder, *holder, owner_, until))
+            throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
+        context_.log(ERP_LOG_WARNING, "erpmail.pop3", "resuming the fetch of account " + account.label +
+                                                          " that process " + *holder + " left unfinished");
+    }
 
     FetchReport report;
     std::vector<StoredMessage> stored;

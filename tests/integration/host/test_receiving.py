@@ -1,0 +1,267 @@
+"""Receiving over POP3 from the test bed's Dovecot: everything arrives once
+and byte for byte, the server deletes only what is stored, and a process
+killed at any moment loses and duplicates nothing."""
+import email
+import email.policy
+import hashlib
+import json
+import os
+import poplib
+import random
+import signal
+import smtplib
+import ssl
+import subprocess
+import time
+import unittest
+import uuid
+from email.message import EmailMessage
+
+from harness import ERPHOST, Host, testbed
+
+TB = testbed()
+USER, PASSWORD = TB.get("USER_DAVE", ""), TB.get("PASS_DAVE", "")
+USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
+
+
+def pop3():
+    p = poplib.POP3_SSL("localhost", int(TB["POP3S_PORT"]), context=ssl.create_default_context(cafile=TB["TB_CA"]))
+    p.user(USER)
+    p.pass_(PASSWORD)
+    return p
+
+
+def server_messages():
+    """sha256 -> count of the raw messages in the maildrop, as the server sends them."""
+    p = pop3()
+    try:
+        counts = {}
+        for i in range(1, len(p.list()[1]) + 1):
+            raw = b"\r\n".join(p.retr(i)[1]) + b"\r\n"
+            digest = hashlib.sha256(raw).hexdigest()
+            counts[digest] = counts.get(digest, 0) + 1
+        return counts
+    finally:
+        p.quit()
+
+
+def empty_maildrop():
+    p = pop3()
+    for i in range(1, len(p.list()[1]) + 1):
+        p.dele(i)
+    p.quit()
+
+
+def deliver(count, tag, extra=None):
+    """Delivers varied messages over LMTP straight into Dovecot."""
+    rng = random.Random(tag)
+    with smtplib.LMTP("127.0.0.1", int(TB["LMTP_PORT"])) as lmtp:
+        for i in range(count):
+            m = EmailMessage()
+            m["From"] = f"Kunde {i} <kunde{i}@kunde.example>"
+            m["To"] = USER
+            m["Subject"] = f"Anfrage {i} für Müller & Söhne {tag}"
+            m["Message-ID"] = f"<{tag}-{i}@kunde.example>"
+            body = ".Punkt am Zeilenanfang\n..zwei Punkte\n.\nGrüezi ✓\n" + "x" * rng.randint(0, 3000) + "\n"
+            m.set_content(body)
+            if i % 5 == 0:
+                m.add_attachment(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 40000))),
+                                 maintype="application", subtype="pdf", filename=f"Beleg {i} Müller.pdf")
+            if extra:
+                extra(m, i)
+            lmtp.send_message(m, to_addrs=[USER])
+
+
+class ReceivingTest(unittest.TestCase):
+    def setUp(self):
+        empty_maildrop()
+        self.host = Host(users=USERS, grants={"mail.use": "*"})
+
+    def tearDown(self):
+        self.host.cleanup()
+
+    def call(self, op, params=None, user="anna", code=0):
+        status, result, err = self.host.call(op, user, params)
+        self.assertEqual(status, code, f"{op}: {result} {err}")
+        return result
+
+    def account(self, mode="never", days=None, port=None, security="tls", host="localhost", password=None):
+        leave = {"mode": mode} | ({"days": days} if days else {})
+        return self.call("mail.account.create", {"label": f"Eingang {uuid.uuid4().hex[:6]}", "incoming": {
+            "protocol": "pop3s" if security == "tls" else "pop3", "host": host,
+            "port": int(port or TB["POP3S_PORT"]), "security": security, "user": USER,
+            "password": password or PASSWORD, "ca_file": TB["TB_CA"], "leave_on_server": leave}})["id"]
+
+    def stored(self, account):
+        """sha256 -> count of the raw messages the account holds."""
+        counts = {}
+        page = 1
+        while True:
+            items = self.call("mail.message.list", {"account": account, "page": page, "page_size": 200})["items"]
+            for m in items:
+                digest = self.call("mail.message.get", {"account": account, "id": m["id"]})["sha256"]
+                counts[digest] = counts.get(digest, 0) + 1
+            if len(items) < 200:
+                return counts
+            page += 1
+
+    def test_everything_arrives_once_byte_for_byte_and_leaves_the_server(self):
+        deliver(25, uuid.uuid4().hex)
+        original = server_messages()
+        self.assertEqual(sum(original.values()), 25)
+        account = self.account("never")
+        result = self.call("mail.fetch", {"account": account})
+        self.assertEqual((result["fetched"], result["deleted_on_server"]), (25, 25))
+        self.assertEqual(self.stored(account), original)
+        self.assertEqual(server_messages(), {})
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 0)
+        status = self.call("mail.account.status", {"id": account})
+        self.assertEqual(status["messages"], {"pending": 25})
+        self.assertEqual(status["fetch"]["consecutive_failures"], 0)
+        self.assertIsNotNone(status["fetch"]["password_last_accepted_ms"])
+        # Decoded as a reader sees it; the raw bytes stay as they came.
+        first = self.call("mail.message.list", {"account": account, "page_size": 200})["items"][-1]
+        got = self.call("mail.message.get", {"account": account, "id": first["id"]})
+        self.assertTrue(got["subject"].startswith("Anfrage 0 für Müller & Söhne"))
+        self.assertIn(".Punkt am Zeilenanfang\r\n..zwei Punkte\r\n.\r\nGrüezi ✓", got["text"])
+        self.assertEqual(got["attachments"][0]["file_name"], "Beleg 0 Müller.pdf")
+        with open(os.path.join(self.host.dir, "events.jsonl"), encoding="utf-8") as f:
+            self.assertEqual(sum(1 for line in f if json.loads(line)["type"] == "mail.received"), 25)
+
+    def test_leave_copies_forever_fetches_each_mail_once(self):
+        deliver(5, uuid.uuid4().hex)
+        account = self.account("forever")
+        self.assertEqual(self.call("mail.fetch", {"account": account})["deleted_on_server"], 0)
+        self.assertEqual(sum(server_messages().values()), 5)
+        deliver(2, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 2)
+        self.assertEqual(sum(self.stored(account).values()), 7)
+        self.assertEqual(max(self.stored(account).values()), 1)
+
+    def test_leave_copies_for_n_days(self):
+        deliver(3, uuid.uuid4().hex)
+        account = self.account("days", days=2)
+        self.assertEqual(self.call("mail.fetch", {"account": account})["deleted_on_server"], 0)
+        self.assertEqual(sum(server_messages().values()), 3)
+        # The same installation three days later (the host's clock).
+        with open(self.host.config, encoding="utf-8") as f:
+            text = f.read()
+        with open(self.host.config, "w", encoding="utf-8") as f:
+            f.write(text.replace("[host]\n", f"[host]\nclock_offset_ms = {3 * 86400000}\n", 1))
+        result = self.call("mail.fetch", {"account": account})
+        self.assertEqual((result["fetched"], result["deleted_on_server"]), (0, 3))
+        self.assertEqual(server_messages(), {})
+
+    def test_stls_on_the_plain_port(self):
+        deliver(2, uuid.uuid4().hex)
+        account = self.account(port=TB["POP3_PORT"], security="starttls")
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 2)
+
+    def test_wrong_password_and_bad_certificate_delete_nothing(self):
+        deliver(2, uuid.uuid4().hex)
+        before = server_messages()
+        wrong = self.account(password="wrong")
+        error = self.call("mail.fetch", {"account": wrong}, code=1)["error"]
+        self.assertEqual(error["code"], "unavailable")
+        self.assertIn("refused", error["message"])
+        status = self.call("mail.account.status", {"id": wrong})
+        self.assertEqual(status["fetch"]["consecutive_failures"], 1)
+        self.assertIn("refused", status["fetch"]["last_error"])
+        expired = self.account(host=TB["HOST_EXPIRED"])
+        error = self.call("mail.fetch", {"account": expired}, code=1)["error"]
+        self.assertIn("certificate has expired", error["message"])
+        self.assertEqual(server_messages(), before)
+
+    def test_a_reply_carries_the_documents_of_the_receipt(self):
+        sender = self.call("mail.account.create", {
+            "label": "Verkauf", "sender_email": USER,
+            "incoming": {"protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
+                         "password": PASSWORD, "ca_file": TB["TB_CA"]},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})["id"]
+        queued = self.call("mail.send", {"account": sender, "to": [TB["USER_BOB"]], "subject": "Offerte 77",
+                                         "text": "Anbei", "documents": [{"doctype": "offer", "id": "77"}]})
+        self.assertEqual(self.call("mail.outbox.process", {"account": sender})["sent"], 1)
+
+        def answer(m, i):
+            m["In-Reply-To"] = f"<{queued['message_id']}>"
+            m["References"] = f"<{queued['message_id']}>"
+        deliver(1, uuid.uuid4().hex, extra=answer)
+        self.call("mail.fetch", {"account": sender})
+        inbox = self.call("mail.message.list", {"account": sender})["items"]
+        got = self.call("mail.message.get", {"account": sender, "id": inbox[0]["id"]})
+        self.assertEqual(got["document_links"], [{"doctype": "offer", "id": "77"}])
+        with open(os.path.join(self.host.dir, "events.jsonl"), encoding="utf-8") as f:
+            received = [json.loads(l) for l in f if json.loads(l)["type"] == "mail.received"]
+        self.assertEqual(received[0]["payload"]["documents"], [{"doctype": "offer", "id": "77"}])
+
+
+class Pop3CrashTest(unittest.TestCase):
+    """kill -9 of the fetching process at random moments of a fetch with deletion."""
+
+    MESSAGES = int(os.environ.get("ERPMAIL_CRASH_MESSAGES", "2000"))
+    KILLS = int(os.environ.get("ERPMAIL_CRASH_KILLS", "50"))
+
+    def test_kills_lose_and_duplicate_nothing(self):
+        import sqlite3
+        empty_maildrop()
+        deliver(self.MESSAGES, uuid.uuid4().hex)
+        p = pop3()  # the original set, by unique id, as the server sends it
+        original = {}
+        for line in p.uidl()[1]:
+            number, uid = line.decode().split()
+            original[uid] = hashlib.sha256(b"\r\n".join(p.retr(int(number))[1]) + b"\r\n").hexdigest()
+        p.quit()
+        self.assertEqual(len(original), self.MESSAGES)
+        host = Host(users=USERS, grants={"mail.use": "*"})
+
+        def stored():
+            db = sqlite3.connect(os.path.join(host.dir, "main.db"))
+            try:
+                rows = db.execute("SELECT pop3_uidl, content_sha256 FROM messages").fetchall()
+            finally:
+                db.close()
+            return rows
+
+        def on_server():
+            p = pop3()
+            try:
+                return {line.decode().split()[1] for line in p.uidl()[1]}
+            finally:
+                p.quit()
+
+        try:
+            _, account, _ = host.call("mail.account.create", "anna", {"label": "Crash", "incoming": {
+                "protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
+                "password": PASSWORD, "ca_file": TB["TB_CA"]}})
+            rng = random.Random(7)
+            params = json.dumps({"account": account["id"]})
+            kills = 0
+            for _ in range(self.KILLS):
+                fetch = subprocess.Popen([ERPHOST, "--config", host.config, "call", "mail.fetch", "--as", "anna",
+                                          "--json", params], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(rng.uniform(0.03, 0.12))
+                if fetch.poll() is None:
+                    fetch.send_signal(signal.SIGKILL)
+                    kills += 1
+                fetch.wait()
+                rows = stored()
+                have = {uid for uid, _ in rows}
+                self.assertEqual(len(rows), len(have), "a message was stored twice")
+                gone = set(original) - on_server()
+                self.assertLessEqual(gone, have, "the server deleted messages that were not stored")
+                if not gone ^ set(original):
+                    break  # everything fetched and deleted: later kills test nothing
+            self.assertGreater(kills, 0, "no fetch was killed: nothing tested")
+            code, result, err = host.call("mail.fetch", "anna", {"account": account["id"]})
+            self.assertEqual(code, 0, err)
+            rows = stored()
+            self.assertEqual(dict(rows), original)  # each message once, byte for byte
+            self.assertEqual(len(rows), self.MESSAGES)
+            self.assertEqual(on_server(), set())
+            print(f"{kills} kills during the fetch of {self.MESSAGES} messages")
+        finally:
+            host.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
