@@ -104,17 +104,18 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
             std::vector<int> numbers;
             for (std::size_t j = i; j < fresh.size() && j < i + kBatch; ++j) numbers.push_back(fresh[j].first);
             auto raws = session.retrieve(numbers);
+            // One transaction per batch: each message and its "seen" mark commit together.
+            const std::int64_t now = context_.host().nowMs();
+            store::Transaction tx(*lease);
             for (std::size_t j = 0; j < raws.size(); ++j) {
                 const std::string& uidl = fresh[i + j].second;
-                const std::int64_t now = context_.host().nowMs();
-                store::Transaction tx(*lease);
                 store::MessageOrigin origin{kFolder, std::nullopt, std::nullopt, uidl};
                 stored.push_back(accounts_.storeMessage(*lease, account, raws[j], "pending", "in", "[]", origin));
                 state.markSeen(account.id, uidl, now);
-                tx.commit();
-                seen[uidl] = now;
-                ++report.fetched;
             }
+            tx.commit();
+            for (std::size_t j = 0; j < raws.size(); ++j) seen[fresh[i + j].second] = now;
+            report.fetched += static_cast<int>(raws.size());
         }
 
         // Only what is committed here may go on the server.

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# POP3 fetch into SQLite through ODBC: erpmail's mail.fetch (whole process:
+# retrieve, parse with GMime, store raw, headers, bodies, attachments and
+# addresses) against Python's poplib retrieving the same maildrop, in one run.
+# The mailbox: mails of about 20 KB, every tenth with a PDF attachment,
+# delivered to the test bed's Dovecot over LMTP.
+#   tests/bench/pop3.sh           10,000 mails
+#   tests/bench/pop3.sh --smoke   300 mails, as CI runs it
+# Uses the test bed named by $ERPMAIL_TESTBED_ENV, or starts its own. As root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${ERPMAIL_BUILD_DIR:-$root/build}
+count=10000
+[ "${1:-}" = "--smoke" ] && count=300
+work=$(mktemp -d /tmp/erpmail-bench-pop3.XXXXXX)
+chmod 755 "$work"
+own_testbed=0
+env_file=${ERPMAIL_TESTBED_ENV:-}
+if [ -z "$env_file" ] || [ ! -f "$env_file" ]; then
+  env_file=$work/testbed.env
+  "$root/tests/fixtures/testbed" start "$env_file" >/dev/null 2>&1
+  own_testbed=1
+fi
+cleanup() { [ "$own_testbed" = 1 ] && "$root/tests/fixtures/testbed" stop "$env_file"; rm -rf "$work"; }
+trap cleanup EXIT
+get() { sed -n "s/^$1=//p" "$env_file"; }
+port=$(get POP3S_PORT); ca=$(get TB_CA); user=$(get USER_BENCH); pass=$(get PASS_BENCH); lmtp=$(get LMTP_PORT)
+
+python3 - "$lmtp" "$user" "$count" "$port" "$ca" "$pass" <<'PY'
+import poplib, random, smtplib, ssl, sys
+from email.message import EmailMessage
+lmtp, user, count, port, ca, password = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+p = poplib.POP3_SSL("localhost", int(port), context=ssl.create_default_context(cafile=ca))
+p.user(user); p.pass_(password)
+for i in range(1, len(p.list()[1]) + 1):
+    p.dele(i)
+p.quit()
+rng = random.Random(1)
+words = "Rechnung Offerte Mahnung Lieferung Müller Söhne Zürich Grüsse Betrag fällig Kunde Auftrag".split()
+with smtplib.LMTP("127.0.0.1", int(lmtp)) as l:
+    for i in range(count):
+        m = EmailMessage()
+        m["From"] = f"Kunde {i % 97} <kunde{i % 97}@kunde.example>"
+        m["To"] = user
+        m["Subject"] = f"{rng.choice(words)} {i} für {rng.choice(words)}"
+        text = " ".join(rng.choice(words) for _ in range(2600 if i % 10 else 300)) + "\n"
+        m.set_content(text)
+        if i % 10 == 0:
+            m.add_attachment(rng.randbytes(14000), maintype="application", subtype="pdf", filename=f"Beleg {i}.pdf")
+        l.send_message(m, to_addrs=[user])
+PY
+
+peer=$(python3 "$here/pop3_peer.py" localhost "$port" "$user" "$pass" "$ca")
+
+cat > "$work/erphost.ini" <<INI
+[host]
+plugin_dir = $build/plugins
+data_dir = $work/data
+log_level = error
+[plugin.erpmail]
+modules = *
+[database.main]
+connection = Driver=SQLite3;Database=$work/data/bench.db
+system = yes
+[user.clerk]
+name = Clerk
+[grants]
+mail.use = *
+INI
+erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
+account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"pop3s\",
+  \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",
+  \"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+/usr/bin/time -f '%e %M' -o "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch --as clerk \
+  --json "{\"account\":\"$account\"}" > "$work/ours.json"
+read -r ours_s ours_rss_kb < "$work/time"
+fetched=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fetched"])' "$work/ours.json")
+[ "$fetched" = "$count" ] || { echo "erpmail fetched $fetched of $count" >&2; cat "$work/ours.json" >&2; exit 1; }
+
+python3 - "$count" "$ours_s" "$ours_rss_kb" "$peer" <<'PY'
+import json, sys
+count, ours_s, rss_kb, peer = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
+print(f"POP3S fetch of {count} mails ({peer['mb']} MB, every tenth with a PDF) from Dovecot")
+print(f"  erpmail  {ours_s:7.2f} s  peak RSS {rss_kb / 1024:.1f} MB  (whole process: retrieve, parse, store in SQLite via ODBC)")
+print(f"  poplib   {peer['seconds']:7.2f} s  peak RSS {peer['peak_rss_mb']} MB  (RETR each, nothing stored)")
+print(f"  ratio erpmail / poplib wall time: {ours_s / peer['seconds']:.2f}x  (target at most 0.5x)")
+PY
