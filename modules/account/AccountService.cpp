@@ -84,6 +84,12 @@ std::vector<Operation> AccountService::operations()
          "An account's health: online, last successful fetch and last error, consecutive failures, when the "
          "password was last accepted, message and outbox counts",
          kIdOnly, permission::Use, bind(&AccountService::status)},
+        {"mail.fetch",
+         "Fetches an account's new mail now (POP3 or IMAP), and deletes on the server only what is stored here, as "
+         "the account's leave-copies rule says",
+         R"({"type":"object","additionalProperties":false,"required":["account"],
+             "properties":{"account":{"type":"string","minLength":1,"maxLength":36}}})",
+         permission::Use, bind(&AccountService::fetch)},
         {"mail.account.visibility_candidates",
          "Users to choose from when making an account visible, narrowed to a group",
          R"({"type":"object","additionalProperties":false,
@@ -477,6 +483,45 @@ Object::Ptr AccountService::status(const Request& request)
         o->set("fetch", fetch);
         return 0;
     });
+    return o;
+}
+
+void AccountService::registerFetcher(MailFetcher* fetcher)
+{
+    std::lock_guard<std::mutex> lock(fetchersMutex_);
+    fetchers_.push_back(fetcher);
+}
+
+void AccountService::unregisterFetcher(MailFetcher* fetcher)
+{
+    std::lock_guard<std::mutex> lock(fetchersMutex_);
+    fetchers_.erase(std::remove(fetchers_.begin(), fetchers_.end(), fetcher), fetchers_.end());
+}
+
+Object::Ptr AccountService::fetch(const Request& request)
+{
+    store::AccountRecord account = requireOnline(request.params->getValue<std::string>("account"), request);
+    auto server = Poco::JSON::Parser().parse(account.serverSettings).extract<Object::Ptr>();
+    if (!server->has("incoming"))
+        throw invalidParam("account", "account '" + account.label + "' has no incoming server");
+    const std::string protocol = server->getObject("incoming")->optValue<std::string>("protocol", "");
+    MailFetcher* fetcher = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(fetchersMutex_);
+        for (auto* f : fetchers_)
+            if (f->handles(account)) fetcher = f;
+    }
+    if (!fetcher) {
+        const std::string module = protocol.rfind("pop3", 0) == 0 ? "transport.pop3" : "transport.imap";
+        throw OperationError("module_disabled", "account '" + account.label + "' receives over " + protocol +
+                                                    ", and module '" + module + "' does not run in this installation");
+    }
+    FetchReport report = fetcher->fetch(account);
+    Object::Ptr o = new Object;
+    o->set("account", account.id);
+    o->set("fetched", report.fetched);
+    o->set("deleted_on_server", report.deletedOnServer);
+    o->set("on_server_before", report.onServer);
     return o;
 }
 

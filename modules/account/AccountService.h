@@ -13,6 +13,7 @@
 #include "store/DatabaseRegistry.h"
 
 #include <memory>
+#include <mutex>
 
 namespace erpmail {
 
@@ -70,6 +71,8 @@ public:
                                const std::string& state, const std::string& direction,
                                const std::string& documentLinks, const store::MessageOrigin& origin = {}) override;
     store::ConnectionLease mailbox(const store::AccountRecord& account) override;
+    void registerFetcher(MailFetcher* fetcher) override;
+    void unregisterFetcher(MailFetcher* fetcher) override;
 
     Context& context() { return context_; }
 
@@ -84,6 +87,7 @@ private:
     Poco::JSON::Object::Ptr mainAccount(const Request& request);
     Poco::JSON::Object::Ptr visibilityCandidates(const Request& request);
     Poco::JSON::Object::Ptr status(const Request& request);
+    Poco::JSON::Object::Ptr fetch(const Request& request);
 
     AccountDirectory directory() const;
     AccountSecrets secretsOf(const store::AccountRecord& account) const;
@@ -93,6 +97,8 @@ private:
 
     Context& context_;
     std::unique_ptr<SecretBox> secrets_;
+    std::mutex fetchersMutex_;
+    std::vector<MailFetcher*> fetchers_;
 };
 
 } // namespace erpmail

@@ -74,6 +74,15 @@ void FetchStateRepository::recordFailure(const std::string& accountId, const std
     st.execute();
 }
 
+void FetchStateRepository::recordImapState(const std::string& accountId, const std::string& folder,
+                                           std::int64_t uidValidity, std::int64_t uidNext)
+{
+    ensureRow(accountId, folder);
+    Statement st(c_, "UPDATE fetch_state SET uidvalidity = ?, uidnext = ? WHERE account_id = ? AND folder = ?");
+    st.bindInt(1, uidValidity).bindInt(2, uidNext).bindText(3, accountId).bindText(4, folder);
+    st.execute();
+}
+
 std::optional<FetchState> FetchStateRepository::get(const std::string& accountId, const std::string& folder)
 {
     Statement st(c_, "SELECT last_success_ms, last_login_ms, last_error, consecutive_failures, uidvalidity, uidnext,"

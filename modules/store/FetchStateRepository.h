@@ -38,6 +38,8 @@ public:
     void recordLogin(const std::string& accountId, const std::string& folder, std::int64_t nowMs);
     void recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs);
     void recordFailure(const std::string& accountId, const std::string& folder, const std::string& error);
+    void recordImapState(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
+                         std::int64_t uidNext);
     std::optional<FetchState> get(const std::string& accountId, const std::string& folder);
 
     /// POP3 unique ids already stored, with when each was first seen.

@@ -264,6 +264,37 @@ std::vector<std::pair<std::string, std::int64_t>> MessageRepository::countOutbox
                         accountId);
 }
 
+std::set<std::int64_t> MessageRepository::imapUids(const std::string& accountId, const std::string& folder,
+                                                   std::int64_t uidValidity, std::optional<std::int64_t> receivedBeforeMs)
+{
+    std::set<std::int64_t> out;
+    Statement st(c_, "SELECT imap_uid FROM messages WHERE account_id = ? AND folder = ? AND imap_uidvalidity = ?"
+                     " AND imap_uid IS NOT NULL AND received_at_ms <= ?");
+    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
+    st.bindInt(4, receivedBeforeMs.value_or(INT64_MAX));
+    st.execute();
+    while (st.fetch()) out.insert(st.intOr(1, 0));
+    return out;
+}
+
+std::optional<std::int64_t> MessageRepository::findInFolderByHash(const std::string& accountId, const std::string& folder,
+                                                                  const std::string& sha256, std::int64_t notUidValidity)
+{
+    Statement st(c_, "SELECT id FROM messages WHERE account_id = ? AND folder = ? AND content_sha256 = ?"
+                     " AND (imap_uidvalidity IS NULL OR imap_uidvalidity <> ?) ORDER BY id LIMIT 1");
+    st.bindText(1, accountId).bindText(2, folder).bindText(3, sha256).bindInt(4, notUidValidity);
+    st.execute();
+    if (!st.fetch()) return std::nullopt;
+    return st.getInt(1);
+}
+
+void MessageRepository::rekeyImap(std::int64_t id, std::int64_t uidValidity, std::int64_t uid)
+{
+    Statement st(c_, "UPDATE messages SET imap_uidvalidity = ?, imap_uid = ? WHERE id = ?");
+    st.bindInt(1, uidValidity).bindInt(2, uid).bindInt(3, id);
+    st.execute();
+}
+
 std::int64_t MessageRepository::countForAccount(const std::string& accountId)
 {
     Statement st(c_, "SELECT COUNT(*) FROM messages WHERE account_id = ?");

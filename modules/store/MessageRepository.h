@@ -5,6 +5,7 @@
 #include "store/Records.h"
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,14 @@ public:
     bool remove(const std::string& accountId, std::int64_t id);
 
     std::int64_t countForAccount(const std::string& accountId);
+
+    // IMAP bookkeeping: which UIDs of a folder (under one UIDVALIDITY) are stored.
+    std::set<std::int64_t> imapUids(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
+                                    std::optional<std::int64_t> receivedBeforeMs = std::nullopt);
+    /// A stored message of the folder with these exact bytes (under any UIDVALIDITY).
+    std::optional<std::int64_t> findInFolderByHash(const std::string& accountId, const std::string& folder,
+                                                   const std::string& sha256, std::int64_t notUidValidity);
+    void rekeyImap(std::int64_t id, std::int64_t uidValidity, std::int64_t uid);
     std::vector<std::pair<std::string, std::int64_t>> countByState(const std::string& accountId);
     std::vector<std::pair<std::string, std::int64_t>> countOutboxByState(const std::string& accountId);
     /// The document links of the first mail the account sent under one of

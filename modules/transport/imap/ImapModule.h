@@ -1,21 +1,41 @@
 // Receiving over IMAP and IMAPS.
 #pragma once
 
+#include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
+#include "transport/imap/ImapFetcher.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace erpmail {
 
 class ImapModule : public Module {
 public:
-    explicit ImapModule(Context& context) : context_(context) {}
+    ImapModule(Context& context, AccountAccess& accounts)
+        : context_(context), accounts_(accounts), fetcher_(context, accounts)
+    {
+    }
+    ~ImapModule() override { stop(); }
     std::string id() const override { return "transport.imap"; }
     std::string summary() const override { return "Receiving over IMAP and IMAPS"; }
     std::vector<std::string> dependencies() const override { return {"account"}; }
     std::vector<Operation> operations() override;
+    /// Offers the IMAP fetcher to mail.fetch and, in long-running hosts,
+    /// fetches online IMAP accounts every erpmail.fetch.interval_seconds.
+    void start() override;
+    void stop() noexcept override;
 
 private:
     Context& context_;
+    AccountAccess& accounts_;
+    ImapFetcher fetcher_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread worker_;
 };
 
 } // namespace erpmail

@@ -1,6 +1,7 @@
 #include "transport/pop3/Pop3Fetcher.h"
 
 #include "store/FetchStateRepository.h"
+#include "transport/common/FetchLease.h"
 #include "transport/pop3/Pop3Session.h"
 
 #include <Poco/Environment.h>
@@ -9,8 +10,6 @@
 
 #include <set>
 
-#include <cerrno>
-#include <signal.h>
 
 namespace erpmail {
 
@@ -26,21 +25,6 @@ Poco::JSON::Object::Ptr incomingOf(const store::AccountRecord& account)
     return server->has("incoming") ? server->getObject("incoming") : nullptr;
 }
 
-// Owners are "node:pid". Only a process of this machine can be known dead.
-bool ownerIsGone(const std::string& holder, const std::string& me)
-{
-    const auto colon = holder.rfind(':'), myColon = me.rfind(':');
-    if (colon == std::string::npos || myColon == std::string::npos) return false;
-    if (holder.substr(0, colon) != me.substr(0, myColon)) return false;
-    int pid = 0;
-    try {
-        pid = std::stoi(holder.substr(colon + 1));
-    } catch (const std::exception&) {
-        return false;
-    }
-    return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
-}
-
 } // namespace
 
 bool receivesOverPop3(const store::AccountRecord& account)
@@ -49,9 +33,14 @@ bool receivesOverPop3(const store::AccountRecord& account)
     return in && in->optValue<std::string>("protocol", "").rfind("pop3", 0) == 0;
 }
 
+bool Pop3Fetcher::handles(const store::AccountRecord& account) const
+{
+    return receivesOverPop3(account);
+}
+
 Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts)
 {
-    owner_ = Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id());
+    owner_ = transport::leaseOwnerName();
 }
 
 FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
@@ -73,16 +62,8 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
     auto lease = accounts_.mailbox(account);
     store::FetchStateRepository state(*lease);
     const std::int64_t started = context_.host().nowMs();
-    const std::int64_t until = started + 15 * 60 * 1000;
-    if (!state.acquireLease(account.id, kFolder, owner_, started, until)) {
-        // A holder on this machine whose process is gone died mid-fetch: its
-        // lease need not run out before the fetch resumes.
-        auto holder = state.leaseOwner(account.id, kFolder);
-        if (!holder || !ownerIsGone(*holder, owner_) || !state.takeOverLease(account.id, kFolder, *holder, owner_, until))
-            throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
-        context_.log(ERP_LOG_WARNING, "erpmail.pop3", "resuming the fetch of account " + account.label +
-                                                          " that process " + *holder + " left unfinished");
-    }
+    if (!transport::takeFetchLease(state, account.id, kFolder, owner_, started))
+        throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
 
     FetchReport report;
     std::vector<StoredMessage> stored;

@@ -5,24 +5,20 @@
 
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
+#include "erpmail/MailFetcher.h"
 
 #include <Poco/JSON/Object.h>
 
 namespace erpmail {
 
-struct FetchReport {
-    int fetched = 0;
-    int deletedOnServer = 0;
-    int onServer = 0;
-};
-
-class Pop3Fetcher {
+class Pop3Fetcher : public MailFetcher {
 public:
     Pop3Fetcher(Context& context, AccountAccess& accounts);
     /// One fetch. Throws OperationError: conflict when another fetch of the
     /// account runs, unavailable when the server cannot be reached or
     /// refuses the login (the account's status records why).
-    FetchReport fetch(const store::AccountRecord& account);
+    FetchReport fetch(const store::AccountRecord& account) override;
+    bool handles(const store::AccountRecord& account) const override;
     /// Every online POP3 account, one after another; failures are logged.
     void fetchAll();
 

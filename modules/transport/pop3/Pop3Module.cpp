@@ -7,26 +7,12 @@ namespace erpmail {
 std::vector<Operation> Pop3Module::operations()
 {
     return {transport::probeOperation(context_, transport::Protocol::Pop3, "mail.pop3.probe",
-                                      "Tests a POP3 server: connect, TLS (verified), greeting, CAPA; each step reported"),
-            {"mail.fetch",
-             "Fetches new mail of a POP3 account now, and deletes on the server only what is stored here, as the "
-             "account's leave-copies rule says",
-             R"({"type":"object","additionalProperties":false,"required":["account"],
-                 "properties":{"account":{"type":"string","minLength":1,"maxLength":36}}})",
-             permission::Use, [this](const Request& r) {
-                 auto account = accounts_.requireOnline(r.params->getValue<std::string>("account"), r);
-                 FetchReport report = fetcher_.fetch(account);
-                 Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-                 o->set("account", account.id);
-                 o->set("fetched", report.fetched);
-                 o->set("deleted_on_server", report.deletedOnServer);
-                 o->set("on_server_before", report.onServer);
-                 return o;
-             }}};
+                                      "Tests a POP3 server: connect, TLS (verified), greeting, CAPA; each step reported")};
 }
 
 void Pop3Module::start()
 {
+    accounts_.registerFetcher(&fetcher_);
     auto background = context_.host().config("erp.host.background");
     if (background && (*background == "no" || *background == "off")) return;
     int interval = 300;
@@ -51,6 +37,7 @@ void Pop3Module::start()
 
 void Pop3Module::stop() noexcept
 {
+    accounts_.unregisterFetcher(&fetcher_);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;

@@ -2,6 +2,7 @@
 // may use, their passwords, and storing a message in an account.
 #pragma once
 
+#include "erpmail/MailFetcher.h"
 #include "erpmail/Module.h"
 #include "erpmail/OperationError.h"
 #include "store/DatabaseRegistry.h"
@@ -56,6 +57,9 @@ public:
     /// A connection to the account's own database; takes the account offline
     /// and throws OperationError(unavailable) when the database is gone.
     virtual store::ConnectionLease mailbox(const store::AccountRecord& account) = 0;
+    /// A receiving module offers its fetcher while it runs (start to stop).
+    virtual void registerFetcher(MailFetcher* fetcher) = 0;
+    virtual void unregisterFetcher(MailFetcher* fetcher) = 0;
 };
 
 } // namespace erpmail

@@ -1,0 +1,145 @@
+#include "transport/imap/ImapFetcher.h"
+
+#include "account/Ingest.h"
+#include "store/FetchStateRepository.h"
+#include "store/MessageRepository.h"
+#include "transport/common/FetchLease.h"
+#include "transport/imap/ImapSession.h"
+
+#include <Poco/JSON/Parser.h>
+
+#include <set>
+
+namespace erpmail {
+
+namespace {
+
+Poco::JSON::Object::Ptr incomingOf(const store::AccountRecord& account)
+{
+    Poco::JSON::Parser parser;
+    auto server = parser.parse(account.serverSettings.empty() ? "{}" : account.serverSettings)
+                      .extract<Poco::JSON::Object::Ptr>();
+    return server->has("incoming") ? server->getObject("incoming") : nullptr;
+}
+
+} // namespace
+
+ImapFetcher::ImapFetcher(Context& context, AccountAccess& accounts)
+    : context_(context), accounts_(accounts), owner_(transport::leaseOwnerName())
+{
+}
+
+bool ImapFetcher::handles(const store::AccountRecord& account) const
+{
+    auto in = incomingOf(account);
+    const std::string protocol = in ? in->optValue<std::string>("protocol", "") : "";
+    return protocol == "imap" || protocol == "imaps";
+}
+
+FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
+{
+    auto in = incomingOf(account);
+    if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
+    transport::ImapSettings settings;
+    settings.host = in->optValue<std::string>("host", "");
+    settings.port = in->optValue<unsigned>("port", 993);
+    settings.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
+    settings.tls.caFile = in->optValue<std::string>("ca_file", "");
+    settings.user = in->optValue<std::string>("user", "");
+    settings.password = accounts_.credentials(account).incomingPassword;
+    const std::string folder = in->optValue<std::string>("folder", "INBOX");
+    auto leave = in->getObject("leave_on_server");
+    const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
+    const std::int64_t keepMs = leave ? leave->optValue<std::int64_t>("days", 0) * 86400000LL : 0;
+
+    auto lease = accounts_.mailbox(account);
+    store::FetchStateRepository state(*lease);
+    store::MessageRepository messages(*lease);
+    if (!transport::takeFetchLease(state, account.id, folder, owner_, context_.host().nowMs()))
+        throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
+
+    FetchReport report;
+    std::vector<StoredMessage> stored;
+    try {
+        transport::ImapSession session(settings);
+        state.recordLogin(account.id, folder, context_.host().nowMs());
+        const auto selected = session.select(folder);
+        const std::int64_t validity = selected.uidValidity;
+        const auto onServer = session.uidSearchAll();
+        report.onServer = static_cast<int>(onServer.size());
+        const auto have = messages.imapUids(account.id, folder, validity);
+        std::vector<std::uint32_t> fresh;
+        for (auto uid : onServer)
+            if (!have.count(uid)) fresh.push_back(uid);
+
+        constexpr std::size_t kBatch = 50;
+        for (std::size_t i = 0; i < fresh.size(); i += kBatch) {
+            std::vector<std::uint32_t> uids(fresh.begin() + static_cast<std::ptrdiff_t>(i),
+                                            fresh.begin() + static_cast<std::ptrdiff_t>(std::min(fresh.size(), i + kBatch)));
+            store::Transaction tx(*lease);
+            session.fetchBodies(uids, [&](std::uint32_t uid, std::string body) {
+                // After a UIDVALIDITY change the same bytes are the same mail: re-key, do not duplicate.
+                if (auto existing = messages.findInFolderByHash(account.id, folder, sha256Hex(body), validity)) {
+                    messages.rekeyImap(*existing, validity, uid);
+                    return;
+                }
+                store::MessageOrigin origin{folder, validity, uid, std::nullopt};
+                stored.push_back(accounts_.storeMessage(*lease, account, body, "pending", "in", "[]", origin));
+                ++report.fetched;
+            });
+            tx.commit();
+        }
+        state.recordImapState(account.id, folder, validity, selected.uidNext);
+
+        // Only what is committed here may go on the server.
+        std::vector<std::uint32_t> doomed;
+        if (mode != "forever") {
+            auto committed = messages.imapUids(account.id, folder, validity,
+                                               mode == "days" ? std::optional<std::int64_t>(context_.host().nowMs() - keepMs)
+                                                              : std::nullopt);
+            for (auto uid : onServer)
+                if (committed.count(uid)) doomed.push_back(uid);
+        }
+        session.deleteUids(doomed);
+        report.deletedOnServer = static_cast<int>(doomed.size());
+        session.logout();
+        state.recordSuccess(account.id, folder, context_.host().nowMs());
+    } catch (const std::exception& e) {
+        std::string reason = e.what();
+        try {
+            state.recordFailure(account.id, folder, reason);
+            state.releaseLease(account.id, folder, owner_);
+        } catch (const std::exception&) {
+            // The database is failing too; the lease expires by itself.
+        }
+        context_.log(ERP_LOG_WARNING, "erpmail.imap", "fetch of account " + account.label + " failed: " + reason);
+        if (const auto* op = dynamic_cast<const OperationError*>(&e)) throw *op;
+        throw OperationError("unavailable", "fetching account '" + account.label + "' failed: " + reason);
+    }
+    state.releaseLease(account.id, folder, owner_);
+    for (const auto& m : stored) {
+        Poco::JSON::Object::Ptr event = new Poco::JSON::Object;
+        event->set("account", account.id);
+        event->set("id", m.id);
+        event->set("subject", m.subject);
+        event->set("from", m.from);
+        Poco::JSON::Parser parser;
+        event->set("documents", parser.parse(m.documentLinks));
+        context_.emit("mail.received", event);
+    }
+    return report;
+}
+
+void ImapFetcher::fetchAll()
+{
+    for (const auto& account : accounts_.allAccounts()) {
+        if (!account.online || !handles(account)) continue;
+        try {
+            fetch(account);
+        } catch (const std::exception& e) {
+            context_.log(ERP_LOG_WARNING, "erpmail.imap", std::string("scheduled fetch: ") + e.what());
+        }
+    }
+}
+
+} // namespace erpmail

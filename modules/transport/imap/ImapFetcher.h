@@ -1,0 +1,26 @@
+// Fetches an account's IMAP folder into its database: new UIDs only, keyed by
+// (folder, UIDVALIDITY, UID); after a UIDVALIDITY change the stored copies are
+// re-keyed by content, not fetched twice; expunged on the server only after
+// the commit, as the leave-copies rule says.
+#pragma once
+
+#include "erpmail/AccountAccess.h"
+#include "erpmail/Context.h"
+#include "erpmail/MailFetcher.h"
+
+namespace erpmail {
+
+class ImapFetcher : public MailFetcher {
+public:
+    ImapFetcher(Context& context, AccountAccess& accounts);
+    bool handles(const store::AccountRecord& account) const override;
+    FetchReport fetch(const store::AccountRecord& account) override;
+    void fetchAll();
+
+private:
+    Context& context_;
+    AccountAccess& accounts_;
+    std::string owner_;
+};
+
+} // namespace erpmail

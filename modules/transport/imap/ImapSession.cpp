@@ -1,0 +1,301 @@
+#include "transport/imap/ImapSession.h"
+
+#include "erpmail/Base64.h"
+
+#include <algorithm>
+#include <map>
+
+namespace erpmail::transport {
+
+namespace {
+
+std::string upper(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return s;
+}
+
+std::string quoted(const std::string& s)
+{
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '\r' || c == '\n') throw ProtocolError("a user name or password with a line break cannot be sent");
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+std::uint32_t number(const std::string& s)
+{
+    try {
+        return static_cast<std::uint32_t>(std::stoul(s));
+    } catch (const std::exception&) {
+        throw ProtocolError("expected a number, got '" + s.substr(0, 40) + "'");
+    }
+}
+
+// The number in "[NAME 123]" of a status line, or 0.
+std::uint32_t responseCode(const std::string& line, const std::string& name)
+{
+    auto pos = line.find("[" + name + " ");
+    if (pos == std::string::npos) return 0;
+    return number(line.substr(pos + name.size() + 2, line.find(']', pos) - pos - name.size() - 2));
+}
+
+} // namespace
+
+ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
+{
+    channel_ = std::make_unique<LineChannel>(settings.host, settings.port, settings.security, settings.tls,
+                                             Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes);
+    std::string greeting = channel_->readLine();
+    if (greeting.rfind("* PREAUTH", 0) == 0 && settings.security != Security::Tls)
+        throw ProtocolError("IMAP server greeted with PREAUTH on a connection that must be upgraded to TLS; "
+                            "refusing the session");
+    if (greeting.rfind("* OK", 0) != 0 && greeting.rfind("* PREAUTH", 0) != 0)
+        throw ProtocolError("IMAP server greeted: " + greeting.substr(0, 200));
+    readCapabilities("");
+    if (settings.security == Security::StartTls) {
+        if (!hasCapability("STARTTLS"))
+            throw ProtocolError("IMAP server " + settings.host + " does not offer STARTTLS, which this account requires");
+        command("STARTTLS");
+        channel_->upgradeToTls(); // refuses bytes that came before the handshake
+        capabilities_.clear();
+        readCapabilities("");
+    }
+    if (!channel_->tls()) throw ProtocolError("a password is never sent without TLS");
+    try {
+        if (!settings.oauthToken.empty()) {
+            command("AUTHENTICATE XOAUTH2 " +
+                    toBase64("user=" + settings.user + "\x01" "auth=Bearer " + settings.oauthToken + "\x01\x01"));
+        } else if (hasCapability("AUTH=PLAIN") && hasCapability("SASL-IR")) {
+            command("AUTHENTICATE PLAIN " + toBase64(std::string(1, '\0') + settings.user + std::string(1, '\0') +
+                                                     settings.password));
+        } else {
+            command("LOGIN " + quoted(settings.user) + " " + quoted(settings.password));
+        }
+    } catch (const ProtocolError& e) {
+        throw ImapAuthError(std::string("IMAP login as ") + settings.user + " refused: " + e.what());
+    }
+    capabilities_.clear();
+    readCapabilities(""); // they may change after login
+}
+
+ImapSession::~ImapSession()
+{
+    if (channel_) channel_->close();
+}
+
+std::string ImapSession::nextTag()
+{
+    return "E" + std::to_string(++tag_);
+}
+
+bool ImapSession::hasCapability(const std::string& name) const
+{
+    return std::find(capabilities_.begin(), capabilities_.end(), upper(name)) != capabilities_.end();
+}
+
+void ImapSession::readCapabilities(const std::string&)
+{
+    command("CAPABILITY", [this](const std::string& kind, std::vector<ImapToken>& tokens) {
+        if (kind != "CAPABILITY") return;
+        for (std::size_t i = 2; i < tokens.size(); ++i) capabilities_.push_back(upper(tokens[i].value));
+    });
+}
+
+std::vector<ImapToken> ImapSession::readResponse(std::string& firstLine)
+{
+    std::vector<ImapToken> tokens;
+    std::string line = channel_->readLine();
+    firstLine = line;
+    for (;;) {
+        std::size_t i = 0;
+        bool literalFollows = false;
+        while (i < line.size()) {
+            char c = line[i];
+            if (c == ' ') {
+                ++i;
+            } else if (c == '(') {
+                tokens.push_back({ImapToken::Kind::Open, "("});
+                ++i;
+            } else if (c == ')') {
+                tokens.push_back({ImapToken::Kind::Close, ")"});
+                ++i;
+            } else if (c == '"') {
+                std::string value;
+                ++i;
+                while (i < line.size() && line[i] != '"') {
+                    if (line[i] == '\\' && i + 1 < line.size()) ++i;
+                    value += line[i++];
+                }
+                ++i;
+                tokens.push_back({ImapToken::Kind::String, value});
+            } else if (c == '{' && line.back() == '}') {
+                std::string size = line.substr(i + 1, line.size() - i - 2);
+                if (!size.empty() && size.back() == '+') size.pop_back();
+                const unsigned long long n = number(size);
+                if (n > settings_.maxLiteralBytes)
+                    throw ProtocolError("IMAP literal of " + std::to_string(n) + " bytes exceeds the limit of " +
+                                        std::to_string(settings_.maxLiteralBytes));
+                tokens.push_back({ImapToken::Kind::Literal, channel_->readExactly(static_cast<std::size_t>(n))});
+                literalFollows = true;
+                break;
+            } else {
+                std::size_t start = i;
+                while (i < line.size() && line[i] != ' ' && line[i] != '(' && line[i] != ')') {
+                    if (line[i] == '[') { // BODY[...] may hold spaces and parentheses
+                        auto close = line.find(']', i);
+                        i = close == std::string::npos ? line.size() : close + 1;
+                        continue;
+                    }
+                    ++i;
+                }
+                tokens.push_back({ImapToken::Kind::Atom, line.substr(start, i - start)});
+            }
+        }
+        if (!literalFollows) return tokens;
+        line = channel_->readLine(); // the response goes on after the literal
+    }
+}
+
+void ImapSession::command(const std::string& text,
+                          const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged)
+{
+    const std::string tag = nextTag();
+    channel_->writeLine(tag + " " + text);
+    for (;;) {
+        std::string first;
+        auto tokens = readResponse(first);
+        if (tokens.empty()) continue;
+        if (tokens[0].value == tag) {
+            if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
+                throw ProtocolError("IMAP " + text.substr(0, text.find(' ')) + " failed: " + first.substr(0, 300));
+            return;
+        }
+        if (tokens[0].value == "*" && tokens.size() > 1 && onUntagged) {
+            // "* CAPABILITY ...", "* 3 EXISTS", "* 5 FETCH (...)": the kind is the first word that is not a number.
+            std::string kind = upper(tokens[1].value);
+            if (tokens.size() > 2 && std::all_of(kind.begin(), kind.end(), ::isdigit)) kind = upper(tokens[2].value);
+            onUntagged(kind, tokens);
+        }
+    }
+}
+
+SelectedFolder ImapSession::select(const std::string& folder)
+{
+    SelectedFolder f;
+    const std::string tag = nextTag();
+    channel_->writeLine(tag + " SELECT " + quoted(folder));
+    for (;;) {
+        std::string line;
+        auto tokens = readResponse(line);
+        if (tokens.empty()) continue;
+        if (tokens[0].value == tag) {
+            if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
+                throw ProtocolError("IMAP cannot open folder '" + folder + "': " + line.substr(0, 300));
+            break;
+        }
+        if (auto v = responseCode(line, "UIDVALIDITY")) f.uidValidity = v;
+        if (auto v = responseCode(line, "UIDNEXT")) f.uidNext = v;
+        if (tokens.size() == 3 && upper(tokens[2].value) == "EXISTS") f.exists = number(tokens[1].value);
+    }
+    if (f.uidValidity == 0) throw ProtocolError("IMAP folder '" + folder + "' has no UIDVALIDITY");
+    return f;
+}
+
+std::vector<std::uint32_t> ImapSession::uidSearchAll()
+{
+    std::vector<std::uint32_t> uids;
+    command("UID SEARCH ALL", [&](const std::string& kind, std::vector<ImapToken>& tokens) {
+        if (kind != "SEARCH") return;
+        for (std::size_t i = 2; i < tokens.size(); ++i) uids.push_back(number(tokens[i].value));
+    });
+    std::sort(uids.begin(), uids.end());
+    return uids;
+}
+
+std::vector<std::string> ImapSession::uidSets(std::vector<std::uint32_t> uids, std::size_t maxBytes)
+{
+    std::sort(uids.begin(), uids.end());
+    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    std::vector<std::string> sets;
+    std::string current;
+    for (std::size_t i = 0; i < uids.size();) {
+        std::size_t j = i;
+        while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
+        std::string range = std::to_string(uids[i]) + (j > i ? ":" + std::to_string(uids[j]) : "");
+        if (!current.empty() && current.size() + 1 + range.size() > maxBytes) {
+            sets.push_back(current);
+            current.clear();
+        }
+        current += (current.empty() ? "" : ",") + range;
+        i = j + 1;
+    }
+    if (!current.empty()) sets.push_back(current);
+    return sets;
+}
+
+void ImapSession::fetchBodies(const std::vector<std::uint32_t>& uids,
+                              const std::function<void(std::uint32_t, std::string)>& sink)
+{
+    // Every command goes out first; the answers are read in order (pipelining).
+    std::vector<std::string> tags;
+    std::string batch;
+    for (const auto& set : uidSets(uids)) {
+        tags.push_back(nextTag());
+        batch += tags.back() + " UID FETCH " + set + " (UID BODY.PEEK[])\r\n";
+    }
+    channel_->write(batch);
+    for (const auto& tag : tags) {
+        for (;;) {
+            std::string line;
+            auto tokens = readResponse(line);
+            if (tokens.empty()) continue;
+            if (tokens[0].value == tag) {
+                if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
+                    throw ProtocolError("IMAP UID FETCH failed: " + line.substr(0, 300));
+                break;
+            }
+            if (tokens.size() < 4 || tokens[0].value != "*" || upper(tokens[2].value) != "FETCH") continue;
+            std::uint32_t uid = 0;
+            std::string body;
+            bool haveBody = false;
+            for (std::size_t i = 3; i + 1 < tokens.size(); ++i) {
+                const std::string name = upper(tokens[i].value);
+                if (name == "UID") uid = number(tokens[++i].value);
+                else if (name.rfind("BODY[", 0) == 0) {
+                    body = std::move(tokens[++i].value);
+                    haveBody = true;
+                }
+            }
+            if (uid && haveBody) sink(uid, std::move(body));
+        }
+    }
+}
+
+void ImapSession::deleteUids(const std::vector<std::uint32_t>& uids)
+{
+    if (uids.empty()) return;
+    if (!hasCapability("UIDPLUS"))
+        throw ProtocolError("IMAP server " + settings_.host + " lacks UIDPLUS: erpmail cannot delete exactly the "
+                            "stored messages there; set the account to leave copies on the server");
+    for (const auto& set : uidSets(uids)) {
+        command("UID STORE " + set + " +FLAGS.SILENT (\\Deleted)");
+        command("UID EXPUNGE " + set);
+    }
+}
+
+void ImapSession::logout()
+{
+    try {
+        command("LOGOUT");
+    } catch (const std::exception&) {
+        // The server may close first; the session is over either way.
+    }
+    channel_->close();
+    channel_.reset();
+}
+
+} // namespace erpmail::transport

@@ -1,0 +1,84 @@
+// An IMAP4rev1 client session: what erpmail needs to fetch a folder.
+#pragma once
+
+#include "transport/common/LineChannel.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace erpmail::transport {
+
+struct ImapSettings {
+    std::string host;
+    unsigned port = 993;
+    Security security = Security::Tls; ///< Tls (993) or StartTls (143, required)
+    TlsSettings tls;
+    std::string user;
+    std::string password;
+    std::string oauthToken; ///< when set: AUTHENTICATE XOAUTH2
+    int timeoutSeconds = 60;
+    std::size_t maxLiteralBytes = 256 * 1024 * 1024; ///< a larger literal ends the session, unread
+    std::size_t maxLineBytes = 8 * 1024 * 1024;
+};
+
+class ImapAuthError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// One token of a response: an atom or number, a quoted string, a literal,
+/// or a parenthesis.
+struct ImapToken {
+    enum class Kind { Atom, String, Literal, Open, Close };
+    Kind kind = Kind::Atom;
+    std::string value;
+};
+
+struct SelectedFolder {
+    std::uint32_t uidValidity = 0;
+    std::uint32_t uidNext = 0;
+    std::uint32_t exists = 0;
+};
+
+class ImapSession {
+public:
+    /// Connects, checks the greeting (PREAUTH over a connection that must
+    /// become TLS ends it), asks CAPABILITY (again after STARTTLS), logs in
+    /// (AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN).
+    explicit ImapSession(const ImapSettings& settings);
+    ~ImapSession();
+
+    SelectedFolder select(const std::string& folder);
+    std::vector<std::uint32_t> uidSearchAll();
+    /// UID FETCH BODY.PEEK[] of the uids, in UID sets under 10 KB, pipelined;
+    /// each body goes to sink as it arrives.
+    void fetchBodies(const std::vector<std::uint32_t>& uids,
+                     const std::function<void(std::uint32_t uid, std::string body)>& sink);
+    /// Flags the uids \Deleted and removes exactly them (UID EXPUNGE, UIDPLUS).
+    void deleteUids(const std::vector<std::uint32_t>& uids);
+    void logout();
+
+    bool hasCapability(const std::string& name) const;
+
+    /// Splits uids into sets ("1:5,9,12:14") of at most maxBytes characters.
+    static std::vector<std::string> uidSets(std::vector<std::uint32_t> uids, std::size_t maxBytes = 9000);
+
+private:
+    std::string nextTag();
+    /// Reads one response: its tokens, literals included.
+    std::vector<ImapToken> readResponse(std::string& firstLine);
+    /// Sends a command and reads to its tagged completion; untagged
+    /// responses go to onUntagged. Throws on NO or BAD.
+    void command(const std::string& text, const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged = {});
+    void readCapabilities(const std::string& line);
+
+    ImapSettings settings_;
+    std::unique_ptr<LineChannel> channel_;
+    std::vector<std::string> capabilities_;
+    int tag_ = 0;
+};
+
+} // namespace erpmail::transport

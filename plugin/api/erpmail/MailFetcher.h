@@ -1,0 +1,27 @@
+// What a receiving transport offers the account module: fetching one
+// account's new mail into its database.
+#pragma once
+
+#include "store/Records.h"
+
+#include <string>
+
+namespace erpmail {
+
+struct FetchReport {
+    int fetched = 0;         ///< mails stored by this fetch
+    int deletedOnServer = 0; ///< mails the server deleted (all of them stored before)
+    int onServer = 0;        ///< mails on the server when the fetch began
+};
+
+class MailFetcher {
+public:
+    virtual ~MailFetcher() = default;
+    /// True when the account's incoming protocol is this fetcher's.
+    virtual bool handles(const store::AccountRecord& account) const = 0;
+    /// Fetches now. Throws OperationError: conflict while another fetch of
+    /// the account runs, unavailable when the server cannot be used.
+    virtual FetchReport fetch(const store::AccountRecord& account) = 0;
+};
+
+} // namespace erpmail

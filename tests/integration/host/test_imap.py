@@ -1,0 +1,197 @@
+"""Receiving over IMAP from the test bed's Dovecot, checked with Python's
+imaplib: every mail once and byte for byte, expunged only after it is
+stored, no duplicates after a UIDVALIDITY change or a kill -9."""
+import hashlib
+import imaplib
+import json
+import os
+import random
+import signal
+import smtplib
+import sqlite3
+import ssl
+import subprocess
+import time
+import unittest
+import uuid
+from email.message import EmailMessage
+
+from harness import ERPHOST, Host, testbed
+
+TB = testbed()
+USER, PASSWORD = TB.get("USER_ERIN", ""), TB.get("PASS_ERIN", "")
+USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
+
+
+def imap():
+    i = imaplib.IMAP4_SSL("localhost", int(TB["IMAPS_PORT"]), ssl_context=ssl.create_default_context(cafile=TB["TB_CA"]))
+    i.login(USER, PASSWORD)
+    return i
+
+
+def folder_digests(folder="INBOX"):
+    """uid -> sha256 of every mail in the folder, as the server sends it."""
+    i = imap()
+    try:
+        i.select(f'"{folder}"', readonly=True)
+        uids = i.uid("SEARCH", None, "ALL")[1][0].split()
+        out = {}
+        for n in range(0, len(uids), 200):
+            data = i.uid("FETCH", b",".join(uids[n:n + 200]), "(UID BODY.PEEK[])")[1]
+            for part in data:
+                if isinstance(part, tuple):
+                    uid = part[0].split(b"UID ")[1].split()[0].decode()
+                    out[uid] = hashlib.sha256(part[1]).hexdigest()
+        return out
+    finally:
+        i.logout()
+
+
+def empty(folder="INBOX"):
+    i = imap()
+    try:
+        if i.select(f'"{folder}"')[0] == "OK":
+            i.uid("STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
+            i.expunge()
+    finally:
+        i.logout()
+
+
+def mail(n, tag):
+    m = EmailMessage()
+    m["From"] = f"Kunde {n} <kunde{n}@kunde.example>"
+    m["To"] = USER
+    m["Subject"] = f"IMAP {n} für Müller {tag}"
+    m["Message-ID"] = f"<{tag}-{n}@kunde.example>"
+    m.set_content(".Punkt\nGrüezi ✓\n" + "y" * random.Random(n).randint(0, 5000) + "\n")
+    return m
+
+
+def deliver(count, tag):
+    with smtplib.LMTP("127.0.0.1", int(TB["LMTP_PORT"])) as lmtp:
+        for n in range(count):
+            lmtp.send_message(mail(n, tag), to_addrs=[USER])
+
+
+class ImapTest(unittest.TestCase):
+    def setUp(self):
+        empty()
+        self.host = Host(users=USERS, grants={"mail.use": "*"})
+
+    def tearDown(self):
+        self.host.cleanup()
+
+    def call(self, op, params=None, code=0):
+        status, result, err = self.host.call(op, "anna", params)
+        self.assertEqual(status, code, f"{op}: {result} {err}")
+        return result
+
+    def account(self, mode="never", folder="INBOX", port=None, security="tls", host="localhost", password=None,
+                days=None):
+        leave = {"mode": mode} | ({"days": days} if days else {})
+        return self.call("mail.account.create", {"label": f"IMAP {uuid.uuid4().hex[:6]}", "incoming": {
+            "protocol": "imaps" if security == "tls" else "imap", "host": host,
+            "port": int(port or TB["IMAPS_PORT"]), "security": security, "folder": folder, "user": USER,
+            "password": password or PASSWORD, "ca_file": TB["TB_CA"], "leave_on_server": leave}})["id"]
+
+    def stored_digests(self):
+        db = sqlite3.connect(os.path.join(self.host.dir, "main.db"))
+        try:
+            return sorted(r[0] for r in db.execute("SELECT content_sha256 FROM messages"))
+        finally:
+            db.close()
+
+    def test_everything_arrives_once_byte_for_byte_then_is_expunged(self):
+        deliver(20, uuid.uuid4().hex)
+        original = folder_digests()
+        account = self.account("never")
+        result = self.call("mail.fetch", {"account": account})
+        self.assertEqual((result["fetched"], result["deleted_on_server"]), (20, 20))
+        self.assertEqual(self.stored_digests(), sorted(original.values()))
+        self.assertEqual(folder_digests(), {})
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 0)
+        got = self.call("mail.message.list", {"account": account, "page_size": 50})["items"]
+        self.assertTrue(any(m["subject"].startswith("IMAP 0 für Müller") for m in got))
+
+    def test_leave_forever_and_for_days(self):
+        deliver(4, uuid.uuid4().hex)
+        forever = self.account("forever")
+        self.assertEqual(self.call("mail.fetch", {"account": forever})["deleted_on_server"], 0)
+        deliver(1, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": forever})["fetched"], 1)
+        self.assertEqual(len(folder_digests()), 5)
+        days = self.account("days", days=2)
+        self.assertEqual(self.call("mail.fetch", {"account": days})["deleted_on_server"], 0)
+        with open(self.host.config, encoding="utf-8") as f:
+            text = f.read()
+        with open(self.host.config, "w", encoding="utf-8") as f:
+            f.write(text.replace("[host]\n", f"[host]\nclock_offset_ms = {3 * 86400000}\n", 1))
+        self.assertEqual(self.call("mail.fetch", {"account": days})["deleted_on_server"], 5)
+        self.assertEqual(folder_digests(), {})
+
+    def test_starttls_on_143(self):
+        deliver(2, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": self.account(port=TB["IMAP_PORT"],
+                                                                          security="starttls")})["fetched"], 2)
+
+    def test_uidvalidity_change_brings_no_duplicates(self):
+        folder = f"Projekt-{uuid.uuid4().hex[:6]}"
+        tag = uuid.uuid4().hex
+        raws = [bytes(mail(n, tag)) for n in range(5)]
+        i = imap()
+        i.create(f'"{folder}"')
+        for raw in raws:
+            i.append(f'"{folder}"', None, None, raw.replace(b"\n", b"\r\n"))
+        i.logout()
+        account = self.account("forever", folder=folder)
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 5)
+        i = imap()  # the folder is recreated: new UIDVALIDITY, the same mails
+        i.delete(f'"{folder}"')
+        i.create(f'"{folder}"')
+        for raw in raws:
+            i.append(f'"{folder}"', None, None, raw.replace(b"\n", b"\r\n"))
+        i.logout()
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 0)
+        self.assertEqual(len(self.stored_digests()), 5)
+
+    def test_wrong_password_and_bad_certificate_expunge_nothing(self):
+        deliver(2, uuid.uuid4().hex)
+        before = folder_digests()
+        error = self.call("mail.fetch", {"account": self.account(password="wrong")}, code=1)["error"]
+        self.assertIn("refused", error["message"])
+        error = self.call("mail.fetch", {"account": self.account(host=TB["HOST_SELFSIGNED"])}, code=1)["error"]
+        self.assertIn("self-signed", error["message"])
+        self.assertEqual(folder_digests(), before)
+
+    def test_kills_during_a_sync_lose_and_duplicate_nothing(self):
+        count = int(os.environ.get("ERPMAIL_IMAP_CRASH_MESSAGES", "1000"))
+        deliver(count, uuid.uuid4().hex)
+        original = folder_digests()
+        self.assertEqual(len(original), count)
+        account = self.account("never")
+        rng = random.Random(11)
+        kills = 0
+        for _ in range(50):
+            fetch = subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.fetch", "--as", "anna",
+                                      "--json", json.dumps({"account": account})],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.03, 0.12))
+            if fetch.poll() is None:
+                fetch.send_signal(signal.SIGKILL)
+                kills += 1
+            fetch.wait()
+            stored = self.stored_digests()
+            self.assertEqual(len(stored), len(set(stored)), "a mail was stored twice")
+            gone = set(original) - set(folder_digests())
+            self.assertLessEqual({original[u] for u in gone}, set(stored), "expunged before stored")
+            if len(gone) == len(original):
+                break
+        self.assertGreater(kills, 0, "no fetch was killed: nothing tested")
+        self.call("mail.fetch", {"account": account})
+        self.assertEqual(self.stored_digests(), sorted(original.values()))
+        self.assertEqual(folder_digests(), {})
+        print(f"{kills} kills during the sync of {count} mails")
+
+
+if __name__ == "__main__":
+    unittest.main()
