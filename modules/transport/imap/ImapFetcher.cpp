@@ -4,6 +4,7 @@
 #include "store/FetchStateRepository.h"
 #include "store/MessageRepository.h"
 #include "transport/common/FetchLease.h"
+#include "transport/common/FetchSchedule.h"
 #include "transport/imap/ImapSession.h"
 
 #include <Poco/JSON/Parser.h>
@@ -117,16 +118,7 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         throw OperationError("unavailable", "fetching account '" + account.label + "' failed: " + reason);
     }
     state.releaseLease(account.id, folder, owner_);
-    for (const auto& m : stored) {
-        Poco::JSON::Object::Ptr event = new Poco::JSON::Object;
-        event->set("account", account.id);
-        event->set("id", m.id);
-        event->set("subject", m.subject);
-        event->set("from", m.from);
-        Poco::JSON::Parser parser;
-        event->set("documents", parser.parse(m.documentLinks));
-        context_.emit("mail.received", event);
-    }
+    transport::announceReceived(context_, account.id, stored);
     return report;
 }
 

@@ -6,9 +6,7 @@
 #include "erpmail/Module.h"
 #include "transport/imap/ImapFetcher.h"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include "transport/common/FetchSchedule.h"
 
 namespace erpmail {
 
@@ -32,10 +30,7 @@ private:
     Context& context_;
     AccountAccess& accounts_;
     ImapFetcher fetcher_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread worker_;
+    transport::FetchSchedule schedule_;
 };
 
 } // namespace erpmail

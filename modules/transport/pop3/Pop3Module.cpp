@@ -13,37 +13,13 @@ std::vector<Operation> Pop3Module::operations()
 void Pop3Module::start()
 {
     accounts_.registerFetcher(&fetcher_);
-    auto background = context_.host().config("erp.host.background");
-    if (background && (*background == "no" || *background == "off")) return;
-    int interval = 300;
-    if (auto v = context_.host().config("erpmail.fetch.interval_seconds")) {
-        try {
-            interval = std::max(1, std::stoi(*v));
-        } catch (const std::exception&) {
-            // keep the default
-        }
-    }
-    stopping_ = false;
-    worker_ = std::thread([this, interval] {
-        std::unique_lock<std::mutex> lock(mutex_);
-        while (!stopping_) {
-            lock.unlock();
-            fetcher_.fetchAll();
-            lock.lock();
-            wake_.wait_for(lock, std::chrono::seconds(interval), [this] { return stopping_; });
-        }
-    });
+    schedule_.start(context_, [this] { fetcher_.fetchAll(); });
 }
 
 void Pop3Module::stop() noexcept
 {
     accounts_.unregisterFetcher(&fetcher_);
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    schedule_.stop();
 }
 
 } // namespace erpmail

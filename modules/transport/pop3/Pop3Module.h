@@ -6,9 +6,7 @@
 #include "erpmail/Module.h"
 #include "transport/pop3/Pop3Fetcher.h"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include "transport/common/FetchSchedule.h"
 
 namespace erpmail {
 
@@ -32,10 +30,7 @@ private:
     Context& context_;
     AccountAccess& accounts_;
     Pop3Fetcher fetcher_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread worker_;
+    transport::FetchSchedule schedule_;
 };
 
 } // namespace erpmail

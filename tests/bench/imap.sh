@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# IMAP sync into SQLite through ODBC: erpmail's mail.fetch (whole process:
+# UID FETCH pipelined, parse with GMime, store raw, headers, bodies,
+# attachments, addresses) against mbsync pulling the same folder into a
+# Maildir, in one run; then each one's resync with nothing new.
+# The mailbox: mails of about 20 KB, every tenth with a PDF attachment,
+# delivered to the test bed's Dovecot over LMTP.
+#   tests/bench/imap.sh           10,000 mails
+#   tests/bench/imap.sh --smoke   300 mails, as CI runs it
+# Uses the test bed named by $ERPMAIL_TESTBED_ENV, or starts its own. As root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${ERPMAIL_BUILD_DIR:-$root/build}
+count=10000
+[ "${1:-}" = "--smoke" ] && count=300
+work=$(mktemp -d /tmp/erpmail-bench-imap.XXXXXX)
+chmod 755 "$work"
+own_testbed=0
+env_file=${ERPMAIL_TESTBED_ENV:-}
+if [ -z "$env_file" ] || [ ! -f "$env_file" ]; then
+  env_file=$work/testbed.env
+  "$root/tests/fixtures/testbed" start "$env_file" >/dev/null 2>&1
+  own_testbed=1
+fi
+cleanup() { [ "$own_testbed" = 1 ] && "$root/tests/fixtures/testbed" stop "$env_file"; rm -rf "$work"; }
+trap cleanup EXIT
+get() { sed -n "s/^$1=//p" "$env_file"; }
+port=$(get IMAPS_PORT); ca=$(get TB_CA); user=$(get USER_BENCH); pass=$(get PASS_BENCH); lmtp=$(get LMTP_PORT)
+folder="Bench$(date +%s)"
+
+python3 - "$lmtp" "$user" "$count" "$port" "$ca" "$pass" "$folder" <<'PY'
+import imaplib, random, smtplib, ssl, sys
+from email.message import EmailMessage
+lmtp, user, count, port, ca, password, folder = sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:]
+rng = random.Random(1)
+words = "Rechnung Offerte Mahnung Lieferung Müller Söhne Zürich Grüsse Betrag fällig Kunde Auftrag".split()
+with smtplib.LMTP("127.0.0.1", int(lmtp)) as l:
+    for i in range(count):
+        m = EmailMessage()
+        m["From"] = f"Kunde {i % 97} <kunde{i % 97}@kunde.example>"
+        m["To"] = f"{user}"
+        m["Subject"] = f"{rng.choice(words)} {i} für {rng.choice(words)}"
+        m.set_content(" ".join(rng.choice(words) for _ in range(2600 if i % 10 else 300)) + "\n")
+        if i % 10 == 0:
+            m.add_attachment(rng.randbytes(14000), maintype="application", subtype="pdf", filename=f"Beleg {i}.pdf")
+        # user+folder: Dovecot's LMTP puts the mail straight into that folder
+        l.send_message(m, to_addrs=[user])
+i = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
+i.login(user, password)
+i.create(folder)
+i.select("INBOX")
+i.uid("MOVE", "1:*", folder)
+i.logout()
+PY
+
+cat > "$work/mbsyncrc" <<RC
+IMAPAccount bench
+Host localhost
+Port $port
+User $user
+Pass $pass
+SSLType IMAPS
+CertificateFile $ca
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path $work/maildir/
+Inbox $work/maildir/INBOX
+
+Channel bench
+Far :remote:$folder
+Near :local:$folder
+Sync Pull
+Create Near
+RC
+mkdir -p "$work/maildir"
+/usr/bin/time -f '%e %M' -o "$work/mbsync1" mbsync -q -c "$work/mbsyncrc" bench
+/usr/bin/time -f '%e %M' -o "$work/mbsync2" mbsync -q -c "$work/mbsyncrc" bench
+
+cat > "$work/erphost.ini" <<INI
+[host]
+plugin_dir = $build/plugins
+data_dir = $work/data
+log_level = error
+[plugin.erpmail]
+modules = *
+[database.main]
+connection = Driver=SQLite3;Database=$work/data/bench.db
+system = yes
+[user.clerk]
+name = Clerk
+[grants]
+mail.use = *
+INI
+erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
+account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"imaps\",
+  \"host\":\"localhost\",\"port\":$port,\"folder\":\"$folder\",\"user\":\"$user\",\"password\":\"$pass\",
+  \"ca_file\":\"$ca\",\"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+for run in 1 2; do
+  /usr/bin/time -f '%e %M' -o "$work/ours$run" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
+    --as clerk --json "{\"account\":\"$account\"}" > "$work/ours$run.json"
+done
+fetched=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fetched"])' "$work/ours1.json")
+[ "$fetched" = "$count" ] || { echo "erpmail fetched $fetched of $count" >&2; exit 1; }
+maildir=$(find "$work/maildir" -type f -path '*/cur/*' -o -type f -path '*/new/*' | wc -l)
+[ "$maildir" = "$count" ] || { echo "mbsync stored $maildir of $count" >&2; exit 1; }
+# The folder is removed again so that benchmark mailboxes do not pile up.
+python3 -c "
+import imaplib, ssl
+i = imaplib.IMAP4_SSL('localhost', $port, ssl_context=ssl.create_default_context(cafile='$ca'))
+i.login('$user', '$pass'); i.delete('$folder'); i.logout()"
+
+python3 - "$count" "$work" <<'PY'
+import sys
+count, work = int(sys.argv[1]), sys.argv[2]
+read = lambda name: [float(x) for x in open(f"{work}/{name}").read().split()]
+o1, o2, m1, m2 = read("ours1"), read("ours2"), read("mbsync1"), read("mbsync2")
+print(f"IMAPS sync of {count} mails (every tenth with a PDF) from Dovecot")
+print(f"  first sync   erpmail {o1[0]:6.2f} s (peak RSS {o1[1] / 1024:.1f} MB, into SQLite via ODBC, parsed)   "
+      f"mbsync {m1[0]:6.2f} s (peak RSS {m1[1] / 1024:.1f} MB, into Maildir)   ratio {o1[0] / m1[0]:.2f}x (target at most 0.5x)")
+print(f"  no-change    erpmail {o2[0]:6.2f} s   mbsync {m2[0]:6.2f} s   ratio {o2[0] / m2[0]:.2f}x (target at most 1.0x)")
+PY
