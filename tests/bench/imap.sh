@@ -33,6 +33,12 @@ python3 - "$lmtp" "$user" "$count" "$port" "$ca" "$pass" "$folder" <<'PY'
 import imaplib, random, smtplib, ssl, sys
 from email.message import EmailMessage
 lmtp, user, count, port, ca, password, folder = sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:]
+i = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
+i.login(user, password)
+i.select("INBOX")  # start from an empty INBOX: other runs may have left mail
+i.uid("STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
+i.expunge()
+i.logout()
 rng = random.Random(1)
 words = "Rechnung Offerte Mahnung Lieferung Müller Söhne Zürich Grüsse Betrag fällig Kunde Auftrag".split()
 with smtplib.LMTP("127.0.0.1", int(lmtp)) as l:
