@@ -498,6 +498,18 @@ void AccountService::unregisterFetcher(MailFetcher* fetcher)
     fetchers_.erase(std::remove(fetchers_.begin(), fetchers_.end(), fetcher), fetchers_.end());
 }
 
+void AccountService::keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws)
+{
+    if (raws.empty()) return;
+    MailFetcher* fetcher = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(fetchersMutex_);
+        for (auto* f : fetchers_)
+            if (f->handles(account)) fetcher = f;
+    }
+    if (fetcher) fetcher->appendToSent(account, raws);
+}
+
 Object::Ptr AccountService::fetch(const Request& request)
 {
     store::AccountRecord account = requireOnline(request.params->getValue<std::string>("account"), request);

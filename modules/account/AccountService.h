@@ -73,6 +73,7 @@ public:
     store::ConnectionLease mailbox(const store::AccountRecord& account) override;
     void registerFetcher(MailFetcher* fetcher) override;
     void unregisterFetcher(MailFetcher* fetcher) override;
+    void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
 
     Context& context() { return context_; }
 

@@ -37,7 +37,7 @@ bool ImapFetcher::handles(const store::AccountRecord& account) const
     return protocol == "imap" || protocol == "imaps";
 }
 
-FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
+transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& account)
 {
     auto in = incomingOf(account);
     if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
@@ -48,6 +48,21 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
     settings.tls.caFile = in->optValue<std::string>("ca_file", "");
     settings.user = in->optValue<std::string>("user", "");
     settings.password = accounts_.credentials(account).incomingPassword;
+    return settings;
+}
+
+void ImapFetcher::appendToSent(const store::AccountRecord& account, const std::vector<std::string>& raws)
+{
+    transport::ImapSession session(settingsOf(account));
+    const std::string folder = session.sentFolder();
+    for (const auto& raw : raws) session.append(folder, raw);
+    session.logout();
+}
+
+FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
+{
+    auto in = incomingOf(account);
+    transport::ImapSettings settings = settingsOf(account);
     const std::string folder = in->optValue<std::string>("folder", "INBOX");
     auto leave = in->getObject("leave_on_server");
     const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";

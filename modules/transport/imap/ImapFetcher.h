@@ -7,6 +7,7 @@
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/MailFetcher.h"
+#include "transport/imap/ImapSession.h"
 
 namespace erpmail {
 
@@ -15,9 +16,12 @@ public:
     ImapFetcher(Context& context, AccountAccess& accounts);
     bool handles(const store::AccountRecord& account) const override;
     FetchReport fetch(const store::AccountRecord& account) override;
+    void appendToSent(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
     void fetchAll();
 
 private:
+    transport::ImapSettings settingsOf(const store::AccountRecord& account);
+
     Context& context_;
     AccountAccess& accounts_;
     std::string owner_;

@@ -287,6 +287,51 @@ void ImapSession::deleteUids(const std::vector<std::uint32_t>& uids)
     }
 }
 
+std::string ImapSession::sentFolder()
+{
+    std::vector<std::string> names;
+    std::string special;
+    const std::string list = hasCapability("SPECIAL-USE") ? "LIST \"\" \"*\" RETURN (SPECIAL-USE)" : "LIST \"\" \"*\"";
+    command(list, [&](const std::string& kind, std::vector<ImapToken>& tokens) {
+        if (kind != "LIST" || tokens.empty()) return;
+        // * LIST (\HasNoChildren \Sent) "/" Sent
+        bool sent = false;
+        std::size_t i = 2;
+        for (; i < tokens.size() && tokens[i].kind != ImapToken::Kind::Close; ++i)
+            sent = sent || upper(tokens[i].value) == "\\SENT";
+        const std::string name = tokens.back().value;
+        if (sent && special.empty()) special = name;
+        names.push_back(name);
+    });
+    if (!special.empty()) return special;
+    for (const char* usual : {"Sent", "Sent Items", "Sent Messages", "Gesendet", "Gesendete Elemente", "INBOX.Sent"})
+        if (std::find(names.begin(), names.end(), usual) != names.end()) return usual;
+    command("CREATE \"Sent\"");
+    return "Sent";
+}
+
+void ImapSession::append(const std::string& folder, const std::string& raw)
+{
+    const std::string tag = nextTag();
+    const bool nonSync = hasCapability("LITERAL+");
+    channel_->writeLine(tag + " APPEND " + quoted(folder) + " (\\Seen) {" + std::to_string(raw.size()) +
+                        (nonSync ? "+}" : "}"));
+    if (!nonSync) {
+        std::string go = channel_->readLine();
+        if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP APPEND refused: " + go.substr(0, 200));
+    }
+    channel_->write(raw);
+    channel_->writeLine("");
+    for (;;) {
+        std::string line;
+        auto tokens = readResponse(line);
+        if (tokens.empty() || tokens[0].value != tag) continue;
+        if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
+            throw ProtocolError("IMAP APPEND to '" + folder + "' failed: " + line.substr(0, 300));
+        return;
+    }
+}
+
 void ImapSession::logout()
 {
     try {

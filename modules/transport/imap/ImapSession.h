@@ -60,6 +60,11 @@ public:
     /// Flags the uids \Deleted and removes exactly them (UID EXPUNGE, UIDPLUS).
     void deleteUids(const std::vector<std::uint32_t>& uids);
     void logout();
+    /// The folder marked \Sent (RFC 6154 SPECIAL-USE), else one with a usual
+    /// name ("Sent", "Sent Items", "Gesendet", ...); created as "Sent" when none exists.
+    std::string sentFolder();
+    /// Stores a message in a folder, flagged \Seen.
+    void append(const std::string& folder, const std::string& raw);
 
     bool hasCapability(const std::string& name) const;
 

@@ -420,6 +420,20 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
     for (int i = 1; i < settings_.connections; ++i) threads.emplace_back(lane);
     lane();
     for (auto& t : threads) t.join();
+    std::vector<std::string> sent;
+    {
+        std::lock_guard<std::mutex> lock(reportMutex_);
+        sent.swap(sentRaw_[account.id]);
+        sentRaw_.erase(account.id);
+    }
+    try {
+        accounts_.keepSentOnServer(account, sent);
+    } catch (const std::exception& e) {
+        // The mails went out and their copies are stored here; only the server's Sent folder lacks them.
+        context_.log(ERP_LOG_WARNING, "erpmail.outbox", "could not copy " + std::to_string(sent.size()) +
+                                                            " sent mail(s) of account " + account.label +
+                                                            " to the server's Sent folder: " + e.what());
+    }
 }
 
 void OutboxService::record(const store::AccountRecord& account, const store::OutboxEntry& entry,
@@ -454,7 +468,10 @@ void OutboxService::record(const store::AccountRecord& account, const store::Out
     }
     {
         std::lock_guard<std::mutex> lock(reportMutex_);
-        if (event == "mail.sent") ++report.sent;
+        if (event == "mail.sent") {
+            ++report.sent;
+            sentRaw_[account.id].push_back(entry.raw);
+        }
         else if (event == "mail.failed") ++report.failed;
         else ++report.retrying;
     }

@@ -10,6 +10,7 @@
 #include "transport/smtp/SmtpConnection.h"
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -69,6 +70,7 @@ private:
     bool pending_ = false;
     std::thread worker_;
     std::mutex reportMutex_;
+    std::map<std::string, std::vector<std::string>> sentRaw_; ///< sent this pass, for the server's Sent folder
 };
 
 } // namespace erpmail

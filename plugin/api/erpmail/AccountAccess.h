@@ -60,6 +60,9 @@ public:
     /// A receiving module offers its fetcher while it runs (start to stop).
     virtual void registerFetcher(MailFetcher* fetcher) = 0;
     virtual void unregisterFetcher(MailFetcher* fetcher) = 0;
+    /// Copies sent mails to the server's Sent folder when the account's
+    /// receiving transport keeps one (IMAP); a no-op otherwise.
+    virtual void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) = 0;
 };
 
 } // namespace erpmail

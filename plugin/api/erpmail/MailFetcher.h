@@ -5,6 +5,7 @@
 #include "store/Records.h"
 
 #include <string>
+#include <vector>
 
 namespace erpmail {
 
@@ -22,6 +23,9 @@ public:
     /// Fetches now. Throws OperationError: conflict while another fetch of
     /// the account runs, unavailable when the server cannot be used.
     virtual FetchReport fetch(const store::AccountRecord& account) = 0;
+    /// Optional: keeps copies of mails the account sent in the server's Sent
+    /// folder (IMAP). Throws with a reason when the server refuses.
+    virtual void appendToSent(const store::AccountRecord&, const std::vector<std::string>& /*raws*/) {}
 };
 
 } // namespace erpmail

@@ -163,6 +163,24 @@ class ImapTest(unittest.TestCase):
         self.assertIn("self-signed", error["message"])
         self.assertEqual(folder_digests(), before)
 
+    def test_sent_mail_is_kept_in_the_servers_sent_folder(self):
+        account = self.call("mail.account.create", {"label": "Mit Sent", "sender_email": USER, "incoming": {
+            "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "user": USER,
+            "password": PASSWORD, "ca_file": TB["TB_CA"]},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})["id"]
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "Kopie im Sent",
+                                         "text": "Grüezi"})
+        self.assertEqual(self.call("mail.outbox.process", {"account": account})["sent"], 1)
+        i = imap()
+        try:
+            i.select("Sent", readonly=True)
+            found = i.uid("SEARCH", None, "HEADER", "Message-ID", queued["message_id"])[1][0].split()
+            self.assertEqual(len(found), 1)
+            flags = i.uid("FETCH", found[0], "(FLAGS)")[1][0]
+            self.assertIn(b"\\Seen", flags)
+        finally:
+            i.logout()
+
     def test_kills_during_a_sync_lose_and_duplicate_nothing(self):
         count = int(os.environ.get("ERPMAIL_IMAP_CRASH_MESSAGES", "1000"))
         deliver(count, uuid.uuid4().hex)
