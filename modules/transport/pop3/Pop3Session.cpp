@@ -25,7 +25,7 @@ std::string upper(std::string s)
 Pop3Session::Pop3Session(const Pop3Settings& settings) : settings_(settings)
 {
     channel_ = std::make_unique<LineChannel>(settings.host, settings.port, settings.security, settings.tls,
-                                             Poco::Timespan(settings.timeoutSeconds, 0));
+                                             Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes);
     open_ = true;
     expectOk("greeting");
     capabilities_ = readCapabilities();

@@ -21,6 +21,9 @@ struct Pop3Settings {
     std::string oauthToken; ///< when set: AUTH XOAUTH2 (two-step, as Exchange needs)
     int timeoutSeconds = 60;
     std::size_t maxMessageBytes = 256 * 1024 * 1024;
+    /// Real mail breaks the 998-character rule: a line up to this long is
+    /// read (and such a mail stored raw, with a warning), not refused.
+    std::size_t maxLineBytes = 32 * 1024 * 1024;
 };
 
 /// The server refused the login: the password (or token) is wrong.

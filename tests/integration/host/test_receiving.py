@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from harness import ERPHOST, Host, testbed
 
 TB = testbed()
+poplib._MAXLINE = 1 << 20  # the test reads 70 KB header lines on purpose
 USER, PASSWORD = TB.get("USER_DAVE", ""), TB.get("PASS_DAVE", "")
 USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
 
@@ -171,6 +172,26 @@ class ReceivingTest(unittest.TestCase):
         error = self.call("mail.fetch", {"account": expired}, code=1)["error"]
         self.assertIn("certificate has expired", error["message"])
         self.assertEqual(server_messages(), before)
+
+    def test_mails_beyond_the_limits_are_stored_raw_with_a_warning(self):
+        deep = "Subject: tief verschachtelt\r\nMIME-Version: 1.0\r\n"
+        tail = ""
+        for i in range(150):
+            deep += f"Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n"
+            tail = f"\r\n--b{i}--\r\n" + tail
+        deep += "Content-Type: text/plain\r\n\r\nganz unten" + tail
+        huge = "Subject: langer Header\r\nX-Lang: " + "a" * 70000 + "\r\n\r\nText\r\n"
+        with smtplib.LMTP("127.0.0.1", int(TB["LMTP_PORT"])) as lmtp:
+            for raw in (deep, huge):
+                lmtp.sendmail("x@kunde.example", [USER], raw.encode())
+        original = server_messages()
+        account = self.account("never")
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 2)
+        self.assertEqual(self.stored(account), original)  # both kept, byte for byte
+        warnings = sorted(m["warning"] or "" for m in self.call("mail.message.list", {"account": account})["items"])
+        self.assertIn("exceeds the limit of 65536", warnings[0] + warnings[1])
+        self.assertIn("nesting deeper than 100", warnings[0] + warnings[1])
+        self.assertEqual(server_messages(), {})
 
     def test_a_reply_carries_the_documents_of_the_receipt(self):
         sender = self.call("mail.account.create", {
