@@ -86,6 +86,10 @@ Plugin::~Plugin()
     // A host that unloads without stopping still gets its workers joined.
     for (auto it = slots_.rbegin(); it != slots_.rend(); ++it)
         if ((*it)->running.exchange(false)) (*it)->module->stop();
+    // Modules go in reverse order of creation: a module may refer to one it
+    // depends on (created before it) until it is destroyed itself.
+    operations_.clear();
+    while (!slots_.empty()) slots_.pop_back();
 }
 
 void Plugin::registerModules()

@@ -131,6 +131,10 @@ bool LineChannel::fill()
     } catch (const Poco::TimeoutException&) {
         throw ConnectError("no answer from " + host_ + ":" + std::to_string(port_) + " within " +
                            std::to_string(timeout_.totalSeconds()) + " s");
+    } catch (const Poco::Net::SSLException& e) {
+        // A peer that vanishes without closing TLS properly has closed the connection all the same.
+        if (e.displayText().find("unexpected eof") != std::string::npos) return false;
+        throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " broke: " + e.displayText());
     } catch (const Poco::Exception& e) {
         throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " broke: " + e.displayText());
     }

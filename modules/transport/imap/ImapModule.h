@@ -16,7 +16,8 @@ public:
         : context_(context), accounts_(accounts), fetcher_(context, accounts)
     {
     }
-    ~ImapModule() override { stop(); }
+    /// Joins the schedule only: the account module may be gone by now.
+    ~ImapModule() override { schedule_.stop(); }
     std::string id() const override { return "transport.imap"; }
     std::string summary() const override { return "Receiving over IMAP and IMAPS"; }
     std::vector<std::string> dependencies() const override { return {"account"}; }

@@ -16,7 +16,8 @@ public:
         : context_(context), accounts_(accounts), fetcher_(context, accounts)
     {
     }
-    ~Pop3Module() override { stop(); }
+    /// Joins the schedule only: the account module may be gone by now.
+    ~Pop3Module() override { schedule_.stop(); }
     std::string id() const override { return "transport.pop3"; }
     std::string summary() const override { return "Receiving over POP3 and POP3S"; }
     std::vector<std::string> dependencies() const override { return {"account"}; }

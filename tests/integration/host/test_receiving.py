@@ -216,6 +216,63 @@ class ReceivingTest(unittest.TestCase):
         self.assertEqual(received[0]["payload"]["documents"], [{"doctype": "offer", "id": "77"}])
 
 
+class HostileMailboxTest(unittest.TestCase):
+    """Injection and dropped connections, from a scripted server: a real one never does this."""
+
+    def run_against(self, mode, protocol, security):
+        import sys
+        from harness import FIXTURES, free_port
+        host = Host(users=USERS, grants={"mail.use": "*"})
+        port = free_port()
+        log = os.path.join(host.dir, "hostile.log")
+        server = subprocess.Popen([sys.executable, os.path.join(FIXTURES, "hostile_mailbox.py"), mode, str(port), log,
+                                   os.path.join(TB["TB_CA_DIR"], "valid.pem"),
+                                   os.path.join(TB["TB_CA_DIR"], "valid.key")], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(server.stdout.readline().strip(), "ready")
+            _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
+                "protocol": protocol, "host": "localhost", "port": port, "security": security, "user": "u",
+                "password": "Secret-Pw-9", "ca_file": TB["TB_CA"]}})
+            code, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
+            _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
+            with open(log, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            return code, result, listing, lines
+        finally:
+            server.kill()
+            server.wait()
+            server.stdout.close()
+            host.cleanup()
+
+    def assert_injection_refused(self, code, result, lines):
+        self.assertEqual(code, 1)
+        self.assertIn("possible injection", result["error"]["message"])
+        self.assertFalse([l for l in lines if "Secret-Pw-9" in l or " PASS" in l or "AUTHENTICATE" in l
+                          or " LOGIN" in l], lines)
+
+    def test_pop3_stls_injection_ends_the_session_before_any_password(self):
+        code, result, _, lines = self.run_against("pop3-inject", "pop3", "starttls")
+        self.assert_injection_refused(code, result, lines)
+
+    def test_imap_starttls_injection_ends_the_session_before_any_password(self):
+        code, result, _, lines = self.run_against("imap-inject", "imap", "starttls")
+        self.assert_injection_refused(code, result, lines)
+
+    def test_pop3_drop_mid_retr_stores_and_deletes_nothing(self):
+        code, result, listing, lines = self.run_against("pop3-drop", "pop3s", "tls")
+        self.assertEqual(code, 1)
+        self.assertIn("closed", result["error"]["message"])
+        self.assertEqual(listing["total"], 0)
+        self.assertFalse([l for l in lines if " DELE" in l], lines)
+
+    def test_imap_drop_mid_literal_stores_and_expunges_nothing(self):
+        code, result, listing, lines = self.run_against("imap-drop", "imaps", "tls")
+        self.assertEqual(code, 1)
+        self.assertIn("middle of a literal", result["error"]["message"])
+        self.assertEqual(listing["total"], 0)
+        self.assertFalse([l for l in lines if "EXPUNGE" in l or "STORE" in l], lines)
+
+
 class Pop3CrashTest(unittest.TestCase):
     """kill -9 of the fetching process at random moments of a fetch with deletion."""
 
