@@ -9,22 +9,10 @@
 # Uses the test bed named by $ERPMAIL_TESTBED_ENV, or starts its own. As root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=${ERPMAIL_BUILD_DIR:-$root/build}
 count=10000
 [ "${1:-}" = "--smoke" ] && count=300
-work=$(mktemp -d /tmp/erpmail-bench-pop3.XXXXXX)
-chmod 755 "$work"
-own_testbed=0
-env_file=${ERPMAIL_TESTBED_ENV:-}
-if [ -z "$env_file" ] || [ ! -f "$env_file" ]; then
-  env_file=$work/testbed.env
-  "$root/tests/fixtures/testbed" start "$env_file" >/dev/null 2>&1
-  own_testbed=1
-fi
-cleanup() { [ "$own_testbed" = 1 ] && "$root/tests/fixtures/testbed" stop "$env_file"; rm -rf "$work"; }
-trap cleanup EXIT
-get() { sed -n "s/^$1=//p" "$env_file"; }
+# shellcheck source=tests/bench/common.sh
+. "$here/common.sh"
 port=$(get POP3S_PORT); ca=$(get TB_CA); user=$(get USER_BENCH); pass=$(get PASS_BENCH); lmtp=$(get LMTP_PORT)
 
 python3 - "$lmtp" "$user" "$count" "$port" "$ca" "$pass" <<'PY'

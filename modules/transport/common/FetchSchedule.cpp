@@ -1,5 +1,7 @@
 #include "transport/common/FetchSchedule.h"
 
+#include "transport/common/FetchLease.h"
+
 #include <Poco/JSON/Parser.h>
 
 namespace erpmail::transport {
@@ -49,6 +51,48 @@ void announceReceived(Context& context, const std::string& accountId, const std:
         Poco::JSON::Parser parser;
         event->set("documents", parser.parse(m.documentLinks));
         context.emit("mail.received", event);
+    }
+}
+
+FetchReport runFetch(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+                     const std::string& folder, const char* component, const FetchBody& body)
+{
+    static const std::string owner = leaseOwnerName();
+    auto lease = accounts.mailbox(account);
+    store::FetchStateRepository state(*lease);
+    if (!takeFetchLease(state, account.id, folder, owner, context.host().nowMs()))
+        throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
+    FetchReport report;
+    std::vector<StoredMessage> stored;
+    try {
+        report = body(*lease, state, stored);
+        state.recordSuccess(account.id, folder, context.host().nowMs());
+    } catch (const std::exception& e) {
+        std::string reason = e.what();
+        try {
+            state.recordFailure(account.id, folder, reason);
+            state.releaseLease(account.id, folder, owner);
+        } catch (const std::exception&) {
+            // The database is failing too; the lease expires by itself.
+        }
+        context.log(ERP_LOG_WARNING, component, "fetch of account " + account.label + " failed: " + reason);
+        if (const auto* op = dynamic_cast<const OperationError*>(&e)) throw *op;
+        throw OperationError("unavailable", "fetching account '" + account.label + "' failed: " + reason);
+    }
+    state.releaseLease(account.id, folder, owner);
+    announceReceived(context, account.id, stored);
+    return report;
+}
+
+void fetchAllHandled(Context& context, AccountAccess& accounts, MailFetcher& fetcher, const char* component)
+{
+    for (const auto& account : accounts.allAccounts()) {
+        if (!account.online || !fetcher.handles(account)) continue;
+        try {
+            fetcher.fetch(account);
+        } catch (const std::exception& e) {
+            context.log(ERP_LOG_WARNING, component, std::string("scheduled fetch: ") + e.what());
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
+#include "store/FetchStateRepository.h"
 
 #include <condition_variable>
 #include <functional>
@@ -28,5 +29,21 @@ private:
 
 /// One mail.received event per stored mail, with its document links.
 void announceReceived(Context& context, const std::string& accountId, const std::vector<StoredMessage>& stored);
+
+/// The protocol part of a fetch: talks to the server, stores through
+/// `connection`, records in `state`, collects what it stored.
+using FetchBody = std::function<FetchReport(store::Connection& connection, store::FetchStateRepository& state,
+                                            std::vector<StoredMessage>& stored)>;
+
+/// The frame of every fetch: the lease of (account, folder), the status
+/// (success, or failure with its reason and the count of failures in a
+/// row), the lease released, and mail.received for what was stored. Throws
+/// OperationError: conflict while another fetch runs, unavailable when the
+/// body failed.
+FetchReport runFetch(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+                     const std::string& folder, const char* component, const FetchBody& body);
+
+/// Fetches every online account the fetcher handles; failures are logged.
+void fetchAllHandled(Context& context, AccountAccess& accounts, MailFetcher& fetcher, const char* component);
 
 } // namespace erpmail::transport

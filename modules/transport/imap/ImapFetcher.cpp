@@ -26,7 +26,7 @@ Poco::JSON::Object::Ptr incomingOf(const store::AccountRecord& account)
 } // namespace
 
 ImapFetcher::ImapFetcher(Context& context, AccountAccess& accounts)
-    : context_(context), accounts_(accounts), owner_(transport::leaseOwnerName())
+    : context_(context), accounts_(accounts)
 {
 }
 
@@ -68,15 +68,11 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
     const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
     const std::int64_t keepMs = leave ? leave->optValue<std::int64_t>("days", 0) * 86400000LL : 0;
 
-    auto lease = accounts_.mailbox(account);
-    store::FetchStateRepository state(*lease);
-    store::MessageRepository messages(*lease);
-    if (!transport::takeFetchLease(state, account.id, folder, owner_, context_.host().nowMs()))
-        throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
-
-    FetchReport report;
-    std::vector<StoredMessage> stored;
-    try {
+    return transport::runFetch(context_, accounts_, account, folder, "erpmail.imap",
+                               [&](store::Connection& db, store::FetchStateRepository& state,
+                                   std::vector<StoredMessage>& stored) {
+        FetchReport report;
+        store::MessageRepository messages(db);
         transport::ImapSession session(settings);
         state.recordLogin(account.id, folder, context_.host().nowMs());
         const auto selected = session.select(folder);
@@ -92,7 +88,7 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         for (std::size_t i = 0; i < fresh.size(); i += kBatch) {
             std::vector<std::uint32_t> uids(fresh.begin() + static_cast<std::ptrdiff_t>(i),
                                             fresh.begin() + static_cast<std::ptrdiff_t>(std::min(fresh.size(), i + kBatch)));
-            store::Transaction tx(*lease);
+            store::Transaction tx(db);
             session.fetchBodies(uids, [&](std::uint32_t uid, std::string body) {
                 // After a UIDVALIDITY change the same bytes are the same mail: re-key, do not duplicate.
                 if (auto existing = messages.findInFolderByHash(account.id, folder, sha256Hex(body), validity)) {
@@ -100,7 +96,7 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
                     return;
                 }
                 store::MessageOrigin origin{folder, validity, uid, std::nullopt};
-                stored.push_back(accounts_.storeMessage(*lease, account, body, "pending", "in", "[]", origin));
+                stored.push_back(accounts_.storeMessage(db, account, body, "pending", "in", "[]", origin));
                 ++report.fetched;
             });
             tx.commit();
@@ -119,34 +115,13 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         session.deleteUids(doomed);
         report.deletedOnServer = static_cast<int>(doomed.size());
         session.logout();
-        state.recordSuccess(account.id, folder, context_.host().nowMs());
-    } catch (const std::exception& e) {
-        std::string reason = e.what();
-        try {
-            state.recordFailure(account.id, folder, reason);
-            state.releaseLease(account.id, folder, owner_);
-        } catch (const std::exception&) {
-            // The database is failing too; the lease expires by itself.
-        }
-        context_.log(ERP_LOG_WARNING, "erpmail.imap", "fetch of account " + account.label + " failed: " + reason);
-        if (const auto* op = dynamic_cast<const OperationError*>(&e)) throw *op;
-        throw OperationError("unavailable", "fetching account '" + account.label + "' failed: " + reason);
-    }
-    state.releaseLease(account.id, folder, owner_);
-    transport::announceReceived(context_, account.id, stored);
-    return report;
+        return report;
+    });
 }
 
 void ImapFetcher::fetchAll()
 {
-    for (const auto& account : accounts_.allAccounts()) {
-        if (!account.online || !handles(account)) continue;
-        try {
-            fetch(account);
-        } catch (const std::exception& e) {
-            context_.log(ERP_LOG_WARNING, "erpmail.imap", std::string("scheduled fetch: ") + e.what());
-        }
-    }
+    transport::fetchAllHandled(context_, accounts_, *this, "erpmail.imap");
 }
 
 } // namespace erpmail

@@ -24,7 +24,6 @@ private:
 
     Context& context_;
     AccountAccess& accounts_;
-    std::string owner_;
 };
 
 } // namespace erpmail

@@ -39,10 +39,7 @@ bool Pop3Fetcher::handles(const store::AccountRecord& account) const
     return receivesOverPop3(account);
 }
 
-Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts)
-{
-    owner_ = transport::leaseOwnerName();
-}
+Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts) {}
 
 FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
 {
@@ -60,15 +57,10 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
     const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
     const std::int64_t keepMs = leave ? leave->optValue<std::int64_t>("days", 0) * 86400000LL : 0;
 
-    auto lease = accounts_.mailbox(account);
-    store::FetchStateRepository state(*lease);
-    const std::int64_t started = context_.host().nowMs();
-    if (!transport::takeFetchLease(state, account.id, kFolder, owner_, started))
-        throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
-
-    FetchReport report;
-    std::vector<StoredMessage> stored;
-    try {
+    return transport::runFetch(context_, accounts_, account, kFolder, "erpmail.pop3",
+                               [&](store::Connection& db, store::FetchStateRepository& state,
+                                   std::vector<StoredMessage>& stored) {
+        FetchReport report;
         transport::Pop3Session session(settings);
         state.recordLogin(account.id, kFolder, context_.host().nowMs());
         const auto list = session.uidl();
@@ -88,11 +80,11 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
             auto raws = session.retrieve(numbers);
             // One transaction per batch: each message and its "seen" mark commit together.
             const std::int64_t now = context_.host().nowMs();
-            store::Transaction tx(*lease);
+            store::Transaction tx(db);
             for (std::size_t j = 0; j < raws.size(); ++j) {
                 const std::string& uidl = fresh[i + j].second;
                 store::MessageOrigin origin{kFolder, std::nullopt, std::nullopt, uidl};
-                stored.push_back(accounts_.storeMessage(*lease, account, raws[j], "pending", "in", "[]", origin));
+                stored.push_back(accounts_.storeMessage(db, account, raws[j], "pending", "in", "[]", origin));
                 state.markSeen(account.id, uidl, now);
             }
             tx.commit();
@@ -116,34 +108,13 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
         session.quit(); // the server deletes now, not before
         state.markDeletedOnServer(account.id, doomedIds);
         report.deletedOnServer = static_cast<int>(doomed.size());
-        state.recordSuccess(account.id, kFolder, context_.host().nowMs());
-    } catch (const std::exception& e) {
-        std::string reason = e.what();
-        try {
-            state.recordFailure(account.id, kFolder, reason);
-            state.releaseLease(account.id, kFolder, owner_);
-        } catch (const std::exception&) {
-            // The database is failing too; the lease expires by itself.
-        }
-        context_.log(ERP_LOG_WARNING, "erpmail.pop3", "fetch of account " + account.label + " failed: " + reason);
-        if (const auto* op = dynamic_cast<const OperationError*>(&e)) throw *op;
-        throw OperationError("unavailable", "fetching account '" + account.label + "' failed: " + reason);
-    }
-    state.releaseLease(account.id, kFolder, owner_);
-    transport::announceReceived(context_, account.id, stored);
-    return report;
+        return report;
+    });
 }
 
 void Pop3Fetcher::fetchAll()
 {
-    for (const auto& account : accounts_.allAccounts()) {
-        if (!account.online || !receivesOverPop3(account)) continue;
-        try {
-            fetch(account);
-        } catch (const std::exception& e) {
-            context_.log(ERP_LOG_WARNING, "erpmail.pop3", std::string("scheduled fetch: ") + e.what());
-        }
-    }
+    transport::fetchAllHandled(context_, accounts_, *this, "erpmail.pop3");
 }
 
 } // namespace erpmail

@@ -25,7 +25,6 @@ public:
 private:
     Context& context_;
     AccountAccess& accounts_;
-    std::string owner_;
 };
 
 /// True when the account receives over POP3 or POP3S.

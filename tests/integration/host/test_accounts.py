@@ -37,12 +37,15 @@ def eml(subject, attachment=None, sender="Müller & Söhne <info@mueller.example
 
 
 class AccountCases:
-    """The cases; subclasses choose where the databases live."""
+    """The cases; each subclass names the backend its databases live on."""
 
-    backend = None
+    backend = "sqlite"
 
     def databases(self):
-        raise NotImplementedError
+        if self.backend == "postgresql":
+            return {"main": (pg_database("sys"), True), "second": (pg_database("acc"), False)}
+        return {"main": ("Driver=SQLite3;Database={dir}/main.db", True),
+                "second": ("Driver=SQLite3;Database={dir}/second.db", False)}
 
     def setUp(self):
         self.host = Host(databases=self.databases(), users=USERS, grants={"mail.use": "*"})
@@ -372,16 +375,9 @@ class AccountCases:
 class SqliteAccounts(AccountCases, unittest.TestCase):
     backend = "sqlite"
 
-    def databases(self):
-        return {"main": ("Driver=SQLite3;Database={dir}/main.db", True),
-                "second": ("Driver=SQLite3;Database={dir}/second.db", False)}
-
 
 class PostgresAccounts(AccountCases, unittest.TestCase):
     backend = "postgresql"
-
-    def databases(self):
-        return {"main": (pg_database("sys"), True), "second": (pg_database("acc"), False)}
 
 
 class AutoOffline(unittest.TestCase):
