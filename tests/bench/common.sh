@@ -16,3 +16,24 @@ fi
 bench_cleanup() { [ "$own_testbed" = 1 ] && "$root/tests/fixtures/testbed" stop "$env_file"; rm -rf "$work"; }
 trap bench_cleanup EXIT
 get() { sed -n "s/^$1=//p" "$env_file"; }
+# Writes $work/erphost.ini: the built plugin, SQLite in $work/data, one
+# user "clerk" who may use mail; extra lines (a [config] section) are appended.
+bench_ini() {
+  cat > "$work/erphost.ini" <<INI
+[host]
+plugin_dir = $build/plugins
+data_dir = $work/data
+log_level = error
+documents = $work/documents.json
+[plugin.erpmail]
+modules = *
+[database.main]
+connection = Driver=SQLite3;Database=$work/data/bench.db
+system = yes
+[user.clerk]
+name = Clerk
+[grants]
+mail.use = *
+$*
+INI
+}

@@ -74,21 +74,7 @@ mkdir -p "$work/maildir"
 /usr/bin/time -f '%e %M' -o "$work/mbsync1" mbsync -q -c "$work/mbsyncrc" bench
 /usr/bin/time -f '%e %M' -o "$work/mbsync2" mbsync -q -c "$work/mbsyncrc" bench
 
-cat > "$work/erphost.ini" <<INI
-[host]
-plugin_dir = $build/plugins
-data_dir = $work/data
-log_level = error
-[plugin.erpmail]
-modules = *
-[database.main]
-connection = Driver=SQLite3;Database=$work/data/bench.db
-system = yes
-[user.clerk]
-name = Clerk
-[grants]
-mail.use = *
-INI
+bench_ini
 erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
 account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"imaps\",
   \"host\":\"localhost\",\"port\":$port,\"folder\":\"$folder\",\"user\":\"$user\",\"password\":\"$pass\",

@@ -41,21 +41,7 @@ PY
 
 peer=$(python3 "$here/pop3_peer.py" localhost "$port" "$user" "$pass" "$ca")
 
-cat > "$work/erphost.ini" <<INI
-[host]
-plugin_dir = $build/plugins
-data_dir = $work/data
-log_level = error
-[plugin.erpmail]
-modules = *
-[database.main]
-connection = Driver=SQLite3;Database=$work/data/bench.db
-system = yes
-[user.clerk]
-name = Clerk
-[grants]
-mail.use = *
-INI
+bench_ini
 erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
 account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"pop3s\",
   \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",

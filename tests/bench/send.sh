@@ -19,25 +19,7 @@ head -c 102400 /dev/urandom > "$work/receipt.pdf"
 cat > "$work/documents.json" <<JSON
 {"invoice": {"bench": {"file": "$work/receipt.pdf", "file_name": "Rechnung Müller.pdf"}}}
 JSON
-cat > "$work/erphost.ini" <<INI
-[host]
-plugin_dir = $build/plugins
-data_dir = $work/data
-log_level = error
-documents = $work/documents.json
-[plugin.erpmail]
-modules = *
-[database.main]
-connection = Driver=SQLite3;Database=$work/data/bench.db
-system = yes
-[user.clerk]
-name = Clerk
-[grants]
-mail.use = *
-[config]
-erpmail.smtp.connections = 4
-erpmail.outbox.batch = 100000
-INI
+bench_ini "$(printf '[config]\nerpmail.smtp.connections = 4\nerpmail.outbox.batch = 100000')"
 erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
 account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"sender_name\":\"Anna Äbi\",
   \"sender_email\":\"$user\",\"incoming\":{\"protocol\":\"imaps\",\"host\":\"localhost\",\"user\":\"$user\",

@@ -6,6 +6,14 @@
 
 namespace erpmail::transport {
 
+Poco::JSON::Object::Ptr incomingSettings(const store::AccountRecord& account)
+{
+    Poco::JSON::Parser parser;
+    auto server = parser.parse(account.serverSettings.empty() ? "{}" : account.serverSettings)
+                      .extract<Poco::JSON::Object::Ptr>();
+    return server->has("incoming") ? server->getObject("incoming") : nullptr;
+}
+
 void FetchSchedule::start(Context& context, std::function<void()> fetchAll)
 {
     auto background = context.host().config("erp.host.background");

@@ -27,6 +27,9 @@ private:
     std::thread worker_;
 };
 
+/// The account's incoming server settings, or null when it has none.
+Poco::JSON::Object::Ptr incomingSettings(const store::AccountRecord& account);
+
 /// One mail.received event per stored mail, with its document links.
 void announceReceived(Context& context, const std::string& accountId, const std::vector<StoredMessage>& stored);
 

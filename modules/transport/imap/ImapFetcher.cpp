@@ -15,13 +15,6 @@ namespace erpmail {
 
 namespace {
 
-Poco::JSON::Object::Ptr incomingOf(const store::AccountRecord& account)
-{
-    Poco::JSON::Parser parser;
-    auto server = parser.parse(account.serverSettings.empty() ? "{}" : account.serverSettings)
-                      .extract<Poco::JSON::Object::Ptr>();
-    return server->has("incoming") ? server->getObject("incoming") : nullptr;
-}
 
 } // namespace
 
@@ -32,14 +25,14 @@ ImapFetcher::ImapFetcher(Context& context, AccountAccess& accounts)
 
 bool ImapFetcher::handles(const store::AccountRecord& account) const
 {
-    auto in = incomingOf(account);
+    auto in = transport::incomingSettings(account);
     const std::string protocol = in ? in->optValue<std::string>("protocol", "") : "";
     return protocol == "imap" || protocol == "imaps";
 }
 
 transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& account)
 {
-    auto in = incomingOf(account);
+    auto in = transport::incomingSettings(account);
     if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
     transport::ImapSettings settings;
     settings.host = in->optValue<std::string>("host", "");
@@ -61,7 +54,7 @@ void ImapFetcher::appendToSent(const store::AccountRecord& account, const std::v
 
 FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
 {
-    auto in = incomingOf(account);
+    auto in = transport::incomingSettings(account);
     transport::ImapSettings settings = settingsOf(account);
     const std::string folder = in->optValue<std::string>("folder", "INBOX");
     auto leave = in->getObject("leave_on_server");

@@ -18,19 +18,12 @@ namespace {
 
 constexpr const char* kFolder = "POP3";
 
-Poco::JSON::Object::Ptr incomingOf(const store::AccountRecord& account)
-{
-    Poco::JSON::Parser parser;
-    auto server = parser.parse(account.serverSettings.empty() ? "{}" : account.serverSettings)
-                      .extract<Poco::JSON::Object::Ptr>();
-    return server->has("incoming") ? server->getObject("incoming") : nullptr;
-}
 
 } // namespace
 
 bool receivesOverPop3(const store::AccountRecord& account)
 {
-    auto in = incomingOf(account);
+    auto in = transport::incomingSettings(account);
     return in && in->optValue<std::string>("protocol", "").rfind("pop3", 0) == 0;
 }
 
@@ -43,7 +36,7 @@ Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(c
 
 FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
 {
-    auto in = incomingOf(account);
+    auto in = transport::incomingSettings(account);
     if (!in || !receivesOverPop3(account))
         throw invalidParam("account", "account '" + account.label + "' does not receive over POP3");
     transport::Pop3Settings settings;
