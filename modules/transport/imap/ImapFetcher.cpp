@@ -70,6 +70,16 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         state.recordLogin(account.id, folder, context_.host().nowMs());
         const auto selected = session.select(folder);
         const std::int64_t validity = selected.uidValidity;
+        // Nothing new arrived (same UIDVALIDITY and UIDNEXT), and nothing can
+        // be due for deletion (copies are kept forever, or the folder is
+        // empty): SELECT alone settles it, even without CONDSTORE.
+        auto last = state.get(account.id, folder);
+        if (last && last->uidValidity == validity && last->uidNext == static_cast<std::int64_t>(selected.uidNext) &&
+            !last->lastError && (mode == "forever" || selected.exists == 0)) {
+            report.onServer = static_cast<int>(selected.exists);
+            session.logout();
+            return report;
+        }
         const auto onServer = session.uidSearchAll();
         report.onServer = static_cast<int>(onServer.size());
         const auto have = messages.imapUids(account.id, folder, validity);

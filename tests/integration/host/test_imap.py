@@ -120,6 +120,8 @@ class ImapTest(unittest.TestCase):
         deliver(1, uuid.uuid4().hex)
         self.assertEqual(self.call("mail.fetch", {"account": forever})["fetched"], 1)
         self.assertEqual(len(folder_digests()), 5)
+        again = self.call("mail.fetch", {"account": forever})  # nothing new: SELECT settles it
+        self.assertEqual((again["fetched"], again["on_server_before"]), (0, 5))
         days = self.account("days", days=2)
         self.assertEqual(self.call("mail.fetch", {"account": days})["deleted_on_server"], 0)
         with open(self.host.config, encoding="utf-8") as f:
