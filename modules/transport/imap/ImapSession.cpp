@@ -160,27 +160,34 @@ std::vector<ImapToken> ImapSession::readResponse(std::string& firstLine)
     }
 }
 
+void ImapSession::awaitTagged(const std::string& tag, const std::string& what,
+                              const std::function<void(const std::string&, std::vector<ImapToken>&)>& onOther)
+{
+    for (;;) {
+        std::string line;
+        auto tokens = readResponse(line);
+        if (tokens.empty()) continue;
+        if (tokens[0].value == tag) {
+            if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
+                throw ProtocolError("IMAP " + what + " failed: " + line.substr(0, 300));
+            return;
+        }
+        if (onOther) onOther(line, tokens);
+    }
+}
+
 void ImapSession::command(const std::string& text,
                           const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged)
 {
     const std::string tag = nextTag();
     channel_->writeLine(tag + " " + text);
-    for (;;) {
-        std::string first;
-        auto tokens = readResponse(first);
-        if (tokens.empty()) continue;
-        if (tokens[0].value == tag) {
-            if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
-                throw ProtocolError("IMAP " + text.substr(0, text.find(' ')) + " failed: " + first.substr(0, 300));
-            return;
-        }
-        if (tokens[0].value == "*" && tokens.size() > 1 && onUntagged) {
-            // "* CAPABILITY ...", "* 3 EXISTS", "* 5 FETCH (...)": the kind is the first word that is not a number.
-            std::string kind = upper(tokens[1].value);
-            if (tokens.size() > 2 && std::all_of(kind.begin(), kind.end(), ::isdigit)) kind = upper(tokens[2].value);
-            onUntagged(kind, tokens);
-        }
-    }
+    awaitTagged(tag, text.substr(0, text.find(' ')), [&](const std::string&, std::vector<ImapToken>& tokens) {
+        if (tokens[0].value != "*" || tokens.size() < 2 || !onUntagged) return;
+        // "* CAPABILITY ...", "* 3 EXISTS", "* 5 FETCH (...)": the kind is the first word that is not a number.
+        std::string kind = upper(tokens[1].value);
+        if (tokens.size() > 2 && std::all_of(kind.begin(), kind.end(), ::isdigit)) kind = upper(tokens[2].value);
+        onUntagged(kind, tokens);
+    });
 }
 
 SelectedFolder ImapSession::select(const std::string& folder)
@@ -188,19 +195,11 @@ SelectedFolder ImapSession::select(const std::string& folder)
     SelectedFolder f;
     const std::string tag = nextTag();
     channel_->writeLine(tag + " SELECT " + quoted(folder));
-    for (;;) {
-        std::string line;
-        auto tokens = readResponse(line);
-        if (tokens.empty()) continue;
-        if (tokens[0].value == tag) {
-            if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
-                throw ProtocolError("IMAP cannot open folder '" + folder + "': " + line.substr(0, 300));
-            break;
-        }
+    awaitTagged(tag, "SELECT of folder '" + folder + "'", [&](const std::string& line, std::vector<ImapToken>& tokens) {
         if (auto v = responseCode(line, "UIDVALIDITY")) f.uidValidity = v;
         if (auto v = responseCode(line, "UIDNEXT")) f.uidNext = v;
         if (tokens.size() == 3 && upper(tokens[2].value) == "EXISTS") f.exists = number(tokens[1].value);
-    }
+    });
     if (f.uidValidity == 0) throw ProtocolError("IMAP folder '" + folder + "' has no UIDVALIDITY");
     return f;
 }
@@ -249,16 +248,8 @@ void ImapSession::fetchBodies(const std::vector<std::uint32_t>& uids,
     }
     channel_->write(batch);
     for (const auto& tag : tags) {
-        for (;;) {
-            std::string line;
-            auto tokens = readResponse(line);
-            if (tokens.empty()) continue;
-            if (tokens[0].value == tag) {
-                if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
-                    throw ProtocolError("IMAP UID FETCH failed: " + line.substr(0, 300));
-                break;
-            }
-            if (tokens.size() < 4 || tokens[0].value != "*" || upper(tokens[2].value) != "FETCH") continue;
+        awaitTagged(tag, "UID FETCH", [&](const std::string&, std::vector<ImapToken>& tokens) {
+            if (tokens.size() < 4 || tokens[0].value != "*" || upper(tokens[2].value) != "FETCH") return;
             std::uint32_t uid = 0;
             std::string body;
             bool haveBody = false;
@@ -271,7 +262,7 @@ void ImapSession::fetchBodies(const std::vector<std::uint32_t>& uids,
                 }
             }
             if (uid && haveBody) sink(uid, std::move(body));
-        }
+        });
     }
 }
 
@@ -322,14 +313,7 @@ void ImapSession::append(const std::string& folder, const std::string& raw)
     }
     channel_->write(raw);
     channel_->writeLine("");
-    for (;;) {
-        std::string line;
-        auto tokens = readResponse(line);
-        if (tokens.empty() || tokens[0].value != tag) continue;
-        if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
-            throw ProtocolError("IMAP APPEND to '" + folder + "' failed: " + line.substr(0, 300));
-        return;
-    }
+    awaitTagged(tag, "APPEND to '" + folder + "'");
 }
 
 void ImapSession::logout()

@@ -79,6 +79,10 @@ private:
     /// responses go to onUntagged. Throws on NO or BAD.
     void command(const std::string& text, const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged = {});
     void readCapabilities(const std::string& line);
+    /// Reads responses until `tag` completes; throws unless it is OK. Every
+    /// other response (its first line and tokens) goes to onOther.
+    void awaitTagged(const std::string& tag, const std::string& what,
+                     const std::function<void(const std::string&, std::vector<ImapToken>&)>& onOther = {});
 
     ImapSettings settings_;
     std::unique_ptr<LineChannel> channel_;
