@@ -199,9 +199,23 @@ StoredMessage AccountService::storeMessage(store::Connection& connection, const 
                                            const std::string& direction, const std::string& documentLinks,
                                            const store::MessageOrigin& origin)
 {
+    PreparedMessage prepared = prepareMessage(account, raw, state, direction, documentLinks, origin);
+    if (connection.inTransaction()) return storePrepared(connection, prepared);
+    store::Transaction tx(connection);
+    StoredMessage stored = storePrepared(connection, prepared);
+    tx.commit();
+    return stored;
+}
+
+PreparedMessage AccountService::prepareMessage(const store::AccountRecord& account, std::string raw,
+                                               const std::string& state, const std::string& direction,
+                                               const std::string& documentLinks, const store::MessageOrigin& origin)
+{
     const std::int64_t now = context_.host().nowMs();
     mime::ParsedMessage parsed;
-    store::MessageRecord record = recordFromRaw(raw, account.id, account.kind == "personal", now, &parsed);
+    PreparedMessage p;
+    p.record = recordFromRaw(std::move(raw), account.id, account.kind == "personal", now, &parsed);
+    store::MessageRecord& record = p.record;
     record.state = state;
     record.direction = direction;
     record.documentLinks = documentLinks;
@@ -209,28 +223,33 @@ StoredMessage AccountService::storeMessage(store::Connection& connection, const 
     record.imapUidValidity = origin.uidValidity;
     record.imapUid = origin.uid;
     record.pop3Uidl = origin.uidl;
-    store::MessageRepository repository(connection);
     if (direction == "in" && documentLinks == "[]") {
         // A reply to a receipt: the same host documents, found by the ids it answers.
-        std::vector<std::string> answers;
-        if (!parsed.inReplyTo.empty()) answers.push_back(parsed.inReplyTo);
-        std::string refs = parsed.references;
+        if (!parsed.inReplyTo.empty()) p.answers.push_back(parsed.inReplyTo);
+        const std::string& refs = parsed.references;
         for (std::size_t lt = refs.find('<'); lt != std::string::npos; lt = refs.find('<', lt + 1)) {
             std::size_t gt = refs.find('>', lt);
             if (gt == std::string::npos) break;
-            answers.push_back(refs.substr(lt + 1, gt - lt - 1));
+            p.answers.push_back(refs.substr(lt + 1, gt - lt - 1));
         }
-        if (auto links = repository.documentLinksOfSent(account.id, answers)) record.documentLinks = *links;
     }
-    StoredMessage stored{0, parsed.subject, mime::formatAddresses(parsed.from), record.documentLinks};
-    if (connection.inTransaction()) {
-        stored.id = repository.insert(record);
-        for (const auto& a : parsed.allAddresses())
-            repository.upsertAddress({account.id, a.email, a.name.empty() ? std::nullopt : std::optional<std::string>(a.name), now});
-        return stored;
-    }
-    stored.id = erpmail::storeMessage(connection, record, parsed.allAddresses(), now);
-    return stored;
+    for (const auto& a : parsed.allAddresses())
+        p.addresses.push_back({account.id, a.email, a.name.empty() ? std::nullopt : std::optional<std::string>(a.name), now});
+    p.summary = StoredMessage{0, parsed.subject, mime::formatAddresses(parsed.from), record.documentLinks};
+    return p;
+}
+
+StoredMessage AccountService::storePrepared(store::Connection& connection, PreparedMessage& p)
+{
+    store::MessageRepository repository(connection);
+    if (!p.answers.empty())
+        if (auto links = repository.documentLinksOfSent(p.record.accountId, p.answers)) {
+            p.record.documentLinks = *links;
+            p.summary.documentLinks = *links;
+        }
+    p.summary.id = repository.insert(p.record);
+    for (const auto& a : p.addresses) repository.upsertAddress(a);
+    return p.summary;
 }
 
 store::ConnectionLease AccountService::mailbox(const store::AccountRecord& account)

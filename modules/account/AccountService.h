@@ -70,6 +70,10 @@ public:
     StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,
                                const std::string& state, const std::string& direction,
                                const std::string& documentLinks, const store::MessageOrigin& origin = {}) override;
+    PreparedMessage prepareMessage(const store::AccountRecord& account, std::string raw, const std::string& state,
+                                   const std::string& direction, const std::string& documentLinks,
+                                   const store::MessageOrigin& origin) override;
+    StoredMessage storePrepared(store::Connection& connection, PreparedMessage& message) override;
     store::ConnectionLease mailbox(const store::AccountRecord& account) override;
     void registerFetcher(MailFetcher* fetcher) override;
     void unregisterFetcher(MailFetcher* fetcher) override;

@@ -21,7 +21,7 @@ std::string sha256Hex(const std::string& bytes)
     return out;
 }
 
-store::MessageRecord recordFromRaw(const std::string& raw, const std::string& accountId, bool personal,
+store::MessageRecord recordFromRaw(std::string raw, const std::string& accountId, bool personal,
                                    std::int64_t nowMs, mime::ParsedMessage* parsedOut)
 {
     mime::ParsedMessage parsed = mime::parseMessage(raw);
@@ -29,7 +29,6 @@ store::MessageRecord recordFromRaw(const std::string& raw, const std::string& ac
     m.accountId = accountId;
     m.personal = personal;
     m.receivedAtMs = nowMs;
-    m.raw = raw;
     m.contentSha256 = sha256Hex(raw);
     auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     m.subject = opt(parsed.subject);
@@ -52,6 +51,8 @@ store::MessageRecord recordFromRaw(const std::string& raw, const std::string& ac
         r.bytes = std::move(a.bytes);
         m.attachments.push_back(std::move(r));
     }
+    m.raw = std::move(raw);
+    m.rawSize = static_cast<std::int64_t>(m.raw.size());
     if (parsedOut) {
         parsed.attachments.clear();
         *parsedOut = std::move(parsed);

@@ -11,8 +11,8 @@ namespace erpmail {
 
 /// Parses raw and fills a record: decoded headers, bodies, attachments,
 /// SHA-256 of the raw bytes, and any parse warning. The raw bytes are kept
-/// exactly as given.
-store::MessageRecord recordFromRaw(const std::string& raw, const std::string& accountId, bool personal,
+/// exactly as given (moved into the record, not copied).
+store::MessageRecord recordFromRaw(std::string raw, const std::string& accountId, bool personal,
                                    std::int64_t nowMs, mime::ParsedMessage* parsed = nullptr);
 
 /// Stores the message and collects its addresses into the account's address

@@ -116,7 +116,7 @@ std::map<std::string, std::int64_t> FetchStateRepository::seenUidls(const std::s
 
 void FetchStateRepository::markSeen(const std::string& accountId, const std::string& uidl, std::int64_t nowMs)
 {
-    Statement st(c_, "INSERT INTO pop3_seen (account_id, uidl, first_seen_ms) VALUES (?, ?, ?)"
+    Statement& st = c_.prepared("INSERT INTO pop3_seen (account_id, uidl, first_seen_ms) VALUES (?, ?, ?)"
                      " ON CONFLICT (account_id, uidl) DO NOTHING");
     st.bindText(1, accountId).bindText(2, uidl).bindInt(3, nowMs);
     st.execute();

@@ -62,7 +62,7 @@ MessageRecord readSummary(Statement& st)
 
 std::int64_t MessageRepository::insert(const MessageRecord& m)
 {
-    Statement st(c_, "INSERT INTO messages (account_id, direction, state, personal, folder, imap_uidvalidity, imap_uid,"
+    Statement& st = c_.prepared("INSERT INTO messages (account_id, direction, state, personal, folder, imap_uidvalidity, imap_uid,"
                      " pop3_uidl, message_id, in_reply_to, references_header, subject, from_address, to_addresses,"
                      " cc_addresses, date_ms, received_at_ms, body_text, body_html, raw, raw_size, content_sha256,"
                      " parse_warning, document_links)"
@@ -81,7 +81,7 @@ std::int64_t MessageRepository::insert(const MessageRecord& m)
     st.execute();
     const std::int64_t id = c_.lastInsertId();
 
-    Statement att(c_, "INSERT INTO attachments (message_id, ordinal, file_name, content_type, content_id, size, content)"
+    Statement& att = c_.prepared("INSERT INTO attachments (message_id, ordinal, file_name, content_type, content_id, size, content)"
                       " VALUES (?, ?, ?, ?, ?, ?, ?)");
     int ordinal = 0;
     for (const auto& a : m.attachments) {
@@ -225,12 +225,16 @@ bool MessageRepository::remove(const std::string& accountId, std::int64_t id)
 std::optional<std::string> MessageRepository::documentLinksOfSent(const std::string& accountId,
                                                                   const std::vector<std::string>& messageIds)
 {
-    Statement st(c_, "SELECT document_links FROM messages WHERE account_id = ? AND direction = 'out'"
+    Statement& st = c_.prepared("SELECT document_links FROM messages WHERE account_id = ? AND direction = 'out'"
                      " AND message_id = ? AND document_links <> '[]'");
     for (const auto& id : messageIds) {
         st.bindText(1, accountId).bindText(2, id);
         st.execute();
-        if (st.fetch()) return st.getText(1);
+        if (st.fetch()) {
+            auto links = st.getText(1);
+            st.close();
+            return links;
+        }
     }
     return std::nullopt;
 }
@@ -277,6 +281,16 @@ std::set<std::int64_t> MessageRepository::imapUids(const std::string& accountId,
     return out;
 }
 
+bool MessageRepository::hasOtherUidValidity(const std::string& accountId, const std::string& folder,
+                                            std::int64_t uidValidity)
+{
+    Statement st(c_, "SELECT 1 FROM messages WHERE account_id = ? AND folder = ? AND imap_uidvalidity IS NOT NULL"
+                     " AND imap_uidvalidity <> ? LIMIT 1");
+    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
+    st.execute();
+    return st.fetch();
+}
+
 std::optional<std::int64_t> MessageRepository::findInFolderByHash(const std::string& accountId, const std::string& folder,
                                                                   const std::string& sha256, std::int64_t notUidValidity)
 {
@@ -321,11 +335,11 @@ std::int64_t MessageRepository::removeAccount(const std::string& accountId)
 void MessageRepository::upsertAddress(const AddressRecord& a)
 {
     const std::string email = lower(a.email);
-    Statement update(c_, "UPDATE addresses SET display_name = COALESCE(?, display_name), last_seen_ms = ?"
+    Statement& update = c_.prepared("UPDATE addresses SET display_name = COALESCE(?, display_name), last_seen_ms = ?"
                          " WHERE account_id = ? AND email = ?");
     update.bindOptionalText(1, a.displayName).bindInt(2, a.lastSeenMs).bindText(3, a.accountId).bindText(4, email);
     if (update.execute() > 0) return;
-    Statement insert(c_, "INSERT INTO addresses (account_id, email, display_name, last_seen_ms) VALUES (?, ?, ?, ?)");
+    Statement& insert = c_.prepared("INSERT INTO addresses (account_id, email, display_name, last_seen_ms) VALUES (?, ?, ?, ?)");
     insert.bindText(1, a.accountId).bindText(2, email).bindOptionalText(3, a.displayName).bindInt(4, a.lastSeenMs);
     insert.execute();
 }

@@ -51,6 +51,8 @@ public:
     // IMAP bookkeeping: which UIDs of a folder (under one UIDVALIDITY) are stored.
     std::set<std::int64_t> imapUids(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
                                     std::optional<std::int64_t> receivedBeforeMs = std::nullopt);
+    /// Whether the folder holds messages stored under another UIDVALIDITY.
+    bool hasOtherUidValidity(const std::string& accountId, const std::string& folder, std::int64_t uidValidity);
     /// A stored message of the folder with these exact bytes (under any UIDVALIDITY).
     std::optional<std::int64_t> findInFolderByHash(const std::string& accountId, const std::string& folder,
                                                    const std::string& sha256, std::int64_t notUidValidity);

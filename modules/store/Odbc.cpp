@@ -130,6 +130,9 @@ Connection::Connection(std::string databaseId, const std::string& connectionStri
     if (dialect_ == Dialect::SQLite) {
         execute("PRAGMA foreign_keys = ON");
         execute("PRAGMA busy_timeout = 10000");
+        // Mail bodies span several pages; larger pages mean fewer overflow
+        // pages. Takes effect only when the database file is created.
+        execute("PRAGMA page_size = 16384");
         // Readers and the one writer do not block each other.
         execute("PRAGMA journal_mode = WAL");
     }
@@ -138,6 +141,25 @@ Connection::Connection(std::string databaseId, const std::string& connectionStri
 Connection::~Connection()
 {
     if (inTransaction_) rollback();
+}
+
+Statement& Connection::prepared(const std::string& sql)
+{
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) it = prepared_.emplace(sql, std::make_unique<Statement>(*this, sql)).first;
+    return *it->second;
+}
+
+bool Connection::flushToDisk()
+{
+    if (dialect_ != Dialect::SQLite) return true; // a PostgreSQL commit is durable when it returns
+    // Every committed frame copied into the database file and both synced;
+    // busy (first column 1) when another connection kept it from finishing.
+    Statement st(*this, "PRAGMA wal_checkpoint(FULL)");
+    st.execute();
+    const bool done = st.fetch() && st.intOr(1, 1) == 0;
+    st.close();
+    return done;
 }
 
 bool Connection::isGood()
@@ -155,10 +177,12 @@ void Connection::execute(std::string_view sql)
 
 std::int64_t Connection::lastInsertId()
 {
-    Statement st(*this, dialect_ == Dialect::PostgreSQL ? "SELECT lastval()" : "SELECT last_insert_rowid()");
+    Statement& st = prepared(dialect_ == Dialect::PostgreSQL ? "SELECT lastval()" : "SELECT last_insert_rowid()");
     st.execute();
     if (!st.fetch()) throw StoreError(databaseId_, "no id was generated");
-    return st.intOr(1, 0);
+    const std::int64_t id = st.intOr(1, 0);
+    st.close();
+    return id;
 }
 
 void Connection::begin()
@@ -311,6 +335,12 @@ Statement& Statement::bindBlob(int pos, std::string_view bytes)
 Statement& Statement::bindOptionalText(int pos, const std::optional<std::string>& utf8)
 {
     return utf8 ? bindText(pos, *utf8) : bindNull(pos);
+}
+
+void Statement::close() noexcept
+{
+    if (cursorOpen_) SQLFreeStmt(stmt_, SQL_CLOSE);
+    cursorOpen_ = false;
 }
 
 std::int64_t Statement::execute()

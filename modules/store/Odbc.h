@@ -14,6 +14,7 @@
 #include <sqlext.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -54,6 +55,8 @@ public:
     using StoreError::StoreError;
 };
 
+class Statement;
+
 /// One open connection to one database.
 class Connection {
 public:
@@ -78,6 +81,18 @@ public:
     /// INSERT ... RETURNING, so inserts ask this instead.
     std::int64_t lastInsertId();
 
+    /// A statement prepared once per connection and kept for reuse: the
+    /// same SQL text gives the same statement. Bind every parameter before
+    /// each execute(); not for statements that may be nested in a loop over
+    /// the same SQL.
+    Statement& prepared(const std::string& sql);
+
+    /// Makes every commit so far survive a power loss, not only a crash of
+    /// the process: for a SQLite connection that committed with
+    /// synchronous=NORMAL, a full checkpoint. False when another connection
+    /// kept it from completing.
+    bool flushToDisk();
+
     void begin();
     void commit();
     void rollback() noexcept;
@@ -92,6 +107,8 @@ private:
     SQLHDBC dbc_ = SQL_NULL_HDBC;
     Dialect dialect_ = Dialect::SQLite;
     bool inTransaction_ = false;
+    /// Declared last: freed before the connection closes.
+    std::map<std::string, std::unique_ptr<Statement>> prepared_;
 };
 
 /// A prepared statement. Texts and integers are copied when bound; BLOBs are
@@ -115,6 +132,8 @@ public:
 
     /// Advances to the next row; false when there is none.
     bool fetch();
+    /// Ends reading the current result early (kept statements do so).
+    void close() noexcept;
 
     /// Column positions start at 1. Each column may be read once per row,
     /// in increasing order (the ODBC rule for SQLGetData).

@@ -8,6 +8,8 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
+
 namespace erpmail::transport {
 
 Security parseSecurity(const std::string& text)
@@ -118,32 +120,50 @@ void LineChannel::upgradeToTls()
     socket_.setSendTimeout(timeout_);
 }
 
+std::size_t LineChannel::receive(char* out, std::size_t size)
+{
+    int n = 0;
+    try {
+        n = socket_.receiveBytes(out, static_cast<int>(std::min<std::size_t>(size, 1 << 20)));
+    } catch (const Poco::TimeoutException&) {
+        throw ConnectError("no answer from " + host_ + ":" + std::to_string(port_) + " within " +
+                           std::to_string(timeout_.totalSeconds()) + " s");
+    } catch (const Poco::Net::SSLException& e) {
+        // A peer that vanishes without closing TLS properly has closed the connection all the same.
+        if (e.displayText().find("unexpected eof") != std::string::npos) return 0;
+        throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " broke: " + e.displayText());
+    } catch (const Poco::Exception& e) {
+        throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " broke: " + e.displayText());
+    }
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 bool LineChannel::fill()
 {
     if (consumed_ > 0 && consumed_ == buffer_.size()) {
         buffer_.clear();
         consumed_ = 0;
     }
-    char chunk[16384];
-    int n = 0;
+    constexpr std::size_t kChunk = 65536;
+    const std::size_t old = buffer_.size();
+    buffer_.resize(old + kChunk);
+    std::size_t n = 0;
     try {
-        n = socket_.receiveBytes(chunk, sizeof chunk);
-    } catch (const Poco::TimeoutException&) {
-        throw ConnectError("no answer from " + host_ + ":" + std::to_string(port_) + " within " +
-                           std::to_string(timeout_.totalSeconds()) + " s");
-    } catch (const Poco::Net::SSLException& e) {
-        // A peer that vanishes without closing TLS properly has closed the connection all the same.
-        if (e.displayText().find("unexpected eof") != std::string::npos) return false;
-        throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " broke: " + e.displayText());
-    } catch (const Poco::Exception& e) {
-        throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " broke: " + e.displayText());
+        n = receive(buffer_.data() + old, kChunk);
+    } catch (...) {
+        buffer_.resize(old);
+        throw;
     }
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    return true;
+    buffer_.resize(old + n);
+    return n > 0;
 }
 
 std::string LineChannel::readLine()
+{
+    return std::string(readLineView());
+}
+
+std::string_view LineChannel::readLineView()
 {
     std::size_t scanFrom = consumed_;
     for (;;) {
@@ -153,7 +173,7 @@ std::string LineChannel::readLine()
             if (end > consumed_ && buffer_[end - 1] == '\r') --end;
             if (end - consumed_ > maxLine_)
                 throw ProtocolError("line from " + host_ + " longer than " + std::to_string(maxLine_) + " bytes");
-            std::string line = buffer_.substr(consumed_, end - consumed_);
+            std::string_view line(buffer_.data() + consumed_, end - consumed_);
             consumed_ = eol + 1;
             return line;
         }
@@ -171,10 +191,20 @@ std::string LineChannel::readLine()
 
 std::string LineChannel::readExactly(std::size_t n)
 {
-    while (buffer_.size() - consumed_ < n)
-        if (!fill()) throw ConnectError("connection closed by " + host_ + " in the middle of a literal");
-    std::string out = buffer_.substr(consumed_, n);
-    consumed_ += n;
+    // Straight into the result: a large literal is held once, not twice.
+    const std::size_t buffered = std::min(n, buffer_.size() - consumed_);
+    std::string out;
+    out.reserve(n); // address space only: pages are touched as bytes arrive
+    out.assign(buffer_, consumed_, buffered);
+    consumed_ += buffered;
+    while (out.size() < n) {
+        const std::size_t old = out.size();
+        const std::size_t want = std::min<std::size_t>(n - old, 1 << 20);
+        out.resize(old + want);
+        const std::size_t got = receive(out.data() + old, want);
+        out.resize(old + got);
+        if (got == 0) throw ConnectError("connection closed by " + host_ + " in the middle of a literal");
+    }
     return out;
 }
 

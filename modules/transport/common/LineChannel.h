@@ -65,6 +65,8 @@ public:
     /// One line without its CRLF. Throws ProtocolError for a line over the
     /// limit, ConnectError when the connection ends.
     std::string readLine();
+    /// The same, as a view into the channel's buffer: valid until the next read.
+    std::string_view readLineView();
     /// Exactly n bytes (an IMAP literal), bounded by the caller.
     std::string readExactly(std::size_t n);
     /// Sends text followed by CRLF.
@@ -80,6 +82,8 @@ public:
 
 private:
     bool fill();
+    /// Receives up to size bytes into out; 0 when the peer closed.
+    std::size_t receive(char* out, std::size_t size);
 
     std::string host_;
     unsigned port_;

@@ -5,6 +5,7 @@
 #include "store/MessageRepository.h"
 #include "transport/common/FetchLease.h"
 #include "transport/common/FetchSchedule.h"
+#include "transport/common/IngestPipeline.h"
 #include "transport/imap/ImapSession.h"
 
 #include <Poco/JSON/Parser.h>
@@ -87,23 +88,29 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         for (auto uid : onServer)
             if (!have.count(uid)) fresh.push_back(uid);
 
-        constexpr std::size_t kBatch = 50;
-        for (std::size_t i = 0; i < fresh.size(); i += kBatch) {
-            std::vector<std::uint32_t> uids(fresh.begin() + static_cast<std::ptrdiff_t>(i),
-                                            fresh.begin() + static_cast<std::ptrdiff_t>(std::min(fresh.size(), i + kBatch)));
-            store::Transaction tx(db);
-            session.fetchBodies(uids, [&](std::uint32_t uid, std::string body) {
-                // After a UIDVALIDITY change the same bytes are the same mail: re-key, do not duplicate.
-                if (auto existing = messages.findInFolderByHash(account.id, folder, sha256Hex(body), validity)) {
-                    messages.rekeyImap(*existing, validity, uid);
-                    return;
+        // Copies stored under another UIDVALIDITY: after a change on the
+        // server the same bytes are the same mail, re-keyed, not stored twice.
+        bool durable = false;
+        const bool rekeying = messages.hasOtherUidValidity(account.id, folder, validity);
+        {
+            transport::IngestPipeline pipeline(accounts_, account, db,
+                                               [&](store::Connection& c, PreparedMessage& m) -> std::optional<StoredMessage> {
+                if (rekeying) {
+                    if (auto existing = messages.findInFolderByHash(account.id, folder, *m.record.contentSha256, validity)) {
+                        messages.rekeyImap(*existing, validity, *m.record.imapUid);
+                        return std::nullopt;
+                    }
                 }
-                store::MessageOrigin origin{folder, validity, uid, std::nullopt};
-                stored.push_back(accounts_.storeMessage(db, account, body, "pending", "in", "[]", origin));
-                ++report.fetched;
+                return accounts_.storePrepared(c, m);
             });
-            tx.commit();
+            session.fetchBodies(fresh, [&](std::uint32_t uid, std::string body) {
+                pipeline.push(std::move(body), store::MessageOrigin{folder, validity, uid, std::nullopt});
+            });
+            pipeline.finish();
+            stored = pipeline.stored();
+            durable = pipeline.durable();
         }
+        report.fetched = static_cast<int>(stored.size());
         state.recordImapState(account.id, folder, validity, selected.uidNext);
 
         // Only what is committed here may go on the server.
@@ -114,6 +121,11 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
                                                               : std::nullopt);
             for (auto uid : onServer)
                 if (committed.count(uid)) doomed.push_back(uid);
+        }
+        if (!doomed.empty() && !durable) {
+            context_.log(ERP_LOG_WARNING, "erpmail.imap", "account " + account.label + ": the database could not be "
+                         "flushed to disk; nothing is deleted on the server this time");
+            doomed.clear();
         }
         session.deleteUids(doomed);
         report.deletedOnServer = static_cast<int>(doomed.size());

@@ -3,6 +3,7 @@
 #include "store/FetchStateRepository.h"
 #include "transport/common/FetchLease.h"
 #include "transport/common/FetchSchedule.h"
+#include "transport/common/IngestPipeline.h"
 #include "transport/pop3/Pop3Session.h"
 
 #include <Poco/Environment.h>
@@ -63,27 +64,31 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
         state.forgetExcept(account.id, onServer);
         auto seen = state.seenUidls(account.id);
 
-        std::vector<std::pair<int, std::string>> fresh;
+        std::vector<int> fresh;
+        std::vector<const std::string*> freshIds;
         for (const auto& item : list)
-            if (!seen.count(item.second)) fresh.push_back(item);
-        constexpr std::size_t kBatch = 20;
-        for (std::size_t i = 0; i < fresh.size(); i += kBatch) {
-            std::vector<int> numbers;
-            for (std::size_t j = i; j < fresh.size() && j < i + kBatch; ++j) numbers.push_back(fresh[j].first);
-            auto raws = session.retrieve(numbers);
-            // One transaction per batch: each message and its "seen" mark commit together.
-            const std::int64_t now = context_.host().nowMs();
-            store::Transaction tx(db);
-            for (std::size_t j = 0; j < raws.size(); ++j) {
-                const std::string& uidl = fresh[i + j].second;
-                store::MessageOrigin origin{kFolder, std::nullopt, std::nullopt, uidl};
-                stored.push_back(accounts_.storeMessage(db, account, raws[j], "pending", "in", "[]", origin));
-                state.markSeen(account.id, uidl, now);
+            if (!seen.count(item.second)) {
+                fresh.push_back(item.first);
+                freshIds.push_back(&item.second);
             }
-            tx.commit();
-            for (std::size_t j = 0; j < raws.size(); ++j) seen[fresh[i + j].second] = now;
-            report.fetched += static_cast<int>(raws.size());
+        bool durable = false;
+        {
+            // Each message and its "seen" mark commit together.
+            transport::IngestPipeline pipeline(accounts_, account, db,
+                                               [&](store::Connection& c, PreparedMessage& m) -> std::optional<StoredMessage> {
+                StoredMessage s = accounts_.storePrepared(c, m);
+                state.markSeen(account.id, *m.record.pop3Uidl, m.record.receivedAtMs);
+                return s;
+            });
+            session.retrieve(fresh, [&](std::size_t i, std::string raw) {
+                pipeline.push(std::move(raw), store::MessageOrigin{kFolder, std::nullopt, std::nullopt, *freshIds[i]});
+            });
+            pipeline.finish();
+            stored = pipeline.stored();
+            durable = pipeline.durable();
         }
+        report.fetched = static_cast<int>(stored.size());
+        seen = state.seenUidls(account.id);
 
         // Only what is committed here may go on the server.
         std::vector<int> doomed;
@@ -96,6 +101,12 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
             if (!expired) continue;
             doomed.push_back(number);
             doomedIds.insert(uid);
+        }
+        if (!doomed.empty() && !durable) {
+            context_.log(ERP_LOG_WARNING, "erpmail.pop3", "account " + account.label + ": the database could not be "
+                         "flushed to disk; nothing is deleted on the server this time");
+            doomed.clear();
+            doomedIds.clear();
         }
         session.markDeleted(doomed);
         session.quit(); // the server deletes now, not before

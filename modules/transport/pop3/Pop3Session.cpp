@@ -77,11 +77,11 @@ std::vector<std::string> Pop3Session::readMultiline(std::size_t maxBytes)
 std::string Pop3Session::readMessage()
 {
     std::string message;
-    for (std::string line = channel_->readLine(); line != "."; line = channel_->readLine()) {
-        if (!line.empty() && line[0] == '.') line.erase(0, 1);
+    for (std::string_view line = channel_->readLineView(); line != "."; line = channel_->readLineView()) {
+        if (!line.empty() && line[0] == '.') line.remove_prefix(1);
         if (message.size() + line.size() + 2 > settings_.maxMessageBytes)
             throw ProtocolError("message larger than " + std::to_string(settings_.maxMessageBytes) + " bytes");
-        message += line;
+        message.append(line.data(), line.size());
         message += "\r\n";
     }
     return message;
@@ -141,26 +141,24 @@ std::vector<std::pair<int, std::string>> Pop3Session::uidl()
     return out;
 }
 
-std::vector<std::string> Pop3Session::retrieve(const std::vector<int>& numbers)
+void Pop3Session::retrieve(const std::vector<int>& numbers, const std::function<void(std::size_t, std::string)>& sink)
 {
-    std::vector<std::string> out;
-    out.reserve(numbers.size());
-    if (pipelining_) {
+    // Up to kWindow commands in flight; each refill is one small write.
+    constexpr std::size_t kWindow = 32, kRefill = 16;
+    const std::size_t window = pipelining_ ? kWindow : 1, refill = pipelining_ ? kRefill : 1;
+    std::size_t sent = 0;
+    auto send = [&](std::size_t count) {
         std::string batch;
-        for (int n : numbers) batch += "RETR " + std::to_string(n) + "\r\n";
-        channel_->write(batch);
-        for (int n : numbers) {
-            expectOk("RETR " + std::to_string(n));
-            out.push_back(readMessage());
-        }
-        return out;
+        for (; count > 0 && sent < numbers.size(); --count) batch += "RETR " + std::to_string(numbers[sent++]) + "\r\n";
+        if (!batch.empty()) channel_->write(batch);
+    };
+    send(window);
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+        expectOk("RETR " + std::to_string(numbers[i]));
+        std::string message = readMessage();
+        if (sent - (i + 1) + refill <= window) send(refill);
+        sink(i, std::move(message));
     }
-    for (int n : numbers) {
-        channel_->writeLine("RETR " + std::to_string(n));
-        expectOk("RETR " + std::to_string(n));
-        out.push_back(readMessage());
-    }
-    return out;
 }
 
 void Pop3Session::markDeleted(const std::vector<int>& numbers)

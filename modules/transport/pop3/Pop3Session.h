@@ -3,6 +3,7 @@
 
 #include "transport/common/LineChannel.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -43,8 +44,10 @@ public:
     /// Message number -> unique id, for every message in the maildrop.
     std::vector<std::pair<int, std::string>> uidl();
     /// The messages, each exactly as stored on the server (dot-unstuffed,
-    /// CRLF line ends). Pipelined when the server offers PIPELINING.
-    std::vector<std::string> retrieve(const std::vector<int>& numbers);
+    /// CRLF line ends), handed to sink in order with its index in numbers.
+    /// Pipelined when the server offers PIPELINING: a window of RETRs is
+    /// kept in flight.
+    void retrieve(const std::vector<int>& numbers, const std::function<void(std::size_t, std::string)>& sink);
     /// Marks messages for deletion; they go when quit() succeeds.
     void markDeleted(const std::vector<int>& numbers);
     /// QUIT: the server deletes what was marked. Before it, nothing is deleted.

@@ -22,6 +22,15 @@ struct StoredMessage {
     std::string documentLinks = "[]"; ///< a reply inherits the links of the mail it answers
 };
 
+/// A message parsed and ready to store: prepareMessage() builds it on any
+/// thread, storePrepared() writes it on the connection's thread.
+struct PreparedMessage {
+    store::MessageRecord record;
+    std::vector<store::AddressRecord> addresses;
+    std::vector<std::string> answers; ///< Message-IDs it replies to (In-Reply-To, References)
+    StoredMessage summary;
+};
+
 struct AccountCredentials {
     std::string incomingPassword;
     std::string smtpPassword;
@@ -54,6 +63,15 @@ public:
     virtual StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account,
                                        const std::string& raw, const std::string& state, const std::string& direction,
                                        const std::string& documentLinks, const store::MessageOrigin& origin = {}) = 0;
+    /// The parsing half of storeMessage: touches no database, so a fetch
+    /// can parse the next mail while the previous one is written.
+    virtual PreparedMessage prepareMessage(const store::AccountRecord& account, std::string raw,
+                                           const std::string& state, const std::string& direction,
+                                           const std::string& documentLinks, const store::MessageOrigin& origin) = 0;
+    /// The writing half: links a reply to its receipt's documents, inserts
+    /// the message and collects its addresses, in the caller's transaction
+    /// when one is open. The record's bytes may be moved out.
+    virtual StoredMessage storePrepared(store::Connection& connection, PreparedMessage& message) = 0;
     /// A connection to the account's own database; takes the account offline
     /// and throws OperationError(unavailable) when the database is gone.
     virtual store::ConnectionLease mailbox(const store::AccountRecord& account) = 0;

@@ -1,0 +1,185 @@
+#include "transport/common/IngestPipeline.h"
+
+#include <chrono>
+
+namespace erpmail::transport {
+
+namespace {
+
+std::size_t sizeOf(const PreparedMessage& m)
+{
+    std::size_t n = m.record.raw.size() + m.record.bodyText.value_or("").size() + m.record.bodyHtml.value_or("").size();
+    for (const auto& a : m.record.attachments) n += a.bytes.size();
+    return n;
+}
+
+} // namespace
+
+IngestPipeline::IngestPipeline(AccountAccess& accounts, const store::AccountRecord& account, store::Connection& db,
+                               StoreStep store)
+    : IngestPipeline(accounts, account, db, std::move(store), Limits{})
+{
+}
+
+IngestPipeline::IngestPipeline(AccountAccess& accounts, const store::AccountRecord& account, store::Connection& db,
+                               StoreStep store, Limits limits)
+    : accounts_(accounts), account_(account), db_(db), store_(std::move(store)), limits_(limits)
+{
+    // Bulk ingest commits without waiting for the disk; finish() makes it
+    // all durable at once before anything may be deleted on the server.
+    if (db_.dialect() == store::Dialect::SQLite) db_.execute("PRAGMA synchronous = NORMAL");
+    parser_ = std::thread([this] { parseLoop(); });
+    writer_ = std::thread([this] { writeLoop(); });
+}
+
+IngestPipeline::~IngestPipeline()
+{
+    stop();
+}
+
+void IngestPipeline::fail(std::exception_ptr error)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!error_) error_ = error;
+    changed_.notify_all();
+}
+
+void IngestPipeline::throwIfFailed()
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+}
+
+void IngestPipeline::push(std::string raw, store::MessageOrigin origin)
+{
+    const std::size_t size = raw.size();
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] {
+            return error_ || raw_.items.empty() || raw_.bytes + size <= limits_.queuedBytes;
+        });
+        if (error_) std::rethrow_exception(error_);
+        raw_.items.push_back({std::move(raw), std::move(origin)});
+        raw_.bytes += size;
+    }
+    changed_.notify_all();
+}
+
+void IngestPipeline::parseLoop()
+{
+    try {
+        for (;;) {
+            Raw next;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                changed_.wait(lock, [&] { return error_ || !raw_.items.empty() || raw_.closed; });
+                if (error_ || raw_.items.empty()) break;
+                next = std::move(raw_.items.front());
+                raw_.items.pop_front();
+                raw_.bytes -= next.raw.size();
+            }
+            changed_.notify_all();
+            PreparedMessage m = accounts_.prepareMessage(account_, std::move(next.raw), "pending", "in", "[]", next.origin);
+            const std::size_t size = sizeOf(m);
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                changed_.wait(lock, [&] {
+                    return error_ || prepared_.items.empty() || prepared_.bytes + size <= limits_.queuedBytes;
+                });
+                if (error_) break;
+                prepared_.items.push_back(std::move(m));
+                prepared_.bytes += size;
+            }
+            changed_.notify_all();
+        }
+    } catch (...) {
+        fail(std::current_exception());
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    prepared_.closed = true;
+    changed_.notify_all();
+}
+
+void IngestPipeline::writeLoop()
+{
+    std::optional<store::Transaction> tx;
+    std::vector<StoredMessage> pending;
+    std::size_t txMessages = 0, txBytes = 0;
+    auto commit = [&] {
+        tx->commit();
+        tx.reset();
+        txMessages = txBytes = 0;
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& s : pending) stored_.push_back(std::move(s));
+        pending.clear();
+    };
+    try {
+        for (;;) {
+            PreparedMessage m;
+            std::size_t size = 0;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                if (tx && prepared_.items.empty() && !prepared_.closed) {
+                    // Caught up with the parser: commit unless more follows at once.
+                    changed_.wait_for(lock, std::chrono::milliseconds(20),
+                                      [&] { return error_ || !prepared_.items.empty() || prepared_.closed; });
+                }
+                if (error_) break;
+                if (tx && prepared_.items.empty()) {
+                    lock.unlock();
+                    commit();
+                    lock.lock();
+                }
+                changed_.wait(lock, [&] { return error_ || !prepared_.items.empty() || prepared_.closed; });
+                if (error_ || prepared_.items.empty()) break;
+                m = std::move(prepared_.items.front());
+                prepared_.items.pop_front();
+                size = sizeOf(m);
+                prepared_.bytes -= size;
+            }
+            changed_.notify_all();
+            if (!tx) tx.emplace(db_);
+            if (auto s = store_(db_, m)) pending.push_back(std::move(*s));
+            ++txMessages;
+            txBytes += size;
+            if (txMessages >= limits_.commitMessages || txBytes >= limits_.commitBytes) commit();
+        }
+        bool failed = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            failed = static_cast<bool>(error_);
+        }
+        if (tx && !failed) commit();
+    } catch (...) {
+        fail(std::current_exception());
+    }
+    tx.reset(); // rolls back what did not commit
+}
+
+void IngestPipeline::stop() noexcept
+{
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        raw_.closed = true;
+    }
+    changed_.notify_all();
+    if (parser_.joinable()) parser_.join();
+    if (writer_.joinable()) writer_.join();
+    if (db_.dialect() == store::Dialect::SQLite && !restored_) {
+        restored_ = true;
+        try {
+            db_.execute("PRAGMA synchronous = FULL");
+        } catch (const std::exception&) {
+            // The connection is failing; the pool drops it.
+        }
+    }
+}
+
+void IngestPipeline::finish()
+{
+    stop();
+    throwIfFailed();
+    durable_ = db_.flushToDisk();
+}
+
+} // namespace erpmail::transport

@@ -1,0 +1,94 @@
+// Overlaps the three kinds of work of a fetch: the caller's thread reads
+// mail from the server, one thread parses it, one writes it to the account's
+// database. Bounded queues between them keep memory flat; what the writer
+// commits is on disk before finish() returns, and nothing else is.
+#pragma once
+
+#include "erpmail/AccountAccess.h"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace erpmail::transport {
+
+class IngestPipeline {
+public:
+    /// Runs on the writer thread inside its open transaction: stores the
+    /// message (and whatever must commit with it) and returns it, or
+    /// returns nothing when the message needed no new row.
+    using StoreStep = std::function<std::optional<StoredMessage>(store::Connection&, PreparedMessage&)>;
+
+    struct Limits {
+        std::size_t queuedBytes = 4 * 1024 * 1024; ///< per queue; one message always fits
+        std::size_t commitMessages = 100;          ///< a transaction holds at most this many
+        std::size_t commitBytes = 16 * 1024 * 1024;
+    };
+
+    /// `db` belongs to the writer thread until finish() returns.
+    IngestPipeline(AccountAccess& accounts, const store::AccountRecord& account, store::Connection& db,
+                   StoreStep store, Limits limits);
+    IngestPipeline(AccountAccess& accounts, const store::AccountRecord& account, store::Connection& db,
+                   StoreStep store);
+    /// Commits what was handed over and stops; errors are dropped here (a
+    /// fetch that ends by an exception reports that one).
+    ~IngestPipeline();
+    IngestPipeline(const IngestPipeline&) = delete;
+    IngestPipeline& operator=(const IngestPipeline&) = delete;
+
+    /// Hands over one mail as received. Blocks while the queue is full;
+    /// throws the first error of the parser or the writer.
+    void push(std::string raw, store::MessageOrigin origin);
+    /// Waits until everything handed over is committed; throws the first
+    /// error of the parser or the writer (then the last batch is not
+    /// committed, and it is fetched again next time).
+    void finish();
+
+    /// After finish(): whether all of it would survive a power loss too.
+    /// Mail is deleted on the server only then.
+    bool durable() const { return durable_; }
+
+    /// The messages stored, in commit order; complete after finish().
+    const std::vector<StoredMessage>& stored() const { return stored_; }
+
+private:
+    struct Raw {
+        std::string raw;
+        store::MessageOrigin origin;
+    };
+    template <typename T>
+    struct Queue {
+        std::deque<T> items;
+        std::size_t bytes = 0;
+        bool closed = false;
+    };
+
+    void parseLoop();
+    void writeLoop();
+    void fail(std::exception_ptr error);
+    void throwIfFailed();
+    void stop() noexcept;
+
+    AccountAccess& accounts_;
+    store::AccountRecord account_;
+    store::Connection& db_;
+    StoreStep store_;
+    Limits limits_;
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    Queue<Raw> raw_;
+    Queue<PreparedMessage> prepared_;
+    std::exception_ptr error_;
+    std::vector<StoredMessage> stored_;
+    std::thread parser_;
+    std::thread writer_;
+    bool restored_ = false;
+    bool durable_ = false;
+};
+
+} // namespace erpmail::transport
