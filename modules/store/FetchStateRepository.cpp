@@ -75,18 +75,24 @@ void FetchStateRepository::recordFailure(const std::string& accountId, const std
 }
 
 void FetchStateRepository::recordImapState(const std::string& accountId, const std::string& folder,
-                                           std::int64_t uidValidity, std::int64_t uidNext)
+                                           std::int64_t uidValidity, std::int64_t uidNext,
+                                           std::optional<std::int64_t> highestModSeq,
+                                           std::optional<std::int64_t> nextDeleteMs)
 {
     ensureRow(accountId, folder);
-    Statement st(c_, "UPDATE fetch_state SET uidvalidity = ?, uidnext = ? WHERE account_id = ? AND folder = ?");
-    st.bindInt(1, uidValidity).bindInt(2, uidNext).bindText(3, accountId).bindText(4, folder);
+    Statement st(c_, "UPDATE fetch_state SET uidvalidity = ?, uidnext = ?, highest_modseq = ?, next_delete_ms = ?"
+                     " WHERE account_id = ? AND folder = ?");
+    st.bindInt(1, uidValidity).bindInt(2, uidNext);
+    if (highestModSeq) st.bindInt(3, *highestModSeq); else st.bindNull(3);
+    if (nextDeleteMs) st.bindInt(4, *nextDeleteMs); else st.bindNull(4);
+    st.bindText(5, accountId).bindText(6, folder);
     st.execute();
 }
 
 std::optional<FetchState> FetchStateRepository::get(const std::string& accountId, const std::string& folder)
 {
     Statement st(c_, "SELECT last_success_ms, last_login_ms, last_error, consecutive_failures, uidvalidity, uidnext,"
-                     " highest_modseq FROM fetch_state WHERE account_id = ? AND folder = ?");
+                     " highest_modseq, next_delete_ms FROM fetch_state WHERE account_id = ? AND folder = ?");
     st.bindText(1, accountId).bindText(2, folder);
     st.execute();
     if (!st.fetch()) return std::nullopt;
@@ -98,6 +104,7 @@ std::optional<FetchState> FetchStateRepository::get(const std::string& accountId
     f.uidValidity = st.getInt(5);
     f.uidNext = st.getInt(6);
     f.highestModSeq = st.getInt(7);
+    f.nextDeleteMs = st.getInt(8);
     return f;
 }
 

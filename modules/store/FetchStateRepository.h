@@ -18,6 +18,7 @@ struct FetchState {
     std::optional<std::string> lastError;
     int consecutiveFailures = 0;
     std::optional<std::int64_t> uidValidity, uidNext, highestModSeq;
+    std::optional<std::int64_t> nextDeleteMs; ///< IMAP: when a copy left on the server falls due, if any
 };
 
 class FetchStateRepository {
@@ -39,7 +40,8 @@ public:
     void recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs);
     void recordFailure(const std::string& accountId, const std::string& folder, const std::string& error);
     void recordImapState(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
-                         std::int64_t uidNext);
+                         std::int64_t uidNext, std::optional<std::int64_t> highestModSeq,
+                         std::optional<std::int64_t> nextDeleteMs);
     std::optional<FetchState> get(const std::string& accountId, const std::string& folder);
 
     /// POP3 unique ids already stored, with when each was first seen.

@@ -281,6 +281,21 @@ std::set<std::int64_t> MessageRepository::imapUids(const std::string& accountId,
     return out;
 }
 
+std::map<std::int64_t, std::int64_t> MessageRepository::imapReceived(const std::string& accountId,
+                                                                   const std::string& folder, std::int64_t uidValidity)
+{
+    std::map<std::int64_t, std::int64_t> out;
+    Statement st(c_, "SELECT imap_uid, received_at_ms FROM messages WHERE account_id = ? AND folder = ?"
+                     " AND imap_uidvalidity = ? AND imap_uid IS NOT NULL");
+    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
+    st.execute();
+    while (st.fetch()) {
+        const std::int64_t uid = st.intOr(1, 0);
+        out[uid] = st.intOr(2, 0);
+    }
+    return out;
+}
+
 bool MessageRepository::hasOtherUidValidity(const std::string& accountId, const std::string& folder,
                                             std::int64_t uidValidity)
 {

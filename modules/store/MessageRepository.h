@@ -4,6 +4,7 @@
 #include "store/Odbc.h"
 #include "store/Records.h"
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -51,6 +52,9 @@ public:
     // IMAP bookkeeping: which UIDs of a folder (under one UIDVALIDITY) are stored.
     std::set<std::int64_t> imapUids(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
                                     std::optional<std::int64_t> receivedBeforeMs = std::nullopt);
+    /// UID -> received time of the folder's messages stored under this UIDVALIDITY.
+    std::map<std::int64_t, std::int64_t> imapReceived(const std::string& accountId, const std::string& folder,
+                                                      std::int64_t uidValidity);
     /// Whether the folder holds messages stored under another UIDVALIDITY.
     bool hasOtherUidValidity(const std::string& accountId, const std::string& folder, std::int64_t uidValidity);
     /// A stored message of the folder with these exact bytes (under any UIDVALIDITY).

@@ -71,12 +71,18 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         state.recordLogin(account.id, folder, context_.host().nowMs());
         const auto selected = session.select(folder);
         const std::int64_t validity = selected.uidValidity;
-        // Nothing new arrived (same UIDVALIDITY and UIDNEXT), and nothing can
-        // be due for deletion (copies are kept forever, or the folder is
-        // empty): SELECT alone settles it, even without CONDSTORE.
+        // Nothing new arrived (same UIDVALIDITY and UIDNEXT; with CONDSTORE
+        // also the same HIGHESTMODSEQ), and no copy left on the server is due
+        // for deletion yet: SELECT alone settles it, one round trip.
+        const std::int64_t now = context_.host().nowMs();
+        const std::optional<std::int64_t> modSeq =
+            selected.highestModSeq ? std::optional<std::int64_t>(static_cast<std::int64_t>(selected.highestModSeq))
+                                   : std::nullopt;
         auto last = state.get(account.id, folder);
-        if (last && last->uidValidity == validity && last->uidNext == static_cast<std::int64_t>(selected.uidNext) &&
-            !last->lastError && (mode == "forever" || selected.exists == 0)) {
+        if (last && !last->lastError && last->uidValidity == validity &&
+            last->uidNext == static_cast<std::int64_t>(selected.uidNext) &&
+            (!modSeq || !last->highestModSeq || last->highestModSeq == modSeq) &&
+            (mode == "forever" || selected.exists == 0 || !last->nextDeleteMs || now < *last->nextDeleteMs)) {
             report.onServer = static_cast<int>(selected.exists);
             session.logout();
             return report;
@@ -111,24 +117,32 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
             durable = pipeline.durable();
         }
         report.fetched = static_cast<int>(stored.size());
-        state.recordImapState(account.id, folder, validity, selected.uidNext);
-
         // Only what is committed here may go on the server.
         std::vector<std::uint32_t> doomed;
+        std::optional<std::int64_t> nextDelete;
+        const std::int64_t stillNow = context_.host().nowMs();
         if (mode != "forever") {
-            auto committed = messages.imapUids(account.id, folder, validity,
-                                               mode == "days" ? std::optional<std::int64_t>(context_.host().nowMs() - keepMs)
-                                                              : std::nullopt);
-            for (auto uid : onServer)
-                if (committed.count(uid)) doomed.push_back(uid);
+            const auto received = messages.imapReceived(account.id, folder, validity);
+            for (auto uid : onServer) {
+                auto it = received.find(uid);
+                if (it == received.end()) continue;
+                const std::int64_t due = mode == "days" ? it->second + keepMs : it->second;
+                if (due <= stillNow) doomed.push_back(uid);
+                else if (!nextDelete || due < *nextDelete) nextDelete = due;
+            }
         }
         if (!doomed.empty() && !durable) {
             context_.log(ERP_LOG_WARNING, "erpmail.imap", "account " + account.label + ": the database could not be "
                          "flushed to disk; nothing is deleted on the server this time");
             doomed.clear();
+            nextDelete = stillNow; // due again at the next fetch
         }
         session.deleteUids(doomed);
         report.deletedOnServer = static_cast<int>(doomed.size());
+        // Recorded last: a fetch that failed before here starts over in full.
+        // Our own expunge moved HIGHESTMODSEQ; the value before it says nothing then.
+        state.recordImapState(account.id, folder, validity, selected.uidNext, doomed.empty() ? modSeq : std::nullopt,
+                              nextDelete);
         session.logout();
         return report;
     });

@@ -36,11 +36,14 @@ std::uint32_t number(const std::string& s)
 }
 
 // The number in "[NAME 123]" of a status line, or 0.
-std::uint32_t responseCode(const std::string& line, const std::string& name)
+std::uint64_t responseCode(const std::string& line, const std::string& name)
 {
     auto pos = line.find("[" + name + " ");
     if (pos == std::string::npos) return 0;
-    return number(line.substr(pos + name.size() + 2, line.find(']', pos) - pos - name.size() - 2));
+    const std::string digits = line.substr(pos + name.size() + 2, line.find(']', pos) - pos - name.size() - 2);
+    if (digits.empty() || digits.size() > 20 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+        throw ProtocolError("expected a number in [" + name + "], got '" + digits.substr(0, 40) + "'");
+    return std::stoull(digits);
 }
 
 } // namespace
@@ -194,10 +197,14 @@ SelectedFolder ImapSession::select(const std::string& folder)
 {
     SelectedFolder f;
     const std::string tag = nextTag();
-    channel_->writeLine(tag + " SELECT " + quoted(folder));
+    // RFC 7162: with CONDSTORE the folder reports HIGHESTMODSEQ, which
+    // moves with every change in it.
+    const bool condstore = hasCapability("CONDSTORE");
+    channel_->writeLine(tag + " SELECT " + quoted(folder) + (condstore ? " (CONDSTORE)" : ""));
     awaitTagged(tag, "SELECT of folder '" + folder + "'", [&](const std::string& line, std::vector<ImapToken>& tokens) {
-        if (auto v = responseCode(line, "UIDVALIDITY")) f.uidValidity = v;
-        if (auto v = responseCode(line, "UIDNEXT")) f.uidNext = v;
+        if (auto v = responseCode(line, "UIDVALIDITY")) f.uidValidity = static_cast<std::uint32_t>(v);
+        if (auto v = responseCode(line, "UIDNEXT")) f.uidNext = static_cast<std::uint32_t>(v);
+        if (auto v = responseCode(line, "HIGHESTMODSEQ")) f.highestModSeq = v;
         if (tokens.size() == 3 && upper(tokens[2].value) == "EXISTS") f.exists = number(tokens[1].value);
     });
     if (f.uidValidity == 0) throw ProtocolError("IMAP folder '" + folder + "' has no UIDVALIDITY");

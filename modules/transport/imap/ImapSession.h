@@ -41,6 +41,7 @@ struct SelectedFolder {
     std::uint32_t uidValidity = 0;
     std::uint32_t uidNext = 0;
     std::uint32_t exists = 0;
+    std::uint64_t highestModSeq = 0; ///< 0 without CONDSTORE (or NOMODSEQ)
 };
 
 class ImapSession {
