@@ -189,6 +189,16 @@ std::string_view LineChannel::readLineView()
     }
 }
 
+bool LineChannel::waitReadable(Poco::Timespan timeout)
+{
+    if (consumed_ < buffer_.size()) return true;
+    try {
+        return socket_.available() > 0 || socket_.poll(timeout, Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR);
+    } catch (const Poco::Exception& e) {
+        throw ConnectError("connection to " + host_ + ":" + std::to_string(port_) + " broke: " + e.displayText());
+    }
+}
+
 std::string LineChannel::readExactly(std::size_t n)
 {
     // Straight into the result: a large literal is held once, not twice.

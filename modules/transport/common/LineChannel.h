@@ -67,6 +67,9 @@ public:
     std::string readLine();
     /// The same, as a view into the channel's buffer: valid until the next read.
     std::string_view readLineView();
+    /// True when a read would find data within `timeout` (buffered here, in
+    /// TLS, or on the socket); for waiting in slices (IMAP IDLE).
+    bool waitReadable(Poco::Timespan timeout);
     /// Exactly n bytes (an IMAP literal), bounded by the caller.
     std::string readExactly(std::size_t n);
     /// Sends text followed by CRLF.

@@ -45,6 +45,12 @@ transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& acco
     return settings;
 }
 
+std::string ImapFetcher::folderOf(const store::AccountRecord& account)
+{
+    auto in = transport::incomingSettings(account);
+    return in ? in->optValue<std::string>("folder", "INBOX") : "INBOX";
+}
+
 void ImapFetcher::appendToSent(const store::AccountRecord& account, const std::vector<std::string>& raws)
 {
     transport::ImapSession session(settingsOf(account));
@@ -57,7 +63,7 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
 {
     auto in = transport::incomingSettings(account);
     transport::ImapSettings settings = settingsOf(account);
-    const std::string folder = in->optValue<std::string>("folder", "INBOX");
+    const std::string folder = folderOf(account);
     auto leave = in->getObject("leave_on_server");
     const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
     const std::int64_t keepMs = leave ? leave->optValue<std::int64_t>("days", 0) * 86400000LL : 0;

@@ -18,10 +18,12 @@ public:
     FetchReport fetch(const store::AccountRecord& account) override;
     void appendToSent(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
     void fetchAll();
+    /// The account's IMAP server settings with its password opened.
+    transport::ImapSettings settingsOf(const store::AccountRecord& account);
+    /// The folder the account receives from ("INBOX" unless configured).
+    static std::string folderOf(const store::AccountRecord& account);
 
 private:
-    transport::ImapSettings settingsOf(const store::AccountRecord& account);
-
     Context& context_;
     AccountAccess& accounts_;
 };

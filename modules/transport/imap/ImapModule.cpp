@@ -14,10 +14,12 @@ void ImapModule::start()
 {
     accounts_.registerFetcher(&fetcher_);
     schedule_.start(context_, [this] { fetcher_.fetchAll(); });
+    push_.start();
 }
 
 void ImapModule::stop() noexcept
 {
+    push_.stop();
     accounts_.unregisterFetcher(&fetcher_);
     schedule_.stop();
 }

@@ -2,6 +2,8 @@
 
 #include "erpmail/Base64.h"
 
+#include <Poco/Timestamp.h>
+
 #include <algorithm>
 #include <map>
 
@@ -193,14 +195,14 @@ void ImapSession::command(const std::string& text,
     });
 }
 
-SelectedFolder ImapSession::select(const std::string& folder)
+SelectedFolder ImapSession::select(const std::string& folder, bool readOnly)
 {
     SelectedFolder f;
     const std::string tag = nextTag();
     // RFC 7162: with CONDSTORE the folder reports HIGHESTMODSEQ, which
     // moves with every change in it.
     const bool condstore = hasCapability("CONDSTORE");
-    channel_->writeLine(tag + " SELECT " + quoted(folder) + (condstore ? " (CONDSTORE)" : ""));
+    channel_->writeLine(tag + (readOnly ? " EXAMINE " : " SELECT ") + quoted(folder) + (condstore ? " (CONDSTORE)" : ""));
     awaitTagged(tag, "SELECT of folder '" + folder + "'", [&](const std::string& line, std::vector<ImapToken>& tokens) {
         if (auto v = responseCode(line, "UIDVALIDITY")) f.uidValidity = static_cast<std::uint32_t>(v);
         if (auto v = responseCode(line, "UIDNEXT")) f.uidNext = static_cast<std::uint32_t>(v);
@@ -209,6 +211,28 @@ SelectedFolder ImapSession::select(const std::string& folder)
     });
     if (f.uidValidity == 0) throw ProtocolError("IMAP folder '" + folder + "' has no UIDVALIDITY");
     return f;
+}
+
+bool ImapSession::idle(Poco::Timespan maxWait, const std::function<bool()>& shouldStop)
+{
+    if (!hasCapability("IDLE")) throw ProtocolError("IMAP server " + settings_.host + " does not offer IDLE");
+    const std::string tag = nextTag();
+    channel_->writeLine(tag + " IDLE");
+    const std::string go = channel_->readLine();
+    if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP IDLE refused: " + go.substr(0, 200));
+    bool arrived = false;
+    const Poco::Timestamp started;
+    while (!arrived && !started.isElapsed(maxWait.totalMicroseconds()) && !shouldStop()) {
+        if (!channel_->waitReadable(Poco::Timespan(0, 500000))) continue;
+        std::string line;
+        auto tokens = readResponse(line);
+        if (tokens.size() >= 3 && tokens[0].value == "*" && upper(tokens[2].value) == "EXISTS") arrived = true;
+        if (!tokens.empty() && tokens[0].value == "*" && tokens.size() >= 2 && upper(tokens[1].value) == "BYE")
+            throw ConnectError("IMAP server " + settings_.host + " ended the IDLE session: " + line.substr(0, 200));
+    }
+    channel_->writeLine("DONE");
+    awaitTagged(tag, "IDLE");
+    return arrived;
 }
 
 std::vector<std::uint32_t> ImapSession::uidSearchAll()

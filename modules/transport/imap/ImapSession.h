@@ -52,7 +52,12 @@ public:
     explicit ImapSession(const ImapSettings& settings);
     ~ImapSession();
 
-    SelectedFolder select(const std::string& folder);
+    /// SELECT (or, read-only, EXAMINE) of a folder; with CONDSTORE when offered.
+    SelectedFolder select(const std::string& folder, bool readOnly = false);
+    /// RFC 2177 IDLE on the selected folder until the server reports new
+    /// mail (EXISTS), `maxWait` passes, or shouldStop() turns true (asked
+    /// every half second); then DONE. True when new mail arrived.
+    bool idle(Poco::Timespan maxWait, const std::function<bool()>& shouldStop);
     std::vector<std::uint32_t> uidSearchAll();
     /// UID FETCH BODY.PEEK[] of the uids, in UID sets under 10 KB, pipelined;
     /// each body goes to sink as it arrives.

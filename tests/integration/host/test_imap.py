@@ -183,6 +183,39 @@ class ImapTest(unittest.TestCase):
         finally:
             i.logout()
 
+    def test_new_mail_arrives_within_seconds_over_idle(self):
+        account = self.account("never")
+        with open(self.host.config, "a", encoding="utf-8") as f:
+            f.write("\n[config]\nerpmail.fetch.interval_seconds = 3600\n")  # only IDLE can bring it in time
+        serve = subprocess.Popen([ERPHOST, "--config", self.host.config, "serve"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(2)  # the schedule's first round and the IDLE connection
+            tag = uuid.uuid4().hex
+            sent = time.monotonic()
+            deliver(1, tag)
+            latency = None
+            while time.monotonic() - sent < 15:
+                db = sqlite3.connect(os.path.join(self.host.dir, "main.db"))
+                try:
+                    rows = db.execute("SELECT subject FROM messages WHERE account_id = ? AND subject LIKE ?",
+                                      (account, f"%{tag}")).fetchall()
+                finally:
+                    db.close()
+                if rows:
+                    latency = time.monotonic() - sent
+                    break
+                time.sleep(0.1)
+            self.assertIsNotNone(latency, "the mail did not arrive within 15 s")
+            self.assertLess(latency, 5)
+            self.assertEqual(len(rows), 1)
+            print(f"new mail stored {latency:.2f} s after delivery, over IDLE")
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            _, err = serve.communicate(timeout=30)
+        self.assertEqual(serve.returncode, 0, err)
+        self.assertNotIn("IDLE on account", err)  # no watcher failed
+
     def test_kills_during_a_sync_lose_and_duplicate_nothing(self):
         count = int(os.environ.get("ERPMAIL_IMAP_CRASH_MESSAGES", "1000"))
         deliver(count, uuid.uuid4().hex)
