@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import tempfile
 
 BUILD = os.environ.get("ERPMAIL_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
@@ -83,6 +84,75 @@ class Host:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def imap_session(user, password):
+    """An imaplib session on the test bed's Dovecot, logged in."""
+    import imaplib
+    import ssl
+    tb = testbed()
+    i = imaplib.IMAP4_SSL("localhost", int(tb["IMAPS_PORT"]), ssl_context=ssl.create_default_context(cafile=tb["TB_CA"]))
+    i.login(user, password)
+    return i
+
+
+def folder_digests_of(user, password, folder="INBOX"):
+    """uid -> sha256 of every mail in an IMAP folder, as the server sends it."""
+    import hashlib
+    i = imap_session(user, password)
+    try:
+        i.select(f'"{folder}"', readonly=True)
+        uids = i.uid("SEARCH", None, "ALL")[1][0].split()
+        out = {}
+        for n in range(0, len(uids), 200):
+            for part in i.uid("FETCH", b",".join(uids[n:n + 200]), "(UID BODY.PEEK[])")[1]:
+                if isinstance(part, tuple):
+                    out[part[0].split(b"UID ")[1].split()[0].decode()] = hashlib.sha256(part[1]).hexdigest()
+        return out
+    finally:
+        i.logout()
+
+
+def sqlite_rows(path, sql, params=()):
+    import sqlite3
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(sql, params).fetchall()
+    finally:
+        db.close()
+
+
+def kill_trials(test, host, trials, seed, new_trial, after_kill, after_completion):
+    """The crash test: `trials` times, new_trial() puts the original mails on
+    the server and returns a fresh account id; a mail.fetch of it is killed
+    (kill -9) at a random moment within the time a whole fetch takes;
+    after_kill(account) checks what is left; a second fetch completes, and
+    after_completion(account) checks the result. Returns the number of
+    fetches that were still running when killed."""
+    import random
+    import signal
+    rng = random.Random(seed)
+    account = new_trial()
+    started = time.monotonic()
+    code, result, err = host.call("mail.fetch", "anna", {"account": account})
+    whole = time.monotonic() - started
+    test.assertEqual(code, 0, f"{result} {err}")
+    after_completion(account)
+    kills = 0
+    for _ in range(trials):
+        account = new_trial()
+        fetch = subprocess.Popen([ERPHOST, "--config", host.config, "call", "mail.fetch", "--as", "anna", "--json",
+                                  json.dumps({"account": account})], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, whole))
+        if fetch.poll() is None:
+            fetch.send_signal(signal.SIGKILL)
+            kills += 1
+        fetch.wait()
+        after_kill(account)
+        code, result, err = host.call("mail.fetch", "anna", {"account": account})
+        test.assertEqual(code, 0, f"{result} {err}")
+        after_completion(account)
+    return kills
 
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")

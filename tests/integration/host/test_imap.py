@@ -1,9 +1,7 @@
 """Receiving over IMAP from the test bed's Dovecot, checked with Python's
 imaplib: every mail once and byte for byte, expunged only after it is
 stored, no duplicates after a UIDVALIDITY change or a kill -9."""
-import hashlib
 import imaplib
-import json
 import os
 import random
 import signal
@@ -16,7 +14,7 @@ import unittest
 import uuid
 from email.message import EmailMessage
 
-from harness import ERPHOST, Host, testbed
+from harness import ERPHOST, Host, folder_digests_of, kill_trials, sqlite_rows, testbed
 
 TB = testbed()
 USER, PASSWORD = TB.get("USER_ERIN", ""), TB.get("PASS_ERIN", "")
@@ -31,20 +29,7 @@ def imap():
 
 def folder_digests(folder="INBOX"):
     """uid -> sha256 of every mail in the folder, as the server sends it."""
-    i = imap()
-    try:
-        i.select(f'"{folder}"', readonly=True)
-        uids = i.uid("SEARCH", None, "ALL")[1][0].split()
-        out = {}
-        for n in range(0, len(uids), 200):
-            data = i.uid("FETCH", b",".join(uids[n:n + 200]), "(UID BODY.PEEK[])")[1]
-            for part in data:
-                if isinstance(part, tuple):
-                    uid = part[0].split(b"UID ")[1].split()[0].decode()
-                    out[uid] = hashlib.sha256(part[1]).hexdigest()
-        return out
-    finally:
-        i.logout()
+    return folder_digests_of(USER, PASSWORD, folder)
 
 
 def empty(folder="INBOX"):
@@ -218,32 +203,64 @@ class ImapTest(unittest.TestCase):
 
     def test_kills_during_a_sync_lose_and_duplicate_nothing(self):
         count = int(os.environ.get("ERPMAIL_IMAP_CRASH_MESSAGES", "1000"))
-        deliver(count, uuid.uuid4().hex)
-        original = folder_digests()
+        trials = int(os.environ.get("ERPMAIL_CRASH_KILLS", "50"))
+        # The original set is delivered once into a folder of its own; each
+        # trial copies it into the synced folder for a new account.
+        tag = uuid.uuid4().hex[:8]
+        pristine, synced = f"Pristine{tag}", f"Crash{tag}"
+        deliver(count, tag)
+        i = imap()
+        i.create(pristine)
+        i.create(synced)
+        i.select("INBOX")
+        i.uid("MOVE", "1:*", pristine)
+        i.logout()
+        original = sorted(folder_digests(pristine).values())
         self.assertEqual(len(original), count)
-        account = self.account("never")
-        rng = random.Random(11)
-        kills = 0
-        for _ in range(50):
-            fetch = subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.fetch", "--as", "anna",
-                                      "--json", json.dumps({"account": account})],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.03, 0.12))
-            if fetch.poll() is None:
-                fetch.send_signal(signal.SIGKILL)
-                kills += 1
-            fetch.wait()
-            stored = self.stored_digests()
-            self.assertEqual(len(stored), len(set(stored)), "a mail was stored twice")
-            gone = set(original) - set(folder_digests())
-            self.assertLessEqual({original[u] for u in gone}, set(stored), "expunged before stored")
-            if len(gone) == len(original):
-                break
-        self.assertGreater(kills, 0, "no fetch was killed: nothing tested")
-        self.call("mail.fetch", {"account": account})
-        self.assertEqual(self.stored_digests(), sorted(original.values()))
-        self.assertEqual(folder_digests(), {})
-        print(f"{kills} kills during the sync of {count} mails")
+        db = os.path.join(self.host.dir, "main.db")
+        trial = {}
+
+        def uids():
+            i = imap()
+            try:
+                i.select(synced, readonly=True)
+                return {int(u) for u in i.uid("SEARCH", None, "ALL")[1][0].split()}
+            finally:
+                i.logout()
+
+        def new_trial():
+            i = imap()
+            try:
+                i.select(pristine, readonly=True)
+                self.assertEqual(i.uid("COPY", "1:*", synced)[0], "OK")
+            finally:
+                i.logout()
+            trial["uids"] = uids()
+            self.assertEqual(len(trial["uids"]), count)
+            return self.account("never", folder=synced)
+
+        def after_kill(account):
+            rows = sqlite_rows(db, "SELECT imap_uid FROM messages WHERE account_id = ?", (account,))
+            have = {r[0] for r in rows}
+            trial.setdefault("partial", 0)
+            trial["partial"] += 0 < len(have) < count
+            self.assertEqual(len(rows), len(have), "a mail was stored twice")
+            self.assertLessEqual(trial["uids"] - uids(), have, "expunged before stored")
+
+        def after_completion(account):
+            rows = sqlite_rows(db, "SELECT content_sha256 FROM messages WHERE account_id = ?", (account,))
+            self.assertEqual(sorted(r[0] for r in rows), original)  # each mail once, byte for byte
+            self.assertEqual(uids(), set())
+
+        try:
+            kills = kill_trials(self, self.host, trials, 11, new_trial, after_kill, after_completion)
+            self.assertGreaterEqual(kills, trials // 2, "too few syncs were killed while running")
+            print(f"{kills} of {trials} syncs of {count} mails killed while running, {trial['partial']} of them with part of the mail stored")
+        finally:
+            i = imap()
+            i.delete(pristine)
+            i.delete(synced)
+            i.logout()
 
 
 if __name__ == "__main__":

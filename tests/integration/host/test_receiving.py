@@ -8,16 +8,14 @@ import json
 import os
 import poplib
 import random
-import signal
 import smtplib
 import ssl
 import subprocess
-import time
 import unittest
 import uuid
 from email.message import EmailMessage
 
-from harness import ERPHOST, Host, testbed
+from harness import Host, folder_digests_of, imap_session, kill_trials, sqlite_rows, testbed
 
 TB = testbed()
 poplib._MAXLINE = 1 << 20  # the test reads 70 KB header lines on purpose
@@ -280,65 +278,67 @@ class Pop3CrashTest(unittest.TestCase):
     KILLS = int(os.environ.get("ERPMAIL_CRASH_KILLS", "50"))
 
     def test_kills_lose_and_duplicate_nothing(self):
-        import sqlite3
+        # The original set is delivered once and kept in a folder of its own;
+        # each trial copies it into the maildrop (INBOX) for a new account.
         empty_maildrop()
-        deliver(self.MESSAGES, uuid.uuid4().hex)
-        p = pop3()  # the original set, by unique id, as the server sends it
-        original = {}
-        for line in p.uidl()[1]:
-            number, uid = line.decode().split()
-            original[uid] = hashlib.sha256(b"\r\n".join(p.retr(int(number))[1]) + b"\r\n").hexdigest()
-        p.quit()
+        tag = uuid.uuid4().hex
+        deliver(self.MESSAGES, tag)
+        pristine = f"Pristine{tag[:8]}"
+        i = imap_session(USER, PASSWORD)
+        i.create(pristine)
+        i.select("INBOX")
+        i.uid("MOVE", "1:*", pristine)
+        i.logout()
+        original = sorted(folder_digests_of(USER, PASSWORD, pristine).values())
         self.assertEqual(len(original), self.MESSAGES)
         host = Host(users=USERS, grants={"mail.use": "*"})
+        db = os.path.join(host.dir, "main.db")
+        trial = {}
 
-        def stored():
-            db = sqlite3.connect(os.path.join(host.dir, "main.db"))
-            try:
-                rows = db.execute("SELECT pop3_uidl, content_sha256 FROM messages").fetchall()
-            finally:
-                db.close()
-            return rows
-
-        def on_server():
+        def uidls():
             p = pop3()
             try:
                 return {line.decode().split()[1] for line in p.uidl()[1]}
             finally:
                 p.quit()
 
+        def new_trial():
+            i = imap_session(USER, PASSWORD)
+            try:
+                i.select(pristine, readonly=True)
+                self.assertEqual(i.uid("COPY", "1:*", "INBOX")[0], "OK")
+            finally:
+                i.logout()
+            trial["uidls"] = uidls()
+            self.assertEqual(len(trial["uidls"]), self.MESSAGES)
+            _, account, _ = host.call("mail.account.create", "anna", {"label": f"Crash {uuid.uuid4().hex[:6]}",
+                "incoming": {"protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
+                             "password": PASSWORD, "ca_file": TB["TB_CA"]}})
+            return account["id"]
+
+        def after_kill(account):
+            rows = sqlite_rows(db, "SELECT pop3_uidl FROM messages WHERE account_id = ?", (account,))
+            have = {r[0] for r in rows}
+            trial.setdefault("partial", 0)
+            trial["partial"] += 0 < len(have) < self.MESSAGES
+            self.assertEqual(len(rows), len(have), "a message was stored twice")
+            gone = trial["uidls"] - uidls()
+            self.assertLessEqual(gone, have, "the server deleted messages that were not stored")
+
+        def after_completion(account):
+            rows = sqlite_rows(db, "SELECT content_sha256 FROM messages WHERE account_id = ?", (account,))
+            self.assertEqual(sorted(r[0] for r in rows), original)  # each message once, byte for byte
+            self.assertEqual(uidls(), set())
+
         try:
-            _, account, _ = host.call("mail.account.create", "anna", {"label": "Crash", "incoming": {
-                "protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
-                "password": PASSWORD, "ca_file": TB["TB_CA"]}})
-            rng = random.Random(7)
-            params = json.dumps({"account": account["id"]})
-            kills = 0
-            for _ in range(self.KILLS):
-                fetch = subprocess.Popen([ERPHOST, "--config", host.config, "call", "mail.fetch", "--as", "anna",
-                                          "--json", params], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(rng.uniform(0.03, 0.12))
-                if fetch.poll() is None:
-                    fetch.send_signal(signal.SIGKILL)
-                    kills += 1
-                fetch.wait()
-                rows = stored()
-                have = {uid for uid, _ in rows}
-                self.assertEqual(len(rows), len(have), "a message was stored twice")
-                gone = set(original) - on_server()
-                self.assertLessEqual(gone, have, "the server deleted messages that were not stored")
-                if not gone ^ set(original):
-                    break  # everything fetched and deleted: later kills test nothing
-            self.assertGreater(kills, 0, "no fetch was killed: nothing tested")
-            code, result, err = host.call("mail.fetch", "anna", {"account": account["id"]})
-            self.assertEqual(code, 0, err)
-            rows = stored()
-            self.assertEqual(dict(rows), original)  # each message once, byte for byte
-            self.assertEqual(len(rows), self.MESSAGES)
-            self.assertEqual(on_server(), set())
-            print(f"{kills} kills during the fetch of {self.MESSAGES} messages")
+            kills = kill_trials(self, host, self.KILLS, 7, new_trial, after_kill, after_completion)
+            self.assertGreaterEqual(kills, self.KILLS // 2, "too few fetches were killed while running")
+            print(f"{kills} of {self.KILLS} fetches of {self.MESSAGES} messages killed while running, {trial['partial']} of them with part of the mail stored")
         finally:
             host.cleanup()
+            i = imap_session(USER, PASSWORD)
+            i.delete(pristine)
+            i.logout()
 
 
 if __name__ == "__main__":
