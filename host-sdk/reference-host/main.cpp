@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -31,7 +32,10 @@ const char* kUsage =
     "  modules                          list each plugin's modules and whether they run\n"
     "  ops [--json]                     list operations (--json: with parameter schemas)\n"
     "  call OP --as USER [--json JSON]  run an operation as USER; JSON is an object,\n"
-    "                                   @FILE reads it from a file, - from standard input\n"
+    "                                   @FILE reads it from a file, - from standard input;\n"
+    "      --repeat N                   run it N times in the same process and print each\n"
+    "                                   run's own time to standard error (the last answer\n"
+    "                                   goes to standard output)\n"
     "  serve                            keep the plugins running (their workers send and\n"
     "                                   fetch) until SIGINT or SIGTERM\n"
     "  help                             this text and the operation catalogue\n"
@@ -138,6 +142,7 @@ int main(int argc, char** argv)
     std::string configPath = Poco::Environment::get("ERPHOST_CONFIG", "erphost.ini");
     std::string command, operation, user, params = "{}";
     bool asJson = false, help = false;
+    int repeat = 0;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&]() -> std::string {
@@ -149,6 +154,17 @@ int main(int argc, char** argv)
         };
         if (a == "--config") configPath = value();
         else if (a == "--as") user = value();
+        else if (a == "--repeat") {
+            try {
+                repeat = std::stoi(value());
+            } catch (const std::exception&) {
+                repeat = 0;
+            }
+            if (repeat < 1) {
+                std::cerr << "erphost: --repeat needs a count of 1 or more\n" << kUsage;
+                return Usage;
+            }
+        }
         else if (a == "--json") {
             if (command == "ops") asJson = true;
             else params = value();
@@ -221,7 +237,15 @@ int main(int argc, char** argv)
                           << '\n';
                 return OperationFailed;
             }
-            erphost::CallResult result = host.call(operation, user, paramsText);
+            erphost::CallResult result;
+            for (int run = 1; run <= std::max(repeat, 1); ++run) {
+                const auto started = std::chrono::steady_clock::now();
+                result = host.call(operation, user, paramsText);
+                const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+                if (repeat > 0)
+                    std::cerr << "erphost: " << operation << " run " << run << " took " << std::fixed
+                              << std::setprecision(2) << took.count() << " ms\n";
+            }
             std::cout << pretty(result.json) << '\n';
             return result.ok ? Ok : OperationFailed;
         }

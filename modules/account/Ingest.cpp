@@ -22,9 +22,10 @@ std::string sha256Hex(const std::string& bytes)
 }
 
 store::MessageRecord recordFromRaw(std::string raw, const std::string& accountId, bool personal,
-                                   std::int64_t nowMs, mime::ParsedMessage* parsedOut)
+                                   std::int64_t nowMs, mime::ParsedMessage* parsedOut,
+                                   const mime::ParseLimits& limits)
 {
-    mime::ParsedMessage parsed = mime::parseMessage(raw);
+    mime::ParsedMessage parsed = mime::parseMessage(raw, limits);
     store::MessageRecord m;
     m.accountId = accountId;
     m.personal = personal;

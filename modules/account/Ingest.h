@@ -1,7 +1,7 @@
 // From a raw message to what an account's database keeps.
 #pragma once
 
-#include "mime/ParsedMessage.h"
+#include "mime/MessageParser.h"
 #include "store/Odbc.h"
 #include "store/Records.h"
 
@@ -13,7 +13,8 @@ namespace erpmail {
 /// SHA-256 of the raw bytes, and any parse warning. The raw bytes are kept
 /// exactly as given (moved into the record, not copied).
 store::MessageRecord recordFromRaw(std::string raw, const std::string& accountId, bool personal,
-                                   std::int64_t nowMs, mime::ParsedMessage* parsed = nullptr);
+                                   std::int64_t nowMs, mime::ParsedMessage* parsed = nullptr,
+                                   const mime::ParseLimits& limits = {});
 
 /// Stores the message and collects its addresses into the account's address
 /// book, in one transaction; returns the message id.

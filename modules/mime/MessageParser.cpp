@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <mutex>
+#include <vector>
 
 namespace erpmail::mime {
 
@@ -94,14 +95,28 @@ std::string toUtf8(const std::string& bytes, std::string charset)
     return validUtf8(out.data(), static_cast<gssize>(out.size()));
 }
 
+// The part's content with its transfer encoding removed, decoded in chunks
+// straight into the result: a large attachment is held once, not twice.
 std::string partBytes(GMimePart* part)
 {
     GMimeDataWrapper* content = g_mime_part_get_content(part);
     if (!content) return {};
-    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new());
-    g_mime_data_wrapper_write_to_stream(content, stream.p);
-    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream.p));
-    return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
+    GMimeStream* encoded = g_mime_data_wrapper_get_stream(content);
+    if (!encoded || g_mime_stream_reset(encoded) == -1) return {};
+    const GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
+    std::string out;
+    if (const gint64 length = g_mime_stream_length(encoded); length > 0)
+        out.reserve(static_cast<std::size_t>(encoding == GMIME_CONTENT_ENCODING_BASE64 ? length / 4 * 3 + 4 : length));
+    GMimeEncoding state;
+    g_mime_encoding_init_decode(&state, encoding);
+    std::vector<char> in(65536), decoded(g_mime_encoding_outlen(&state, in.size()) + 16);
+    for (;;) {
+        const gssize n = g_mime_stream_read(encoded, in.data(), in.size());
+        if (n <= 0) break;
+        out.append(decoded.data(), g_mime_encoding_step(&state, in.data(), static_cast<size_t>(n), decoded.data()));
+    }
+    out.append(decoded.data(), g_mime_encoding_flush(&state, in.data(), 0, decoded.data()));
+    return out;
 }
 
 std::string objectBytes(GMimeObject* object)
@@ -148,7 +163,7 @@ struct Walker {
             a.contentType = contentType;
             const char* subject = inner ? g_mime_message_get_subject(inner) : nullptr;
             a.fileName = validUtf8(subject && *subject ? subject : "message") + ".eml";
-            a.bytes = inner ? objectBytes(GMIME_OBJECT(inner)) : std::string();
+            if (limits.attachmentBytes && inner) a.bytes = objectBytes(GMIME_OBJECT(inner));
             out.attachments.push_back(std::move(a));
             return;
         }
@@ -166,7 +181,7 @@ struct Walker {
         a.fileName = validUtf8(g_mime_part_get_filename(part));
         a.contentType = contentType;
         a.contentId = stripAngles(validUtf8(g_mime_object_get_content_id(object)));
-        a.bytes = partBytes(part);
+        if (limits.attachmentBytes) a.bytes = partBytes(part);
         out.attachments.push_back(std::move(a));
     }
 };
@@ -227,8 +242,12 @@ ParsedMessage parseMessage(std::string_view raw, const ParseLimits& limits)
                       std::to_string(limits.maxHeaderBytes) + "; the message is kept raw";
         return out;
     }
-    GObjectPtr<GMimeStream> stream(
-        g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
+    // GMime reads the caller's bytes in place (a stream that does not own
+    // them): a large mail is not copied. Declared before the stream and
+    // every object parsed from it, so that it outlives them.
+    GByteArray inPlace{reinterpret_cast<guint8*>(const_cast<char*>(raw.data())), static_cast<guint>(raw.size())};
+    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(&inPlace));
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.p), FALSE);
     GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.p));
     GMimeParserOptions* options = g_mime_parser_options_new();
     g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);

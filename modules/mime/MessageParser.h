@@ -11,6 +11,7 @@ struct ParseLimits {
     int maxDepth = 100;                     ///< multipart nesting
     int maxParts = 10000;                   ///< MIME parts in all
     std::size_t maxHeaderBytes = 64 * 1024; ///< one header field
+    bool attachmentBytes = true;            ///< false: attachments' names and types only
 };
 
 /// Decodes a message. Never throws for malformed input: what cannot be read

@@ -79,17 +79,30 @@ std::int64_t MessageRepository::insert(const MessageRecord& m)
     st.bindBlob(20, m.raw).bindInt(21, static_cast<std::int64_t>(m.raw.size()));
     st.bindOptionalText(22, m.contentSha256).bindOptionalText(23, m.parseWarning).bindText(24, m.documentLinks);
     st.execute();
+    st.close(); // lets the driver release what it built for the row (a large mail's bytes)
     const std::int64_t id = c_.lastInsertId();
-
-    Statement& att = c_.prepared("INSERT INTO attachments (message_id, ordinal, file_name, content_type, content_id, size, content)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?)");
     int ordinal = 0;
-    for (const auto& a : m.attachments) {
-        att.bindInt(1, id).bindInt(2, ++ordinal).bindOptionalText(3, a.fileName).bindText(4, a.contentType);
-        att.bindOptionalText(5, a.contentId).bindInt(6, static_cast<std::int64_t>(a.bytes.size())).bindBlob(7, a.bytes);
-        att.execute();
-    }
+    for (const auto& a : m.attachments) insertAttachment(id, ++ordinal, a);
     return id;
+}
+
+void MessageRepository::insertAttachment(std::int64_t id, int ordinal, const AttachmentRecord& a)
+{
+    Statement& att = c_.prepared("INSERT INTO attachments (message_id, ordinal, file_name, content_type, content_id,"
+                                 " size, content) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    att.bindInt(1, id).bindInt(2, ordinal).bindOptionalText(3, a.fileName).bindText(4, a.contentType);
+    att.bindOptionalText(5, a.contentId).bindInt(6, static_cast<std::int64_t>(a.bytes.size())).bindBlob(7, a.bytes);
+    att.execute();
+    att.close();
+}
+
+void MessageRepository::insertAttachments(std::int64_t id, std::vector<AttachmentRecord>& attachments)
+{
+    int ordinal = 0;
+    for (auto& a : attachments) {
+        insertAttachment(id, ++ordinal, a);
+        std::string().swap(a.bytes);
+    }
 }
 
 MessagePage MessageRepository::list(const std::vector<std::string>& accountIds, const std::string& state,

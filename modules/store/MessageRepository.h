@@ -25,6 +25,9 @@ public:
     /// its own; returns the new id. Throws ConstraintViolation for a
     /// duplicate IMAP or POP3 key.
     std::int64_t insert(const MessageRecord& message);
+    /// Adds attachments to a stored message, freeing each one's bytes once
+    /// written (the records stay, without bytes).
+    void insertAttachments(std::int64_t id, std::vector<AttachmentRecord>& attachments);
 
     /// Newest first (received, then id) for the given accounts and state.
     /// Summaries carry subject, addresses, dates, size and attachment count
@@ -78,6 +81,7 @@ public:
     bool removeAddress(const std::string& accountId, const std::string& email);
 
 private:
+    void insertAttachment(std::int64_t id, int ordinal, const AttachmentRecord& attachment);
     Connection& c_;
 };
 

@@ -37,3 +37,29 @@ mail.use = *
 $*
 INI
 }
+# Writes $work/mbsyncrc: mbsync pulls IMAPS folder $1 of the bench user
+# into the Maildir $work/maildir/ (needs port, user, pass and ca set).
+mbsync_config() {
+  cat > "$work/mbsyncrc" <<RC
+IMAPAccount bench
+Host localhost
+Port $port
+User $user
+Pass $pass
+SSLType IMAPS
+CertificateFile $ca
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path $work/maildir/
+Inbox $work/maildir/INBOX
+
+Channel bench
+Far :remote:$1
+Near :local:$1
+Sync Pull
+Create Near
+RC
+}

@@ -48,28 +48,7 @@ i.uid("MOVE", "1:*", folder)
 i.logout()
 PY
 
-cat > "$work/mbsyncrc" <<RC
-IMAPAccount bench
-Host localhost
-Port $port
-User $user
-Pass $pass
-SSLType IMAPS
-CertificateFile $ca
-
-IMAPStore remote
-Account bench
-
-MaildirStore local
-Path $work/maildir/
-Inbox $work/maildir/INBOX
-
-Channel bench
-Far :remote:$folder
-Near :local:$folder
-Sync Pull
-Create Near
-RC
+mbsync_config "$folder"
 mkdir -p "$work/maildir"
 /usr/bin/time -f '%e %M' -o "$work/mbsync1" mbsync -q -c "$work/mbsyncrc" bench
 /usr/bin/time -f '%e %M' -o "$work/mbsync2" mbsync -q -c "$work/mbsyncrc" bench

@@ -29,6 +29,10 @@ struct PreparedMessage {
     std::vector<store::AddressRecord> addresses;
     std::vector<std::string> answers; ///< Message-IDs it replies to (In-Reply-To, References)
     StoredMessage summary;
+    /// A large mail is parsed only when stored, after its raw bytes are
+    /// written: raw bytes, decoded parts and the database's copy of either
+    /// are then never all in memory at once.
+    bool parseWhenStored = false;
 };
 
 struct AccountCredentials {
