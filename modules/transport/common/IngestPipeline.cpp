@@ -25,8 +25,9 @@ IngestPipeline::IngestPipeline(AccountAccess& accounts, const store::AccountReco
                                StoreStep store, Limits limits)
     : accounts_(accounts), account_(account), db_(db), store_(std::move(store)), limits_(limits)
 {
-    // Bulk ingest commits without waiting for the disk; finish() makes it
-    // all durable at once before anything may be deleted on the server.
+    // Bulk ingest commits without waiting for the disk (safe against a crash
+    // of the process, not of the machine); a fetch that deletes on the
+    // server calls Connection::flushToDisk() first.
     if (db_.dialect() == store::Dialect::SQLite) db_.execute("PRAGMA synchronous = NORMAL");
     parser_ = std::thread([this] { parseLoop(); });
     writer_ = std::thread([this] { writeLoop(); });
@@ -179,7 +180,6 @@ void IngestPipeline::finish()
 {
     stop();
     throwIfFailed();
-    durable_ = db_.flushToDisk();
 }
 
 } // namespace erpmail::transport

@@ -1,7 +1,8 @@
 // Overlaps the three kinds of work of a fetch: the caller's thread reads
 // mail from the server, one thread parses it, one writes it to the account's
-// database. Bounded queues between them keep memory flat; what the writer
-// commits is on disk before finish() returns, and nothing else is.
+// database. Bounded queues between them keep memory flat. What the writer
+// committed survives a crash of the process when finish() returns; before
+// deleting anything on the server, the fetch flushes it to disk as well.
 #pragma once
 
 #include "erpmail/AccountAccess.h"
@@ -48,10 +49,6 @@ public:
     /// committed, and it is fetched again next time).
     void finish();
 
-    /// After finish(): whether all of it would survive a power loss too.
-    /// Mail is deleted on the server only then.
-    bool durable() const { return durable_; }
-
     /// The messages stored, in commit order; complete after finish().
     const std::vector<StoredMessage>& stored() const { return stored_; }
 
@@ -88,7 +85,6 @@ private:
     std::thread parser_;
     std::thread writer_;
     bool restored_ = false;
-    bool durable_ = false;
 };
 
 } // namespace erpmail::transport

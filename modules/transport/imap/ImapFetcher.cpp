@@ -102,7 +102,6 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
 
         // Copies stored under another UIDVALIDITY: after a change on the
         // server the same bytes are the same mail, re-keyed, not stored twice.
-        bool durable = false;
         const bool rekeying = messages.hasOtherUidValidity(account.id, folder, validity);
         {
             transport::IngestPipeline pipeline(accounts_, account, db,
@@ -120,7 +119,6 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
             });
             pipeline.finish();
             stored = pipeline.stored();
-            durable = pipeline.durable();
         }
         report.fetched = static_cast<int>(stored.size());
         // Only what is committed here may go on the server.
@@ -137,7 +135,7 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
                 else if (!nextDelete || due < *nextDelete) nextDelete = due;
             }
         }
-        if (!doomed.empty() && !durable) {
+        if (!doomed.empty() && !db.flushToDisk()) {
             context_.log(ERP_LOG_WARNING, "erpmail.imap", "account " + account.label + ": the database could not be "
                          "flushed to disk; nothing is deleted on the server this time");
             doomed.clear();

@@ -71,7 +71,6 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
                 fresh.push_back(item.first);
                 freshIds.push_back(&item.second);
             }
-        bool durable = false;
         {
             // Each message and its "seen" mark commit together.
             transport::IngestPipeline pipeline(accounts_, account, db,
@@ -85,7 +84,6 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
             });
             pipeline.finish();
             stored = pipeline.stored();
-            durable = pipeline.durable();
         }
         report.fetched = static_cast<int>(stored.size());
         seen = state.seenUidls(account.id);
@@ -102,7 +100,7 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
             doomed.push_back(number);
             doomedIds.insert(uid);
         }
-        if (!doomed.empty() && !durable) {
+        if (!doomed.empty() && !db.flushToDisk()) {
             context_.log(ERP_LOG_WARNING, "erpmail.pop3", "account " + account.label + ": the database could not be "
                          "flushed to disk; nothing is deleted on the server this time");
             doomed.clear();
