@@ -62,11 +62,47 @@ Object::Ptr incomingSettings(const Object::Ptr& given, const Object::Ptr& previo
 {
     Object::Ptr in = new Object(*previous);
     for (const auto& [key, value] : *given)
-        if (key != "password") in->set(key, value);
+        if (key != "password" && key != "oauth2") in->set(key, value);
     const std::string protocol = in->optValue<std::string>("protocol", "");
     if (protocol.empty()) throw invalidParam("incoming.protocol", "incoming.protocol is required");
     if (protocol == "m365") {
         if (!in->has("host")) in->set("host", "outlook.office365.com");
+        in->set("auth", "oauth2"); // Microsoft 365 takes no passwords over IMAP
+    }
+    const std::string auth = in->optValue<std::string>("auth", "password");
+    in->set("auth", auth);
+    if (auth == "oauth2") {
+        // OAuth 2.0 (RFC 6749 refresh-token grant): the settings are kept,
+        // the refresh token and client secret are sealed with the passwords.
+        Object::Ptr oauth = in->has("oauth2") ? Object::Ptr(new Object(*in->getObject("oauth2"))) : Object::Ptr(new Object);
+        Object::Ptr givenOauth = given->has("oauth2") ? given->getObject("oauth2") : Object::Ptr(new Object);
+        for (const auto& [key, value] : *givenOauth)
+            if (key != "refresh_token" && key != "client_secret") oauth->set(key, value);
+        if (protocol == "m365") {
+            const std::string tenant = oauth->optValue<std::string>("tenant", "organizations");
+            requireNoControls("incoming.oauth2.tenant", tenant);
+            oauth->set("tenant", tenant);
+            if (!oauth->has("token_url"))
+                oauth->set("token_url", "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token");
+            if (!oauth->has("scope")) oauth->set("scope", "https://outlook.office365.com/IMAP.AccessAsUser.All offline_access");
+        }
+        const std::string tokenUrl = oauth->optValue<std::string>("token_url", "");
+        if (tokenUrl.rfind("https://", 0) != 0)
+            throw invalidParam("incoming.oauth2.token_url", "the OAuth token endpoint must be an https:// address");
+        requireNoControls("incoming.oauth2.token_url", tokenUrl);
+        if (oauth->optValue<std::string>("client_id", "").empty())
+            throw invalidParam("incoming.oauth2.client_id", "give the client id the application is registered under");
+        requireNoControls("incoming.oauth2.client_id", oauth->optValue<std::string>("client_id", ""));
+        requireNoControls("incoming.oauth2.scope", oauth->optValue<std::string>("scope", ""));
+        in->set("oauth2", oauth);
+        if (givenOauth->has("refresh_token"))
+            secrets.oauthRefreshToken =
+                givenOauth->isNull("refresh_token") ? "" : givenOauth->getValue<std::string>("refresh_token");
+        if (givenOauth->has("client_secret"))
+            secrets.oauthClientSecret =
+                givenOauth->isNull("client_secret") ? "" : givenOauth->getValue<std::string>("client_secret");
+    } else {
+        in->remove("oauth2");
     }
     checkHost("incoming.host", in->optValue<std::string>("host", ""));
     const bool implicitTls = protocol == "pop3s" || protocol == "imaps" || protocol == "m365";
@@ -140,6 +176,14 @@ const char* kServerSchemaParts = R"(
      "folder":{"type":"string","minLength":1,"maxLength":200},
      "user":{"type":"string","maxLength":320},
      "password":{"type":["string","null"],"maxLength":1024},
+     "auth":{"enum":["password","oauth2"]},
+     "oauth2":{"type":"object","additionalProperties":false,"properties":{
+        "token_url":{"type":"string","maxLength":2048},
+        "client_id":{"type":"string","maxLength":256},
+        "tenant":{"type":"string","maxLength":256},
+        "scope":{"type":"string","maxLength":1024},
+        "refresh_token":{"type":["string","null"],"maxLength":16384},
+        "client_secret":{"type":["string","null"],"maxLength":1024}}},
      "ca_file":{"type":"string","maxLength":4096},
      "leave_on_server":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{
         "mode":{"enum":["never","days","forever"]},
@@ -160,6 +204,8 @@ std::string AccountSecrets::toJson() const
     Object::Ptr o = new Object;
     o->set("incoming_password", incomingPassword);
     o->set("smtp_password", smtpPassword);
+    if (!oauthRefreshToken.empty()) o->set("oauth_refresh_token", oauthRefreshToken);
+    if (!oauthClientSecret.empty()) o->set("oauth_client_secret", oauthClientSecret);
     return stringify(o);
 }
 
@@ -170,6 +216,8 @@ AccountSecrets AccountSecrets::fromJson(const std::string& text)
     auto o = parseStored(text);
     s.incomingPassword = o->optValue<std::string>("incoming_password", "");
     s.smtpPassword = o->optValue<std::string>("smtp_password", "");
+    s.oauthRefreshToken = o->optValue<std::string>("oauth_refresh_token", "");
+    s.oauthClientSecret = o->optValue<std::string>("oauth_client_secret", "");
     return s;
 }
 
@@ -309,6 +357,10 @@ Object::Ptr accountToJson(const store::AccountRecord& a, const AccountSecrets& s
     if (server->has("incoming")) {
         Object::Ptr in = server->getObject("incoming");
         in->set("password_set", !secrets.incomingPassword.empty());
+        if (in->has("oauth2")) {
+            in->getObject("oauth2")->set("refresh_token_set", !secrets.oauthRefreshToken.empty());
+            in->getObject("oauth2")->set("client_secret_set", !secrets.oauthClientSecret.empty());
+        }
         o->set("incoming", in);
     } else {
         o->set("incoming", Poco::Dynamic::Var());

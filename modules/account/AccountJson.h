@@ -25,12 +25,16 @@ struct AccountDirectory {
 struct SecretChanges {
     std::optional<std::string> incomingPassword;
     std::optional<std::string> smtpPassword;
+    std::optional<std::string> oauthRefreshToken;
+    std::optional<std::string> oauthClientSecret;
 };
 
 /// Passwords as stored (sealed together in AccountRecord::secrets).
 struct AccountSecrets {
     std::string incomingPassword;
     std::string smtpPassword;
+    std::string oauthRefreshToken;
+    std::string oauthClientSecret;
     std::string toJson() const;
     static AccountSecrets fromJson(const std::string& text);
 };

@@ -127,11 +127,15 @@ AccountSecrets AccountService::secretsOf(const store::AccountRecord& account) co
 
 void AccountService::sealSecrets(store::AccountRecord& account, const SecretChanges& changes) const
 {
-    if (!changes.incomingPassword && !changes.smtpPassword) return;
+    if (!changes.incomingPassword && !changes.smtpPassword && !changes.oauthRefreshToken && !changes.oauthClientSecret)
+        return;
     AccountSecrets current = secretsOf(account);
     if (changes.incomingPassword) current.incomingPassword = *changes.incomingPassword;
     if (changes.smtpPassword) current.smtpPassword = *changes.smtpPassword;
-    if (current.incomingPassword.empty() && current.smtpPassword.empty())
+    if (changes.oauthRefreshToken) current.oauthRefreshToken = *changes.oauthRefreshToken;
+    if (changes.oauthClientSecret) current.oauthClientSecret = *changes.oauthClientSecret;
+    if (current.incomingPassword.empty() && current.smtpPassword.empty() && current.oauthRefreshToken.empty() &&
+        current.oauthClientSecret.empty())
         account.secrets.reset();
     else
         account.secrets = secrets_->seal(current.toJson(), account.id);
@@ -191,7 +195,30 @@ std::vector<store::AccountRecord> AccountService::allAccounts()
 AccountCredentials AccountService::credentials(const store::AccountRecord& account)
 {
     AccountSecrets s = secretsOf(account);
-    return {s.incomingPassword, s.smtpPassword};
+    return {s.incomingPassword, s.smtpPassword, s.oauthRefreshToken, s.oauthClientSecret};
+}
+
+AccountCredentials AccountService::currentCredentials(const std::string& accountId)
+{
+    auto lease = system();
+    auto account = store::AccountRepository(*lease).find(accountId);
+    if (!account) throw OperationError("not_found", "account " + accountId + " no longer exists");
+    return credentials(*account);
+}
+
+bool AccountService::replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh)
+{
+    auto lease = system();
+    store::Transaction tx(*lease);
+    store::AccountRepository repository(*lease);
+    auto account = repository.find(accountId);
+    if (!account || secretsOf(*account).oauthRefreshToken != spent) return false; // changed meanwhile: keep that
+    SecretChanges changes;
+    changes.oauthRefreshToken = fresh;
+    sealSecrets(*account, changes);
+    repository.update(*account);
+    tx.commit();
+    return true;
 }
 
 StoredMessage AccountService::storeMessage(store::Connection& connection, const store::AccountRecord& account,
@@ -579,16 +606,25 @@ void AccountService::unregisterFetcher(MailFetcher* fetcher)
     fetchers_.erase(std::remove(fetchers_.begin(), fetchers_.end(), fetcher), fetchers_.end());
 }
 
+MailFetcher* AccountService::fetcherFor(const store::AccountRecord& account)
+{
+    std::lock_guard<std::mutex> lock(fetchersMutex_);
+    for (auto* f : fetchers_)
+        if (f->handles(account)) return f;
+    return nullptr;
+}
+
 void AccountService::keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws)
 {
     if (raws.empty()) return;
-    MailFetcher* fetcher = nullptr;
-    {
-        std::lock_guard<std::mutex> lock(fetchersMutex_);
-        for (auto* f : fetchers_)
-            if (f->handles(account)) fetcher = f;
-    }
-    if (fetcher) fetcher->appendToSent(account, raws);
+    if (MailFetcher* fetcher = fetcherFor(account)) fetcher->appendToSent(account, raws);
+}
+
+void AccountService::testIncomingLogin(const store::AccountRecord& account)
+{
+    MailFetcher* fetcher = fetcherFor(account);
+    if (!fetcher) throw std::runtime_error("no module that runs here receives this account's mail");
+    fetcher->testLogin(account);
 }
 
 Object::Ptr AccountService::fetch(const Request& request)
@@ -598,12 +634,7 @@ Object::Ptr AccountService::fetch(const Request& request)
     if (!server->has("incoming"))
         throw invalidParam("account", "account '" + account.label + "' has no incoming server");
     const std::string protocol = server->getObject("incoming")->optValue<std::string>("protocol", "");
-    MailFetcher* fetcher = nullptr;
-    {
-        std::lock_guard<std::mutex> lock(fetchersMutex_);
-        for (auto* f : fetchers_)
-            if (f->handles(account)) fetcher = f;
-    }
+    MailFetcher* fetcher = fetcherFor(account);
     if (!fetcher) {
         const std::string module = protocol.rfind("pop3", 0) == 0 ? "transport.pop3" : "transport.imap";
         throw OperationError("module_disabled", "account '" + account.label + "' receives over " + protocol +

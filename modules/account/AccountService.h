@@ -66,6 +66,8 @@ public:
         return canChange(account, request);
     }
     AccountCredentials credentials(const store::AccountRecord& account) override;
+    AccountCredentials currentCredentials(const std::string& accountId) override;
+    bool replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh) override;
     void takeOffline(const store::AccountRecord& account, const std::string& reason) override;
     StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,
                                const std::string& state, const std::string& direction,
@@ -78,10 +80,13 @@ public:
     void registerFetcher(MailFetcher* fetcher) override;
     void unregisterFetcher(MailFetcher* fetcher) override;
     void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
+    void testIncomingLogin(const store::AccountRecord& account) override;
 
     Context& context() { return context_; }
 
 private:
+    /// The running fetcher that receives the account's mail, if any.
+    MailFetcher* fetcherFor(const store::AccountRecord& account);
     Poco::JSON::Object::Ptr create(const Request& request);
     Poco::JSON::Object::Ptr get(const Request& request);
     Poco::JSON::Object::Ptr list(const Request& request);

@@ -7,6 +7,7 @@
 #include "transport/common/FetchSchedule.h"
 #include "transport/common/IngestPipeline.h"
 #include "transport/imap/ImapSession.h"
+#include "transport/oauth/OAuthTokens.h"
 
 #include <Poco/JSON/Parser.h>
 
@@ -28,7 +29,7 @@ bool ImapFetcher::handles(const store::AccountRecord& account) const
 {
     auto in = transport::incomingSettings(account);
     const std::string protocol = in ? in->optValue<std::string>("protocol", "") : "";
-    return protocol == "imap" || protocol == "imaps";
+    return protocol == "imap" || protocol == "imaps" || protocol == "m365";
 }
 
 transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& account)
@@ -41,8 +42,19 @@ transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& acco
     settings.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
     settings.tls.caFile = in->optValue<std::string>("ca_file", "");
     settings.user = in->optValue<std::string>("user", "");
-    settings.password = accounts_.credentials(account).incomingPassword;
+    if (transport::usesOAuth(in)) settings.oauthToken = transport::accessTokenFor(context_, accounts_, account, in);
+    else settings.password = accounts_.credentials(account).incomingPassword;
     return settings;
+}
+
+std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRecord& account)
+{
+    try {
+        return std::make_unique<transport::ImapSession>(settingsOf(account));
+    } catch (const transport::ImapAuthError&) {
+        transport::forgetAccessToken(account.id); // refused: buy a new one next time
+        throw;
+    }
 }
 
 std::string ImapFetcher::folderOf(const store::AccountRecord& account)
@@ -53,16 +65,16 @@ std::string ImapFetcher::folderOf(const store::AccountRecord& account)
 
 void ImapFetcher::appendToSent(const store::AccountRecord& account, const std::vector<std::string>& raws)
 {
-    transport::ImapSession session(settingsOf(account));
-    const std::string folder = session.sentFolder();
-    for (const auto& raw : raws) session.append(folder, raw);
-    session.logout();
+    auto session = open(account);
+    const std::string folder = session->sentFolder();
+    for (const auto& raw : raws) session->append(folder, raw);
+    session->logout();
 }
 
 FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
 {
     auto in = transport::incomingSettings(account);
-    transport::ImapSettings settings = settingsOf(account);
+    if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
     const std::string folder = folderOf(account);
     auto leave = in->getObject("leave_on_server");
     const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
@@ -73,7 +85,8 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
                                    std::vector<StoredMessage>& stored) {
         FetchReport report;
         store::MessageRepository messages(db);
-        transport::ImapSession session(settings);
+        auto opened = open(account);
+        transport::ImapSession& session = *opened;
         state.recordLogin(account.id, folder, context_.host().nowMs());
         const auto selected = session.select(folder);
         const std::int64_t validity = selected.uidValidity;

@@ -135,7 +135,8 @@ void ImapPush::watch(store::AccountRecord account, Watcher& self)
     int backoff = 5;
     while (!self.stopping) {
         try {
-            transport::ImapSession session(fetcher_.settingsOf(account));
+            auto opened = fetcher_.open(account);
+            transport::ImapSession& session = *opened;
             if (!session.hasCapability("IDLE")) {
                 context_.log(ERP_LOG_INFO, kComponent, "account " + account.label +
                                                            ": the server offers no IDLE; mail is fetched on the interval");

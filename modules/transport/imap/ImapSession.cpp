@@ -72,8 +72,22 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
     if (!channel_->tls()) throw ProtocolError("a password is never sent without TLS");
     try {
         if (!settings.oauthToken.empty()) {
-            command("AUTHENTICATE XOAUTH2 " +
-                    toBase64("user=" + settings.user + "\x01" "auth=Bearer " + settings.oauthToken + "\x01\x01"));
+            const std::string tag = nextTag();
+            channel_->writeLine(tag + " AUTHENTICATE XOAUTH2 " +
+                                toBase64("user=" + settings.user + "\x01" "auth=Bearer " + settings.oauthToken + "\x01\x01"));
+            // A refusal may come as a continuation carrying its details first;
+            // an empty answer ends the exchange (then the tagged NO follows).
+            for (int continuations = 0;;) {
+                const std::string line = channel_->readLine();
+                if (line.rfind("+", 0) == 0) {
+                    if (++continuations > 2) throw ProtocolError("the server keeps asking during XOAUTH2: " + line.substr(0, 200));
+                    channel_->writeLine("");
+                    continue;
+                }
+                if (line.rfind(tag + " ", 0) != 0) continue;
+                if (upper(line.substr(tag.size() + 1, 2)) != "OK") throw ProtocolError(line.substr(0, 300));
+                break;
+            }
         } else if (hasCapability("AUTH=PLAIN") && hasCapability("SASL-IR")) {
             command("AUTHENTICATE PLAIN " + toBase64(std::string(1, '\0') + settings.user + std::string(1, '\0') +
                                                      settings.password));

@@ -5,6 +5,7 @@
 #include "transport/common/FetchSchedule.h"
 #include "transport/common/IngestPipeline.h"
 #include "transport/pop3/Pop3Session.h"
+#include "transport/oauth/OAuthTokens.h"
 
 #include <Poco/Environment.h>
 #include <Poco/JSON/Parser.h>
@@ -35,18 +36,35 @@ bool Pop3Fetcher::handles(const store::AccountRecord& account) const
 
 Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts) {}
 
-FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
+std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRecord& account)
 {
     auto in = transport::incomingSettings(account);
-    if (!in || !receivesOverPop3(account))
-        throw invalidParam("account", "account '" + account.label + "' does not receive over POP3");
     transport::Pop3Settings settings;
     settings.host = in->optValue<std::string>("host", "");
     settings.port = in->optValue<unsigned>("port", 995);
     settings.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
     settings.tls.caFile = in->optValue<std::string>("ca_file", "");
     settings.user = in->optValue<std::string>("user", "");
-    settings.password = accounts_.credentials(account).incomingPassword;
+    if (transport::usesOAuth(in)) settings.oauthToken = transport::accessTokenFor(context_, accounts_, account, in);
+    else settings.password = accounts_.credentials(account).incomingPassword;
+    try {
+        return std::make_unique<transport::Pop3Session>(settings);
+    } catch (const transport::Pop3AuthError&) {
+        transport::forgetAccessToken(account.id); // refused: buy a new one next time
+        throw;
+    }
+}
+
+void Pop3Fetcher::testLogin(const store::AccountRecord& account)
+{
+    open(account)->quit();
+}
+
+FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
+{
+    auto in = transport::incomingSettings(account);
+    if (!in || !receivesOverPop3(account))
+        throw invalidParam("account", "account '" + account.label + "' does not receive over POP3");
     auto leave = in->getObject("leave_on_server");
     const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
     const std::int64_t keepMs = leave ? leave->optValue<std::int64_t>("days", 0) * 86400000LL : 0;
@@ -55,7 +73,8 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
                                [&](store::Connection& db, store::FetchStateRepository& state,
                                    std::vector<StoredMessage>& stored) {
         FetchReport report;
-        transport::Pop3Session session(settings);
+        auto opened = open(account);
+        transport::Pop3Session& session = *opened;
         state.recordLogin(account.id, kFolder, context_.host().nowMs());
         const auto list = session.uidl();
         report.onServer = static_cast<int>(list.size());

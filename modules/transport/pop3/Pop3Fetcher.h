@@ -6,6 +6,9 @@
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/MailFetcher.h"
+#include "transport/pop3/Pop3Session.h"
+
+#include <memory>
 
 #include <Poco/JSON/Object.h>
 
@@ -19,10 +22,15 @@ public:
     /// refuses the login (the account's status records why).
     FetchReport fetch(const store::AccountRecord& account) override;
     bool handles(const store::AccountRecord& account) const override;
+    void testLogin(const store::AccountRecord& account) override;
     /// Every online POP3 account, one after another; failures are logged.
     void fetchAll();
 
 private:
+    /// A logged-in session (an OAuth token bought first if the account uses
+    /// one; a refused token is forgotten).
+    std::unique_ptr<transport::Pop3Session> open(const store::AccountRecord& account);
+
     Context& context_;
     AccountAccess& accounts_;
 };

@@ -106,9 +106,14 @@ void Pop3Session::login()
         // Two-step form: the initial response follows a "+" continuation.
         channel_->writeLine("AUTH XOAUTH2");
         line = channel_->readLine();
-        if (startsWith(line, "+")) {
+        auto continuation = [](const std::string& l) { return l == "+" || startsWith(l, "+ "); };
+        if (continuation(line)) {
             channel_->writeLine(toBase64("user=" + settings_.user + "\x01" "auth=Bearer " + settings_.oauthToken + "\x01\x01"));
             line = channel_->readLine();
+            if (continuation(line)) { // the refusal's details; an empty answer ends the exchange
+                channel_->writeLine("");
+                line = channel_->readLine();
+            }
         }
     } else if (saslOffers("PLAIN")) {
         channel_->writeLine("AUTH PLAIN " + toBase64(std::string(1, '\0') + settings_.user + std::string(1, '\0') +

@@ -17,6 +17,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <sstream>
 
@@ -613,9 +614,26 @@ Object::Ptr OutboxService::accountTest(const Request& request)
         probe.port = in->optValue<unsigned>("port", 993);
         probe.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
         probe.tls.caFile = in->optValue<std::string>("ca_file", "");
-        probe.user = in->optValue<std::string>("user", "");
-        probe.password = accounts_.credentials(account).incomingPassword;
+        const bool oauth = in->optValue<std::string>("auth", "password") == "oauth2";
+        if (!oauth) { // an OAuth login is tried below, the way a fetch logs in
+            probe.user = in->optValue<std::string>("user", "");
+            probe.password = accounts_.credentials(account).incomingPassword;
+        }
         auto probed = transport::probeServer(probe);
+        if (oauth && probed.ok) {
+            transport::ProbeStep login{"login", false, "", 0};
+            const auto started = std::chrono::steady_clock::now();
+            try {
+                accounts_.testIncomingLogin(account);
+                login.ok = true;
+                login.detail = "OAuth access token accepted (XOAUTH2)";
+            } catch (const std::exception& e) {
+                login.detail = e.what();
+                probed.ok = false;
+            }
+            login.ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+            probed.steps.push_back(login);
+        }
         ok = ok && probed.ok;
         result->set("incoming", probed.toJson());
     }

@@ -38,6 +38,8 @@ struct PreparedMessage {
 struct AccountCredentials {
     std::string incomingPassword;
     std::string smtpPassword;
+    std::string oauthRefreshToken; ///< OAuth 2.0: what buys the next access token
+    std::string oauthClientSecret; ///< OAuth 2.0: for confidential clients, else empty
 };
 
 class AccountAccess {
@@ -58,6 +60,13 @@ public:
     virtual bool mayChange(const store::AccountRecord& account, const Request& request) = 0;
     /// The account's passwords, opened.
     virtual AccountCredentials credentials(const store::AccountRecord& account) = 0;
+    /// The account's secrets as stored now: a long-running worker's record
+    /// may predate a rotated refresh token.
+    virtual AccountCredentials currentCredentials(const std::string& accountId) = 0;
+    /// Stores the refresh token an OAuth server rotated in place of the
+    /// spent one; false (and nothing changed) when the stored token is no
+    /// longer `spent`.
+    virtual bool replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh) = 0;
     /// Sets the account offline (once) and tells the host why.
     virtual void takeOffline(const store::AccountRecord& account, const std::string& reason) = 0;
     /// Stores a raw message in the account's messages, parsed, with its
@@ -85,6 +94,9 @@ public:
     /// Copies sent mails to the server's Sent folder when the account's
     /// receiving transport keeps one (IMAP); a no-op otherwise.
     virtual void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) = 0;
+    /// Logs in to the account's incoming server the way a fetch does (an
+    /// OAuth token is bought first) and out again; throws with the reason.
+    virtual void testIncomingLogin(const store::AccountRecord& account) = 0;
 };
 
 } // namespace erpmail

@@ -26,6 +26,8 @@ public:
     /// Optional: keeps copies of mails the account sent in the server's Sent
     /// folder (IMAP). Throws with a reason when the server refuses.
     virtual void appendToSent(const store::AccountRecord&, const std::vector<std::string>& /*raws*/) {}
+    /// Logs in as a fetch would, and out; throws with the reason.
+    virtual void testLogin(const store::AccountRecord& account) = 0;
 };
 
 } // namespace erpmail

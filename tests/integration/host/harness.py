@@ -113,6 +113,50 @@ def folder_digests_of(user, password, folder="INBOX"):
         i.logout()
 
 
+def oauth_refresh_token(email):
+    """A first refresh token for the user from the test bed's OAuth server,
+    as an admin's consent would give one."""
+    import ssl
+    import urllib.request
+    tb = testbed()
+    request = urllib.request.Request(tb["OAUTH_SEED_URL"], data=json.dumps({"email": email}).encode(), method="POST")
+    with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=tb["TB_CA"])) as answer:
+        return json.load(answer)["refresh_token"]
+
+
+def oauth_incoming(protocol, port, user, refresh_token):
+    """The incoming settings of an account that signs in with OAuth 2.0 at the test bed."""
+    tb = testbed()
+    return {"protocol": protocol, "host": "localhost", "port": int(port), "user": user, "auth": "oauth2",
+            "ca_file": tb["TB_CA"], "leave_on_server": {"mode": "never"},
+            "oauth2": {"token_url": tb["OAUTH_TOKEN_URL"], "client_id": tb["OAUTH_CLIENT_ID"],
+                       "refresh_token": refresh_token}}
+
+
+def check_foreign_token_refused(test, host, protocol, port, user):
+    """An account whose token was issued to someone else (bob): the server
+    refuses it, and the fetch says so at once."""
+    other = oauth_incoming(protocol, port, user, oauth_refresh_token(testbed()["USER_BOB"]))
+    status, account, err = host.call("mail.account.create", "anna", {"label": "OAuth other", "incoming": other})
+    test.assertEqual(status, 0, err)
+    started = time.monotonic()
+    status, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
+    test.assertEqual(status, 1, result)
+    test.assertIn("refused", result["error"]["message"])
+    test.assertLess(time.monotonic() - started, 10)
+
+
+def tokens_in_clear(directory):
+    """OAuth tokens of the test bed's server found unsealed in any file under directory."""
+    import re
+    found = []
+    for root, _, files in os.walk(directory):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as f:
+                found += re.findall(rb"(?:rt|at)-[A-Za-z0-9_-]{32}", f.read())
+    return found
+
+
 def sqlite_rows(path, sql, params=()):
     import sqlite3
     db = sqlite3.connect(path)

@@ -95,7 +95,8 @@ class AccountCases:
         self.assertEqual(got, created | {"can_change": True, "main": False})  # main: the caller's own only
         self.assertEqual(got["incoming"], {"protocol": "imap", "host": "imap.example.com", "port": 143,
                                            "security": "starttls", "folder": "INBOX", "user": "buha",
-                                           "leave_on_server": {"mode": "days", "days": 14}, "password_set": True})
+                                           "leave_on_server": {"mode": "days", "days": 14}, "password_set": True,
+                                           "auth": "password"})
         self.assertEqual(got["smtp"], {"host": "smtp.example.com", "port": 587, "security": "starttls",
                                        "requires_password": True, "password_set": False,
                                        "uses_incoming_credentials": True})

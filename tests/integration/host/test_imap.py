@@ -2,6 +2,7 @@
 imaplib: every mail once and byte for byte, expunged only after it is
 stored, no duplicates after a UIDVALIDITY change or a kill -9."""
 import imaplib
+import json
 import os
 import random
 import signal
@@ -14,7 +15,8 @@ import unittest
 import uuid
 from email.message import EmailMessage
 
-from harness import ERPHOST, Host, folder_digests_of, kill_trials, sqlite_rows, testbed
+from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, kill_trials, oauth_incoming,
+                     oauth_refresh_token, sqlite_rows, testbed, tokens_in_clear)
 
 TB = testbed()
 USER, PASSWORD = TB.get("USER_ERIN", ""), TB.get("PASS_ERIN", "")
@@ -167,6 +169,50 @@ class ImapTest(unittest.TestCase):
             self.assertIn(b"\\Seen", flags)
         finally:
             i.logout()
+
+    def test_oauth2_signs_in_with_xoauth2_and_keeps_the_rotated_refresh_token(self):
+        seed = oauth_refresh_token(USER)
+        incoming = oauth_incoming("imaps", TB["IMAPS_PORT"], USER, seed)
+        account = self.call("mail.account.create", {"label": "OAuth IMAP", "incoming": incoming})["id"]
+        shown = self.call("mail.account.get", {"id": account})
+        self.assertTrue(shown["incoming"]["oauth2"]["refresh_token_set"])
+        self.assertNotIn(seed, json.dumps(shown))
+        deliver(3, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 3)
+        # A new process buys a new access token: with the refresh token the
+        # server rotated (the seed is spent now), so it must have been stored.
+        deliver(1, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 1)
+        status = self.call("mail.account.status", {"id": account})
+        self.assertIsNotNone(status["fetch"]["password_last_accepted_ms"])
+        tested = self.call("mail.account.test", {"id": account})
+        self.assertEqual(tested["incoming"]["steps"][-1]["step"], "login", tested)
+        self.assertTrue(tested["incoming"]["steps"][-1]["ok"], tested)
+        # An account still holding the spent token gets the server's reason.
+        stale = self.call("mail.account.create", {"label": "OAuth stale", "incoming": incoming})["id"]
+        error = self.call("mail.fetch", {"account": stale}, code=1)["error"]["message"]
+        self.assertIn("invalid_grant", error)
+        self.assertIn("grant access again", error)
+        self.assertIn("invalid_grant", self.call("mail.account.status", {"id": stale})["fetch"]["last_error"])
+        self.assertEqual(tokens_in_clear(self.host.dir), [])
+        check_foreign_token_refused(self, self.host, "imaps", TB["IMAPS_PORT"], USER)
+
+    def test_microsoft_365_accounts_get_the_microsoft_defaults(self):
+        status, result, _ = self.host.call("mail.account.create", "anna", {"label": "M365", "incoming": {
+            "protocol": "m365", "user": "anna@contoso.example", "oauth2": {"tenant": "contoso.onmicrosoft.com"}}})
+        self.assertEqual(status, 1)
+        self.assertEqual(result["error"]["field"], "incoming.oauth2.client_id")
+        account = self.call("mail.account.create", {"label": "M365", "incoming": {
+            "protocol": "m365", "user": "anna@contoso.example",
+            "oauth2": {"tenant": "contoso.onmicrosoft.com", "client_id": "0f1e2d3c", "refresh_token": "0.AXo-secret"}}})
+        incoming = account["incoming"]
+        self.assertEqual((incoming["host"], incoming["port"], incoming["security"], incoming["auth"]),
+                         ("outlook.office365.com", 993, "tls", "oauth2"))
+        self.assertEqual(incoming["oauth2"]["token_url"],
+                         "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")
+        self.assertIn("IMAP.AccessAsUser.All", incoming["oauth2"]["scope"])
+        self.assertTrue(incoming["oauth2"]["refresh_token_set"])
+        self.assertNotIn("0.AXo-secret", json.dumps(account))
 
     def test_new_mail_arrives_within_seconds_over_idle(self):
         account = self.account("never")

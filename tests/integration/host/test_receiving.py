@@ -15,7 +15,8 @@ import unittest
 import uuid
 from email.message import EmailMessage
 
-from harness import Host, folder_digests_of, imap_session, kill_trials, sqlite_rows, testbed
+from harness import (check_foreign_token_refused, folder_digests_of, Host, imap_session, kill_trials, oauth_incoming,
+                     oauth_refresh_token, sqlite_rows, testbed, tokens_in_clear)
 
 TB = testbed()
 poplib._MAXLINE = 1 << 20  # the test reads 70 KB header lines on purpose
@@ -155,6 +156,21 @@ class ReceivingTest(unittest.TestCase):
         deliver(2, uuid.uuid4().hex)
         account = self.account(port=TB["POP3_PORT"], security="starttls")
         self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 2)
+
+    def test_oauth2_signs_in_with_xoauth2(self):
+        deliver(4, uuid.uuid4().hex)
+        original = server_messages()
+        incoming = oauth_incoming("pop3s", TB["POP3S_PORT"], USER, oauth_refresh_token(USER))
+        account = self.call("mail.account.create", {"label": "OAuth POP3", "incoming": incoming})["id"]
+        result = self.call("mail.fetch", {"account": account})
+        self.assertEqual((result["fetched"], result["deleted_on_server"]), (4, 4))
+        self.assertEqual(server_messages(), {})
+        stored = self.call("mail.message.list", {"account": account, "page_size": 10})["items"]
+        self.assertEqual(len(stored), 4)
+        self.assertEqual(sum(original.values()), 4)
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 0)  # the rotated token works
+        self.assertEqual(tokens_in_clear(self.host.dir), [])
+        check_foreign_token_refused(self, self.host, "pop3s", TB["POP3S_PORT"], USER)
 
     def test_wrong_password_and_bad_certificate_delete_nothing(self):
         deliver(2, uuid.uuid4().hex)

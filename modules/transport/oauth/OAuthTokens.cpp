@@ -1,0 +1,164 @@
+#include "transport/oauth/OAuthTokens.h"
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTMLForm.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+
+#include <map>
+#include <mutex>
+
+namespace erpmail::transport {
+
+namespace {
+
+struct Cached {
+    std::string accessToken;
+    std::int64_t validUntilMs = 0;
+};
+
+std::mutex& cacheMutex()
+{
+    static std::mutex m;
+    return m;
+}
+
+std::map<std::string, Cached>& cache()
+{
+    static std::map<std::string, Cached> c;
+    return c;
+}
+
+/// Held while an account's token is bought: a rotated refresh token is
+/// spent by the first purchase, so two at once would lock the account out.
+std::mutex& purchaseMutex()
+{
+    static std::mutex m;
+    return m;
+}
+
+std::string limited(const std::string& s)
+{
+    return s.size() > 300 ? s.substr(0, 300) + "..." : s;
+}
+
+} // namespace
+
+OAuthGrant refreshAccessToken(const OAuthRequest& request)
+{
+    Poco::URI uri(request.tokenUrl);
+    if (uri.getScheme() != "https")
+        throw OAuthError("the OAuth token endpoint must be an https:// address, not '" + limited(request.tokenUrl) + "'");
+    const std::string host = uri.getHost();
+    const unsigned port = uri.getPort();
+    Poco::Net::HTMLForm form;
+    form.set("grant_type", "refresh_token");
+    form.set("client_id", request.clientId);
+    form.set("refresh_token", request.refreshToken);
+    if (!request.scope.empty()) form.set("scope", request.scope);
+    if (!request.clientSecret.empty()) form.set("client_secret", request.clientSecret);
+    std::string answer;
+    int status = 0;
+    try {
+        clearTlsVerifyResult();
+        Poco::Net::HTTPSClientSession session(host, static_cast<Poco::UInt16>(port), makeClientContext(request.tls, host));
+        session.setTimeout(Poco::Timespan(request.timeoutSeconds, 0));
+        Poco::Net::HTTPRequest post(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
+        post.setContentType("application/x-www-form-urlencoded");
+        post.set("Accept", "application/json");
+        form.prepareSubmit(post);
+        form.write(session.sendRequest(post));
+        Poco::Net::HTTPResponse response;
+        std::istream& body = session.receiveResponse(response);
+        Poco::StreamCopier::copyToString(body, answer, 8192);
+        status = response.getStatus();
+    } catch (const Poco::Net::SSLException&) {
+        try {
+            rethrowTlsFailure(host, port);
+        } catch (const TlsError& e) {
+            throw OAuthError(std::string("OAuth token endpoint: ") + e.what());
+        }
+    } catch (const Poco::Exception& e) {
+        throw OAuthError("the OAuth token endpoint " + host + ":" + std::to_string(port) + " cannot be reached: " +
+                         e.displayText());
+    }
+    Poco::JSON::Object::Ptr json;
+    try {
+        Poco::JSON::Parser parser;
+        json = parser.parse(answer).extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception&) {
+        throw OAuthError("the OAuth token endpoint " + host + " answered HTTP " + std::to_string(status) +
+                         " without JSON: " + limited(answer));
+    }
+    if (status != 200 || !json->has("access_token")) {
+        const std::string error = json->optValue<std::string>("error", "HTTP " + std::to_string(status));
+        const std::string description = json->optValue<std::string>("error_description", "");
+        std::string advice = error == "invalid_grant" ? "; the refresh token is no longer valid: grant access again "
+                                                        "and store the new refresh token in the account"
+                           : error == "invalid_client" ? "; check the account's client id and client secret"
+                                                       : "";
+        throw OAuthError("the OAuth server " + host + " refused the refresh token: " + error +
+                         (description.empty() ? "" : " (" + limited(description) + ")") + advice);
+    }
+    OAuthGrant grant;
+    grant.accessToken = json->getValue<std::string>("access_token");
+    grant.expiresInSeconds = json->optValue<std::int64_t>("expires_in", 3600);
+    grant.refreshToken = json->optValue<std::string>("refresh_token", "");
+    return grant;
+}
+
+bool usesOAuth(const Poco::JSON::Object::Ptr& incoming)
+{
+    return incoming && incoming->optValue<std::string>("auth", "password") == "oauth2";
+}
+
+std::string accessTokenFor(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+                           const Poco::JSON::Object::Ptr& incoming)
+{
+    const std::int64_t now = context.host().nowMs();
+    auto cached = [&]() -> std::string {
+        std::lock_guard<std::mutex> lock(cacheMutex());
+        auto it = cache().find(account.id);
+        return it != cache().end() && it->second.validUntilMs > now ? it->second.accessToken : std::string();
+    };
+    if (std::string token = cached(); !token.empty()) return token;
+    std::lock_guard<std::mutex> purchase(purchaseMutex());
+    if (std::string token = cached(); !token.empty()) return token; // bought meanwhile
+
+    auto oauth = incoming->getObject("oauth2");
+    if (!oauth) throw OAuthError("account '" + account.label + "' signs in with OAuth but has no oauth2 settings");
+    const AccountCredentials secrets = accounts.currentCredentials(account.id);
+    if (secrets.oauthRefreshToken.empty())
+        throw OAuthError("account '" + account.label + "' has no OAuth refresh token: grant access and store it "
+                         "(incoming.oauth2.refresh_token)");
+    OAuthRequest request;
+    request.tokenUrl = oauth->optValue<std::string>("token_url", "");
+    request.clientId = oauth->optValue<std::string>("client_id", "");
+    request.scope = oauth->optValue<std::string>("scope", "");
+    request.clientSecret = secrets.oauthClientSecret;
+    request.refreshToken = secrets.oauthRefreshToken;
+    request.tls.caFile = incoming->optValue<std::string>("ca_file", "");
+    OAuthGrant grant = refreshAccessToken(request);
+    if (!grant.refreshToken.empty() && grant.refreshToken != request.refreshToken &&
+        !accounts.replaceRefreshToken(account.id, request.refreshToken, grant.refreshToken))
+        context.log(ERP_LOG_WARNING, "erpmail.oauth",
+                    "account " + account.label + ": the refresh token changed while a new one was bought");
+    std::lock_guard<std::mutex> lock(cacheMutex());
+    // Renewed a minute before the server's deadline, so that a token never
+    // expires between the check here and the login.
+    cache()[account.id] = {grant.accessToken, now + std::max<std::int64_t>(grant.expiresInSeconds - 60, 0) * 1000};
+    return grant.accessToken;
+}
+
+void forgetAccessToken(const std::string& accountId)
+{
+    std::lock_guard<std::mutex> lock(cacheMutex());
+    cache().erase(accountId);
+}
+
+} // namespace erpmail::transport

@@ -1,0 +1,56 @@
+// OAuth 2.0 access tokens for XOAUTH2 (IMAP, POP3): bought with the
+// account's refresh token at its token endpoint (RFC 6749 section 6, as
+// Microsoft Entra ID serves Microsoft 365), kept in memory until shortly
+// before they expire. A refresh token the server rotates is stored at once.
+#pragma once
+
+#include "erpmail/AccountAccess.h"
+#include "erpmail/Context.h"
+#include "transport/common/Tls.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace erpmail::transport {
+
+/// The token endpoint refused (with its error and description) or could not
+/// be reached; the message says what to do.
+class OAuthError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct OAuthRequest {
+    std::string tokenUrl; ///< https:// only
+    std::string clientId;
+    std::string clientSecret; ///< empty for public clients
+    std::string refreshToken;
+    std::string scope;
+    TlsSettings tls;
+    int timeoutSeconds = 30;
+};
+
+struct OAuthGrant {
+    std::string accessToken;
+    std::int64_t expiresInSeconds = 3600;
+    std::string refreshToken; ///< a new one when the server rotates it, else empty
+};
+
+/// One refresh-token grant at the token endpoint.
+OAuthGrant refreshAccessToken(const OAuthRequest& request);
+
+/// Whether the account's incoming server signs in with OAuth 2.0.
+bool usesOAuth(const Poco::JSON::Object::Ptr& incoming);
+
+/// A valid access token for the account's incoming server (whose settings
+/// are `incoming`): cached, or bought now (one purchase per account at a
+/// time). Throws OAuthError.
+std::string accessTokenFor(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+                           const Poco::JSON::Object::Ptr& incoming);
+
+/// Drops the account's cached access token (the server refused it).
+void forgetAccessToken(const std::string& accountId);
+
+} // namespace erpmail::transport
