@@ -314,16 +314,23 @@ void ImapSession::fetchBodies(const std::vector<std::uint32_t>& uids,
 void ImapSession::deleteUids(const std::vector<std::uint32_t>& uids)
 {
     if (uids.empty()) return;
-    if (!hasCapability("UIDPLUS"))
-        throw ProtocolError("IMAP server " + settings_.host + " lacks UIDPLUS: erpmail cannot delete exactly the "
-                            "stored messages there; set the account to leave copies on the server");
+    if (!hasCapability("UIDPLUS")) {
+        // Without UID EXPUNGE an EXPUNGE would also remove mail another
+        // client flagged; RFC 6851 MOVE takes exactly these to the Trash.
+        if (!hasCapability("MOVE"))
+            throw ProtocolError("IMAP server " + settings_.host + " offers neither UIDPLUS nor MOVE: erpmail cannot "
+                                "remove exactly the stored messages there; set the account to leave copies on the server");
+        const std::string trash = trashFolder();
+        for (const auto& set : uidSets(uids)) command("UID MOVE " + set + " " + quoted(trash));
+        return;
+    }
     for (const auto& set : uidSets(uids)) {
         command("UID STORE " + set + " +FLAGS.SILENT (\\Deleted)");
         command("UID EXPUNGE " + set);
     }
 }
 
-std::string ImapSession::sentFolder()
+std::string ImapSession::specialFolder(const std::string& use, const std::vector<std::string>& usualNames)
 {
     std::vector<std::string> names;
     std::string special;
@@ -331,19 +338,29 @@ std::string ImapSession::sentFolder()
     command(list, [&](const std::string& kind, std::vector<ImapToken>& tokens) {
         if (kind != "LIST" || tokens.empty()) return;
         // * LIST (\HasNoChildren \Sent) "/" Sent
-        bool sent = false;
+        bool marked = false;
         std::size_t i = 2;
         for (; i < tokens.size() && tokens[i].kind != ImapToken::Kind::Close; ++i)
-            sent = sent || upper(tokens[i].value) == "\\SENT";
+            marked = marked || upper(tokens[i].value) == use;
         const std::string name = tokens.back().value;
-        if (sent && special.empty()) special = name;
+        if (marked && special.empty()) special = name;
         names.push_back(name);
     });
     if (!special.empty()) return special;
-    for (const char* usual : {"Sent", "Sent Items", "Sent Messages", "Gesendet", "Gesendete Elemente", "INBOX.Sent"})
+    for (const auto& usual : usualNames)
         if (std::find(names.begin(), names.end(), usual) != names.end()) return usual;
-    command("CREATE \"Sent\"");
-    return "Sent";
+    command("CREATE " + quoted(usualNames.front()));
+    return usualNames.front();
+}
+
+std::string ImapSession::sentFolder()
+{
+    return specialFolder("\\SENT", {"Sent", "Sent Items", "Sent Messages", "Gesendet", "Gesendete Elemente", "INBOX.Sent"});
+}
+
+std::string ImapSession::trashFolder()
+{
+    return specialFolder("\\TRASH", {"Trash", "Deleted Items", "Deleted Messages", "Papierkorb", "INBOX.Trash"});
 }
 
 void ImapSession::append(const std::string& folder, const std::string& raw)

@@ -63,12 +63,15 @@ public:
     /// each body goes to sink as it arrives.
     void fetchBodies(const std::vector<std::uint32_t>& uids,
                      const std::function<void(std::uint32_t uid, std::string body)>& sink);
-    /// Flags the uids \Deleted and removes exactly them (UID EXPUNGE, UIDPLUS).
+    /// Flags the uids \Deleted and removes exactly them (UID EXPUNGE, UIDPLUS);
+    /// on a server without UIDPLUS, moves them to the Trash (UID MOVE, RFC 6851).
     void deleteUids(const std::vector<std::uint32_t>& uids);
     void logout();
     /// The folder marked \Sent (RFC 6154 SPECIAL-USE), else one with a usual
     /// name ("Sent", "Sent Items", "Gesendet", ...); created as "Sent" when none exists.
     std::string sentFolder();
+    /// The folder marked \Trash, else one with a usual name; created as "Trash" when none exists.
+    std::string trashFolder();
     /// Stores a message in a folder, flagged \Seen.
     void append(const std::string& folder, const std::string& raw);
 
@@ -85,6 +88,9 @@ private:
     /// responses go to onUntagged. Throws on NO or BAD.
     void command(const std::string& text, const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged = {});
     void readCapabilities(const std::string& line);
+    /// The folder marked `use` (upper case, "\\SENT"), else the first of
+    /// usualNames that exists, else usualNames.front() created.
+    std::string specialFolder(const std::string& use, const std::vector<std::string>& usualNames);
     /// Reads responses until `tag` completes; throws unless it is OK. Every
     /// other response (its first line and tokens) goes to onOther.
     void awaitTagged(const std::string& tag, const std::string& what,

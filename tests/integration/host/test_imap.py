@@ -118,6 +118,17 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(self.call("mail.fetch", {"account": days})["deleted_on_server"], 5)
         self.assertEqual(folder_digests(), {})
 
+    def test_without_uidplus_stored_mail_moves_to_the_trash(self):
+        deliver(3, uuid.uuid4().hex)
+        original = sorted(folder_digests().values())
+        empty("Trash")
+        account = self.account("never", host=TB["HOST_NOUIDPLUS"])  # a server offering MOVE but not UIDPLUS
+        result = self.call("mail.fetch", {"account": account})
+        self.assertEqual((result["fetched"], result["deleted_on_server"]), (3, 3))
+        self.assertEqual(folder_digests(), {})
+        self.assertEqual(sorted(folder_digests("Trash").values()), original)
+        self.assertEqual(self.stored_digests(), original)
+
     def test_starttls_on_143(self):
         deliver(2, uuid.uuid4().hex)
         self.assertEqual(self.call("mail.fetch", {"account": self.account(port=TB["IMAP_PORT"],
