@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <vector>
 
@@ -30,12 +31,29 @@ struct GObjectPtr {
     GObjectPtr& operator=(const GObjectPtr&) = delete;
 };
 
+// The text as UTF-8: each byte that does not belong to a valid sequence (a
+// NUL byte too) becomes U+FFFD, so nothing is cut off or silently dropped.
 std::string validUtf8(const char* text, gssize length = -1)
 {
     if (!text) return {};
-    gchar* valid = g_utf8_make_valid(text, length);
-    std::string out(valid);
-    g_free(valid);
+    std::size_t left = length < 0 ? std::strlen(text) : static_cast<std::size_t>(length);
+    const gchar* end = nullptr;
+    if (g_utf8_validate_len(text, left, &end)) return std::string(text, left);
+    std::string out;
+    out.reserve(left + 16);
+    const char* p = text;
+    for (;;) {
+        out.append(p, static_cast<std::size_t>(end - p));
+        left -= static_cast<std::size_t>(end - p);
+        if (left == 0) break;
+        out += "\xEF\xBF\xBD";
+        p = end + 1;
+        --left;
+        if (g_utf8_validate_len(p, left, &end)) {
+            out.append(p, left);
+            break;
+        }
+    }
     return out;
 }
 

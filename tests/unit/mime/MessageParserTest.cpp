@@ -74,6 +74,9 @@ TEST(MessageParser, UndecodableBytesBecomeReplacementCharacters)
     EXPECT_EQ(m.text, "A\xEF\xBF\xBD(B\r\n");
     auto latin = parseMessage("Content-Type: text/plain; charset=windows-1252\r\n\r\n\x80 5\x81\r\n");
     EXPECT_EQ(latin.text, "\xE2\x82\xAC 5\xEF\xBF\xBD\r\n"); // euro sign; 0x81 is unassigned in cp1252
+    // A NUL byte in a body does not cut off what follows it.
+    auto nul = parseMessage(std::string("Content-Type: text/plain; charset=utf-8\r\n\r\nvor\0nach \xc3\xbc\r\n", 56));
+    EXPECT_EQ(nul.text, "vor\xEF\xBF\xBDnach \xC3\xBC\r\n");
 }
 
 TEST(MessageParser, DeepNestingIsCutWithAWarning)
