@@ -345,10 +345,7 @@ void Statement::close() noexcept
 
 std::int64_t Statement::execute()
 {
-    if (cursorOpen_) {
-        SQLFreeStmt(stmt_, SQL_CLOSE);
-        cursorOpen_ = false;
-    }
+    close();
     for (std::size_t i = 0; i < params_.size(); ++i) {
         Param& p = params_[i];
         if (p.cType == SQL_C_CHAR && p.indicator != SQL_NULL_DATA) p.data = p.owned.c_str();

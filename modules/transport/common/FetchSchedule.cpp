@@ -92,6 +92,15 @@ FetchReport runFetch(Context& context, AccountAccess& accounts, const store::Acc
     return report;
 }
 
+bool readyToDeleteOnServer(Context& context, store::Connection& connection, const store::AccountRecord& account,
+                           const char* component)
+{
+    if (connection.flushToDisk()) return true;
+    context.log(ERP_LOG_WARNING, component, "account " + account.label + ": the database could not be flushed to disk; "
+                                            "nothing is deleted on the server this time");
+    return false;
+}
+
 void fetchAllHandled(Context& context, AccountAccess& accounts, MailFetcher& fetcher, const char* component)
 {
     for (const auto& account : accounts.allAccounts()) {

@@ -46,6 +46,12 @@ using FetchBody = std::function<FetchReport(store::Connection& connection, store
 FetchReport runFetch(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
                      const std::string& folder, const char* component, const FetchBody& body);
 
+/// Before mail is deleted on the server: flushes what the fetch stored to
+/// disk. False (logged) when that could not be done; then nothing may be
+/// deleted this time.
+bool readyToDeleteOnServer(Context& context, store::Connection& connection, const store::AccountRecord& account,
+                           const char* component);
+
 /// Fetches every online account the fetcher handles; failures are logged.
 void fetchAllHandled(Context& context, AccountAccess& accounts, MailFetcher& fetcher, const char* component);
 

@@ -148,9 +148,7 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
                 else if (!nextDelete || due < *nextDelete) nextDelete = due;
             }
         }
-        if (!doomed.empty() && !db.flushToDisk()) {
-            context_.log(ERP_LOG_WARNING, "erpmail.imap", "account " + account.label + ": the database could not be "
-                         "flushed to disk; nothing is deleted on the server this time");
+        if (!doomed.empty() && !transport::readyToDeleteOnServer(context_, db, account, "erpmail.imap")) {
             doomed.clear();
             nextDelete = stillNow; // due again at the next fetch
         }

@@ -119,9 +119,7 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
             doomed.push_back(number);
             doomedIds.insert(uid);
         }
-        if (!doomed.empty() && !db.flushToDisk()) {
-            context_.log(ERP_LOG_WARNING, "erpmail.pop3", "account " + account.label + ": the database could not be "
-                         "flushed to disk; nothing is deleted on the server this time");
+        if (!doomed.empty() && !transport::readyToDeleteOnServer(context_, db, account, "erpmail.pop3")) {
             doomed.clear();
             doomedIds.clear();
         }
