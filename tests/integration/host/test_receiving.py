@@ -1,8 +1,6 @@
 """Receiving over POP3 from the test bed's Dovecot: everything arrives once
 and byte for byte, the server deletes only what is stored, and a process
 killed at any moment loses and duplicates nothing."""
-import email
-import email.policy
 import hashlib
 import json
 import os
@@ -11,12 +9,13 @@ import random
 import smtplib
 import ssl
 import subprocess
+import time
 import unittest
 import uuid
 from email.message import EmailMessage
 
-from harness import (check_foreign_token_refused, folder_digests_of, Host, imap_session, kill_trials, oauth_incoming,
-                     oauth_refresh_token, sqlite_rows, testbed, tokens_in_clear)
+from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, imap_session, kill_trials,
+                     oauth_incoming, oauth_refresh_token, PrivateCluster, sqlite_rows, testbed, tokens_in_clear)
 
 TB = testbed()
 poplib._MAXLINE = 1 << 20  # the test reads 70 KB header lines on purpose
@@ -285,6 +284,51 @@ class HostileMailboxTest(unittest.TestCase):
         self.assertIn("middle of a literal", result["error"]["message"])
         self.assertEqual(listing["total"], 0)
         self.assertFalse([l for l in lines if "EXPUNGE" in l or "STORE" in l], lines)
+
+
+class PostgresReceivingTest(unittest.TestCase):
+    """Receiving into an account whose database is PostgreSQL, which goes away in the middle of a fetch."""
+
+    def test_fetch_into_postgresql_survives_the_database_going_away(self):
+        empty_maildrop()
+        cluster = PrivateCluster()
+        host = Host(databases={"main": ("Driver=SQLite3;Database={dir}/main.db", True), "pg": (cluster.odbc, False)},
+                    users=USERS, grants={"mail.use": "*"})
+
+        def stored(account):
+            out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "erpmail", "-d",
+                                  "erpmail_test", "-Atc",
+                                  f"SELECT content_sha256 FROM messages WHERE account_id = '{account}'"],
+                                 env=dict(os.environ, PGPASSWORD="erpmail-Db-6"), capture_output=True, text=True,
+                                 check=True).stdout
+            return sorted(out.split())
+
+        try:
+            deliver(1000, uuid.uuid4().hex)
+            original = sorted(d for d, n in server_messages().items() for _ in range(n))
+            _, account, err = host.call("mail.account.create", "anna", {"label": "PG", "database": "pg", "incoming": {
+                "protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
+                "password": PASSWORD, "ca_file": TB["TB_CA"]}})
+            account = account["id"]
+            fetch = subprocess.Popen([ERPHOST, "--config", host.config, "call", "mail.fetch", "--as", "anna", "--json",
+                                      json.dumps({"account": account})], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+            while not stored(account) and fetch.poll() is None:
+                time.sleep(0.01)
+            cluster.stop()  # in the middle of the fetch: some mail is stored, not all
+            out, _ = fetch.communicate(timeout=120)
+            self.assertEqual(fetch.returncode, 1, out)
+            self.assertIn("database 'pg'", json.loads(out)["error"]["message"])
+            self.assertEqual(sorted(d for d, n in server_messages().items() for _ in range(n)), original)  # none deleted
+            cluster.start()
+            host.call("mail.account.set_online", "anna", {"id": account, "online": True})
+            code, result, err = host.call("mail.fetch", "anna", {"account": account})
+            self.assertEqual(code, 0, f"{result} {err}")
+            self.assertEqual(stored(account), original)  # each once, byte for byte
+            self.assertEqual(server_messages(), {})
+        finally:
+            host.cleanup()
+            cluster.cleanup()
 
 
 class Pop3CrashTest(unittest.TestCase):
