@@ -36,15 +36,7 @@ transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& acco
 {
     auto in = transport::incomingSettings(account);
     if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
-    transport::ImapSettings settings;
-    settings.host = in->optValue<std::string>("host", "");
-    settings.port = in->optValue<unsigned>("port", 993);
-    settings.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
-    settings.tls.caFile = in->optValue<std::string>("ca_file", "");
-    settings.user = in->optValue<std::string>("user", "");
-    if (transport::usesOAuth(in)) settings.oauthToken = transport::accessTokenFor(context_, accounts_, account, in);
-    else settings.password = accounts_.credentials(account).incomingPassword;
-    return settings;
+    return transport::incomingLogin<transport::ImapSettings>(context_, accounts_, account, in, 993);
 }
 
 std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRecord& account)

@@ -6,6 +6,7 @@
 
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
+#include "transport/common/LineChannel.h"
 #include "transport/common/Tls.h"
 
 #include <Poco/JSON/Object.h>
@@ -52,5 +53,23 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
 
 /// Drops the account's cached access token (the server refused it).
 void forgetAccessToken(const std::string& accountId);
+
+/// The account's incoming server as a session's settings (ImapSettings,
+/// Pop3Settings): address, TLS, user, and its password opened or an OAuth
+/// access token bought. Throws OAuthError.
+template <class Settings>
+Settings incomingLogin(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+                       const Poco::JSON::Object::Ptr& incoming, unsigned defaultPort)
+{
+    Settings settings;
+    settings.host = incoming->optValue<std::string>("host", "");
+    settings.port = incoming->optValue<unsigned>("port", defaultPort);
+    settings.security = parseSecurity(incoming->optValue<std::string>("security", "tls"));
+    settings.tls.caFile = incoming->optValue<std::string>("ca_file", "");
+    settings.user = incoming->optValue<std::string>("user", "");
+    if (usesOAuth(incoming)) settings.oauthToken = accessTokenFor(context, accounts, account, incoming);
+    else settings.password = accounts.credentials(account).incomingPassword;
+    return settings;
+}
 
 } // namespace erpmail::transport

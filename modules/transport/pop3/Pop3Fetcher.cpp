@@ -38,15 +38,8 @@ Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(c
 
 std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRecord& account)
 {
-    auto in = transport::incomingSettings(account);
-    transport::Pop3Settings settings;
-    settings.host = in->optValue<std::string>("host", "");
-    settings.port = in->optValue<unsigned>("port", 995);
-    settings.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
-    settings.tls.caFile = in->optValue<std::string>("ca_file", "");
-    settings.user = in->optValue<std::string>("user", "");
-    if (transport::usesOAuth(in)) settings.oauthToken = transport::accessTokenFor(context_, accounts_, account, in);
-    else settings.password = accounts_.credentials(account).incomingPassword;
+    auto settings = transport::incomingLogin<transport::Pop3Settings>(context_, accounts_, account,
+                                                                      transport::incomingSettings(account), 995);
     try {
         return std::make_unique<transport::Pop3Session>(settings);
     } catch (const transport::Pop3AuthError&) {
