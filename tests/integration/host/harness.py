@@ -199,6 +199,23 @@ def kill_trials(test, host, trials, seed, new_trial, after_kill, after_completio
     return kills
 
 
+def start_scripted_server(script, mode, host):
+    """Starts a scripted hostile server of tests/fixtures (it answers with the
+    test bed's valid certificate) and waits until it listens. Returns the
+    process, its port and the file it logs what it received to."""
+    import sys
+    tb = testbed()
+    port = free_port()
+    log = os.path.join(host.dir, "hostile.log")
+    server = subprocess.Popen([sys.executable, os.path.join(FIXTURES, script), mode, str(port), log,
+                               os.path.join(tb["TB_CA_DIR"], "valid.pem"), os.path.join(tb["TB_CA_DIR"], "valid.key")],
+                              stdout=subprocess.PIPE, text=True)
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        raise AssertionError(f"{script} {mode} did not start")
+    return server, port, log
+
+
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")
 PG_ODBC = ("Driver=PostgreSQL Unicode;Server=127.0.0.1;Port={port};Database={name};UID=erpmail;PWD=erpmail-Db-6;"
            "ByteaAsLongVarBinary=1;MaxVarcharSize=65535")

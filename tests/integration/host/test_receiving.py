@@ -15,7 +15,8 @@ import uuid
 from email.message import EmailMessage
 
 from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, imap_session, kill_trials,
-                     oauth_incoming, oauth_refresh_token, PrivateCluster, sqlite_rows, testbed, tokens_in_clear)
+                     oauth_incoming, oauth_refresh_token, PrivateCluster, sqlite_rows, start_scripted_server, testbed,
+                     tokens_in_clear)
 
 TB = testbed()
 poplib._MAXLINE = 1 << 20  # the test reads 70 KB header lines on purpose
@@ -233,16 +234,9 @@ class HostileMailboxTest(unittest.TestCase):
     """Injection and dropped connections, from a scripted server: a real one never does this."""
 
     def run_against(self, mode, protocol, security):
-        import sys
-        from harness import FIXTURES, free_port
         host = Host(users=USERS, grants={"mail.use": "*"})
-        port = free_port()
-        log = os.path.join(host.dir, "hostile.log")
-        server = subprocess.Popen([sys.executable, os.path.join(FIXTURES, "hostile_mailbox.py"), mode, str(port), log,
-                                   os.path.join(TB["TB_CA_DIR"], "valid.pem"),
-                                   os.path.join(TB["TB_CA_DIR"], "valid.key")], stdout=subprocess.PIPE, text=True)
+        server, port, log = start_scripted_server("hostile_mailbox.py", mode, host)
         try:
-            self.assertEqual(server.stdout.readline().strip(), "ready")
             _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
                 "protocol": protocol, "host": "localhost", "port": port, "security": security, "user": "u",
                 "password": "Secret-Pw-9", "ca_file": TB["TB_CA"]}})

@@ -1,21 +1,18 @@
 """Sending through the real Postfix -> Dovecot chain. What arrives is fetched
 over IMAP and parsed with Python's email package, independent of erpmail."""
-import base64
 import email
 import email.policy
 import imaplib
 import json
 import os
-import re
 import signal
-import sys
 import ssl
 import subprocess
 import time
 import unittest
 import uuid
 
-from harness import ERPHOST, Host, testbed
+from harness import ERPHOST, Host, start_scripted_server, testbed
 
 TB = testbed()
 USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
@@ -253,15 +250,9 @@ class HostileServerTest(unittest.TestCase):
     """STARTTLS attacks, from a scripted server: a real one never does this."""
 
     def run_against(self, mode):
-        from harness import FIXTURES, free_port
         host = Host(users=USERS, grants={"mail.use": "*"})
-        port = free_port()
-        log = os.path.join(host.dir, "hostile.log")
-        server = subprocess.Popen([sys.executable, os.path.join(FIXTURES, "hostile_smtp.py"), mode, str(port), log,
-                                   os.path.join(TB["TB_CA_DIR"], "valid.pem"),
-                                   os.path.join(TB["TB_CA_DIR"], "valid.key")], stdout=subprocess.PIPE, text=True)
+        server, port, log = start_scripted_server("hostile_smtp.py", mode, host)
         try:
-            self.assertEqual(server.stdout.readline().strip(), "ready")
             _, account, _ = host.call("mail.account.create", "anna", {
                 "label": "hostile", "sender_email": TB["USER_ALICE"],
                 "incoming": {"protocol": "imaps", "host": "localhost", "user": "u", "password": "Secret-Pw-9"},
