@@ -1,5 +1,7 @@
 #include "mime/MessageParser.h"
 
+#include "mime/TextDecoding.h"
+
 #include <gmime/gmime.h>
 
 #include <algorithm>
@@ -31,30 +33,11 @@ struct GObjectPtr {
     GObjectPtr& operator=(const GObjectPtr&) = delete;
 };
 
-// The text as UTF-8: each byte that does not belong to a valid sequence (a
-// NUL byte too) becomes U+FFFD, so nothing is cut off or silently dropped.
+// The text as UTF-8, invalid bytes as U+FFFD (see toValidUtf8).
 std::string validUtf8(const char* text, gssize length = -1)
 {
     if (!text) return {};
-    std::size_t left = length < 0 ? std::strlen(text) : static_cast<std::size_t>(length);
-    const gchar* end = nullptr;
-    if (g_utf8_validate_len(text, left, &end)) return std::string(text, left);
-    std::string out;
-    out.reserve(left + 16);
-    const char* p = text;
-    for (;;) {
-        out.append(p, static_cast<std::size_t>(end - p));
-        left -= static_cast<std::size_t>(end - p);
-        if (left == 0) break;
-        out += "\xEF\xBF\xBD";
-        p = end + 1;
-        --left;
-        if (g_utf8_validate_len(p, left, &end)) {
-            out.append(p, left);
-            break;
-        }
-    }
-    return out;
+    return toValidUtf8(std::string(text, length < 0 ? std::strlen(text) : static_cast<std::size_t>(length)));
 }
 
 std::string stripAngles(std::string s)
@@ -83,15 +66,15 @@ void collectAddresses(InternetAddressList* list, std::vector<Address>& out)
 // Converts text in `charset` to UTF-8. Bytes the charset cannot decode
 // become U+FFFD one by one, so nothing silently disappears. An unknown
 // charset is read as UTF-8.
-std::string toUtf8(const std::string& bytes, std::string charset)
+std::string toUtf8(std::string bytes, std::string charset)
 {
     std::transform(charset.begin(), charset.end(), charset.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (charset.empty() || charset == "utf-8" || charset == "utf8" || charset == "us-ascii")
-        return validUtf8(bytes.data(), static_cast<gssize>(bytes.size()));
+        return toValidUtf8(std::move(bytes));
     const char* canonical = g_mime_charset_iconv_name(charset.c_str());
     GIConv cd = g_iconv_open("UTF-8", canonical);
-    if (cd == reinterpret_cast<GIConv>(-1)) return validUtf8(bytes.data(), static_cast<gssize>(bytes.size()));
+    if (cd == reinterpret_cast<GIConv>(-1)) return toValidUtf8(std::move(bytes));
     std::string out;
     char buffer[4096];
     gchar* in = const_cast<gchar*>(bytes.data());
@@ -110,7 +93,7 @@ std::string toUtf8(const std::string& bytes, std::string charset)
         }
     }
     g_iconv_close(cd);
-    return validUtf8(out.data(), static_cast<gssize>(out.size()));
+    return toValidUtf8(std::move(out));
 }
 
 // The part's content with its transfer encoding removed, decoded in chunks
@@ -125,9 +108,26 @@ std::string partBytes(GMimePart* part)
     std::string out;
     if (const gint64 length = g_mime_stream_length(encoded); length > 0)
         out.reserve(static_cast<std::size_t>(encoding == GMIME_CONTENT_ENCODING_BASE64 ? length / 4 * 3 + 4 : length));
+    std::vector<char> in(65536);
+    if (encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+        // Most received text is quoted-printable: decoded a run at a time
+        // rather than byte by byte; an escape cut off at the end of a chunk
+        // waits for the next one.
+        std::size_t carried = 0;
+        for (;;) {
+            const gssize n = g_mime_stream_read(encoded, in.data() + carried, in.size() - carried);
+            const bool last = n <= 0;
+            const std::size_t have = carried + static_cast<std::size_t>(last ? 0 : n);
+            const std::size_t used = decodeQuotedPrintable(std::string_view(in.data(), have), last, out);
+            carried = have - used;
+            if (last) break;
+            std::memmove(in.data(), in.data() + used, carried);
+        }
+        return out;
+    }
     GMimeEncoding state;
     g_mime_encoding_init_decode(&state, encoding);
-    std::vector<char> in(65536), decoded(g_mime_encoding_outlen(&state, in.size()) + 16);
+    std::vector<char> decoded(g_mime_encoding_outlen(&state, in.size()) + 16);
     for (;;) {
         const gssize n = g_mime_stream_read(encoded, in.data(), in.size());
         if (n <= 0) break;
