@@ -64,8 +64,13 @@ private:
         bool closed = false;
     };
 
+    template <typename T>
+    bool fits(const Queue<T>& q, std::size_t size) const;
+    template <typename T>
+    bool drained(const Queue<T>& q, std::size_t size) const;
     void parseLoop();
     void writeLoop();
+    void checkpoint();
     void fail(std::exception_ptr error);
     void throwIfFailed();
     void stop() noexcept;
@@ -77,7 +82,7 @@ private:
     Limits limits_;
 
     std::mutex mutex_;
-    std::condition_variable changed_;
+    std::condition_variable rawReady_, rawSpace_, preparedReady_, preparedSpace_;
     Queue<Raw> raw_;
     Queue<PreparedMessage> prepared_;
     std::exception_ptr error_;
