@@ -82,11 +82,11 @@ std::vector<Operation> AccountService::operations()
          permission::Use, bind(&AccountService::mainAccount)},
         {"mail.account.status",
          "An account's health: online, last successful fetch and last error, consecutive failures, when the "
-         "password was last accepted, message and outbox counts",
+         "password was last accepted, mails left on the server for their size, message and outbox counts",
          kIdOnly, permission::Use, bind(&AccountService::status)},
         {"mail.fetch",
          "Fetches an account's new mail now (POP3 or IMAP), and deletes on the server only what is stored here, as "
-         "the account's leave-copies rule says",
+         "the account's leave-copies rule says; mail over erpmail.fetch.max_message_mb stays there and is reported",
          R"({"type":"object","additionalProperties":false,"required":["account"],
              "properties":{"account":{"type":"string","minLength":1,"maxLength":36}}})",
          permission::Use, bind(&AccountService::fetch)},
@@ -580,13 +580,12 @@ Object::Ptr AccountService::status(const Request& request)
         o->set("outbox", outbox);
         Object::Ptr fetch = new Object;
         auto opt = [](const std::optional<std::int64_t>& v) { return v ? Poco::Dynamic::Var(*v) : Poco::Dynamic::Var(); };
-        for (const char* folder : {"POP3", "INBOX"}) {
-            if (auto f = store::FetchStateRepository(c).get(account.id, folder)) {
-                fetch->set("last_success_ms", opt(f->lastSuccessMs));
-                fetch->set("last_error", f->lastError ? Poco::Dynamic::Var(*f->lastError) : Poco::Dynamic::Var());
-                fetch->set("consecutive_failures", f->consecutiveFailures);
-                fetch->set("password_last_accepted_ms", opt(f->lastLoginMs));
-            }
+        if (auto f = store::FetchStateRepository(c).latest(account.id)) {
+            fetch->set("last_success_ms", opt(f->lastSuccessMs));
+            fetch->set("last_error", f->lastError ? Poco::Dynamic::Var(*f->lastError) : Poco::Dynamic::Var());
+            fetch->set("consecutive_failures", f->consecutiveFailures);
+            fetch->set("password_last_accepted_ms", opt(f->lastLoginMs));
+            fetch->set("too_large_on_server", f->tooLarge);
         }
         o->set("fetch", fetch);
         return 0;
@@ -646,6 +645,16 @@ Object::Ptr AccountService::fetch(const Request& request)
     o->set("fetched", report.fetched);
     o->set("deleted_on_server", report.deletedOnServer);
     o->set("on_server_before", report.onServer);
+    Array::Ptr tooLarge = new Array;
+    for (const auto& t : report.tooLarge.value_or(std::vector<TooLargeMail>{})) {
+        Object::Ptr m = new Object;
+        m->set("id", t.id);
+        m->set("size", t.size);
+        m->set("from", t.from);
+        m->set("subject", t.subject);
+        tooLarge->add(m);
+    }
+    o->set("too_large", tooLarge);
     return o;
 }
 

@@ -89,11 +89,24 @@ void FetchStateRepository::recordImapState(const std::string& accountId, const s
     st.execute();
 }
 
-std::optional<FetchState> FetchStateRepository::get(const std::string& accountId, const std::string& folder)
+int FetchStateRepository::recordTooLarge(const std::string& accountId, const std::string& folder, int count)
 {
-    Statement st(c_, "SELECT last_success_ms, last_login_ms, last_error, consecutive_failures, uidvalidity, uidnext,"
-                     " highest_modseq, next_delete_ms FROM fetch_state WHERE account_id = ? AND folder = ?");
-    st.bindText(1, accountId).bindText(2, folder);
+    const int before = get(accountId, folder).value_or(FetchState{}).tooLarge;
+    ensureRow(accountId, folder);
+    Statement st(c_, "UPDATE fetch_state SET too_large = ? WHERE account_id = ? AND folder = ?");
+    st.bindInt(1, count).bindText(2, accountId).bindText(3, folder);
+    st.execute();
+    return before;
+}
+
+namespace {
+
+constexpr const char* kStateColumns = "SELECT last_success_ms, last_login_ms, last_error, consecutive_failures,"
+                                      " uidvalidity, uidnext, highest_modseq, next_delete_ms, too_large"
+                                      " FROM fetch_state WHERE account_id = ?";
+
+std::optional<FetchState> readState(Statement& st)
+{
     st.execute();
     if (!st.fetch()) return std::nullopt;
     FetchState f;
@@ -105,7 +118,24 @@ std::optional<FetchState> FetchStateRepository::get(const std::string& accountId
     f.uidNext = st.getInt(6);
     f.highestModSeq = st.getInt(7);
     f.nextDeleteMs = st.getInt(8);
+    f.tooLarge = static_cast<int>(st.intOr(9, 0));
     return f;
+}
+
+} // namespace
+
+std::optional<FetchState> FetchStateRepository::get(const std::string& accountId, const std::string& folder)
+{
+    Statement st(c_, std::string(kStateColumns) + " AND folder = ?");
+    st.bindText(1, accountId).bindText(2, folder);
+    return readState(st);
+}
+
+std::optional<FetchState> FetchStateRepository::latest(const std::string& accountId)
+{
+    Statement st(c_, std::string(kStateColumns) + " ORDER BY COALESCE(last_login_ms, 0) DESC, folder LIMIT 1");
+    st.bindText(1, accountId);
+    return readState(st);
 }
 
 std::map<std::string, std::int64_t> FetchStateRepository::seenUidls(const std::string& accountId)

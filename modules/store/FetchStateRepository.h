@@ -19,6 +19,7 @@ struct FetchState {
     int consecutiveFailures = 0;
     std::optional<std::int64_t> uidValidity, uidNext, highestModSeq;
     std::optional<std::int64_t> nextDeleteMs; ///< IMAP: when a copy left on the server falls due, if any
+    int tooLarge = 0; ///< mails the last fetch left on the server for their size
 };
 
 class FetchStateRepository {
@@ -42,7 +43,12 @@ public:
     void recordImapState(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
                          std::int64_t uidNext, std::optional<std::int64_t> highestModSeq,
                          std::optional<std::int64_t> nextDeleteMs);
+    /// Records how many mails were left on the server for their size;
+    /// returns the count recorded before.
+    int recordTooLarge(const std::string& accountId, const std::string& folder, int count);
     std::optional<FetchState> get(const std::string& accountId, const std::string& folder);
+    /// The state of the folder the account was last signed in to.
+    std::optional<FetchState> latest(const std::string& accountId);
 
     /// POP3 unique ids already stored, with when each was first seen.
     std::map<std::string, std::int64_t> seenUidls(const std::string& accountId);

@@ -2,9 +2,44 @@
 
 #include "transport/common/FetchLease.h"
 
+#include "mime/MessageParser.h"
+
 #include <Poco/JSON/Parser.h>
 
 namespace erpmail::transport {
+
+int configInt(Context& context, const char* key, int fallback, int least, int most)
+{
+    if (auto v = context.host().config(key)) {
+        try {
+            return std::clamp(std::stoi(*v), least, most);
+        } catch (const std::exception&) {
+            // keep the default
+        }
+    }
+    return fallback;
+}
+
+std::size_t maxMessageBytes(Context& context)
+{
+    return static_cast<std::size_t>(configInt(context, "erpmail.fetch.max_message_mb", 256, 1, 2048)) * 1024 * 1024;
+}
+
+TooLargeMail describeTooLarge(std::string id, std::int64_t size, std::string_view header)
+{
+    TooLargeMail mail{std::move(id), size, {}, {}};
+    mime::ParsedMessage parsed = mime::parseMessage(std::string(header) + "\r\n");
+    // Shown in logs and forms: a line break decoded from the header would
+    // forge another line there.
+    auto oneLine = [](std::string s) {
+        for (auto& c : s)
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
+        return s;
+    };
+    mail.from = oneLine(mime::formatAddresses(parsed.from));
+    mail.subject = oneLine(parsed.subject);
+    return mail;
+}
 
 Poco::JSON::Object::Ptr incomingSettings(const store::AccountRecord& account)
 {
@@ -18,14 +53,7 @@ void FetchSchedule::start(Context& context, std::function<void()> fetchAll)
 {
     auto background = context.host().config("erp.host.background");
     if (background && (*background == "no" || *background == "off")) return;
-    int interval = 300;
-    if (auto v = context.host().config("erpmail.fetch.interval_seconds")) {
-        try {
-            interval = std::max(1, std::stoi(*v));
-        } catch (const std::exception&) {
-            // keep the default
-        }
-    }
+    const int interval = configInt(context, "erpmail.fetch.interval_seconds", 300, 1, 7 * 86400);
     stopping_ = false;
     worker_ = std::thread([this, interval, fetchAll = std::move(fetchAll)] {
         std::unique_lock<std::mutex> lock(mutex_);
@@ -75,6 +103,18 @@ FetchReport runFetch(Context& context, AccountAccess& accounts, const store::Acc
     try {
         report = body(*lease, state, stored);
         state.recordSuccess(account.id, folder, context.host().nowMs());
+        if (report.tooLarge) {
+            const int count = static_cast<int>(report.tooLarge->size());
+            if (state.recordTooLarge(account.id, folder, count) != count && count > 0) {
+                std::string which;
+                for (const auto& t : *report.tooLarge)
+                    which += (which.empty() ? "" : "; ") + std::to_string(t.size) + " bytes from " + t.from + " '" +
+                             t.subject + "'";
+                context.log(ERP_LOG_WARNING, component,
+                            "account " + account.label + ": " + std::to_string(count) +
+                                " mail(s) larger than erpmail.fetch.max_message_mb left on the server: " + which);
+            }
+        }
     } catch (const std::exception& e) {
         std::string reason = e.what();
         try {

@@ -27,6 +27,17 @@ private:
     std::thread worker_;
 };
 
+/// An integer host setting within [least, most], or fallback when unset or
+/// not a number.
+int configInt(Context& context, const char* key, int fallback, int least, int most);
+
+/// The largest mail a fetch retrieves (erpmail.fetch.max_message_mb,
+/// default 256 MB); a larger one stays on the server and is reported.
+std::size_t maxMessageBytes(Context& context);
+
+/// A mail left on the server for its size, described from its header.
+TooLargeMail describeTooLarge(std::string id, std::int64_t size, std::string_view header);
+
 /// The account's incoming server settings, or null when it has none.
 Poco::JSON::Object::Ptr incomingSettings(const store::AccountRecord& account);
 

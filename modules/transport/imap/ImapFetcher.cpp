@@ -11,6 +11,8 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
+#include <iterator>
 #include <set>
 
 namespace erpmail {
@@ -36,7 +38,11 @@ transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& acco
 {
     auto in = transport::incomingSettings(account);
     if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
-    return transport::incomingLogin<transport::ImapSettings>(context_, accounts_, account, in, 993);
+    auto settings = transport::incomingLogin<transport::ImapSettings>(context_, accounts_, account, in, 993);
+    // Larger mails are found by SEARCH LARGER and never fetched; a literal
+    // beyond this (a size the server misreported) ends the session.
+    settings.maxLiteralBytes = transport::maxMessageBytes(context_) / 16 * 17;
+    return settings;
 }
 
 std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRecord& account)
@@ -104,6 +110,22 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         std::vector<std::uint32_t> fresh;
         for (auto uid : onServer)
             if (!have.count(uid)) fresh.push_back(uid);
+        // A mail over the size limit stays on the server, reported with its
+        // header, instead of failing every fetch of the account.
+        report.tooLarge.emplace();
+        if (!fresh.empty()) {
+            auto larger = session.uidSearchLarger(transport::maxMessageBytes(context_));
+            std::vector<std::uint32_t> skipped;
+            std::set_intersection(fresh.begin(), fresh.end(), larger.begin(), larger.end(), std::back_inserter(skipped));
+            if (!skipped.empty()) {
+                session.fetchHeaders(skipped, [&](std::uint32_t uid, std::int64_t size, std::string header) {
+                    report.tooLarge->push_back(transport::describeTooLarge(std::to_string(uid), size, header));
+                });
+                std::vector<std::uint32_t> fitting;
+                std::set_difference(fresh.begin(), fresh.end(), skipped.begin(), skipped.end(), std::back_inserter(fitting));
+                fresh.swap(fitting);
+            }
+        }
 
         // Copies stored under another UIDVALIDITY: after a change on the
         // server the same bytes are the same mail, re-keyed, not stored twice.

@@ -1,5 +1,6 @@
 #include "transport/imap/ImapPush.h"
 
+#include "transport/common/FetchSchedule.h"
 #include "transport/imap/ImapSession.h"
 
 #include <chrono>
@@ -9,18 +10,6 @@ namespace erpmail {
 namespace {
 
 constexpr const char* kComponent = "erpmail.imap";
-
-int configSeconds(Context& context, const char* key, int fallback)
-{
-    if (auto v = context.host().config(key)) {
-        try {
-            return std::max(1, std::stoi(*v));
-        } catch (const std::exception&) {
-            // keep the default
-        }
-    }
-    return fallback;
-}
 
 bool configOff(Context& context, const char* key)
 {
@@ -43,7 +32,7 @@ ImapPush::ImapPush(Context& context, AccountAccess& accounts, ImapFetcher& fetch
 void ImapPush::start()
 {
     if (configOff(context_, "erp.host.background") || configOff(context_, "erpmail.imap.idle")) return;
-    const int rescanSeconds = configSeconds(context_, "erpmail.imap.idle_rescan_seconds", 30);
+    const int rescanSeconds = transport::configInt(context_, "erpmail.imap.idle_rescan_seconds", 30, 1, 86400);
     stopping_ = false;
     supervisor_ = std::thread([this, rescanSeconds] {
         std::unique_lock<std::mutex> lock(mutex_);

@@ -260,6 +260,38 @@ std::vector<std::uint32_t> ImapSession::uidSearchAll()
     return uids;
 }
 
+std::vector<std::uint32_t> ImapSession::uidSearchLarger(std::uint64_t bytes)
+{
+    std::vector<std::uint32_t> uids;
+    command("UID SEARCH LARGER " + std::to_string(bytes), [&](const std::string& kind, std::vector<ImapToken>& tokens) {
+        if (kind != "SEARCH") return;
+        for (std::size_t i = 2; i < tokens.size(); ++i) uids.push_back(number(tokens[i].value));
+    });
+    std::sort(uids.begin(), uids.end());
+    return uids;
+}
+
+void ImapSession::fetchHeaders(const std::vector<std::uint32_t>& uids,
+                               const std::function<void(std::uint32_t, std::int64_t, std::string)>& sink)
+{
+    for (const auto& set : uidSets(uids)) {
+        command("UID FETCH " + set + " (UID RFC822.SIZE BODY.PEEK[HEADER])",
+                [&](const std::string& kind, std::vector<ImapToken>& tokens) {
+            if (kind != "FETCH") return;
+            std::uint32_t uid = 0;
+            std::int64_t size = 0;
+            std::string header;
+            for (std::size_t i = 3; i + 1 < tokens.size(); ++i) {
+                const std::string name = upper(tokens[i].value);
+                if (name == "UID") uid = number(tokens[++i].value);
+                else if (name == "RFC822.SIZE") size = number(tokens[++i].value);
+                else if (name.rfind("BODY[", 0) == 0) header = std::move(tokens[++i].value);
+            }
+            if (uid) sink(uid, size, std::move(header));
+        });
+    }
+}
+
 std::vector<std::string> ImapSession::uidSets(std::vector<std::uint32_t> uids, std::size_t maxBytes)
 {
     std::sort(uids.begin(), uids.end());

@@ -58,6 +58,11 @@ public:
     /// mail (EXISTS), `maxWait` passes, or shouldStop() turns true (asked
     /// every half second); then DONE. True when new mail arrived.
     bool idle(Poco::Timespan maxWait, const std::function<bool()>& shouldStop);
+    /// UIDs of the messages larger than `bytes` (SEARCH LARGER).
+    std::vector<std::uint32_t> uidSearchLarger(std::uint64_t bytes);
+    /// Size and header of each message, handed to sink (uid, size, header).
+    void fetchHeaders(const std::vector<std::uint32_t>& uids,
+                      const std::function<void(std::uint32_t, std::int64_t, std::string)>& sink);
     std::vector<std::uint32_t> uidSearchAll();
     /// UID FETCH BODY.PEEK[] of the uids, in UID sets under 10 KB, pipelined;
     /// each body goes to sink as it arrives.

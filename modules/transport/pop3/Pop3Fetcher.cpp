@@ -40,6 +40,9 @@ std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRe
 {
     auto settings = transport::incomingLogin<transport::Pop3Settings>(context_, accounts_, account,
                                                                       transport::incomingSettings(account), 995);
+    // Sizes the server announces may be slightly off; beyond this a mail
+    // that claimed to fit ends the session.
+    settings.maxMessageBytes = transport::maxMessageBytes(context_) / 16 * 17;
     try {
         return std::make_unique<transport::Pop3Session>(settings);
     } catch (const transport::Pop3AuthError&) {
@@ -83,6 +86,27 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
                 fresh.push_back(item.first);
                 freshIds.push_back(&item.second);
             }
+        // A mail over the size limit stays on the server, reported with its
+        // header (TOP), instead of failing every fetch of the account.
+        report.tooLarge.emplace();
+        if (!fresh.empty()) {
+            const auto sizes = session.list();
+            const auto limit = static_cast<std::int64_t>(transport::maxMessageBytes(context_));
+            std::vector<int> fitting;
+            std::vector<const std::string*> fittingIds;
+            for (std::size_t i = 0; i < fresh.size(); ++i) {
+                auto size = sizes.find(fresh[i]);
+                if (size != sizes.end() && size->second > limit) {
+                    report.tooLarge->push_back(
+                        transport::describeTooLarge(*freshIds[i], size->second, session.top(fresh[i], 0)));
+                    continue;
+                }
+                fitting.push_back(fresh[i]);
+                fittingIds.push_back(freshIds[i]);
+            }
+            fresh.swap(fitting);
+            freshIds.swap(fittingIds);
+        }
         {
             // Each message and its "seen" mark commit together.
             transport::IngestPipeline pipeline(accounts_, account, db,

@@ -74,13 +74,17 @@ std::vector<std::string> Pop3Session::readMultiline(std::size_t maxBytes)
     return lines;
 }
 
-std::string Pop3Session::readMessage()
+std::string Pop3Session::readMessage(std::size_t expected, std::size_t keep, bool failBeyond)
 {
     std::string message;
+    message.reserve(std::min(expected, keep));
     for (std::string_view line = channel_->readLineView(); line != "."; line = channel_->readLineView()) {
         if (!line.empty() && line[0] == '.') line.remove_prefix(1);
-        if (message.size() + line.size() + 2 > settings_.maxMessageBytes)
-            throw ProtocolError("message larger than " + std::to_string(settings_.maxMessageBytes) + " bytes");
+        if (message.size() + line.size() + 2 > keep) {
+            if (failBeyond) throw ProtocolError("message larger than " + std::to_string(keep) + " bytes");
+            keep = 0; // the rest is read and dropped
+            continue;
+        }
         message.append(line.data(), line.size());
         message += "\r\n";
     }
@@ -146,6 +150,34 @@ std::vector<std::pair<int, std::string>> Pop3Session::uidl()
     return out;
 }
 
+std::map<int, std::int64_t> Pop3Session::list()
+{
+    channel_->writeLine("LIST");
+    std::map<int, std::int64_t> out;
+    // Every server should answer (RFC 1939); one that does not gives no
+    // sizes, and each mail is then held to the limit while it is read.
+    if (!startsWith(channel_->readLine(), "+OK")) return out;
+    for (const auto& line : readMultiline(64 * 1024 * 1024)) {
+        std::istringstream in(line);
+        int number = 0;
+        std::int64_t size = -1;
+        if (!(in >> number >> size) || number <= 0 || size < 0)
+            throw ProtocolError("malformed LIST line: " + line.substr(0, 100));
+        out[number] = size;
+    }
+    sizes_ = out;
+    return out;
+}
+
+std::string Pop3Session::top(int number, int lines)
+{
+    const std::string command = "TOP " + std::to_string(number) + " " + std::to_string(lines);
+    channel_->writeLine(command);
+    if (!startsWith(channel_->readLine(), "+OK")) return {}; // TOP is optional (RFC 1939)
+    constexpr std::size_t kKeep = 1024 * 1024; // a header beyond this is cut, not refused
+    return readMessage(kKeep, kKeep, false);
+}
+
 void Pop3Session::retrieve(const std::vector<int>& numbers, const std::function<void(std::size_t, std::string)>& sink)
 {
     // Up to kWindow commands in flight; each refill is one small write.
@@ -160,7 +192,9 @@ void Pop3Session::retrieve(const std::vector<int>& numbers, const std::function<
     send(window);
     for (std::size_t i = 0; i < numbers.size(); ++i) {
         expectOk("RETR " + std::to_string(numbers[i]));
-        std::string message = readMessage();
+        auto size = sizes_.find(numbers[i]);
+        std::string message = readMessage(size == sizes_.end() ? 0 : static_cast<std::size_t>(size->second),
+                                          settings_.maxMessageBytes, true);
         if (sent - (i + 1) + refill <= window) send(refill);
         sink(i, std::move(message));
     }

@@ -3,6 +3,7 @@
 
 #include "transport/common/LineChannel.h"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -43,6 +44,12 @@ public:
 
     /// Message number -> unique id, for every message in the maildrop.
     std::vector<std::pair<int, std::string>> uidl();
+    /// Message number -> size in octets, for every message in the maildrop
+    /// (empty when the server refuses LIST).
+    std::map<int, std::int64_t> list();
+    /// The header and the first `lines` lines of the body of a message (a
+    /// header beyond 1 MB is cut); empty when the server does not offer TOP.
+    std::string top(int number, int lines);
     /// The messages, each exactly as stored on the server (dot-unstuffed,
     /// CRLF line ends), handed to sink in order with its index in numbers.
     /// Pipelined when the server offers PIPELINING: a window of RETRs is
@@ -60,12 +67,15 @@ private:
     std::string expectOk(const std::string& context);
     std::vector<std::string> readCapabilities();
     std::vector<std::string> readMultiline(std::size_t maxBytes);
-    std::string readMessage();
+    /// Reads a multi-line message answer: keeps up to `keep` bytes, then
+    /// fails (failBeyond) or reads the rest and drops it.
+    std::string readMessage(std::size_t expected, std::size_t keep, bool failBeyond);
     void login();
 
     Pop3Settings settings_;
     std::unique_ptr<LineChannel> channel_;
     std::vector<std::string> capabilities_;
+    std::map<int, std::int64_t> sizes_; ///< from the last LIST: what each RETR reserves
     bool pipelining_ = false;
     bool open_ = false;
 };

@@ -4,15 +4,29 @@
 
 #include "store/Records.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace erpmail {
 
+/// A mail left on the server because it is larger than the installation's
+/// limit (erpmail.fetch.max_message_mb), described from its header.
+struct TooLargeMail {
+    std::string id; ///< POP3 unique id or IMAP UID
+    std::int64_t size = 0;
+    std::string from;
+    std::string subject;
+};
+
 struct FetchReport {
     int fetched = 0;         ///< mails stored by this fetch
     int deletedOnServer = 0; ///< mails the server deleted (all of them stored before)
     int onServer = 0;        ///< mails on the server when the fetch began
+    /// Left on the server for their size; unset when the fetch did not look
+    /// (an IMAP resync that found nothing new).
+    std::optional<std::vector<TooLargeMail>> tooLarge;
 };
 
 class MailFetcher {

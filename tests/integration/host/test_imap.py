@@ -100,6 +100,34 @@ class ImapTest(unittest.TestCase):
         got = self.call("mail.message.list", {"account": account, "page_size": 50})["items"]
         self.assertTrue(any(m["subject"].startswith("IMAP 0 für Müller") for m in got))
 
+    def test_a_mail_over_the_size_limit_stays_on_the_server_and_is_reported(self):
+        self.host.cleanup()
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, extra="[config]\nerpmail.fetch.max_message_mb = 1\n")
+        tag = uuid.uuid4().hex
+        deliver(2, tag)
+        big = mail(99, tag)
+        big.replace_header("Subject", "Pläne für Zürich")
+        big.add_attachment(os.urandom(1_500_000), maintype="application", subtype="pdf", filename="Pläne.pdf")
+        with smtplib.LMTP("127.0.0.1", int(TB["LMTP_PORT"])) as lmtp:
+            lmtp.send_message(big, to_addrs=[USER])
+        deliver(1, tag + "-after")
+        original = folder_digests()
+        big_uid = sorted(original, key=int)[2]  # delivered third
+        account = self.account("never")
+        result = self.call("mail.fetch", {"account": account})
+        self.assertEqual((result["fetched"], result["deleted_on_server"]), (3, 3))
+        self.assertEqual([(t["id"], t["from"], t["subject"]) for t in result["too_large"]],
+                         [(big_uid, "Kunde 99 <kunde99@kunde.example>", "Pläne für Zürich")])
+        self.assertGreater(result["too_large"][0]["size"], 1_500_000)
+        self.assertEqual(folder_digests(), {big_uid: original[big_uid]})  # left untouched
+        self.assertEqual(self.stored_digests(), sorted(d for uid, d in original.items() if uid != big_uid))
+        status = self.call("mail.account.status", {"id": account})["fetch"]
+        self.assertEqual((status["too_large_on_server"], status["consecutive_failures"]), (1, 0))
+        deliver(1, tag + "-later")
+        again = self.call("mail.fetch", {"account": account})
+        self.assertEqual((again["fetched"], len(again["too_large"])), (1, 1))
+        self.assertEqual(list(folder_digests()), [big_uid])
+
     def test_leave_forever_and_for_days(self):
         deliver(4, uuid.uuid4().hex)
         forever = self.account("forever")

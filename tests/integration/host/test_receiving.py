@@ -207,6 +207,37 @@ class ReceivingTest(unittest.TestCase):
         self.assertIn("nesting deeper than 100", warnings[0] + warnings[1])
         self.assertEqual(server_messages(), {})
 
+    def test_a_mail_over_the_size_limit_stays_on_the_server_and_is_reported(self):
+        self.host.cleanup()
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, extra="[config]\nerpmail.fetch.max_message_mb = 1\n")
+        tag = uuid.uuid4().hex
+        deliver(3, tag)
+        big = EmailMessage()
+        big["From"] = "Grossversand <gross@kunde.example>"
+        big["To"] = USER
+        big["Subject"] = "Pläne für Zürich"
+        big.set_content("Die Pläne im Anhang.\n")
+        big.add_attachment(os.urandom(1_500_000), maintype="application", subtype="pdf", filename="Pläne.pdf")
+        with smtplib.LMTP("127.0.0.1", int(TB["LMTP_PORT"])) as lmtp:
+            lmtp.send_message(big, to_addrs=[USER])
+        original = server_messages()
+        account = self.account("never")
+        result = self.call("mail.fetch", {"account": account})
+        self.assertEqual((result["fetched"], result["deleted_on_server"]), (3, 3))
+        self.assertEqual(len(result["too_large"]), 1)
+        reported = result["too_large"][0]
+        self.assertGreater(reported["size"], 1_500_000)
+        self.assertEqual((reported["from"], reported["subject"]),
+                         ("Grossversand <gross@kunde.example>", "Pläne für Zürich"))
+        left = server_messages()
+        self.assertEqual(len(left), 1)  # the big one, untouched
+        self.assertEqual(self.stored(account), {d: n for d, n in original.items() if d not in left})
+        status = self.call("mail.account.status", {"id": account})["fetch"]
+        self.assertEqual((status["too_large_on_server"], status["consecutive_failures"]), (1, 0))
+        again = self.call("mail.fetch", {"account": account})
+        self.assertEqual((again["fetched"], len(again["too_large"])), (0, 1))
+        self.assertEqual(server_messages(), left)
+
     def test_a_reply_carries_the_documents_of_the_receipt(self):
         sender = self.call("mail.account.create", {
             "label": "Verkauf", "sender_email": USER,
