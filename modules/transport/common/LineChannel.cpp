@@ -144,17 +144,11 @@ bool LineChannel::fill()
         buffer_.clear();
         consumed_ = 0;
     }
-    constexpr std::size_t kChunk = 65536;
-    const std::size_t old = buffer_.size();
-    buffer_.resize(old + kChunk);
-    std::size_t n = 0;
-    try {
-        n = receive(buffer_.data() + old, kChunk);
-    } catch (...) {
-        buffer_.resize(old);
-        throw;
-    }
-    buffer_.resize(old + n);
+    // Received into a scratch buffer and appended: growing the string by a
+    // whole chunk would zero it first, four times the bytes a TLS record brings.
+    char chunk[65536];
+    const std::size_t n = receive(chunk, sizeof chunk);
+    buffer_.append(chunk, n);
     return n > 0;
 }
 
@@ -201,19 +195,16 @@ bool LineChannel::waitReadable(Poco::Timespan timeout)
 
 std::string LineChannel::readExactly(std::size_t n)
 {
-    // Straight into the result: a large literal is held once, not twice.
+    // Straight into the result, sized once: a large literal is held once,
+    // not twice, and not zeroed again for every record that arrives.
     const std::size_t buffered = std::min(n, buffer_.size() - consumed_);
-    std::string out;
-    out.reserve(n); // address space only: pages are touched as bytes arrive
-    out.assign(buffer_, consumed_, buffered);
+    std::string out(n, '\0');
+    buffer_.copy(out.data(), buffered, consumed_);
     consumed_ += buffered;
-    while (out.size() < n) {
-        const std::size_t old = out.size();
-        const std::size_t want = std::min<std::size_t>(n - old, 1 << 20);
-        out.resize(old + want);
-        const std::size_t got = receive(out.data() + old, want);
-        out.resize(old + got);
+    for (std::size_t have = buffered; have < n;) {
+        const std::size_t got = receive(out.data() + have, std::min<std::size_t>(n - have, 1 << 20));
         if (got == 0) throw ConnectError("connection closed by " + host_ + " in the middle of a literal");
+        have += got;
     }
     return out;
 }
