@@ -25,6 +25,11 @@ std::size_t maxMessageBytes(Context& context)
     return static_cast<std::size_t>(configInt(context, "erpmail.fetch.max_message_mb", 256, 1, 2048)) * 1024 * 1024;
 }
 
+std::size_t readLimitBytes(Context& context)
+{
+    return maxMessageBytes(context) / 16 * 17;
+}
+
 TooLargeMail describeTooLarge(std::string id, std::int64_t size, std::string_view header)
 {
     TooLargeMail mail{std::move(id), size, {}, {}};

@@ -35,6 +35,11 @@ int configInt(Context& context, const char* key, int fallback, int least, int mo
 /// default 256 MB); a larger one stays on the server and is reported.
 std::size_t maxMessageBytes(Context& context);
 
+/// What a session reads of one mail before it gives up: the limit with a
+/// sixteenth to spare, since the sizes a server announces may be slightly
+/// off. A mail that claimed to fit and runs beyond it ends the session.
+std::size_t readLimitBytes(Context& context);
+
 /// A mail left on the server for its size, described from its header.
 TooLargeMail describeTooLarge(std::string id, std::int64_t size, std::string_view header);
 

@@ -39,9 +39,7 @@ transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& acco
     auto in = transport::incomingSettings(account);
     if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
     auto settings = transport::incomingLogin<transport::ImapSettings>(context_, accounts_, account, in, 993);
-    // Larger mails are found by SEARCH LARGER and never fetched; a literal
-    // beyond this (a size the server misreported) ends the session.
-    settings.maxLiteralBytes = transport::maxMessageBytes(context_) / 16 * 17;
+    settings.maxLiteralBytes = transport::readLimitBytes(context_); // larger mail is found by SEARCH LARGER first
     return settings;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 namespace erpmail::transport {
 
@@ -35,6 +36,26 @@ std::uint32_t number(const std::string& s)
     } catch (const std::exception&) {
         throw ProtocolError("expected a number, got '" + s.substr(0, 40) + "'");
     }
+}
+
+// The items of a "* n FETCH (...)" response that this client asks for;
+// the literal of BODY[...] is moved out of the tokens.
+struct FetchedItems {
+    std::uint32_t uid = 0;
+    std::int64_t size = 0;
+    std::optional<std::string> body;
+};
+
+FetchedItems fetchedItems(std::vector<ImapToken>& tokens)
+{
+    FetchedItems items;
+    for (std::size_t i = 3; i + 1 < tokens.size(); ++i) {
+        const std::string name = upper(tokens[i].value);
+        if (name == "UID") items.uid = number(tokens[++i].value);
+        else if (name == "RFC822.SIZE") items.size = number(tokens[++i].value);
+        else if (name.rfind("BODY[", 0) == 0) items.body = std::move(tokens[++i].value);
+    }
+    return items;
 }
 
 // The number in "[NAME 123]" of a status line, or 0.
@@ -249,10 +270,10 @@ bool ImapSession::idle(Poco::Timespan maxWait, const std::function<bool()>& shou
     return arrived;
 }
 
-std::vector<std::uint32_t> ImapSession::uidSearchAll()
+std::vector<std::uint32_t> ImapSession::uidSearch(const std::string& criteria)
 {
     std::vector<std::uint32_t> uids;
-    command("UID SEARCH ALL", [&](const std::string& kind, std::vector<ImapToken>& tokens) {
+    command("UID SEARCH " + criteria, [&](const std::string& kind, std::vector<ImapToken>& tokens) {
         if (kind != "SEARCH") return;
         for (std::size_t i = 2; i < tokens.size(); ++i) uids.push_back(number(tokens[i].value));
     });
@@ -260,15 +281,14 @@ std::vector<std::uint32_t> ImapSession::uidSearchAll()
     return uids;
 }
 
+std::vector<std::uint32_t> ImapSession::uidSearchAll()
+{
+    return uidSearch("ALL");
+}
+
 std::vector<std::uint32_t> ImapSession::uidSearchLarger(std::uint64_t bytes)
 {
-    std::vector<std::uint32_t> uids;
-    command("UID SEARCH LARGER " + std::to_string(bytes), [&](const std::string& kind, std::vector<ImapToken>& tokens) {
-        if (kind != "SEARCH") return;
-        for (std::size_t i = 2; i < tokens.size(); ++i) uids.push_back(number(tokens[i].value));
-    });
-    std::sort(uids.begin(), uids.end());
-    return uids;
+    return uidSearch("LARGER " + std::to_string(bytes));
 }
 
 void ImapSession::fetchHeaders(const std::vector<std::uint32_t>& uids,
@@ -278,16 +298,8 @@ void ImapSession::fetchHeaders(const std::vector<std::uint32_t>& uids,
         command("UID FETCH " + set + " (UID RFC822.SIZE BODY.PEEK[HEADER])",
                 [&](const std::string& kind, std::vector<ImapToken>& tokens) {
             if (kind != "FETCH") return;
-            std::uint32_t uid = 0;
-            std::int64_t size = 0;
-            std::string header;
-            for (std::size_t i = 3; i + 1 < tokens.size(); ++i) {
-                const std::string name = upper(tokens[i].value);
-                if (name == "UID") uid = number(tokens[++i].value);
-                else if (name == "RFC822.SIZE") size = number(tokens[++i].value);
-                else if (name.rfind("BODY[", 0) == 0) header = std::move(tokens[++i].value);
-            }
-            if (uid) sink(uid, size, std::move(header));
+            FetchedItems items = fetchedItems(tokens);
+            if (items.uid) sink(items.uid, items.size, std::move(items.body).value_or(std::string()));
         });
     }
 }
@@ -327,18 +339,8 @@ void ImapSession::fetchBodies(const std::vector<std::uint32_t>& uids,
     for (const auto& tag : tags) {
         awaitTagged(tag, "UID FETCH", [&](const std::string&, std::vector<ImapToken>& tokens) {
             if (tokens.size() < 4 || tokens[0].value != "*" || upper(tokens[2].value) != "FETCH") return;
-            std::uint32_t uid = 0;
-            std::string body;
-            bool haveBody = false;
-            for (std::size_t i = 3; i + 1 < tokens.size(); ++i) {
-                const std::string name = upper(tokens[i].value);
-                if (name == "UID") uid = number(tokens[++i].value);
-                else if (name.rfind("BODY[", 0) == 0) {
-                    body = std::move(tokens[++i].value);
-                    haveBody = true;
-                }
-            }
-            if (uid && haveBody) sink(uid, std::move(body));
+            FetchedItems items = fetchedItems(tokens);
+            if (items.uid && items.body) sink(items.uid, std::move(*items.body));
         });
     }
 }

@@ -86,6 +86,7 @@ public:
     static std::vector<std::string> uidSets(std::vector<std::uint32_t> uids, std::size_t maxBytes = 9000);
 
 private:
+    std::vector<std::uint32_t> uidSearch(const std::string& criteria);
     std::string nextTag();
     /// Reads one response: its tokens, literals included.
     std::vector<ImapToken> readResponse(std::string& firstLine);

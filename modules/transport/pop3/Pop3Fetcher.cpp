@@ -40,9 +40,7 @@ std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRe
 {
     auto settings = transport::incomingLogin<transport::Pop3Settings>(context_, accounts_, account,
                                                                       transport::incomingSettings(account), 995);
-    // Sizes the server announces may be slightly off; beyond this a mail
-    // that claimed to fit ends the session.
-    settings.maxMessageBytes = transport::maxMessageBytes(context_) / 16 * 17;
+    settings.maxMessageBytes = transport::readLimitBytes(context_);
     try {
         return std::make_unique<transport::Pop3Session>(settings);
     } catch (const transport::Pop3AuthError&) {
