@@ -87,11 +87,18 @@ public:
     /// the same SQL.
     Statement& prepared(const std::string& sql);
 
+    /// True for a SQLite database in write-ahead-log mode (see the
+    /// constructor); its commits wait for the disk only when flushed.
+    bool walMode() const { return wal_; }
+
     /// Makes every commit so far survive a power loss, not only a crash of
-    /// the process: for a SQLite connection that committed with
+    /// the process: for a SQLite connection in WAL mode that committed with
     /// synchronous=NORMAL, a full checkpoint. False when another connection
     /// kept it from completing.
     bool flushToDisk();
+
+    /// Rows the last INSERT, UPDATE or DELETE changed (SQLite).
+    std::int64_t changes();
 
     void begin();
     void commit();
@@ -107,6 +114,7 @@ private:
     SQLHDBC dbc_ = SQL_NULL_HDBC;
     Dialect dialect_ = Dialect::SQLite;
     bool inTransaction_ = false;
+    bool wal_ = false;
     /// Declared last: freed before the connection closes.
     std::map<std::string, std::unique_ptr<Statement>> prepared_;
 };
@@ -162,6 +170,8 @@ private:
     SQLHSTMT stmt_ = SQL_NULL_HSTMT;
     std::vector<Param> params_;
     bool cursorOpen_ = false;
+    bool countsChanges_ = false; ///< execute() asks changes() (see Connection::prepared)
+    friend class Connection;
 };
 
 /// Rolls back unless commit() was called. Opened on a connection with no

@@ -25,10 +25,11 @@ IngestPipeline::IngestPipeline(AccountAccess& accounts, const store::AccountReco
                                StoreStep store, Limits limits)
     : accounts_(accounts), account_(account), db_(db), store_(std::move(store)), limits_(limits)
 {
-    // Bulk ingest commits without waiting for the disk (safe against a crash
-    // of the process, not of the machine); a fetch that deletes on the
-    // server calls Connection::flushToDisk() first.
-    if (db_.dialect() == store::Dialect::SQLite) db_.execute("PRAGMA synchronous = NORMAL");
+    // In a SQLite database in WAL mode, bulk ingest commits without waiting
+    // for the disk (safe against a crash of the process, not of the
+    // machine); a fetch that deletes on the server calls
+    // Connection::flushToDisk() first.
+    if (db_.walMode()) db_.execute("PRAGMA synchronous = NORMAL");
     parser_ = std::thread([this] { parseLoop(); });
     writer_ = std::thread([this] { writeLoop(); });
 }
@@ -178,7 +179,7 @@ void IngestPipeline::checkpoint()
     // about one transaction, where SQLite's automatic one lets it grow to
     // 1000 pages and copies them in one go. Measured on 10,000 mails: POP3
     // 2.8-3.0 s with it, 3.25-3.35 s without; IMAP 2.4-2.7 s against 2.8-3.0 s.
-    if (db_.dialect() != store::Dialect::SQLite) return;
+    if (!db_.walMode()) return;
     store::Statement st(db_, "PRAGMA wal_checkpoint(PASSIVE)");
     st.execute();
     st.close();
@@ -193,7 +194,7 @@ void IngestPipeline::stop() noexcept
     rawReady_.notify_one();
     if (parser_.joinable()) parser_.join();
     if (writer_.joinable()) writer_.join();
-    if (db_.dialect() == store::Dialect::SQLite && !restored_) {
+    if (db_.walMode() && !restored_) {
         restored_ = true;
         try {
             db_.execute("PRAGMA synchronous = FULL");

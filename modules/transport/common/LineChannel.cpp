@@ -1,5 +1,7 @@
 #include "transport/common/LineChannel.h"
 
+#include <cstring>
+
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SecureStreamSocket.h>
@@ -150,6 +152,77 @@ bool LineChannel::fill()
     const std::size_t n = receive(chunk, sizeof chunk);
     buffer_.append(chunk, n);
     return n > 0;
+}
+
+void LineChannel::fillMore(const char* what)
+{
+    if (consumed_ > 0) {
+        buffer_.erase(0, consumed_);
+        consumed_ = 0;
+    }
+    if (!fill()) throw ConnectError("connection closed by " + host_ + ":" + std::to_string(port_) + " " + what);
+}
+
+bool LineChannel::readDotTerminated(std::string& out, std::size_t keep, bool stopWhenFull)
+{
+    const std::size_t start = out.size();
+    bool fits = true, lineStart = true, lastWasCr = false;
+    std::size_t lineLength = 0; // of the current line, as received
+    auto lineTooLong = [&] {
+        return ProtocolError("line from " + host_ + " longer than " + std::to_string(maxLine_) + " bytes");
+    };
+    for (;;) {
+        if (consumed_ == buffer_.size()) fillMore("in the middle of a message");
+        const char* const data = buffer_.data() + consumed_;
+        const std::size_t avail = buffer_.size() - consumed_;
+        std::size_t run = 0, pos = 0; // bytes [run, pos) are copied as they are
+        if (lineStart && data[0] == '.') {
+            if (avail < 3 && !(avail == 2 && data[1] == '\n')) {
+                fillMore("in the middle of a message");
+                continue;
+            }
+            if (data[1] == '\n' || (data[1] == '\r' && data[2] == '\n')) { // the end
+                consumed_ += data[1] == '\n' ? 2 : 3;
+                return fits;
+            }
+            run = pos = 1; // dot-stuffed: the dot goes
+            lineLength = 1;
+        }
+        lineStart = false;
+        while (pos < avail) {
+            const auto* nl = static_cast<const char*>(std::memchr(data + pos, '\n', avail - pos));
+            if (!nl) {
+                lineLength += avail - pos;
+                if (lineLength > maxLine_ + 1) throw lineTooLong();
+                pos = avail;
+                break;
+            }
+            const auto eol = static_cast<std::size_t>(nl - data);
+            const bool cr = eol > 0 ? data[eol - 1] == '\r' : lastWasCr;
+            lineLength += eol - pos;
+            if (lineLength - (cr ? 1 : 0) > maxLine_) throw lineTooLong();
+            if (!cr) { // a bare LF
+                if (fits) out.append(data + run, eol - run).append("\r\n");
+                run = eol + 1;
+            }
+            pos = eol + 1;
+            lineLength = 0;
+            if (pos == avail || data[pos] == '.') {
+                lineStart = true;
+                break;
+            }
+        }
+        if (fits) out.append(data + run, pos - run);
+        lastWasCr = data[pos - 1] == '\r';
+        consumed_ += pos;
+        if (fits && out.size() - start > keep) {
+            // Whole lines only: cut after the last line that fits.
+            const std::size_t cut = keep == 0 ? std::string::npos : out.rfind('\n', start + keep - 1);
+            out.resize(cut == std::string::npos || cut < start ? start : cut + 1);
+            fits = false;
+            if (stopWhenFull) return false;
+        }
+    }
 }
 
 std::string LineChannel::readLine()

@@ -70,6 +70,14 @@ public:
     /// True when a read would find data within `timeout` (buffered here, in
     /// TLS, or on the socket); for waiting in slices (IMAP IDLE).
     bool waitReadable(Poco::Timespan timeout);
+    /// A dot-terminated block (POP3's multi-line answers, RFC 1939 section
+    /// 3) up to and including its "." line, appended to `out`: each line
+    /// with CRLF (a bare LF becomes CRLF), a leading dot removed. Runs of
+    /// ordinary lines are copied at once. At most `keep` bytes are appended,
+    /// whole lines only; when more come, it returns false: at once with
+    /// `stopWhenFull` (the rest is left unread, so the caller must drop the
+    /// connection), else after reading and dropping the rest.
+    bool readDotTerminated(std::string& out, std::size_t keep, bool stopWhenFull);
     /// Exactly n bytes (an IMAP literal), bounded by the caller.
     std::string readExactly(std::size_t n);
     /// Sends text followed by CRLF.
@@ -85,6 +93,8 @@ public:
 
 private:
     bool fill();
+    /// Keeps the unread bytes and receives more; throws when the peer closed.
+    void fillMore(const char* what);
     /// Receives up to size bytes into out; 0 when the peer closed.
     std::size_t receive(char* out, std::size_t size);
 

@@ -78,16 +78,8 @@ std::string Pop3Session::readMessage(std::size_t expected, std::size_t keep, boo
 {
     std::string message;
     message.reserve(std::min(expected, keep));
-    for (std::string_view line = channel_->readLineView(); line != "."; line = channel_->readLineView()) {
-        if (!line.empty() && line[0] == '.') line.remove_prefix(1);
-        if (message.size() + line.size() + 2 > keep) {
-            if (failBeyond) throw ProtocolError("message larger than " + std::to_string(keep) + " bytes");
-            keep = 0; // the rest is read and dropped
-            continue;
-        }
-        message.append(line.data(), line.size());
-        message += "\r\n";
-    }
+    if (!channel_->readDotTerminated(message, keep, failBeyond) && failBeyond)
+        throw ProtocolError("message larger than " + std::to_string(keep) + " bytes");
     return message;
 }
 

@@ -244,6 +244,31 @@ TEST_P(StoreRoundTrip, RollbackLeavesNothing)
     EXPECT_EQ(count.getInt(1), 0);
 }
 
+// Kept statements (Connection::prepared) run again at every execute and
+// report the rows they changed: on SQLite they are compiled once, in a form
+// the driver does not count rows for.
+TEST_P(StoreRoundTrip, KeptStatementsRunEachTimeAndCountTheirRows)
+{
+    auto c = registry_->acquire("db", Scope::Mailbox);
+    for (int i = 0; i < 3; ++i) {
+        Statement& insert = c->prepared("INSERT INTO addresses (account_id, email, last_seen_ms) VALUES (?, ?, ?)");
+        insert.bindText(1, account_).bindText(2, "kept" + std::to_string(i) + "@example.com").bindInt(3, i);
+        EXPECT_EQ(insert.execute(), 1);
+    }
+    for (int round = 1; round <= 2; ++round) {
+        Statement& update = c->prepared("UPDATE addresses SET last_seen_ms = ? WHERE account_id = ? AND last_seen_ms < ?");
+        update.bindInt(1, 100 * round).bindText(2, account_).bindInt(3, 2);
+        EXPECT_EQ(update.execute(), round == 1 ? 2 : 0) << "round " << round;
+    }
+    Statement& none = c->prepared("UPDATE addresses SET last_seen_ms = ? WHERE account_id = ? AND email = ?");
+    none.bindInt(1, 1).bindText(2, account_).bindText(3, "missing@example.com");
+    EXPECT_EQ(none.execute(), 0);
+    Statement& remove = c->prepared("DELETE FROM addresses WHERE account_id = ?");
+    remove.bindText(1, account_);
+    EXPECT_EQ(remove.execute(), 3);
+    EXPECT_EQ(remove.execute(), 0);
+}
+
 TEST_P(StoreRoundTrip, UnreachableDatabaseNamesItsIdAndNoSecret)
 {
     try {
@@ -256,6 +281,54 @@ TEST_P(StoreRoundTrip, UnreachableDatabaseNamesItsIdAndNoSecret)
         EXPECT_EQ(message.find("never-logged-7"), std::string::npos) << message;
     }
     EXPECT_THROW(registry_->acquire("nope", Scope::Mailbox), UnknownDatabase);
+}
+
+std::string journalMode(Connection& c)
+{
+    Statement st(c, "PRAGMA journal_mode");
+    st.execute();
+    return st.fetch() ? st.textOr(1) : "";
+}
+
+// A new SQLite database gets a rollback journal and durable commits; one an
+// administrator put into WAL mode stays in it and is checkpointed when flushed.
+TEST(SqliteJournal, NewDatabaseUsesARollbackJournalAndWalIsKept)
+{
+    Poco::TemporaryFile dir;
+    dir.createDirectories();
+    {
+        Connection c("fresh", "Driver=SQLite3;Database=" + dir.path() + "/fresh.db");
+        EXPECT_EQ(journalMode(c), "truncate");
+        EXPECT_FALSE(c.walMode());
+        Statement sync(c, "PRAGMA synchronous");
+        sync.execute();
+        ASSERT_TRUE(sync.fetch());
+        EXPECT_EQ(sync.getInt(1), 2); // FULL
+        EXPECT_TRUE(c.flushToDisk());
+    }
+    const std::string walPath = dir.path() + "/wal.db";
+    {
+        Connection setup("wal", "Driver=SQLite3;Database=" + walPath);
+        setup.execute("PRAGMA journal_mode = WAL");
+        setup.execute("CREATE TABLE t (v BLOB)");
+    }
+    Connection c("wal", "Driver=SQLite3;Database=" + walPath);
+    EXPECT_EQ(journalMode(c), "wal");
+    EXPECT_TRUE(c.walMode());
+    {
+        Transaction tx(c);
+        Statement& insert = c.prepared("INSERT INTO t (v) VALUES (?)");
+        const std::string bytes = varyingBytes(100000, 3);
+        insert.bindBlob(1, bytes);
+        EXPECT_EQ(insert.execute(), 1);
+        tx.commit();
+    }
+    EXPECT_GT(Poco::File(walPath + "-wal").getSize(), 100000u);
+    EXPECT_TRUE(c.flushToDisk());
+    Statement check(c, "SELECT length(v) FROM t");
+    check.execute();
+    ASSERT_TRUE(check.fetch());
+    EXPECT_EQ(check.getInt(1), 100000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreRoundTrip,

@@ -1,0 +1,137 @@
+// LineChannel::readDotTerminated against the line-by-line reading it
+// replaces (readLineView, dot removed, CRLF appended), with the bytes
+// arriving split at every place: a real loopback socket, the server side
+// sending the two parts apart.
+#include "transport/common/LineChannel.h"
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace erpmail::transport;
+
+namespace {
+
+// What line-by-line reading makes of a block: each line up to LF, one CR
+// before it dropped, a leading dot dropped, CRLF appended; "." ends it.
+std::string lineByLine(const std::string& wire)
+{
+    std::string out;
+    std::size_t at = 0;
+    for (;;) {
+        const std::size_t nl = wire.find('\n', at);
+        std::string line = wire.substr(at, nl - at);
+        at = nl + 1;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line == ".") return out;
+        if (!line.empty() && line[0] == '.') line.erase(0, 1);
+        out += line + "\r\n";
+    }
+}
+
+// Serves `wire` to one client in two parts split at `split`, then (unless
+// it hangs up) "+OK next\r\n" to show where the block ended.
+class SplitServer {
+public:
+    SplitServer(std::string wire, std::size_t split, bool hangUp = false)
+        : socket_(Poco::Net::SocketAddress("127.0.0.1", 0))
+    {
+        thread_ = std::thread([this, wire = std::move(wire), split, hangUp] {
+            Poco::Net::StreamSocket client = socket_.acceptConnection();
+            client.setNoDelay(true);
+            client.sendBytes(wire.data(), static_cast<int>(split));
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            const std::string rest = wire.substr(split) + (hangUp ? "" : "+OK next\r\n");
+            client.sendBytes(rest.data(), static_cast<int>(rest.size()));
+            if (hangUp) {
+                client.close();
+                return;
+            }
+            char byte;
+            client.receiveBytes(&byte, 1); // until the client closes
+        });
+    }
+    ~SplitServer() { thread_.join(); }
+    unsigned port() const { return socket_.address().port(); }
+
+private:
+    Poco::Net::ServerSocket socket_;
+    std::thread thread_;
+};
+
+struct Read {
+    bool complete;
+    std::string block;
+    std::string next;
+};
+
+Read readBlock(const std::string& wire, std::size_t split, std::size_t keep, bool stopWhenFull)
+{
+    SplitServer server(wire, split);
+    LineChannel channel("127.0.0.1", server.port(), Security::None, TlsSettings{});
+    Read r;
+    r.complete = channel.readDotTerminated(r.block, keep, stopWhenFull);
+    if (r.complete || !stopWhenFull) r.next = channel.readLine();
+    channel.close();
+    return r;
+}
+
+} // namespace
+
+TEST(LineChannel, DotTerminatedBlockMatchesLineByLineReadingAtEverySplit)
+{
+    const std::vector<std::string> blocks = {
+        ".\r\n",
+        "a\r\n.\r\n",
+        "Subject: x\r\n\r\n..leading dot\r\n.\r\n",
+        "..\r\n...\r\n.x\r\n.\r\n",
+        "bare\nline feeds\n\n.\n",
+        "cr\r\r\nalone\rinside\r\n.\r\n",
+        "\r\n\r\n.\r\n",
+        "mixed\r\n.\n",
+    };
+    for (const auto& wire : blocks) {
+        const std::string expected = lineByLine(wire);
+        for (std::size_t split = 0; split <= wire.size(); ++split) {
+            const Read r = readBlock(wire, split, 1 << 20, true);
+            ASSERT_TRUE(r.complete) << "block '" << wire << "' split at " << split;
+            ASSERT_EQ(r.block, expected) << "block '" << wire << "' split at " << split;
+            ASSERT_EQ(r.next, "+OK next") << "block '" << wire << "' split at " << split;
+        }
+    }
+}
+
+TEST(LineChannel, DotTerminatedBlockKeepsWholeLinesWithinTheLimit)
+{
+    const std::string wire = "12345\r\n67890\r\nabcde\r\n.\r\n";
+    // 7 bytes hold the first line only; the rest is read and dropped.
+    Read r = readBlock(wire, 9, 13, false);
+    EXPECT_FALSE(r.complete);
+    EXPECT_EQ(r.block, "12345\r\n");
+    EXPECT_EQ(r.next, "+OK next");
+    r = readBlock(wire, 9, 14, false);
+    EXPECT_FALSE(r.complete);
+    EXPECT_EQ(r.block, "12345\r\n67890\r\n");
+    r = readBlock(wire, 9, 21, false);
+    EXPECT_TRUE(r.complete);
+    EXPECT_EQ(r.block, "12345\r\n67890\r\nabcde\r\n");
+    r = readBlock(wire, 3, 0, true);
+    EXPECT_FALSE(r.complete);
+    EXPECT_EQ(r.block, "");
+}
+
+TEST(LineChannel, DotTerminatedBlockCutOffIsAConnectionError)
+{
+    for (const std::string wire : {"line\r\n..", "line\r\n.", "line\r\n.\r", "line"}) {
+        SplitServer server(wire, 3, true);
+        LineChannel channel("127.0.0.1", server.port(), Security::None, TlsSettings{});
+        std::string block;
+        EXPECT_THROW(channel.readDotTerminated(block, 1 << 20, true), ConnectError) << "'" << wire << "'";
+    }
+}
