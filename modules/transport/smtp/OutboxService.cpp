@@ -18,8 +18,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 namespace erpmail {
 
@@ -349,6 +354,71 @@ Object::Ptr OutboxService::send(const Request& request)
     return o;
 }
 
+namespace {
+
+/// Copies sent mail to the server's Sent folder while the lanes send: in
+/// runs of about 8 MiB, from a thread of its own, so a long outbox pass
+/// holds little; a lane waits only when 24 MiB are waiting.
+class SentCopier {
+public:
+    explicit SentCopier(std::function<void(const std::vector<std::string>&)> copy)
+        : copy_(std::move(copy)), thread_([this] { loop(); })
+    {
+    }
+    ~SentCopier() { finish(); }
+    SentCopier(const SentCopier&) = delete;
+    SentCopier& operator=(const SentCopier&) = delete;
+
+    void add(std::string raw)
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        space_.wait(lock, [&] { return bytes_ < kMaxWaiting; });
+        bytes_ += raw.size();
+        raws_.push_back(std::move(raw));
+        if (bytes_ >= kRun) ready_.notify_one();
+    }
+
+    /// Copies what is left and waits for the thread.
+    void finish()
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            done_ = true;
+        }
+        ready_.notify_one();
+        if (thread_.joinable()) thread_.join();
+    }
+
+private:
+    static constexpr std::size_t kRun = 8 * 1024 * 1024, kMaxWaiting = 3 * kRun;
+
+    void loop()
+    {
+        for (;;) {
+            std::vector<std::string> run;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                ready_.wait(lock, [&] { return done_ || bytes_ >= kRun; });
+                if (raws_.empty()) return;
+                run.swap(raws_);
+                bytes_ = 0;
+            }
+            space_.notify_all();
+            copy_(run);
+        }
+    }
+
+    std::function<void(const std::vector<std::string>&)> copy_;
+    std::mutex mutex_;
+    std::condition_variable ready_, space_;
+    std::vector<std::string> raws_;
+    std::size_t bytes_ = 0;
+    bool done_ = false;
+    std::thread thread_; ///< last: starts once the rest is set up
+};
+
+} // namespace
+
 DeliveryReport OutboxService::deliverDue(const std::vector<store::AccountRecord>& only)
 {
     DeliveryReport report;
@@ -389,6 +459,7 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
         if (claimed.empty()) return std::nullopt;
         return std::move(claimed.front());
     };
+    SentCopier copier([&](const std::vector<std::string>& raws) { keepOnServer(account, raws); });
     auto lane = [&] {
         std::unique_ptr<transport::SmtpConnection> connection;
         for (int done = 0; done < settings_.batch; ++done) {
@@ -412,7 +483,7 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
                 outcome = e.outcome();
                 connection.reset();
             }
-            record(account, *entry, outcome, report);
+            if (record(account, *entry, outcome, report)) copier.add(std::move(entry->raw));
             // A server that cannot be reached now will not be reached by the next mail either.
             if (!connection && outcome.kind != SmtpOutcome::Kind::Sent) return;
         }
@@ -421,23 +492,23 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
     for (int i = 1; i < settings_.connections; ++i) threads.emplace_back(lane);
     lane();
     for (auto& t : threads) t.join();
-    std::vector<std::string> sent;
-    {
-        std::lock_guard<std::mutex> lock(reportMutex_);
-        sent.swap(sentRaw_[account.id]);
-        sentRaw_.erase(account.id);
-    }
+    copier.finish();
+}
+
+void OutboxService::keepOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws)
+{
+    if (raws.empty()) return;
     try {
-        accounts_.keepSentOnServer(account, sent);
+        accounts_.keepSentOnServer(account, raws);
     } catch (const std::exception& e) {
         // The mails went out and their copies are stored here; only the server's Sent folder lacks them.
-        context_.log(ERP_LOG_WARNING, "erpmail.outbox", "could not copy " + std::to_string(sent.size()) +
+        context_.log(ERP_LOG_WARNING, "erpmail.outbox", "could not copy " + std::to_string(raws.size()) +
                                                             " sent mail(s) of account " + account.label +
                                                             " to the server's Sent folder: " + e.what());
     }
 }
 
-void OutboxService::record(const store::AccountRecord& account, const store::OutboxEntry& entry,
+bool OutboxService::record(const store::AccountRecord& account, const store::OutboxEntry& entry,
                            const SmtpOutcome& outcome, DeliveryReport& report)
 {
     const std::int64_t now = context_.host().nowMs();
@@ -465,21 +536,18 @@ void OutboxService::record(const store::AccountRecord& account, const store::Out
     } catch (const std::exception& e) {
         // The claim expires and the message goes out again: at worst twice, never lost.
         context_.log(ERP_LOG_ERROR, "erpmail.outbox", "could not record the outcome of " + entry.messageId + ": " + e.what());
-        return;
+        return false;
     }
     {
         std::lock_guard<std::mutex> lock(reportMutex_);
-        if (event == "mail.sent") {
-            ++report.sent;
-            sentRaw_[account.id].push_back(entry.raw);
-        }
+        if (event == "mail.sent") ++report.sent;
         else if (event == "mail.failed") ++report.failed;
         else ++report.retrying;
     }
     context_.log(event == "mail.sent" ? ERP_LOG_INFO : ERP_LOG_WARNING, "erpmail.outbox",
                  entry.messageId + (event.empty() ? " will be retried" : event == "mail.sent" ? " sent" : " failed") +
                      ": " + outcome.answer);
-    if (event.empty()) return;
+    if (event.empty()) return false;
     Object::Ptr payload = new Object;
     payload->set("account", account.id);
     payload->set("outbox_id", entry.id);
@@ -491,6 +559,7 @@ void OutboxService::record(const store::AccountRecord& account, const store::Out
     payload->set("attempts", entry.attempts);
     if (event == "mail.failed") payload->set("permanent", permanent);
     context_.emit(event, payload);
+    return event == "mail.sent";
 }
 
 Object::Ptr OutboxService::outboxList(const Request& request)

@@ -10,7 +10,6 @@
 #include "transport/smtp/SmtpConnection.h"
 
 #include <condition_variable>
-#include <map>
 #include <mutex>
 #include <thread>
 
@@ -56,7 +55,8 @@ private:
 
     transport::SmtpSettings smtpSettingsOf(const store::AccountRecord& account);
     void deliverAccount(const store::AccountRecord& account, DeliveryReport& report);
-    void record(const store::AccountRecord& account, const store::OutboxEntry& entry,
+    /// True when the mail was recorded as sent.
+    bool record(const store::AccountRecord& account, const store::OutboxEntry& entry,
                 const transport::SmtpOutcome& outcome, DeliveryReport& report);
     void workerLoop();
 
@@ -70,7 +70,9 @@ private:
     bool pending_ = false;
     std::thread worker_;
     std::mutex reportMutex_;
-    std::map<std::string, std::vector<std::string>> sentRaw_; ///< sent this pass, for the server's Sent folder
+    /// Copies sent mails to the account's Sent folder on its server; logs
+    /// a warning when that fails (the mails went out and are stored here).
+    void keepOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws);
 };
 
 } // namespace erpmail

@@ -196,16 +196,25 @@ class ImapTest(unittest.TestCase):
             "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "user": USER,
             "password": PASSWORD, "ca_file": TB["TB_CA"]},
             "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})["id"]
-        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "Kopie im Sent",
-                                         "text": "Grüezi"})
-        self.assertEqual(self.call("mail.outbox.process", {"account": account})["sent"], 1)
+        # Six mails of 2 MB: the copies go to the server in runs of about
+        # 8 MB while the outbox is being sent, and the rest at its end.
+        pdf = os.path.join(self.host.dir, "beleg.pdf")
+        with open(pdf, "wb") as f:
+            f.write(os.urandom(2 * 1024 * 1024))
+        self.host.write_documents({"invoice": {"groß": {"file": pdf, "file_name": "Beleg.pdf"}}})
+        queued = [self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": f"Kopie {n} im Sent",
+                                          "text": "Grüezi",
+                                          "attachments": [{"document": {"doctype": "invoice", "id": "groß"}}]})
+                  for n in range(6)]
+        self.assertEqual(self.call("mail.outbox.process", {"account": account})["sent"], 6)
         i = imap()
         try:
             i.select("Sent", readonly=True)
-            found = i.uid("SEARCH", None, "HEADER", "Message-ID", queued["message_id"])[1][0].split()
-            self.assertEqual(len(found), 1)
-            flags = i.uid("FETCH", found[0], "(FLAGS)")[1][0]
-            self.assertIn(b"\\Seen", flags)
+            for q in queued:
+                found = i.uid("SEARCH", None, "HEADER", "Message-ID", q["message_id"])[1][0].split()
+                self.assertEqual(len(found), 1, q["message_id"])
+                flags = i.uid("FETCH", found[0], "(FLAGS)")[1][0]
+                self.assertIn(b"\\Seen", flags)
         finally:
             i.logout()
 

@@ -290,31 +290,17 @@ std::string journalMode(Connection& c)
     return st.fetch() ? st.textOr(1) : "";
 }
 
-// A new SQLite database gets a rollback journal and durable commits; one an
-// administrator put into WAL mode stays in it and is checkpointed when flushed.
-TEST(SqliteJournal, NewDatabaseUsesARollbackJournalAndWalIsKept)
+// A SQLite database runs in WAL mode and is checkpointed to disk when
+// flushed; one that cannot (in memory) commits durably instead.
+TEST(SqliteJournal, WalModeIsFlushedAndWithoutItCommitsAreDurable)
 {
     Poco::TemporaryFile dir;
     dir.createDirectories();
-    {
-        Connection c("fresh", "Driver=SQLite3;Database=" + dir.path() + "/fresh.db");
-        EXPECT_EQ(journalMode(c), "truncate");
-        EXPECT_FALSE(c.walMode());
-        Statement sync(c, "PRAGMA synchronous");
-        sync.execute();
-        ASSERT_TRUE(sync.fetch());
-        EXPECT_EQ(sync.getInt(1), 2); // FULL
-        EXPECT_TRUE(c.flushToDisk());
-    }
-    const std::string walPath = dir.path() + "/wal.db";
-    {
-        Connection setup("wal", "Driver=SQLite3;Database=" + walPath);
-        setup.execute("PRAGMA journal_mode = WAL");
-        setup.execute("CREATE TABLE t (v BLOB)");
-    }
-    Connection c("wal", "Driver=SQLite3;Database=" + walPath);
+    const std::string path = dir.path() + "/wal.db";
+    Connection c("wal", "Driver=SQLite3;Database=" + path);
     EXPECT_EQ(journalMode(c), "wal");
     EXPECT_TRUE(c.walMode());
+    c.execute("CREATE TABLE t (v BLOB)");
     {
         Transaction tx(c);
         Statement& insert = c.prepared("INSERT INTO t (v) VALUES (?)");
@@ -323,12 +309,23 @@ TEST(SqliteJournal, NewDatabaseUsesARollbackJournalAndWalIsKept)
         EXPECT_EQ(insert.execute(), 1);
         tx.commit();
     }
-    EXPECT_GT(Poco::File(walPath + "-wal").getSize(), 100000u);
+    EXPECT_GT(Poco::File(path + "-wal").getSize(), 100000u);
+    const auto before = Poco::File(path).getSize();
     EXPECT_TRUE(c.flushToDisk());
+    EXPECT_GT(Poco::File(path).getSize(), before + 100000); // the log's pages are in the database file now
     Statement check(c, "SELECT length(v) FROM t");
     check.execute();
     ASSERT_TRUE(check.fetch());
     EXPECT_EQ(check.getInt(1), 100000);
+
+    Connection memory("memory", "Driver=SQLite3;Database=:memory:");
+    EXPECT_EQ(journalMode(memory), "memory");
+    EXPECT_FALSE(memory.walMode());
+    Statement sync(memory, "PRAGMA synchronous");
+    sync.execute();
+    ASSERT_TRUE(sync.fetch());
+    EXPECT_EQ(sync.getInt(1), 2); // FULL
+    EXPECT_TRUE(memory.flushToDisk());
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreRoundTrip,
