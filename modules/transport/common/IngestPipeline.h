@@ -6,6 +6,7 @@
 #pragma once
 
 #include "erpmail/AccountAccess.h"
+#include "store/DatabaseRegistry.h"
 
 #include <condition_variable>
 #include <deque>
@@ -71,6 +72,7 @@ private:
     void parseLoop();
     void writeLoop();
     void checkpoint();
+    void checkpointLoop();
     void fail(std::exception_ptr error);
     void throwIfFailed();
     void stop() noexcept;
@@ -90,6 +92,12 @@ private:
     std::thread parser_;
     std::thread writer_;
     bool restored_ = false;
+    /// In WAL mode: a connection of its own that copies the log into the
+    /// database file while the writer goes on (see checkpoint()).
+    std::optional<store::ConnectionLease> checkpointDb_;
+    std::thread checkpointer_;
+    std::condition_variable checkpointDue_;
+    bool checkpointWanted_ = false, checkpointerStop_ = false;
 };
 
 } // namespace erpmail::transport
