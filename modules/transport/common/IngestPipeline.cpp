@@ -1,6 +1,7 @@
 #include "transport/common/IngestPipeline.h"
 
 #include <chrono>
+#include <utility>
 
 namespace erpmail::transport {
 
@@ -30,6 +31,10 @@ IngestPipeline::IngestPipeline(AccountAccess& accounts, const store::AccountReco
     // machine); a fetch that deletes on the server calls
     // Connection::flushToDisk() first.
     if (db_.walMode()) {
+        store::Statement sync(db_, "PRAGMA synchronous");
+        sync.execute();
+        if (sync.fetch()) syncBefore_ = sync.intOr(1, 2);
+        sync.close();
         db_.execute("PRAGMA synchronous = NORMAL");
         try {
             checkpointDb_.emplace(accounts_.mailbox(account_));
@@ -232,7 +237,8 @@ void IngestPipeline::stop() noexcept
     rawReady_.notify_one();
     if (parser_.joinable()) parser_.join();
     if (writer_.joinable()) writer_.join();
-    if (checkpointer_.joinable()) {
+    const bool ownCheckpointer = checkpointer_.joinable();
+    if (ownCheckpointer) {
         {
             std::lock_guard<std::mutex> lock(mutex_);
             checkpointerStop_ = true;
@@ -240,19 +246,15 @@ void IngestPipeline::stop() noexcept
         checkpointDue_.notify_one();
         checkpointer_.join();
         checkpointDb_.reset();
-        try {
-            db_.execute("PRAGMA wal_autocheckpoint = 1000");
-        } catch (const std::exception&) {
-            // The connection is failing; the pool drops it.
-        }
     }
-    if (db_.walMode() && !restored_) {
-        restored_ = true;
-        try {
-            db_.execute("PRAGMA synchronous = FULL");
-        } catch (const std::exception&) {
-            // The connection is failing; the pool drops it.
-        }
+    // The connection goes back to the pool with its synchronous setting and
+    // SQLite's automatic checkpoint again.
+    const std::optional<int> sync = std::exchange(syncBefore_, std::nullopt);
+    try {
+        if (ownCheckpointer) db_.execute("PRAGMA wal_autocheckpoint = 1000");
+        if (sync) db_.execute("PRAGMA synchronous = " + std::to_string(*sync));
+    } catch (const std::exception&) {
+        // The connection is failing; the pool drops it.
     }
 }
 

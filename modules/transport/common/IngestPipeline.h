@@ -91,7 +91,7 @@ private:
     std::vector<StoredMessage> stored_;
     std::thread parser_;
     std::thread writer_;
-    bool restored_ = false;
+    std::optional<int> syncBefore_; ///< the connection's synchronous setting, restored at the end
     /// In WAL mode: a connection of its own that copies the log into the
     /// database file while the writer goes on (see checkpoint()).
     std::optional<store::ConnectionLease> checkpointDb_;
