@@ -63,13 +63,14 @@ std::vector<std::string> Pop3Session::readCapabilities()
 
 std::vector<std::string> Pop3Session::readMultiline(std::size_t maxBytes)
 {
+    std::string block;
+    if (!channel_->readDotTerminated(block, maxBytes, true))
+        throw ProtocolError("POP3 answer larger than " + std::to_string(maxBytes) + " bytes");
     std::vector<std::string> lines;
-    std::size_t total = 0;
-    for (std::string line = channel_->readLine(); line != "."; line = channel_->readLine()) {
-        if (!line.empty() && line[0] == '.') line.erase(0, 1); // dot-unstuffing (RFC 1939 3)
-        total += line.size() + 2;
-        if (total > maxBytes) throw ProtocolError("POP3 answer larger than " + std::to_string(maxBytes) + " bytes");
-        lines.push_back(std::move(line));
+    for (std::size_t at = 0; at < block.size();) { // every line ends in CRLF
+        const std::size_t end = block.find("\r\n", at);
+        lines.push_back(block.substr(at, end - at));
+        at = end + 2;
     }
     return lines;
 }
