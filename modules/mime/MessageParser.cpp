@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -108,32 +109,35 @@ std::string partBytes(GMimePart* part)
     std::string out;
     if (const gint64 length = g_mime_stream_length(encoded); length > 0)
         out.reserve(static_cast<std::size_t>(encoding == GMIME_CONTENT_ENCODING_BASE64 ? length / 4 * 3 + 4 : length));
-    std::vector<char> in(65536);
+    // Buffers left uninitialised: zeroing them cost as much as a pass over
+    // every mail's text.
+    constexpr std::size_t kRead = 65536;
+    std::unique_ptr<char[]> in(new char[kRead]);
     if (encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
         // Most received text is quoted-printable: decoded a run at a time
         // rather than byte by byte; an escape cut off at the end of a chunk
         // waits for the next one.
         std::size_t carried = 0;
         for (;;) {
-            const gssize n = g_mime_stream_read(encoded, in.data() + carried, in.size() - carried);
+            const gssize n = g_mime_stream_read(encoded, in.get() + carried, kRead - carried);
             const bool last = n <= 0;
             const std::size_t have = carried + static_cast<std::size_t>(last ? 0 : n);
-            const std::size_t used = decodeQuotedPrintable(std::string_view(in.data(), have), last, out);
+            const std::size_t used = decodeQuotedPrintable(std::string_view(in.get(), have), last, out);
             carried = have - used;
             if (last) break;
-            std::memmove(in.data(), in.data() + used, carried);
+            std::memmove(in.get(), in.get() + used, carried);
         }
         return out;
     }
     GMimeEncoding state;
     g_mime_encoding_init_decode(&state, encoding);
-    std::vector<char> decoded(g_mime_encoding_outlen(&state, in.size()) + 16);
+    std::unique_ptr<char[]> decoded(new char[g_mime_encoding_outlen(&state, kRead) + 16]);
     for (;;) {
-        const gssize n = g_mime_stream_read(encoded, in.data(), in.size());
+        const gssize n = g_mime_stream_read(encoded, in.get(), kRead);
         if (n <= 0) break;
-        out.append(decoded.data(), g_mime_encoding_step(&state, in.data(), static_cast<size_t>(n), decoded.data()));
+        out.append(decoded.get(), g_mime_encoding_step(&state, in.get(), static_cast<size_t>(n), decoded.get()));
     }
-    out.append(decoded.data(), g_mime_encoding_flush(&state, in.data(), 0, decoded.data()));
+    out.append(decoded.get(), g_mime_encoding_flush(&state, in.get(), 0, decoded.get()));
     return out;
 }
 

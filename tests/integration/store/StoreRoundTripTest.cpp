@@ -290,30 +290,45 @@ std::string journalMode(Connection& c)
     return st.fetch() ? st.textOr(1) : "";
 }
 
-// A SQLite database runs in WAL mode and is checkpointed to disk when
-// flushed; one that cannot (in memory) commits durably instead.
-TEST(SqliteJournal, WalModeIsFlushedAndWithoutItCommitsAreDurable)
+// A SQLite database has a rollback journal and commits durably, unless the
+// connection string asks for WAL: then it is checkpointed to disk when
+// flushed.
+int synchronousOf(Connection& c)
+{
+    Statement sync(c, "PRAGMA synchronous");
+    sync.execute();
+    return sync.fetch() ? static_cast<int>(sync.intOr(1, -1)) : -1;
+}
+
+void insertBlob(Connection& c, std::size_t size)
+{
+    Transaction tx(c);
+    Statement& insert = c.prepared("INSERT INTO t (v) VALUES (?)");
+    const std::string bytes = varyingBytes(size, 3);
+    insert.bindBlob(1, bytes);
+    EXPECT_EQ(insert.execute(), 1);
+    tx.commit();
+}
+
+TEST(SqliteJournal, RollbackJournalByDefaultCommitsDurably)
 {
     Poco::TemporaryFile dir;
     dir.createDirectories();
-    const std::string path = dir.path() + "/wal.db";
-    Connection c("wal", "Driver=SQLite3;Database=" + path);
-    EXPECT_EQ(journalMode(c), "wal");
-    EXPECT_TRUE(c.walMode());
+    const std::string path = dir.path() + "/mail.db";
+    Connection c("rollback", "Driver=SQLite3;Database=" + path);
+    EXPECT_EQ(journalMode(c), "truncate");
+    EXPECT_FALSE(c.walMode());
+    EXPECT_EQ(synchronousOf(c), 2); // FULL: each commit waits for the disk
     c.execute("CREATE TABLE t (v BLOB)");
-    {
-        Transaction tx(c);
-        Statement& insert = c.prepared("INSERT INTO t (v) VALUES (?)");
-        const std::string bytes = varyingBytes(100000, 3);
-        insert.bindBlob(1, bytes);
-        EXPECT_EQ(insert.execute(), 1);
-        tx.commit();
-    }
-    EXPECT_GT(Poco::File(path + "-wal").getSize(), 100000u);
     const auto before = Poco::File(path).getSize();
+    insertBlob(c, 100000);
+    EXPECT_GT(Poco::File(path).getSize(), before + 90000); // in the database file at the commit
+    EXPECT_FALSE(Poco::File(path + "-wal").exists());
+    EXPECT_EQ(Poco::File(path + "-journal").getSize(), 0u); // truncated after the commit
     EXPECT_TRUE(c.flushToDisk());
-    EXPECT_GT(Poco::File(path).getSize(), before + 100000); // the log's pages are in the database file now
-    Statement check(c, "SELECT length(v) FROM t");
+
+    Connection other("rollback", "Driver=SQLite3;Database=" + path);
+    Statement check(other, "SELECT length(v) FROM t");
     check.execute();
     ASSERT_TRUE(check.fetch());
     EXPECT_EQ(check.getInt(1), 100000);
@@ -321,11 +336,45 @@ TEST(SqliteJournal, WalModeIsFlushedAndWithoutItCommitsAreDurable)
     Connection memory("memory", "Driver=SQLite3;Database=:memory:");
     EXPECT_EQ(journalMode(memory), "memory");
     EXPECT_FALSE(memory.walMode());
-    Statement sync(memory, "PRAGMA synchronous");
-    sync.execute();
-    ASSERT_TRUE(sync.fetch());
-    EXPECT_EQ(sync.getInt(1), 2); // FULL
+    EXPECT_EQ(synchronousOf(memory), 2);
     EXPECT_TRUE(memory.flushToDisk());
+}
+
+TEST(SqliteJournal, WalWhenTheConnectionStringAsksAndFlushedOnDemand)
+{
+    Poco::TemporaryFile dir;
+    dir.createDirectories();
+    const std::string path = dir.path() + "/wal.db";
+    {
+        Connection c("wal", "Driver=SQLite3;Database=" + path + ";JournalMode=WAL");
+        EXPECT_EQ(journalMode(c), "wal");
+        EXPECT_TRUE(c.walMode());
+        c.execute("CREATE TABLE t (v BLOB)");
+        insertBlob(c, 100000);
+        EXPECT_GT(Poco::File(path + "-wal").getSize(), 100000u);
+        const auto before = Poco::File(path).getSize();
+        EXPECT_TRUE(c.flushToDisk());
+        EXPECT_GT(Poco::File(path).getSize(), before + 100000); // the log's pages are in the database file now
+
+        // Another connection without the setting finds the file in WAL mode
+        // and keeps it so.
+        Connection plain("wal", "Driver=SQLite3;Database=" + path);
+        EXPECT_EQ(journalMode(plain), "wal");
+        EXPECT_TRUE(plain.walMode());
+    }
+    {
+        Connection plain("wal", "Driver=SQLite3;Database=" + path);
+        EXPECT_TRUE(plain.walMode());
+    }
+    // Back to a rollback journal when the connection string says so.
+    Connection alone("wal", "Driver=SQLite3;Database=" + path + ";JournalMode=TRUNCATE");
+    EXPECT_EQ(journalMode(alone), "truncate");
+    EXPECT_FALSE(alone.walMode());
+    EXPECT_EQ(synchronousOf(alone), 2);
+    Statement check(alone, "SELECT length(v) FROM t");
+    check.execute();
+    ASSERT_TRUE(check.fetch());
+    EXPECT_EQ(check.getInt(1), 100000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreRoundTrip,
