@@ -1,5 +1,7 @@
 #include "store/OutboxRepository.h"
 
+#include <optional>
+
 namespace erpmail::store {
 
 namespace {
@@ -48,7 +50,9 @@ std::vector<OutboxEntry> OutboxRepository::claimDue(const std::vector<std::strin
 {
     std::vector<OutboxEntry> claimed;
     if (accountIds.empty()) return claimed;
-    Transaction tx(c_);
+    // Its own transaction, or the caller's (whose commit then makes the claim).
+    std::optional<Transaction> tx;
+    if (!c_.inTransaction()) tx.emplace(c_);
     std::vector<std::int64_t> ids;
     {
         // PostgreSQL: rows another sender holds are skipped, not waited for.
@@ -71,7 +75,7 @@ std::vector<OutboxEntry> OutboxRepository::claimDue(const std::vector<std::strin
         claim.bindText(1, owner).bindInt(2, untilMs).bindInt(3, id);
         if (claim.execute() == 1) won.push_back(id);
     }
-    tx.commit();
+    if (tx) tx->commit();
     for (auto id : won)
         if (auto e = get(id, true)) claimed.push_back(std::move(*e));
     return claimed;

@@ -37,6 +37,7 @@ public:
 
     /// Claims up to `limit` due queued messages of the accounts for `owner`
     /// until `untilMs`, counting an attempt; no two claimers get the same row.
+    /// Inside a transaction of the caller's, the claim commits with it.
     std::vector<OutboxEntry> claimDue(const std::vector<std::string>& accountIds, const std::string& owner,
                                       std::int64_t nowMs, std::int64_t untilMs, int limit);
     /// Messages claimed by a sender that died (claim expired) go back to the queue.

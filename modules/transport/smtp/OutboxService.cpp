@@ -451,24 +451,23 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
     // "on the wire": after a crash, at most one mail per lane goes out twice.
     // Mail due when the pass began; a retry scheduled during it waits for the next pass.
     const std::int64_t passStart = context_.host().nowMs();
-    auto claimNext = [&]() -> std::optional<store::OutboxEntry> {
-        auto lease = accounts_.mailbox(account);
-        const std::int64_t now = context_.host().nowMs();
-        auto claimed = store::OutboxRepository(*lease).claimDue({account.id}, owner_, passStart,
-                                                                now + settings_.leaseSeconds * 1000LL, 1);
-        if (claimed.empty()) return std::nullopt;
-        return std::move(claimed.front());
-    };
     SentCopier copier([&](const std::vector<std::string>& raws) { keepOnServer(account, raws); });
     auto lane = [&] {
         std::unique_ptr<transport::SmtpConnection> connection;
+        // After a sent mail, the next one is claimed in the commit that
+        // records it: one commit per mail, each of which, with a rollback
+        // journal, waits for the disk.
+        std::optional<store::OutboxEntry> claimed;
         for (int done = 0; done < settings_.batch; ++done) {
-            std::optional<store::OutboxEntry> entry;
-            try {
-                entry = claimNext();
-            } catch (const std::exception& e) {
-                context_.log(ERP_LOG_ERROR, "erpmail.outbox", std::string("cannot claim mail: ") + e.what());
-                return;
+            std::optional<store::OutboxEntry> entry = std::exchange(claimed, std::nullopt);
+            if (!entry) {
+                try {
+                    auto lease = accounts_.mailbox(account);
+                    entry = claimNext(*lease, account, passStart);
+                } catch (const std::exception& e) {
+                    context_.log(ERP_LOG_ERROR, "erpmail.outbox", std::string("cannot claim mail: ") + e.what());
+                    return;
+                }
             }
             if (!entry) return;
             SmtpOutcome outcome;
@@ -483,7 +482,9 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
                 outcome = e.outcome();
                 connection.reset();
             }
-            if (record(account, *entry, outcome, report)) copier.add(std::move(entry->raw));
+            const bool more = done + 1 < settings_.batch;
+            if (record(account, *entry, outcome, report, more ? &claimed : nullptr, passStart))
+                copier.add(std::move(entry->raw));
             // A server that cannot be reached now will not be reached by the next mail either.
             if (!connection && outcome.kind != SmtpOutcome::Kind::Sent) return;
         }
@@ -508,8 +509,19 @@ void OutboxService::keepOnServer(const store::AccountRecord& account, const std:
     }
 }
 
+std::optional<store::OutboxEntry> OutboxService::claimNext(store::Connection& db, const store::AccountRecord& account,
+                                                           std::int64_t passStart)
+{
+    const std::int64_t now = context_.host().nowMs();
+    auto claimed = store::OutboxRepository(db).claimDue({account.id}, owner_, passStart,
+                                                        now + settings_.leaseSeconds * 1000LL, 1);
+    if (claimed.empty()) return std::nullopt;
+    return std::move(claimed.front());
+}
+
 bool OutboxService::record(const store::AccountRecord& account, const store::OutboxEntry& entry,
-                           const SmtpOutcome& outcome, DeliveryReport& report)
+                           const SmtpOutcome& outcome, DeliveryReport& report,
+                           std::optional<store::OutboxEntry>* next, std::int64_t passStart)
 {
     const std::int64_t now = context_.host().nowMs();
     const bool permanent = outcome.kind == SmtpOutcome::Kind::Permanent;
@@ -523,7 +535,10 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
             store::Transaction tx(*lease);
             accounts_.storeMessage(*lease, account, entry.raw, "sent", "out", entry.documentLinks);
             outbox.markSent(entry.id, outcome.answer);
+            std::optional<store::OutboxEntry> following;
+            if (next) following = claimNext(*lease, account, passStart);
             tx.commit();
+            if (next) *next = std::move(following);
             event = "mail.sent";
         } else if (permanent || lastTry) {
             outbox.markFailed(entry.id, outcome.answer);

@@ -10,6 +10,7 @@
 #include "transport/smtp/SmtpConnection.h"
 
 #include <condition_variable>
+#include <optional>
 #include <mutex>
 #include <thread>
 
@@ -55,9 +56,14 @@ private:
 
     transport::SmtpSettings smtpSettingsOf(const store::AccountRecord& account);
     void deliverAccount(const store::AccountRecord& account, DeliveryReport& report);
-    /// True when the mail was recorded as sent.
+    /// Claims the account's next due mail for this sender, if there is one.
+    std::optional<store::OutboxEntry> claimNext(store::Connection& db, const store::AccountRecord& account,
+                                                std::int64_t passStart);
+    /// True when the mail was recorded as sent. With `next`, a sent mail's
+    /// record also claims the next due mail in the same commit.
     bool record(const store::AccountRecord& account, const store::OutboxEntry& entry,
-                const transport::SmtpOutcome& outcome, DeliveryReport& report);
+                const transport::SmtpOutcome& outcome, DeliveryReport& report,
+                std::optional<store::OutboxEntry>* next = nullptr, std::int64_t passStart = 0);
     void workerLoop();
 
     Context& context_;
