@@ -76,6 +76,24 @@ MigrationReport migrate(Connection& c, Scope scope)
     const std::string scopeText = scopeName(scope);
 
     MigrationReport report;
+    // Usually every migration is in already: found out by reading, so that a
+    // process opening the database does not wait for the write lock (which
+    // a long fetch holds from one transaction to the next).
+    auto pending = [&] {
+        for (const Migration& m : embeddedMigrations())
+            if (dialect == m.dialect && scopeText == m.scope && !isApplied(c, m.version)) return true;
+        return false;
+    };
+    bool upToDate = false;
+    try {
+        upToDate = !pending();
+    } catch (const StoreError&) {
+        // No schema_version table yet.
+    }
+    if (upToDate) {
+        report.currentVersion = currentVersion(c, scope);
+        return report;
+    }
     Transaction tx(c);
     if (c.dialect() == Dialect::PostgreSQL) {
         // Hosts starting together take turns; the table is created under the lock too.
@@ -85,7 +103,7 @@ MigrationReport migrate(Connection& c, Scope scope)
     c.execute(kCreateSchemaVersion);
     for (const Migration& m : embeddedMigrations()) {
         if (dialect != m.dialect || scopeText != m.scope) continue;
-        if (isApplied(c, m.version)) continue;
+        if (isApplied(c, m.version)) continue; // applied by another process meanwhile
         for (const std::string& statement : splitStatements(m.sql)) {
             try {
                 c.execute(statement);

@@ -340,6 +340,31 @@ TEST(SqliteJournal, RollbackJournalByDefaultCommitsDurably)
     EXPECT_TRUE(memory.flushToDisk());
 }
 
+// A process that opens a migrated database reads the schema version and
+// does not wait for the write lock, which a long fetch holds from one
+// transaction to the next (waiting would end in "database is locked" after
+// the busy timeout).
+TEST(SqliteJournal, OpeningAMigratedDatabaseNeedsNoWriteLock)
+{
+    Poco::TemporaryFile dir;
+    dir.createDirectories();
+    const std::string connection = "Driver=SQLite3;Database=" + dir.path() + "/busy.db";
+    auto lookup = [&](const std::string&) { return std::optional<std::string>(connection); };
+    DatabaseRegistry first(lookup);
+    auto writer = first.acquire("busy", Scope::Mailbox); // migrates
+    Transaction tx(*writer);
+    writer->execute("DELETE FROM fetch_state");
+
+    DatabaseRegistry second(lookup); // as in another process
+    std::optional<ConnectionLease> reader;
+    ASSERT_NO_THROW(reader.emplace(second.acquire("busy", Scope::Mailbox)));
+    Statement st(**reader, "SELECT count(*) FROM messages");
+    st.execute();
+    ASSERT_TRUE(st.fetch());
+    EXPECT_EQ(st.getInt(1), 0);
+    tx.commit();
+}
+
 TEST(SqliteJournal, WalWhenTheConnectionStringAsksAndFlushedOnDemand)
 {
     Poco::TemporaryFile dir;
