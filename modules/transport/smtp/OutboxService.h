@@ -10,8 +10,8 @@
 #include "transport/smtp/SmtpConnection.h"
 
 #include <condition_variable>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace erpmail {
