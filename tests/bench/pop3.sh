@@ -6,11 +6,16 @@
 # delivered to the test bed's Dovecot over LMTP.
 #   tests/bench/pop3.sh           10,000 mails, three rounds each (medians)
 #   tests/bench/pop3.sh --smoke   300 mails, one round, as CI runs it
+#   tests/bench/pop3.sh --readers 10,000 mails: also how long a clerk's
+#                                 mail.message.list takes while the fetch
+#                                 writes, with the default rollback journal
+#                                 and with JournalMode=WAL
 # Uses the test bed named by $ERPMAIL_TESTBED_ENV, or starts its own. As root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-count=10000 rounds=3
+count=10000 rounds=3 readers=0
 [ "${1:-}" = "--smoke" ] && count=300 rounds=1
+[ "${1:-}" = "--readers" ] && readers=1
 # shellcheck source=tests/bench/common.sh
 . "$here/common.sh"
 port=$(get POP3S_PORT); ca=$(get TB_CA); user=$(get USER_BENCH); pass=$(get PASS_BENCH); lmtp=$(get LMTP_PORT)
@@ -73,3 +78,37 @@ print(f"  erpmail  {ours_s:7.2f} s  peak RSS {rss_kb / 1024:.1f} MB  (whole proc
 print(f"  poplib   {peer_s:7.2f} s  peak RSS {peers[0]['peak_rss_mb']} MB  (RETR each, nothing stored; runs {runs(p['seconds'] for p in peers)})")
 print(f"  ratio erpmail / poplib wall time: {ours_s / peer_s:.2f}x  (target at most 0.5x)")
 PY
+
+[ "$readers" = 1 ] || exit 0
+# A clerk lists the inbox again and again (one erphost process each) while a
+# fetch of everything writes into a fresh database.
+echo "mail.message.list (50 mails, a process each) during a fetch of $count mails into a fresh database"
+for mode in "" ";JournalMode=WAL"; do
+  rm -rf "$work/data"
+  sed -i "s|^connection = .*|connection = Driver=SQLite3;Database=$work/data/bench.db$mode|" "$work/erphost.ini"
+  account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"pop3s\",
+    \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",
+    \"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  python3 - "$build/bin/erphost" "$work/erphost.ini" "$account" "${mode:-rollback journal}" <<'PY'
+import json, statistics, subprocess, sys, time
+erphost, ini, account, mode = sys.argv[1:]
+call = [erphost, "--config", ini, "call"]
+start = time.monotonic()
+fetch = subprocess.Popen(call + ["mail.fetch", "--as", "clerk", "--json", json.dumps({"account": account})],
+                         stdout=subprocess.DEVNULL)
+waits = []
+while fetch.poll() is None:
+    t = time.monotonic()
+    r = subprocess.run(call + ["mail.message.list", "--as", "clerk", "--json",
+                               json.dumps({"account": account, "page_size": 50})], capture_output=True)
+    if r.returncode != 0:
+        sys.exit(f"mail.message.list failed during the fetch: {r.stdout.decode()} {r.stderr.decode()}")
+    waits.append(time.monotonic() - t)
+fetch_s = time.monotonic() - start
+if fetch.returncode != 0:
+    sys.exit("the fetch failed")
+ms = sorted(w * 1000 for w in waits) or [0.0]
+print(f"  {mode.lstrip(';'):17} fetch {fetch_s:5.2f} s   {len(ms):3} lists meanwhile: median {statistics.median(ms):5.0f} ms, "
+      f"90% {ms[int(len(ms) * 0.9)]:5.0f} ms, longest {ms[-1]:5.0f} ms")
+PY
+done
