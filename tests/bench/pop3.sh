@@ -46,6 +46,12 @@ PY
 
 bench_ini
 erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
+# A POP3S account on the bench user's maildrop that leaves the mail there; prints its id.
+bench_account() {
+  erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"pop3s\",
+    \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",
+    \"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
 # Rounds alternate between the two; each of ours fetches everything into a
 # fresh database.
 peers=()
@@ -53,9 +59,7 @@ ours=()
 for round in $(seq "$rounds"); do
   peers+=("$(python3 "$here/pop3_peer.py" localhost "$port" "$user" "$pass" "$ca")")
   rm -rf "$work/data"
-  account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"pop3s\",
-    \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",
-    \"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  account=$(bench_account)
   /usr/bin/time -f '%e %M' -o "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch --as clerk \
     --json "{\"account\":\"$account\"}" > "$work/ours.json"
   fetched=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fetched"])' "$work/ours.json")
@@ -86,9 +90,7 @@ echo "mail.message.list (50 mails, a process each) during a fetch of $count mail
 for mode in "" ";JournalMode=WAL"; do
   rm -rf "$work/data"
   sed -i "s|^connection = .*|connection = Driver=SQLite3;Database=$work/data/bench.db$mode|" "$work/erphost.ini"
-  account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"pop3s\",
-    \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",
-    \"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  account=$(bench_account)
   python3 - "$build/bin/erphost" "$work/erphost.ini" "$account" "${mode:-rollback journal}" <<'PY'
 import json, statistics, subprocess, sys, time
 erphost, ini, account, mode = sys.argv[1:]
