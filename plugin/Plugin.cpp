@@ -176,7 +176,8 @@ Poco::JSON::Object::Ptr Plugin::dispatch(const std::string& operation, const std
     request.operation = operation;
     request.user = actingUser;
     auto user = parseObject(*userJson);
-    request.userIsAdmin = user->optValue<bool>("admin", false);
+    // Installation-wide rights come from the permission, which the host grants (its admins hold all).
+    request.userIsAdmin = host.hasPermission(actingUser, permission::Admin);
     if (auto groups = user->getArray("groups"))
         for (std::size_t i = 0; i < groups->size(); ++i)
             request.userGroups.push_back(groups->getElement<std::string>(static_cast<unsigned>(i)));

@@ -35,6 +35,18 @@ void requireNoControls(const std::string& field, const std::string& value)
         throw invalidParam(field, field + " must not contain line breaks or other control characters");
 }
 
+// A secret goes on the wire as a protocol argument: CR or LF would end the
+// command and start another (a POP3 password "pw\r\nDELE 1"), NUL cuts it.
+std::optional<std::string> secretGiven(const Object::Ptr& block, const std::string& key, const std::string& field)
+{
+    if (!block->has(key)) return std::nullopt;
+    if (block->isNull(key)) return std::string();
+    std::string value = block->getValue<std::string>(key);
+    if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+        throw invalidParam(field, field + " must not contain CR, LF or NUL");
+    return value;
+}
+
 std::optional<std::string> optionalText(const Object::Ptr& params, const std::string& key)
 {
     if (!params->has(key) || params->isNull(key)) return std::nullopt;
@@ -95,12 +107,10 @@ Object::Ptr incomingSettings(const Object::Ptr& given, const Object::Ptr& previo
         requireNoControls("incoming.oauth2.client_id", oauth->optValue<std::string>("client_id", ""));
         requireNoControls("incoming.oauth2.scope", oauth->optValue<std::string>("scope", ""));
         in->set("oauth2", oauth);
-        if (givenOauth->has("refresh_token"))
-            secrets.oauthRefreshToken =
-                givenOauth->isNull("refresh_token") ? "" : givenOauth->getValue<std::string>("refresh_token");
-        if (givenOauth->has("client_secret"))
-            secrets.oauthClientSecret =
-                givenOauth->isNull("client_secret") ? "" : givenOauth->getValue<std::string>("client_secret");
+        if (auto token = secretGiven(givenOauth, "refresh_token", "incoming.oauth2.refresh_token"))
+            secrets.oauthRefreshToken = token;
+        if (auto secret = secretGiven(givenOauth, "client_secret", "incoming.oauth2.client_secret"))
+            secrets.oauthClientSecret = secret;
     } else {
         in->remove("oauth2");
     }
@@ -143,7 +153,7 @@ Object::Ptr incomingSettings(const Object::Ptr& given, const Object::Ptr& previo
         leave->remove("days");
     }
     in->set("leave_on_server", leave);
-    if (given->has("password")) secrets.incomingPassword = given->isNull("password") ? "" : given->getValue<std::string>("password");
+    if (auto password = secretGiven(given, "password", "incoming.password")) secrets.incomingPassword = password;
     return in;
 }
 
@@ -163,7 +173,7 @@ Object::Ptr smtpSettings(const Object::Ptr& given, const Object::Ptr& previous, 
         throw invalidParam("smtp.security", "a password is never sent without TLS: choose starttls or tls, or turn "
                                             "off requires_password for this server");
     requireNoControls("smtp.user", out->optValue<std::string>("user", ""));
-    if (given->has("password")) secrets.smtpPassword = given->isNull("password") ? "" : given->getValue<std::string>("password");
+    if (auto password = secretGiven(given, "password", "smtp.password")) secrets.smtpPassword = password;
     return out;
 }
 

@@ -141,14 +141,27 @@ void AccountService::sealSecrets(store::AccountRecord& account, const SecretChan
         account.secrets = secrets_->seal(current.toJson(), account.id);
 }
 
-bool AccountService::isOwnerOrAdmin(const store::AccountRecord& account, const Request& request)
+bool AccountService::holds(const store::AccountRecord& account, const Request& request, AccountRight right)
 {
-    return request.userIsAdmin || account.owner == request.user;
+    if (request.userIsAdmin || account.owner == request.user) return true;
+    switch (right) {
+    case AccountRight::Read: return true; // visibility was checked when the account was found
+    case AccountRight::Send:
+    case AccountRight::Configure: return account.kind == "public";
+    case AccountRight::Delete:
+    case AccountRight::Own: return false;
+    }
+    return false;
 }
 
-bool AccountService::canChange(const store::AccountRecord& account, const Request& request)
+store::AccountRecord AccountService::requireOnline(const std::string& id, const Request& request, AccountRight right)
 {
-    return isOwnerOrAdmin(account, request) || account.kind == "public";
+    store::AccountRecord account = requireOnline(id, request);
+    if (holds(account, request, right)) return account;
+    static const char* const what[] = {"read the mail of", "send as", "delete mail of for good", "change",
+                                       "delete, hand over or take offline"};
+    throw OperationError("forbidden", "only the owner or an admin may " + std::string(what[static_cast<int>(right)]) +
+                                          " " + account.kind + " account '" + account.label + "'");
 }
 
 store::AccountRecord AccountService::requireVisible(const std::string& id, const Request& request)

@@ -35,10 +35,18 @@ public:
     /// Every account the caller may see, sorted by label (see LabelOrder.h).
     std::vector<store::AccountRecord> listVisible(const Request& request);
 
+    /// The rules of AccountRight, for an account the request can see.
+    static bool holds(const store::AccountRecord& account, const Request& request, AccountRight right);
     /// Personal: owner or admin. Public: every user.
-    static bool canChange(const store::AccountRecord& account, const Request& request);
+    static bool canChange(const store::AccountRecord& account, const Request& request)
+    {
+        return holds(account, request, AccountRight::Configure);
+    }
     /// Owner or admin, whatever the kind (delete, hand over, kind, online).
-    static bool isOwnerOrAdmin(const store::AccountRecord& account, const Request& request);
+    static bool isOwnerOrAdmin(const store::AccountRecord& account, const Request& request)
+    {
+        return holds(account, request, AccountRight::Own);
+    }
 
     /// Runs fn with a connection to the account's own database. If that
     /// database cannot be reached, the account is set offline (once, with an
@@ -61,9 +69,10 @@ public:
     // AccountAccess
     std::vector<store::AccountRecord> visibleAccounts(const Request& request) override { return listVisible(request); }
     std::vector<store::AccountRecord> allAccounts() override;
-    bool mayChange(const store::AccountRecord& account, const Request& request) override
+    store::AccountRecord requireOnline(const std::string& id, const Request& request, AccountRight right) override;
+    bool allows(const store::AccountRecord& account, const Request& request, AccountRight right) override
     {
-        return canChange(account, request);
+        return holds(account, request, right);
     }
     AccountCredentials credentials(const store::AccountRecord& account) override;
     AccountCredentials currentCredentials(const std::string& accountId) override;

@@ -272,7 +272,7 @@ Object::Ptr MessageService::setState(const Request& request, const std::string& 
 
 Object::Ptr MessageService::remove(const Request& request)
 {
-    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request, AccountRight::Delete);
     auto ids = idsOf(request.params);
     std::int64_t deleted = accounts_.withMailbox(account, [&](store::Connection& c) {
         store::Transaction tx(c);

@@ -245,11 +245,11 @@ Object::Ptr OutboxService::send(const Request& request)
     const auto& p = request.params;
     store::AccountRecord account;
     if (p->has("account")) {
-        account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
+        account = accounts_.requireOnline(p->getValue<std::string>("account"), request, AccountRight::Send);
     } else {
         auto main = accounts_.mainAccountOf(request.user);
         if (!main) throw invalidParam("account", "you own no account to send from; name one");
-        account = accounts_.requireOnline(main->id, request);
+        account = accounts_.requireOnline(main->id, request, AccountRight::Send);
     }
     if (p->optValue<bool>("e_printing", false) && account.kind != "public")
         throw invalidParam("e_printing", "E-Printing sends for everyone and needs a public account, not '" +
@@ -610,7 +610,7 @@ Object::Ptr OutboxService::outboxList(const Request& request)
 
 Object::Ptr OutboxService::outboxRetry(const Request& request)
 {
-    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request, AccountRight::Send);
     const std::int64_t id = request.params->getValue<std::int64_t>("id");
     bool ok;
     {
@@ -631,7 +631,7 @@ Object::Ptr OutboxService::outboxRetry(const Request& request)
 
 Object::Ptr OutboxService::outboxCancel(const Request& request)
 {
-    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request);
+    auto account = accounts_.requireOnline(request.params->getValue<std::string>("account"), request, AccountRight::Send);
     const std::int64_t id = request.params->getValue<std::int64_t>("id");
     bool ok;
     {
@@ -664,7 +664,7 @@ Object::Ptr OutboxService::outboxProcess(const Request& request)
 Object::Ptr OutboxService::accountTest(const Request& request)
 {
     auto account = accounts_.requireVisible(request.params->getValue<std::string>("id"), request);
-    if (!accounts_.mayChange(account, request))
+    if (!accounts_.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "only who may change account '" + account.label + "' may test it");
     auto server = parseStored(account.serverSettings);
     Object::Ptr result = new Object;

@@ -42,6 +42,19 @@ struct AccountCredentials {
     std::string oauthClientSecret; ///< OAuth 2.0: for confidential clients, else empty
 };
 
+/// What a request may do with an account it can see. The rules, one place
+/// (AccountService::allows):
+///   Read       list, read, archive, trash, move and import mail, addresses
+///   Send       send as the account, retry and cancel its outbox entries
+///   Delete     delete mail for good
+///   Configure  change its settings, test its servers
+///   Own        delete it, hand it over, change its kind, set it on- or offline
+/// Personal accounts: Read for the owner, the users it is visible to and
+/// mail.admin holders; everything else for the owner and mail.admin only.
+/// Public accounts: Read, Send and Configure for every user; Delete and Own
+/// for the owner and mail.admin holders.
+enum class AccountRight { Read, Send, Delete, Configure, Own };
+
 class AccountAccess {
 public:
     virtual ~AccountAccess() = default;
@@ -50,14 +63,17 @@ public:
     virtual store::AccountRecord requireVisible(const std::string& id, const Request& request) = 0;
     /// Visible and online; unavailable when offline.
     virtual store::AccountRecord requireOnline(const std::string& id, const Request& request) = 0;
+    /// Visible, online, and the request holds `right` on it; forbidden (with
+    /// what it may not do) otherwise.
+    virtual store::AccountRecord requireOnline(const std::string& id, const Request& request, AccountRight right) = 0;
+    /// Whether the request holds `right` on an account it can see.
+    virtual bool allows(const store::AccountRecord& account, const Request& request, AccountRight right) = 0;
     /// Accounts the request may see.
     virtual std::vector<store::AccountRecord> visibleAccounts(const Request& request) = 0;
     /// Every account, for the plugin's own workers.
     virtual std::vector<store::AccountRecord> allAccounts() = 0;
     /// The user's main account (owned, first label), if any.
     virtual std::optional<store::AccountRecord> mainAccountOf(const std::string& user) = 0;
-    /// Whether the request may change the account's settings.
-    virtual bool mayChange(const store::AccountRecord& account, const Request& request) = 0;
     /// The account's passwords, opened.
     virtual AccountCredentials credentials(const store::AccountRecord& account) = 0;
     /// The account's secrets as stored now: a long-running worker's record

@@ -17,7 +17,7 @@ class Context;
 struct Request {
     std::string operation;
     std::string user;          ///< acting user id, known to the host
-    bool userIsAdmin = false;
+    bool userIsAdmin = false; ///< holds mail.admin: installation-wide rights, every account
     std::vector<std::string> userGroups;
     Poco::JSON::Object::Ptr params; ///< validated against the schema
 };

@@ -173,6 +173,39 @@ class AccountCases:
         self.fails("mail.account.create", "root", {"label": "x", "owner": "nobody"}, "invalid_params", "owner")
         self.fails("mail.account.create", "olga", {"label": "x", "owner": "vera"}, "forbidden", "owner")
 
+    def test_crlf_or_nul_in_credentials_and_names_cannot_inject_commands(self):
+        pop3 = {"protocol": "pop3", "host": "localhost", "user": "anna"}
+        oauth = {"protocol": "imaps", "host": "localhost", "user": "anna", "auth": "oauth2",
+                 "oauth2": {"token_url": "https://localhost/token", "client_id": "erp"}}
+        cases = [
+            # The POP3 password that made the server run DELE 1 before QUIT.
+            ({"incoming": dict(pop3, password="pw\r\nDELE 1\r\nQUIT")}, "incoming.password"),
+            ({"incoming": dict(pop3, password="pw\u0000")}, "incoming.password"),
+            ({"incoming": dict(pop3, user="anna\r\nDELE 1")}, "incoming.user"),
+            ({"incoming": dict(pop3, user="anna\u0000root")}, "incoming.user"),
+            ({"incoming": dict(pop3, host="localhost\r\n")}, "incoming.host"),
+            ({"incoming": dict(pop3, host="local\u0000host")}, "incoming.host"),
+            ({"incoming": {"protocol": "imap", "host": "localhost", "folder": "INBOX\r\nA1 DELETE INBOX"}},
+             "incoming.folder"),
+            ({"incoming": dict(oauth, oauth2=dict(oauth["oauth2"], refresh_token="tok\nen"))},
+             "incoming.oauth2.refresh_token"),
+            ({"incoming": dict(oauth, oauth2=dict(oauth["oauth2"], client_secret="s\u0000")) },
+             "incoming.oauth2.client_secret"),
+            ({"incoming": dict(oauth, oauth2=dict(oauth["oauth2"], client_id="erp\r\n"))},
+             "incoming.oauth2.client_id"),
+            ({"smtp": {"host": "localhost", "user": "anna", "password": "x\r\nRSET"}}, "smtp.password"),
+            ({"smtp": {"host": "localhost", "user": "anna\nMAIL FROM:<x@y.example>"}}, "smtp.user"),
+        ]
+        account = self.ok("mail.account.create", "olga", {"label": "Sauber", "kind": "public"})["id"]
+        for params, field in cases:
+            with self.subTest(field=field, params=params):
+                self.fails("mail.account.create", "olga", dict(params, label="x"), "invalid_params", field)
+                self.fails("mail.account.update", "vera", dict(params, id=account), "invalid_params", field)
+        got = self.ok("mail.account.get", "olga", {"id": account})
+        self.assertIsNone(got["incoming"])
+        self.assertIsNone(got["smtp"])
+        self.assertEqual([a["id"] for a in self.ok("mail.account.list", "olga")["accounts"]], [account])
+
     # -- who may do what -------------------------------------------------------------------------------
 
     def test_permission_matrix(self):
@@ -180,10 +213,17 @@ class AccountCases:
         target_by = {}  # a move target every user may see: a public account of their own
         for user in ROLES:
             target_by[user] = self.ok("mail.account.create", user, {"label": f"Ziel {user}", "kind": "public"})["id"]
+        # The README's permission table: a viewer of a personal account reads its mail, and no more.
         expect = {
-            "personal": {"see": {"olga", "root", "vera"}, "change": {"olga", "root"}, "own": {"olga", "root"}},
-            "public": {"see": set(ROLES), "change": set(ROLES), "own": {"olga", "root"}},
+            "personal": {"see": {"olga", "root", "vera"}, "send": {"olga", "root"}, "delete": {"olga", "root"},
+                         "change": {"olga", "root"}, "own": {"olga", "root"}},
+            "public": {"see": set(ROLES), "send": set(ROLES), "delete": {"olga", "root"},
+                       "change": set(ROLES), "own": {"olga", "root"}},
         }
+        for account_id in (personal, public):
+            # Nothing listens on port 9: mail is only queued, never delivered, in this test.
+            self.ok("mail.account.update", "olga", {"id": account_id, "sender_email": "olga@erpmail.test",
+                                                    "smtp": {"host": "localhost", "port": 9, "security": "tls"}})
         missing = str(uuid.uuid4())
         for kind, account_id in (("personal", personal), ("public", public)):
             rules = expect[kind]
@@ -230,8 +270,25 @@ class AccountCases:
                 check("mail.message.move", {"account": account_id, "ids": [message], "to_account": target_by[user]},
                       rules["see"], lambda r: self.assertEqual(r["moved"], 1))
                 other = self.import_message(account_id, "to delete")
-                check("mail.message.delete", {"account": account_id, "ids": [other]}, rules["see"],
+                check("mail.message.delete", {"account": account_id, "ids": [other]}, rules["delete"],
                       lambda r: self.assertEqual(r["deleted"], 1))
+                check("mail.send", {"account": account_id, "to": ["kunde@kunde.example"], "subject": f"von {user}",
+                                    "text": "Grüezi"}, rules["send"], lambda r: self.assertEqual(r["status"], "queued"))
+                queued = self.ok("mail.send", "olga", {"account": account_id, "to": ["kunde@kunde.example"],
+                                                       "subject": "zu stornieren", "text": "x"})["id"]
+                check("mail.outbox.cancel", {"account": account_id, "id": queued}, rules["send"],
+                      lambda r: self.assertEqual(r["state"], "cancelled"))
+                if user not in rules["send"]:
+                    self.ok("mail.outbox.cancel", "olga", {"account": account_id, "id": queued})
+                check("mail.outbox.retry", {"account": account_id, "id": queued}, rules["send"],
+                      lambda r: self.assertEqual(r["state"], "queued"))
+                check("mail.outbox.list", {"account": account_id}, rules["see"],
+                      lambda r: self.assertIn(queued, [e["id"] for e in r["items"]]))
+                check("mail.account.update", {"id": account_id, "smtp": {"host": "localhost", "port": 9,
+                                                                         "security": "tls"}},
+                      rules["change"])
+                check("mail.account.test", {"id": account_id}, rules["change"],
+                      lambda r: self.assertFalse(r["smtp"]["ok"]))
                 check("mail.address.upsert", {"account": account_id, "email": f"{user}@kunde.example", "name": "K"},
                       rules["see"])
                 check("mail.address.list", {"account": account_id}, rules["see"],
@@ -379,6 +436,32 @@ class SqliteAccounts(AccountCases, unittest.TestCase):
 
 class PostgresAccounts(AccountCases, unittest.TestCase):
     backend = "postgresql"
+
+
+class AdminRightsComeFromThePermission(unittest.TestCase):
+    """Installation-wide rights follow the mail.admin permission, not the host's admin flag alone."""
+
+    def test_mail_admin_holder_without_host_admin_flag_gets_admin_rights(self):
+        users = dict(USERS, ines=("Ines IT", "it", False))
+        host = Host(users=users, grants={"mail.use": "*", "mail.admin": "it"})
+        try:
+            code, personal, err = host.call("mail.account.create", "olga", {"label": "Olga privat"})
+            self.assertEqual(code, 0, err)
+            code, got, err = host.call("mail.account.get", "ines", {"id": personal["id"]})
+            self.assertEqual(code, 0, f"a mail.admin holder sees every account: {got} {err}")
+            self.assertTrue(got["can_change"])
+            code, made, err = host.call("mail.account.create", "ines", {"label": "Für Stan", "owner": "stan"})
+            self.assertEqual(code, 0, err)
+            self.assertEqual(made["owner"], "stan")
+            code, main, err = host.call("mail.account.main", "ines", {"user": "olga"})
+            self.assertEqual((code, main["account"]["id"]), (0, personal["id"]), err)
+            # Without the permission the same user is an ordinary clerk.
+            code, refused, _ = host.call("mail.account.get", "gina", {"id": personal["id"]})
+            self.assertEqual(refused["error"]["code"], "forbidden")
+            code, refused, _ = host.call("mail.account.create", "gina", {"label": "x", "owner": "stan"})
+            self.assertEqual((refused["error"]["code"], refused["error"]["field"]), ("forbidden", "owner"))
+        finally:
+            host.cleanup()
 
 
 class AutoOffline(unittest.TestCase):
