@@ -180,4 +180,63 @@ void FetchStateRepository::forgetExcept(const std::string& accountId, const std:
     }
 }
 
+std::map<std::int64_t, std::int64_t> FetchStateRepository::imapSeen(const std::string& accountId,
+                                                                     const std::string& folder, std::int64_t uidValidity)
+{
+    std::map<std::int64_t, std::int64_t> out;
+    Statement st(c_, "SELECT uid, first_seen_ms FROM imap_seen WHERE account_id = ? AND folder = ? AND uidvalidity = ?");
+    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
+    st.execute();
+    while (st.fetch()) {
+        const std::int64_t uid = st.intOr(1, 0);
+        out.emplace_hint(out.end(), uid, st.intOr(2, 0));
+    }
+    return out;
+}
+
+void FetchStateRepository::markImapSeen(const std::string& accountId, const std::string& folder,
+                                        std::int64_t uidValidity, std::int64_t uid,
+                                        const std::optional<std::string>& sha256, std::int64_t nowMs)
+{
+    Statement& st = c_.prepared("INSERT INTO imap_seen (account_id, folder, uidvalidity, uid, content_sha256,"
+                                " first_seen_ms) VALUES (?, ?, ?, ?, ?, ?)"
+                                " ON CONFLICT (account_id, folder, uidvalidity, uid) DO NOTHING");
+    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity).bindInt(4, uid);
+    st.bindOptionalText(5, sha256).bindInt(6, nowMs);
+    st.execute();
+}
+
+bool FetchStateRepository::imapSeenUnderOtherValidity(const std::string& accountId, const std::string& folder,
+                                                      std::int64_t uidValidity)
+{
+    Statement st(c_, "SELECT 1 FROM imap_seen WHERE account_id = ? AND folder = ? AND uidvalidity <> ? LIMIT 1");
+    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
+    st.execute();
+    return st.fetch();
+}
+
+bool FetchStateRepository::imapSeenElsewhere(const std::string& accountId, const std::string& folder,
+                                             const std::string& sha256, std::int64_t notUidValidity)
+{
+    Statement st(c_, "SELECT 1 FROM imap_seen WHERE account_id = ? AND folder = ? AND content_sha256 = ?"
+                     " AND uidvalidity <> ? LIMIT 1");
+    st.bindText(1, accountId).bindText(2, folder).bindText(3, sha256).bindInt(4, notUidValidity);
+    st.execute();
+    return st.fetch();
+}
+
+void FetchStateRepository::forgetImap(const std::string& accountId, const std::string& folder,
+                                      std::int64_t uidValidity, const std::vector<std::int64_t>& gone)
+{
+    Statement others(c_, "DELETE FROM imap_seen WHERE account_id = ? AND folder = ? AND uidvalidity <> ?");
+    others.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
+    others.execute();
+    if (gone.empty()) return;
+    Statement st(c_, "DELETE FROM imap_seen WHERE account_id = ? AND folder = ? AND uidvalidity = ? AND uid = ?");
+    for (auto uid : gone) {
+        st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity).bindInt(4, uid);
+        st.execute();
+    }
+}
+
 } // namespace erpmail::store

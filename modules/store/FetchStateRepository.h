@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace erpmail::store {
 
@@ -56,6 +57,24 @@ public:
     void markDeletedOnServer(const std::string& accountId, const std::set<std::string>& uidls);
     /// Forgets ids the server no longer has.
     void forgetExcept(const std::string& accountId, const std::set<std::string>& onServer);
+
+    /// IMAP UIDs fetched from (account, folder) under uidValidity, with when
+    /// each was first seen. Independent of the messages: a message deleted
+    /// or moved here stays fetched.
+    std::map<std::int64_t, std::int64_t> imapSeen(const std::string& accountId, const std::string& folder,
+                                                  std::int64_t uidValidity);
+    /// Records a fetched UID, in the transaction that stores its message.
+    void markImapSeen(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
+                      std::int64_t uid, const std::optional<std::string>& sha256, std::int64_t nowMs);
+    /// Whether anything was fetched from the folder under another UIDVALIDITY.
+    bool imapSeenUnderOtherValidity(const std::string& accountId, const std::string& folder, std::int64_t uidValidity);
+    /// Whether a mail with these bytes was fetched from the folder under another UIDVALIDITY.
+    bool imapSeenElsewhere(const std::string& accountId, const std::string& folder, const std::string& sha256,
+                           std::int64_t notUidValidity);
+    /// After a complete pass: forgets the UIDs `gone` from the server, and
+    /// whatever was fetched under another UIDVALIDITY.
+    void forgetImap(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
+                    const std::vector<std::int64_t>& gone);
 
 private:
     void ensureRow(const std::string& accountId, const std::string& folder);

@@ -281,44 +281,6 @@ std::vector<std::pair<std::string, std::int64_t>> MessageRepository::countOutbox
                         accountId);
 }
 
-std::set<std::int64_t> MessageRepository::imapUids(const std::string& accountId, const std::string& folder,
-                                                   std::int64_t uidValidity, std::optional<std::int64_t> receivedBeforeMs)
-{
-    std::set<std::int64_t> out;
-    Statement st(c_, "SELECT imap_uid FROM messages WHERE account_id = ? AND folder = ? AND imap_uidvalidity = ?"
-                     " AND imap_uid IS NOT NULL AND received_at_ms <= ?");
-    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
-    st.bindInt(4, receivedBeforeMs.value_or(INT64_MAX));
-    st.execute();
-    while (st.fetch()) out.insert(st.intOr(1, 0));
-    return out;
-}
-
-std::map<std::int64_t, std::int64_t> MessageRepository::imapReceived(const std::string& accountId,
-                                                                   const std::string& folder, std::int64_t uidValidity)
-{
-    std::map<std::int64_t, std::int64_t> out;
-    Statement st(c_, "SELECT imap_uid, received_at_ms FROM messages WHERE account_id = ? AND folder = ?"
-                     " AND imap_uidvalidity = ? AND imap_uid IS NOT NULL");
-    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
-    st.execute();
-    while (st.fetch()) {
-        const std::int64_t uid = st.intOr(1, 0);
-        out[uid] = st.intOr(2, 0);
-    }
-    return out;
-}
-
-bool MessageRepository::hasOtherUidValidity(const std::string& accountId, const std::string& folder,
-                                            std::int64_t uidValidity)
-{
-    Statement st(c_, "SELECT 1 FROM messages WHERE account_id = ? AND folder = ? AND imap_uidvalidity IS NOT NULL"
-                     " AND imap_uidvalidity <> ? LIMIT 1");
-    st.bindText(1, accountId).bindText(2, folder).bindInt(3, uidValidity);
-    st.execute();
-    return st.fetch();
-}
-
 std::optional<std::int64_t> MessageRepository::findInFolderByHash(const std::string& accountId, const std::string& folder,
                                                                   const std::string& sha256, std::int64_t notUidValidity)
 {
@@ -352,6 +314,7 @@ std::int64_t MessageRepository::removeAccount(const std::string& accountId)
          {"DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE account_id = ?)",
           "DELETE FROM messages WHERE account_id = ?", "DELETE FROM addresses WHERE account_id = ?",
           "DELETE FROM fetch_state WHERE account_id = ?", "DELETE FROM pop3_seen WHERE account_id = ?",
+          "DELETE FROM imap_seen WHERE account_id = ?",
           "DELETE FROM outbox WHERE account_id = ?"}) {
         Statement st(c_, sql);
         st.bindText(1, accountId);

@@ -52,14 +52,7 @@ public:
 
     std::int64_t countForAccount(const std::string& accountId);
 
-    // IMAP bookkeeping: which UIDs of a folder (under one UIDVALIDITY) are stored.
-    std::set<std::int64_t> imapUids(const std::string& accountId, const std::string& folder, std::int64_t uidValidity,
-                                    std::optional<std::int64_t> receivedBeforeMs = std::nullopt);
-    /// UID -> received time of the folder's messages stored under this UIDVALIDITY.
-    std::map<std::int64_t, std::int64_t> imapReceived(const std::string& accountId, const std::string& folder,
-                                                      std::int64_t uidValidity);
-    /// Whether the folder holds messages stored under another UIDVALIDITY.
-    bool hasOtherUidValidity(const std::string& accountId, const std::string& folder, std::int64_t uidValidity);
+    // IMAP re-keying after a UIDVALIDITY change (what was fetched is kept in FetchStateRepository).
     /// A stored message of the folder with these exact bytes (under any UIDVALIDITY).
     std::optional<std::int64_t> findInFolderByHash(const std::string& accountId, const std::string& folder,
                                                    const std::string& sha256, std::int64_t notUidValidity);

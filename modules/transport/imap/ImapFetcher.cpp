@@ -104,10 +104,11 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         }
         const auto onServer = session.uidSearchAll();
         report.onServer = static_cast<int>(onServer.size());
-        const auto have = messages.imapUids(account.id, folder, validity);
+        // What is new is what was never fetched, whatever became of the message here since.
+        const auto seen = state.imapSeen(account.id, folder, validity);
         std::vector<std::uint32_t> fresh;
         for (auto uid : onServer)
-            if (!have.count(uid)) fresh.push_back(uid);
+            if (!seen.count(uid)) fresh.push_back(uid);
         // A mail over the size limit stays on the server, reported with its
         // header, instead of failing every fetch of the account.
         report.tooLarge.emplace();
@@ -125,17 +126,20 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
             }
         }
 
-        // Copies stored under another UIDVALIDITY: after a change on the
-        // server the same bytes are the same mail, re-keyed, not stored twice.
-        const bool rekeying = messages.hasOtherUidValidity(account.id, folder, validity);
+        // Mail fetched under another UIDVALIDITY: after a change on the
+        // server the same bytes are the same mail, re-keyed (or, when its
+        // message is gone here, only marked fetched), not stored again.
+        const bool rekeying = state.imapSeenUnderOtherValidity(account.id, folder, validity);
         {
             transport::IngestPipeline pipeline(accounts_, account, db,
                                                [&](store::Connection& c, PreparedMessage& m) -> std::optional<StoredMessage> {
-                if (rekeying) {
-                    if (auto existing = messages.findInFolderByHash(account.id, folder, *m.record.contentSha256, validity)) {
-                        messages.rekeyImap(*existing, validity, *m.record.imapUid);
-                        return std::nullopt;
-                    }
+                const std::int64_t uid = *m.record.imapUid;
+                const std::optional<std::string> sha = m.record.contentSha256;
+                state.markImapSeen(account.id, folder, validity, uid, sha, m.record.receivedAtMs);
+                if (rekeying && sha && state.imapSeenElsewhere(account.id, folder, *sha, validity)) {
+                    if (auto existing = messages.findInFolderByHash(account.id, folder, *sha, validity))
+                        messages.rekeyImap(*existing, validity, uid);
+                    return std::nullopt;
                 }
                 return accounts_.storePrepared(c, m);
             });
@@ -150,8 +154,9 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         std::vector<std::uint32_t> doomed;
         std::optional<std::int64_t> nextDelete;
         const std::int64_t stillNow = context_.host().nowMs();
+        const auto fetched = state.imapSeen(account.id, folder, validity);
         if (mode != "forever") {
-            const auto received = messages.imapReceived(account.id, folder, validity);
+            const auto& received = fetched;
             for (auto uid : onServer) {
                 auto it = received.find(uid);
                 if (it == received.end()) continue;
@@ -166,6 +171,11 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         }
         session.deleteUids(doomed);
         report.deletedOnServer = static_cast<int>(doomed.size());
+        std::vector<std::int64_t> gone; // UIDs are never given again under one UIDVALIDITY
+        for (const auto& entry : fetched)
+            if (!std::binary_search(onServer.begin(), onServer.end(), static_cast<std::uint32_t>(entry.first)))
+                gone.push_back(entry.first);
+        state.forgetImap(account.id, folder, validity, gone);
         // Recorded last: a fetch that failed before here starts over in full.
         // Our own expunge moved HIGHESTMODSEQ; the value before it says nothing then.
         state.recordImapState(account.id, folder, validity, selected.uidNext, doomed.empty() ? modSeq : std::nullopt,

@@ -182,6 +182,55 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 0)
         self.assertEqual(len(self.stored_digests()), 5)
 
+    def test_deleted_moved_archived_or_trashed_mail_is_not_fetched_again(self):
+        self.host.cleanup()
+        self.host = Host(users=USERS, grants={"mail.use": "*"},
+                         databases={"main": ("Driver=SQLite3;Database={dir}/main.db", True),
+                                    "second": ("Driver=SQLite3;Database={dir}/second.db", False)})
+        folder = f"Kunden-{uuid.uuid4().hex[:6]}"
+        tag = uuid.uuid4().hex
+        raws = [bytes(mail(n, tag)).replace(b"\n", b"\r\n") for n in range(7)]
+
+        def fill(count):
+            i = imap()
+            i.create(f'"{folder}"')
+            for raw in raws[:count]:
+                i.append(f'"{folder}"', None, None, raw)
+            i.logout()
+
+        fill(6)
+        account = self.account("forever", folder=folder)
+        same_db = self.call("mail.account.create", {"label": "Ablage"})["id"]
+        other_db = self.call("mail.account.create", {"label": "Archiv extern", "database": "second"})["id"]
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 6)
+        ids = sorted(m["id"] for m in self.call("mail.message.list", {"account": account})["items"])
+        self.call("mail.message.delete", {"account": account, "ids": [ids[0]]})
+        self.call("mail.message.move", {"account": account, "ids": [ids[1]], "to_account": same_db})
+        self.call("mail.message.move", {"account": account, "ids": [ids[2]], "to_account": other_db})
+        self.call("mail.message.archive", {"account": account, "ids": [ids[3]]})
+        self.call("mail.message.trash", {"account": account, "ids": [ids[4]]})
+        i = imap()
+        i.append(f'"{folder}"', None, None, raws[6])
+        i.logout()
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 1, "only the new mail is new")
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 0)
+        # The folder is recreated on the server: a new UIDVALIDITY, the same seven mails and one more.
+        i = imap()
+        i.delete(f'"{folder}"')
+        i.logout()
+        fill(7)
+        extra = mail(7, tag)
+        i = imap()
+        i.append(f'"{folder}"', None, None, bytes(extra).replace(b"\n", b"\r\n"))
+        i.logout()
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 1,
+                         "after a UIDVALIDITY change only the mail never fetched is new")
+        subjects = [m["subject"] for m in self.call("mail.message.list", {"account": account})["items"]]
+        self.assertEqual(len(subjects), 3)  # of the first six, one is left in the inbox; then two new ones
+        self.assertEqual(sum(s.startswith("IMAP 7 ") for s in subjects), 1)
+        for state in ("archived", "trash"):
+            self.assertEqual(self.call("mail.message.list", {"account": account, "state": state})["total"], 1)
+
     def test_wrong_password_and_bad_certificate_expunge_nothing(self):
         deliver(2, uuid.uuid4().hex)
         before = folder_digests()

@@ -207,14 +207,20 @@ TEST_P(StoreRoundTrip, MigrationsTwiceAreANoOp)
     migrate(*c, Scope::System);
     migrate(*c, Scope::Mailbox);
     MigrationReport again = migrate(*c, Scope::Mailbox);
+    std::int64_t files = 0, highest = 0;
+    for (const auto& m : embeddedMigrations()) {
+        if (std::string(dialectName(c->dialect())) != m.dialect) continue;
+        ++files;
+        highest = std::max<std::int64_t>(highest, m.version);
+    }
     EXPECT_EQ(again.applied, 0);
-    EXPECT_EQ(again.currentVersion, 5);
+    EXPECT_EQ(again.currentVersion, highest);
     EXPECT_EQ(migrate(*c, Scope::System).applied, 0);
     Statement count(*c, "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_version");
     count.execute();
     ASSERT_TRUE(count.fetch());
-    EXPECT_EQ(count.getInt(1), 5);
-    EXPECT_EQ(count.getInt(2), 5);
+    EXPECT_EQ(count.getInt(1), files);
+    EXPECT_EQ(count.getInt(2), files);
 }
 
 TEST_P(StoreRoundTrip, UniqueKeysRefuseDuplicates)
