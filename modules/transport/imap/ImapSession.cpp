@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <map>
+#include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace erpmail::transport {
 
@@ -29,13 +31,33 @@ std::string quoted(const std::string& s)
     return out + "\"";
 }
 
+bool allDigits(std::string_view s)
+{
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return c >= '0' && c <= '9'; });
+}
+
+// RFC 3501 number: digits, at most 2^32-1 (UIDs, counts, sizes). A larger
+// value would wrap to another UID; it ends the session instead.
 std::uint32_t number(const std::string& s)
 {
-    try {
-        return static_cast<std::uint32_t>(std::stoul(s));
-    } catch (const std::exception&) {
-        throw ProtocolError("expected a number, got '" + s.substr(0, 40) + "'");
-    }
+    if (!allDigits(s)) throw ProtocolError("expected a number, got '" + s.substr(0, 40) + "'");
+    if (s.size() > 10 || std::stoull(s) > UINT32_MAX)
+        throw ProtocolError("IMAP server sent the number " + s.substr(0, 40) + ", over 2^32-1 (RFC 3501)");
+    return static_cast<std::uint32_t>(std::stoull(s));
+}
+
+// The size of a literal "{N}" or "{N+}" (RFC 7888) that ends the line at
+// `open`, or nullopt when the braces are text ("quota at {90%}"). N must fit
+// in 63 bits (RFC 9051).
+std::optional<std::uint64_t> literalSize(const std::string& line, std::size_t open)
+{
+    if (line.back() != '}' || line.size() - open < 3) return std::nullopt;
+    std::string_view digits(line.data() + open + 1, line.size() - open - 2);
+    if (digits.back() == '+') digits.remove_suffix(1);
+    if (!allDigits(digits)) return std::nullopt;
+    if (digits.size() > 19 || std::stoull(std::string(digits)) > static_cast<std::uint64_t>(INT64_MAX))
+        throw ProtocolError("IMAP literal of " + std::string(digits.substr(0, 40)) + " bytes is over 2^63-1");
+    return std::stoull(std::string(digits));
 }
 
 // The items of a "* n FETCH (...)" response that this client asks for;
@@ -53,7 +75,12 @@ FetchedItems fetchedItems(std::vector<ImapToken>& tokens)
         const std::string name = upper(tokens[i].value);
         if (name == "UID") items.uid = number(tokens[++i].value);
         else if (name == "RFC822.SIZE") items.size = number(tokens[++i].value);
-        else if (name.rfind("BODY[", 0) == 0) items.body = std::move(tokens[++i].value);
+        else if (name.rfind("BODY[", 0) == 0) {
+            ImapToken& body = tokens[++i];
+            // NIL is no mail: the server has no body to give for it.
+            if (body.kind == ImapToken::Kind::Literal || body.kind == ImapToken::Kind::String)
+                items.body = std::move(body.value);
+        }
     }
     return items;
 }
@@ -64,8 +91,9 @@ std::uint64_t responseCode(const std::string& line, const std::string& name)
     auto pos = line.find("[" + name + " ");
     if (pos == std::string::npos) return 0;
     const std::string digits = line.substr(pos + name.size() + 2, line.find(']', pos) - pos - name.size() - 2);
-    if (digits.empty() || digits.size() > 20 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
-        throw ProtocolError("expected a number in [" + name + "], got '" + digits.substr(0, 40) + "'");
+    if (name != "HIGHESTMODSEQ") return number(digits); // UIDVALIDITY and UIDNEXT are 32-bit
+    if (!allDigits(digits) || digits.size() > 19 || std::stoull(digits) > static_cast<std::uint64_t>(INT64_MAX))
+        throw ProtocolError("expected a number below 2^63 in [" + name + "], got '" + digits.substr(0, 40) + "'");
     return std::stoull(digits);
 }
 
@@ -172,10 +200,8 @@ std::vector<ImapToken> ImapSession::readResponse(std::string& firstLine)
                 }
                 ++i;
                 tokens.push_back({ImapToken::Kind::String, value});
-            } else if (c == '{' && line.back() == '}') {
-                std::string size = line.substr(i + 1, line.size() - i - 2);
-                if (!size.empty() && size.back() == '+') size.pop_back();
-                const unsigned long long n = number(size);
+            } else if (c == '{' && literalSize(line, i)) {
+                const std::uint64_t n = *literalSize(line, i);
                 if (n > settings_.maxLiteralBytes)
                     throw ProtocolError("IMAP literal of " + std::to_string(n) + " bytes exceeds the limit of " +
                                         std::to_string(settings_.maxLiteralBytes));

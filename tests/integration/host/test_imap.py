@@ -16,7 +16,7 @@ import uuid
 from email.message import EmailMessage
 
 from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, kill_trials, oauth_incoming,
-                     oauth_refresh_token, sqlite_rows, testbed, tokens_in_clear)
+                     oauth_refresh_token, sqlite_rows, start_scripted_server, testbed, tokens_in_clear)
 
 TB = testbed()
 USER, PASSWORD = TB.get("USER_ERIN", ""), TB.get("PASS_ERIN", "")
@@ -404,6 +404,56 @@ class ImapTest(unittest.TestCase):
             i.delete(pristine)
             i.delete(synced)
             i.logout()
+
+
+class ImapGrammarTest(unittest.TestCase):
+    """Answers that break RFC 3501's grammar, from a scripted server (lying_imap.py): a real one never sends them.
+    The account leaves no copies on the server, so whatever is taken for stored would be expunged."""
+
+    def fetch_from(self, mode):
+        host = Host(users=USERS, grants={"mail.use": "*"})
+        server, port, log = start_scripted_server("lying_imap.py", mode, host)
+        try:
+            _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
+                "protocol": "imaps", "host": "localhost", "port": port, "user": "u", "password": "Secret-Pw-9",
+                "ca_file": TB["TB_CA"], "leave_on_server": {"mode": "never"}}})
+            code, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
+            _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
+            with open(log, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            return code, result, listing, lines
+        finally:
+            server.kill()
+            server.wait()
+            server.stdout.close()
+            host.cleanup()
+
+    def assert_nothing_stored_or_expunged(self, listing, lines):
+        self.assertEqual(listing["total"], 0, listing)
+        self.assertFalse([l for l in lines if " UID STORE" in l or " UID EXPUNGE" in l], lines)
+
+    def test_lying_literal_size_over_32_bits_is_not_read_as_167_bytes(self):
+        code, result, listing, lines = self.fetch_from("lying-literal")
+        self.assertEqual(code, 1, result)
+        self.assertIn("4294967463", result["error"]["message"])
+        self.assert_nothing_stored_or_expunged(listing, lines)
+
+    def test_braces_in_text_at_a_line_end_are_not_a_literal(self):
+        code, result, listing, _ = self.fetch_from("percent-text")
+        self.assertEqual(code, 0, result)
+        self.assertEqual(result["fetched"], 1)
+        self.assertEqual([m["subject"] for m in listing["items"]], ["Rechnung 42"])
+
+    def test_body_nil_is_no_mail_and_is_not_expunged(self):
+        code, result, listing, lines = self.fetch_from("nil-body")
+        self.assertEqual(result.get("fetched", 0), 0, result)
+        self.assert_nothing_stored_or_expunged(listing, lines)
+
+    def test_uid_over_32_bits_ends_the_session_with_a_clear_error(self):
+        code, result, listing, lines = self.fetch_from("huge-uid")
+        self.assertEqual(code, 1, result)
+        self.assertIn("4294967297", result["error"]["message"])
+        self.assert_nothing_stored_or_expunged(listing, lines)
 
 
 if __name__ == "__main__":
