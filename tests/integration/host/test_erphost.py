@@ -51,7 +51,7 @@ class ErphostTest(unittest.TestCase):
         code, result, err = self.host.call("mail.version", "anna")
         self.assertEqual(code, 0, err)
         self.assertEqual(result["plugin"], "erpmail")
-        self.assertEqual(result["abi"], "1.0")
+        self.assertEqual(result["abi"], "1.1")
         self.assertTrue(result["libraries"]["gmime"].startswith("3."))
 
     def test_modules_status_reports_each_module(self):
@@ -189,9 +189,9 @@ class AbiTest(unittest.TestCase):
             code, table, err = host.modules()
             self.assertEqual(code, 0, err)
             self.assertIn("plugin probe_major2.so not loaded: it was built for host ABI 2.0, but this host speaks "
-                          "ABI 1.0 (major versions must match)", err)
-            self.assertIn("plugin probe_minor_newer.so not loaded: it needs host ABI 1.1, newer than this host's "
-                          "1.0; update the host", err)
+                          "ABI 1.1 (major versions must match)", err)
+            self.assertIn("plugin probe_minor_newer.so not loaded: it needs host ABI 1.2, newer than this host's "
+                          "1.1; update the host", err)
             self.assertIn("plugin probe_no_symbols.so not loaded: it lacks the entry points", err)
             self.assertIn("probe", table)  # the good C plugin loaded beside erpmail
             self.assertEqual(table["account"][1], "running")
