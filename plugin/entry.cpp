@@ -60,8 +60,8 @@ extern "C" ERP_PLUGIN_EXPORT erp_status erp_plugin_load(const erp_host_api* host
         if (hostMajor != ERP_PLUGIN_ABI_MAJOR || copy.abi_version < kHostAbiNeeded) {
             erp::sdk::writeTo(error, "erpmail needs host ABI " + std::to_string(ERP_ABI_MAJOR_OF(kHostAbiNeeded)) +
                                          "." + std::to_string(ERP_ABI_MINOR_OF(kHostAbiNeeded)) +
-                                         " or a later minor; the host has " +
-                                         std::to_string(hostMajor) + "." + std::to_string(hostMinor));
+                                         " or a later minor; the host has " + std::to_string(hostMajor) + "." +
+                                         std::to_string(hostMinor));
             return ERP_VERSION_MISMATCH;
         }
         std::lock_guard<std::mutex> lock(g_mutex);

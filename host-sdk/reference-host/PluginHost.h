@@ -86,8 +86,8 @@ private:
     static erp_status cbVariable(void* ctx, const char* doctype, const char* docId, const char* name, erp_sink* out);
     static erp_status cbDocument(void* ctx, const char* doctype, const char* docId, erp_sink* bytes,
                                  erp_sink* meta);
-    static erp_status cbDocumentAs(void* ctx, const char* doctype, const char* docId, const char* user,
-                                   erp_sink* bytes, erp_sink* meta);
+    static erp_status cbDocumentAs(void* ctx, const char* doctype, const char* docId, const char* user, erp_sink* bytes,
+                                   erp_sink* meta);
     static erp_status cbVariableAs(void* ctx, const char* doctype, const char* docId, const char* name,
                                    const char* user, erp_sink* out);
     static void cbEvent(void* ctx, const char* type, const char* payload);

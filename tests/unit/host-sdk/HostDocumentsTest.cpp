@@ -23,7 +23,10 @@ struct PayrollHost {
     int userlessReads = 0;
 };
 
-erp_status none(void*, erp_sink*) { return ERP_NOT_FOUND; }
+erp_status none(void*, erp_sink*)
+{
+    return ERP_NOT_FOUND;
+}
 
 erp_status variable(void* ctx, const char*, const char*, const char*, erp_sink* out)
 {
@@ -37,23 +40,24 @@ erp_status document(void* ctx, const char*, const char*, erp_sink* bytes, erp_si
     return writeTo(bytes, "%PDF-1.7") && writeTo(meta, "{}") ? ERP_OK : ERP_ERROR;
 }
 
-erp_status variableAs(void* ctx, const char* doctype, const char*, const char*, const char* user, erp_sink* out)
+// The 1.1 check: only hanna (group hr) may read; the reason goes to the sink.
+bool refused(void* ctx, const char* doctype, const char* user, erp_sink* reason)
 {
     static_cast<PayrollHost*>(ctx)->lastUser = user;
-    if (std::strcmp(user, "hanna") != 0) {
-        writeTo(out, std::string("documents of type '") + doctype + "' are for group hr");
-        return ERP_FORBIDDEN;
-    }
+    if (std::strcmp(user, "hanna") == 0) return false;
+    writeTo(reason, std::string("documents of type '") + doctype + "' are for group hr");
+    return true;
+}
+
+erp_status variableAs(void* ctx, const char* doctype, const char*, const char*, const char* user, erp_sink* out)
+{
+    if (refused(ctx, doctype, user, out)) return ERP_FORBIDDEN;
     return writeTo(out, "7'300.00") ? ERP_OK : ERP_ERROR;
 }
 
 erp_status documentAs(void* ctx, const char* doctype, const char*, const char* user, erp_sink* bytes, erp_sink* meta)
 {
-    static_cast<PayrollHost*>(ctx)->lastUser = user;
-    if (std::strcmp(user, "hanna") != 0) {
-        writeTo(bytes, std::string("documents of type '") + doctype + "' are for group hr");
-        return ERP_FORBIDDEN;
-    }
+    if (refused(ctx, doctype, user, bytes)) return ERP_FORBIDDEN;
     return writeTo(bytes, "%PDF-1.7") && writeTo(meta, "{}") ? ERP_OK : ERP_ERROR;
 }
 

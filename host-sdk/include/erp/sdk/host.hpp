@@ -115,9 +115,7 @@ public:
             if (!reader.admin) throw DocumentForbidden(uncheckedReader(doctype, docId, reader, "fill variables from"));
             st = api_.variable_resolve(api_.host_ctx, doctype.c_str(), docId.c_str(), name.c_str(), out.get());
         }
-        if (st == ERP_NOT_FOUND) return std::nullopt;
-        if (st == ERP_FORBIDDEN) throw DocumentForbidden(refusedReader(doctype, docId, reader, out.str()));
-        if (st != ERP_OK) throw HostError("host variable_resolve failed: " + out.str());
+        if (!found(st, doctype, docId, reader, out.str(), "variable_resolve")) return std::nullopt;
         return out.take();
     }
 
@@ -138,16 +136,14 @@ public:
         StringSink bytes, meta;
         erp_status st;
         if (hasDocumentFetchAs()) {
-            st = api_.document_fetch_as(api_.host_ctx, doctype.c_str(), docId.c_str(), reader.user.c_str(),
-                                        bytes.get(), meta.get());
+            st = api_.document_fetch_as(api_.host_ctx, doctype.c_str(), docId.c_str(), reader.user.c_str(), bytes.get(),
+                                        meta.get());
         } else {
             if (!api_.document_fetch) return std::nullopt;
             if (!reader.admin) throw DocumentForbidden(uncheckedReader(doctype, docId, reader, "attach"));
             st = api_.document_fetch(api_.host_ctx, doctype.c_str(), docId.c_str(), bytes.get(), meta.get());
         }
-        if (st == ERP_NOT_FOUND) return std::nullopt;
-        if (st == ERP_FORBIDDEN) throw DocumentForbidden(refusedReader(doctype, docId, reader, bytes.str()));
-        if (st != ERP_OK) throw HostError("host document_fetch failed: " + bytes.str());
+        if (!found(st, doctype, docId, reader, bytes.str(), "document_fetch")) return std::nullopt;
         return Document{bytes.take(), meta.take()};
     }
 
@@ -167,15 +163,21 @@ private:
     {
         return "user '" + reader.user + "' may not " + what + " document " + doctype + " " + docId +
                ": this host does not check who may read its documents (it lacks document_fetch_as and "
-               "variable_resolve_as of host ABI 1.1), so only admins may " + what +
-               " host documents; ask an admin, or upgrade the host";
+               "variable_resolve_as of host ABI 1.1), so only admins may " +
+               what + " host documents; ask an admin, or upgrade the host";
     }
 
-    static std::string refusedReader(const std::string& doctype, const std::string& docId,
-                                     const DocumentReader& reader, const std::string& hostReason)
+    // What a document callback answered: true for ERP_OK, false for
+    // ERP_NOT_FOUND; throws for a refusal or a failure, with what it wrote.
+    static bool found(erp_status st, const std::string& doctype, const std::string& docId, const DocumentReader& reader,
+                      const std::string& written, const char* callback)
     {
-        return "user '" + reader.user + "' may not read document " + doctype + " " + docId + " (the host refused" +
-               (hostReason.empty() ? std::string(")") : ": " + hostReason + ")");
+        if (st == ERP_OK) return true;
+        if (st == ERP_NOT_FOUND) return false;
+        if (st == ERP_FORBIDDEN)
+            throw DocumentForbidden("user '" + reader.user + "' may not read document " + doctype + " " + docId +
+                                    " (the host refused" + (written.empty() ? std::string(")") : ": " + written + ")"));
+        throw HostError(std::string("host ") + callback + " failed: " + written);
     }
 
     template <class Call>
