@@ -1,5 +1,6 @@
 #include "erpmail/Context.h"
 
+#include "erpmail/Module.h"
 #include "erpmail/OperationError.h"
 
 #include <Poco/JSON/Array.h>
@@ -34,6 +35,32 @@ std::string Context::systemDatabaseId() const
     for (const auto& db : databaseList())
         if (db.system) return db.id;
     throw OperationError("unavailable", "the host marks no database as the system database");
+}
+
+erp::sdk::Host::DocumentReader Context::documentReader(const Request& request) const
+{
+    return {request.user, host_.hasPermission(request.user, permission::Admin)};
+}
+
+std::optional<std::string> Context::documentVariable(const Request& request, const std::string& doctype,
+                                                     const std::string& docId, const std::string& name,
+                                                     const std::string& field) const
+{
+    try {
+        return host_.resolveVariable(doctype, docId, name, documentReader(request));
+    } catch (const erp::sdk::DocumentForbidden& e) {
+        throw OperationError("forbidden", e.what(), field);
+    }
+}
+
+std::optional<erp::sdk::Host::Document> Context::document(const Request& request, const std::string& doctype,
+                                                          const std::string& docId, const std::string& field) const
+{
+    try {
+        return host_.fetchDocument(doctype, docId, documentReader(request));
+    } catch (const erp::sdk::DocumentForbidden& e) {
+        throw OperationError("forbidden", e.what(), field);
+    }
 }
 
 void Context::emit(const std::string& type, const Poco::JSON::Object::Ptr& payload) const

@@ -16,6 +16,10 @@
 
 namespace {
 
+// erpmail uses a member added after 1.0 only when the host's struct_size
+// holds it, and works without it: hosts of ABI 1.0 load it, too.
+constexpr uint32_t kHostAbiNeeded = ERP_ABI_VERSION(ERP_PLUGIN_ABI_MAJOR, 0);
+
 std::mutex g_mutex;
 std::unique_ptr<erpmail::Plugin> g_plugin;
 
@@ -38,7 +42,7 @@ void makeResident()
 
 extern "C" ERP_PLUGIN_EXPORT uint32_t erp_plugin_abi_version(void)
 {
-    return ERP_PLUGIN_ABI_VERSION;
+    return kHostAbiNeeded;
 }
 
 extern "C" ERP_PLUGIN_EXPORT erp_status erp_plugin_load(const erp_host_api* host, erp_plugin_api* plugin,
@@ -53,11 +57,11 @@ extern "C" ERP_PLUGIN_EXPORT erp_status erp_plugin_load(const erp_host_api* host
         erp::sdk::copyVersioned(host, copy);
         const uint32_t hostMajor = ERP_ABI_MAJOR_OF(copy.abi_version);
         const uint32_t hostMinor = ERP_ABI_MINOR_OF(copy.abi_version);
-        // Same major, and at least this plugin's minor (it may use newer services).
-        if (hostMajor != ERP_PLUGIN_ABI_MAJOR || copy.abi_version < ERP_PLUGIN_ABI_VERSION) {
-            erp::sdk::writeTo(error, "erpmail needs host ABI " + std::to_string(ERP_PLUGIN_ABI_MAJOR) + "." +
-                                         std::to_string(ERP_PLUGIN_ABI_MINOR) + " or a later minor; the host has " +
-                                         std::to_string(hostMajor) + "." + std::to_string(hostMinor));
+        if (hostMajor != ERP_PLUGIN_ABI_MAJOR || copy.abi_version < kHostAbiNeeded) {
+            erp::sdk::writeTo(error, "erpmail needs host ABI " + std::to_string(ERP_ABI_MAJOR_OF(kHostAbiNeeded)) +
+                                         "." + std::to_string(ERP_ABI_MINOR_OF(kHostAbiNeeded)) +
+                                         " or a later minor; the host has " + std::to_string(hostMajor) + "." +
+                                         std::to_string(hostMinor));
             return ERP_VERSION_MISMATCH;
         }
         std::lock_guard<std::mutex> lock(g_mutex);

@@ -115,6 +115,11 @@ HostConfig HostConfig::load(const std::string& path)
             c.grants[permission] = std::set<std::string>(groups.begin(), groups.end());
         }
 
+        for (const auto& doctype : leafKeys(*ini, "documents")) {
+            auto groups = splitList(ini->getString("documents." + doctype, ""));
+            c.documentReaders[doctype] = std::set<std::string>(groups.begin(), groups.end());
+        }
+
         for (const auto& key : leafKeys(*ini, "config")) c.settings[key] = ini->getString("config." + key);
 
         keys.clear();
@@ -148,6 +153,18 @@ bool HostConfig::hasPermission(const std::string& userId, const std::string& per
     if (grant->second.count("*")) return true;
     for (const auto& g : user->second.groups)
         if (grant->second.count(g)) return true;
+    return false;
+}
+
+bool HostConfig::mayReadDocuments(const std::string& userId, const std::string& doctype) const
+{
+    auto user = users.find(userId);
+    if (user == users.end()) return false;
+    if (user->second.admin) return true;
+    auto readers = documentReaders.find(doctype);
+    if (readers == documentReaders.end() || readers->second.count("*")) return true;
+    for (const auto& g : user->second.groups)
+        if (readers->second.count(g)) return true;
     return false;
 }
 

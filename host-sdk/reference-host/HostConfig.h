@@ -36,6 +36,9 @@ struct Database {
 ///   [database.ID] connection = <ODBC connection string>, system = yes|no
 ///   [user.ID]     name, groups = a, b, admin = yes|no
 ///   [grants]      permission = * | group, group     (admins hold all)
+///   [documents]   doctype = group, group   (who may read documents of that
+///                 type; admins may read all; a doctype not listed is
+///                 readable by every user)
 ///   [config]      key = value, answered to the plugin's config_get
 ///
 /// Values may refer to other keys as ${host.data_dir}.
@@ -58,12 +61,19 @@ public:
     std::map<std::string, Database> databases;
     std::map<std::string, std::string> settings;        ///< [config]
     std::map<std::string, std::set<std::string>> grants; ///< permission -> groups ("*" = every user)
+    std::map<std::string, std::set<std::string>> documentReaders; ///< [documents] doctype -> groups
     /// plugin name -> enabled module ids; a plugin missing here has none
     /// enabled; "*" enables all.
     std::map<std::string, std::set<std::string>> enabledModules;
 
     bool moduleEnabled(const std::string& plugin, const std::string& module) const;
     bool hasPermission(const std::string& user, const std::string& permission) const;
+    /// Whether user may read documents of doctype: an admin always, anyone
+    /// when [documents] does not list the doctype, else a member of a listed
+    /// group. An unknown user may read nothing.
+    bool mayReadDocuments(const std::string& user, const std::string& doctype) const;
+    /// Whether [documents] restricts doctype to some groups.
+    bool documentsRestricted(const std::string& doctype) const { return documentReaders.count(doctype) > 0; }
 };
 
 std::vector<std::string> splitList(const std::string& text);

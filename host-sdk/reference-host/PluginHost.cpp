@@ -143,6 +143,8 @@ erp_host_api PluginHost::hostApi()
     api.event_emit = &cbEvent;
     api.clock_now_ms = &cbClock;
     api.module_register = &cbModuleRegister;
+    api.document_fetch_as = &cbDocumentAs;
+    api.variable_resolve_as = &cbVariableAs;
     return api;
 }
 
@@ -380,10 +382,26 @@ erp_status PluginHost::cbDataFolder(void* ctx, erp_sink* out)
     return writeTo(out, static_cast<PluginHost*>(ctx)->config_.dataDir) ? ERP_OK : ERP_ERROR;
 }
 
-erp_status PluginHost::cbVariable(void* ctx, const char* doctype, const char* docId, const char* name, erp_sink* out)
+std::string PluginHost::documentRefusal(const char* doctype, const char* user) const
+{
+    if (!user || !config_.users.count(user)) return std::string("erphost knows no user '") + (user ? user : "") + "'";
+    std::string groups;
+    for (const auto& g : config_.documentReaders.at(doctype)) groups += (groups.empty() ? "" : ", ") + g;
+    return std::string("documents of type '") + doctype + "' are for the group(s) " + groups +
+           " and admins ([documents] " + doctype + " = " + groups + ")";
+}
+
+std::string PluginHost::userlessRefusal(const char* doctype) const
+{
+    return std::string("documents of type '") + doctype +
+           "' are for some users only ([documents]); a plugin reads them with document_fetch_as or "
+           "variable_resolve_as, which name the acting user";
+}
+
+erp_status PluginHost::readVariable(const char* doctype, const char* docId, const char* name, erp_sink* out) const
 {
     try {
-        auto entry = documentEntry(static_cast<PluginHost*>(ctx)->config_, doctype, docId);
+        auto entry = documentEntry(config_, doctype, docId);
         if (!entry) return ERP_NOT_FOUND;
         auto variables = entry->getObject("variables");
         if (!variables || !variables->has(name)) return ERP_NOT_FOUND;
@@ -394,14 +412,13 @@ erp_status PluginHost::cbVariable(void* ctx, const char* doctype, const char* do
     }
 }
 
-erp_status PluginHost::cbDocument(void* ctx, const char* doctype, const char* docId, erp_sink* bytes, erp_sink* meta)
+erp_status PluginHost::readDocument(const char* doctype, const char* docId, erp_sink* bytes, erp_sink* meta) const
 {
-    auto* self = static_cast<PluginHost*>(ctx);
     try {
-        auto entry = documentEntry(self->config_, doctype, docId);
+        auto entry = documentEntry(config_, doctype, docId);
         if (!entry || !entry->has("file")) return ERP_NOT_FOUND;
         Poco::Path file(entry->getValue<std::string>("file"));
-        if (!file.isAbsolute()) file = Poco::Path(Poco::Path(self->config_.documentsFile).parent(), file);
+        if (!file.isAbsolute()) file = Poco::Path(Poco::Path(config_.documentsFile).parent(), file);
         Poco::FileInputStream in(file.toString());
         std::string data;
         Poco::StreamCopier::copyToString(in, data);
@@ -414,6 +431,53 @@ erp_status PluginHost::cbDocument(void* ctx, const char* doctype, const char* do
         writeTo(bytes, e.what());
         return ERP_ERROR;
     }
+}
+
+erp_status PluginHost::cbVariable(void* ctx, const char* doctype, const char* docId, const char* name, erp_sink* out)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    if (!doctype || !docId || !name) return ERP_INVALID_ARGUMENT;
+    // Without a user a restricted doctype cannot be checked: refuse it.
+    if (self->config_.documentsRestricted(doctype)) {
+        writeTo(out, self->userlessRefusal(doctype));
+        return ERP_ERROR;
+    }
+    return self->readVariable(doctype, docId, name, out);
+}
+
+erp_status PluginHost::cbDocument(void* ctx, const char* doctype, const char* docId, erp_sink* bytes, erp_sink* meta)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    if (!doctype || !docId) return ERP_INVALID_ARGUMENT;
+    if (self->config_.documentsRestricted(doctype)) {
+        writeTo(bytes, self->userlessRefusal(doctype));
+        return ERP_ERROR;
+    }
+    return self->readDocument(doctype, docId, bytes, meta);
+}
+
+erp_status PluginHost::cbVariableAs(void* ctx, const char* doctype, const char* docId, const char* name,
+                                    const char* user, erp_sink* out)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    if (!doctype || !docId || !name) return ERP_INVALID_ARGUMENT;
+    if (!user || !self->config_.mayReadDocuments(user, doctype)) {
+        writeTo(out, self->documentRefusal(doctype, user));
+        return ERP_FORBIDDEN;
+    }
+    return self->readVariable(doctype, docId, name, out);
+}
+
+erp_status PluginHost::cbDocumentAs(void* ctx, const char* doctype, const char* docId, const char* user,
+                                    erp_sink* bytes, erp_sink* meta)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    if (!doctype || !docId) return ERP_INVALID_ARGUMENT;
+    if (!user || !self->config_.mayReadDocuments(user, doctype)) {
+        writeTo(bytes, self->documentRefusal(doctype, user));
+        return ERP_FORBIDDEN;
+    }
+    return self->readDocument(doctype, docId, bytes, meta);
 }
 
 void PluginHost::cbEvent(void* ctx, const char* type, const char* payload)

@@ -86,7 +86,17 @@ private:
     static erp_status cbVariable(void* ctx, const char* doctype, const char* docId, const char* name, erp_sink* out);
     static erp_status cbDocument(void* ctx, const char* doctype, const char* docId, erp_sink* bytes,
                                  erp_sink* meta);
+    static erp_status cbDocumentAs(void* ctx, const char* doctype, const char* docId, const char* user, erp_sink* bytes,
+                                   erp_sink* meta);
+    static erp_status cbVariableAs(void* ctx, const char* doctype, const char* docId, const char* name,
+                                   const char* user, erp_sink* out);
     static void cbEvent(void* ctx, const char* type, const char* payload);
+
+    // The document provider behind those callbacks, and why it refuses a reader.
+    erp_status readVariable(const char* doctype, const char* docId, const char* name, erp_sink* out) const;
+    erp_status readDocument(const char* doctype, const char* docId, erp_sink* bytes, erp_sink* meta) const;
+    std::string documentRefusal(const char* doctype, const char* user) const;
+    std::string userlessRefusal(const char* doctype) const;
     static int64_t cbClock(void* ctx);
     static erp_status cbModuleRegister(void* ctx, const erp_module_info* info);
 

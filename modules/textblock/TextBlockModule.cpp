@@ -5,6 +5,8 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <map>
+
 namespace erpmail {
 
 std::vector<Operation> TextBlockModule::operations()
@@ -28,12 +30,25 @@ Poco::JSON::Object::Ptr TextBlockModule::preview(const Request& request)
         throw invalidParam(doctype.empty() ? "doctype" : "doc_id", "doctype and doc_id go together");
     Poco::JSON::Object::Ptr given = p->has("variables") ? p->getObject("variables") : nullptr;
 
+    // One host call per name, however often the text uses it.
+    std::map<std::string, std::optional<std::string>> fromHost;
     auto lookup = [&](const std::string& name) -> std::optional<std::string> {
         if (given && given->has(name) && !given->isNull(name)) return given->get(name).toString();
-        if (!doctype.empty()) return context_.host().resolveVariable(doctype, docId, name);
-        return std::nullopt;
+        if (doctype.empty()) return std::nullopt;
+        auto known = fromHost.find(name);
+        if (known == fromHost.end())
+            known = fromHost.emplace(name, context_.documentVariable(request, doctype, docId, name, "doctype")).first;
+        return known->second;
     };
-    RenderedText rendered = renderTemplate(p->getValue<std::string>("text"), lookup);
+    RenderedText rendered;
+    try {
+        rendered = renderTemplate(p->getValue<std::string>("text"), lookup);
+    } catch (const RenderedTextTooLarge&) {
+        throw invalidParam("text", "the filled text would be larger than " +
+                                       std::to_string(kMaxRenderedTextBytes >> 20) +
+                                       " MiB, the limit of mail.textblock.preview: a variable is used too often or "
+                                       "its value is too long");
+    }
 
     Poco::JSON::Object::Ptr result = new Poco::JSON::Object;
     result->set("text", rendered.text);

@@ -1,6 +1,7 @@
 #include "textblock/TextTemplate.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace erpmail {
 
@@ -12,17 +13,28 @@ bool isNameChar(char c)
            c == '-';
 }
 
-void remember(std::vector<std::string>& list, const std::string& name)
+// Keeps the order of first use; the set keeps a text of many distinct names linear.
+void remember(std::vector<std::string>& list, std::unordered_set<std::string>& seen, const std::string& name)
 {
-    if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+    if (seen.insert(name).second) list.push_back(name);
 }
 
 } // namespace
 
 RenderedText renderTemplate(const std::string& text,
-                            const std::function<std::optional<std::string>(const std::string&)>& lookup)
+                            const std::function<std::optional<std::string>(const std::string&)>& lookup,
+                            std::size_t maxBytes)
 {
     RenderedText out;
+    std::unordered_set<std::string> used, missing;
+    // A short text that names a long value many times would otherwise grow
+    // without bound: check each piece before it is appended.
+    auto append = [&](const std::string& from, std::size_t at, std::size_t length) {
+        length = std::min(length, from.size() - at);
+        if (length > maxBytes - out.text.size())
+            throw RenderedTextTooLarge("the filled text would be longer than " + std::to_string(maxBytes) + " bytes");
+        out.text.append(from, at, length);
+    };
     std::size_t pos = 0;
     while (pos < text.size()) {
         std::size_t open = text.find("{{", pos);
@@ -34,18 +46,18 @@ RenderedText renderTemplate(const std::string& text,
         while (e > b && text[e - 1] == ' ') --e;
         std::string name = text.substr(b, e - b);
         bool valid = !name.empty() && std::all_of(name.begin(), name.end(), isNameChar);
-        out.text.append(text, pos, open - pos);
+        append(text, pos, open - pos);
         std::optional<std::string> value = valid ? lookup(name) : std::nullopt;
         if (value) {
-            out.text += *value;
-            remember(out.used, name);
+            append(*value, 0, value->size());
+            remember(out.used, used, name);
         } else {
-            out.text.append(text, open, close + 2 - open);
-            if (valid) remember(out.missing, name);
+            append(text, open, close + 2 - open);
+            if (valid) remember(out.missing, missing, name);
         }
         pos = close + 2;
     }
-    out.text.append(text, pos, std::string::npos);
+    append(text, pos, std::string::npos);
     return out;
 }
 

@@ -4,6 +4,9 @@
  * Interface changelog
  *   1.0  First version: host services, module registration, operation
  *        invocation, abi negotiation.
+ *   1.1  erp_host_api: document_fetch_as and variable_resolve_as read a
+ *        host document as the acting user; ERP_FORBIDDEN answers a user
+ *        who may not read it.
  *
  * Rules of this interface
  *   - Plain C. No exception and no C++ type crosses it.
@@ -33,7 +36,7 @@ extern "C" {
 #endif
 
 #define ERP_PLUGIN_ABI_MAJOR 1
-#define ERP_PLUGIN_ABI_MINOR 0
+#define ERP_PLUGIN_ABI_MINOR 1
 #define ERP_ABI_VERSION(major, minor) ((((uint32_t)(major)) << 16) | ((uint32_t)(minor) & 0xffffu))
 #define ERP_ABI_MAJOR_OF(version) ((uint32_t)(version) >> 16)
 #define ERP_ABI_MINOR_OF(version) ((uint32_t)(version) & 0xffffu)
@@ -50,7 +53,9 @@ typedef enum erp_status {
     ERP_ERROR = 1,            /* failed; details were written to the error sink */
     ERP_NOT_FOUND = 2,        /* the named user, key, database or document does not exist */
     ERP_VERSION_MISMATCH = 3, /* the other side speaks an incompatible ABI */
-    ERP_INVALID_ARGUMENT = 4  /* a required pointer was NULL or a struct too small */
+    ERP_INVALID_ARGUMENT = 4, /* a required pointer was NULL or a struct too small */
+    /* Since 1.1 */
+    ERP_FORBIDDEN = 5 /* the acting user may not read it; the reason was written to the sink */
 } erp_status;
 
 typedef enum erp_log_level {
@@ -123,13 +128,15 @@ typedef struct erp_host_api {
     erp_status (*data_folder)(void* host_ctx, erp_sink* out);
 
     /* Optional: the value of variable name ("customer.name") of document
-     * doctype/doc_id ("invoice"/"2026-0042") as UTF-8 text, or ERP_NOT_FOUND. */
+     * doctype/doc_id ("invoice"/"2026-0042") as UTF-8 text, or ERP_NOT_FOUND.
+     * It names no user: a plugin that has variable_resolve_as uses that. */
     erp_status (*variable_resolve)(void* host_ctx, const char* doctype, const char* doc_id, const char* name,
                                    erp_sink* out);
 
     /* Optional: the rendered document (a PDF) of doctype/doc_id. Writes its
      * bytes to out_bytes and {"file_name":"...","content_type":"..."} to
-     * out_meta_json. Returns ERP_NOT_FOUND for an unknown document. */
+     * out_meta_json. Returns ERP_NOT_FOUND for an unknown document.
+     * It names no user: a plugin that has document_fetch_as uses that. */
     erp_status (*document_fetch)(void* host_ctx, const char* doctype, const char* doc_id, erp_sink* out_bytes,
                                  erp_sink* out_meta_json);
 
@@ -145,6 +152,22 @@ typedef struct erp_host_api {
     /* Required: register one module. Called by the plugin during
      * erp_plugin_load only. The host copies everything it keeps. */
     erp_status (*module_register)(void* host_ctx, const struct erp_module_info* info);
+
+    /* Since 1.1 */
+
+    /* Optional: document_fetch as acting_user reads it. The host decides
+     * whether that user may read the document; when not, it writes the
+     * reason to out_bytes and returns ERP_FORBIDDEN. An unknown user is
+     * refused the same way. A host that sets it sets variable_resolve_as
+     * too. Without it a plugin cannot tell who may read which document. */
+    erp_status (*document_fetch_as)(void* host_ctx, const char* doctype, const char* doc_id, const char* acting_user,
+                                    erp_sink* out_bytes, erp_sink* out_meta_json);
+
+    /* Optional: variable_resolve as acting_user reads it, checked like
+     * document_fetch_as: ERP_FORBIDDEN with the reason written to out when
+     * that user may not read document doctype/doc_id. */
+    erp_status (*variable_resolve_as)(void* host_ctx, const char* doctype, const char* doc_id, const char* name,
+                                      const char* acting_user, erp_sink* out);
 } erp_host_api;
 
 /* One operation a module answers. */
@@ -214,8 +237,11 @@ typedef struct erp_plugin_api {
 /*
  * Entry points a plugin exports. The host resolves them by these names.
  *
- * erp_plugin_abi_version: the ABI the plugin was compiled against. The host
- * calls it first and loads nothing else when it does not fit.
+ * erp_plugin_abi_version: the host ABI the plugin needs: its major, and the
+ * oldest minor whose members it cannot do without. A plugin compiled against
+ * a newer header that checks struct_size before it uses a newer member, and
+ * works without it, may name the older minor, so that older hosts load it.
+ * The host calls it first and loads nothing else when it does not fit.
  */
 typedef uint32_t (*erp_plugin_abi_version_fn)(void);
 

@@ -182,6 +182,7 @@ void OutboxService::start()
     settings_.batch = std::clamp(configInt(context_, "erpmail.outbox.batch", 200), 1, 10000);
     settings_.connections = std::clamp(configInt(context_, "erpmail.smtp.connections", 2), 1, 32);
     settings_.timeoutSeconds = std::clamp(configInt(context_, "erpmail.smtp.timeout_seconds", 60), 1, 3600);
+    settings_.maxMessageMb = std::clamp(configInt(context_, "erpmail.send.max_message_mb", 64), 1, 2048);
     if (!settings_.worker) return;
     stopping_ = false;
     worker_ = std::thread([this] { workerLoop(); });
@@ -280,6 +281,14 @@ Object::Ptr OutboxService::send(const Request& request)
             m.html += "<p>-- <br>" + escaped + "</p>";
         }
     }
+    // A few small document references can stand for many large documents:
+    // the mail is capped as it is put together, not once it is built.
+    const std::size_t maxMessage = static_cast<std::size_t>(settings_.maxMessageMb) << 20;
+    auto tooLarge = [&](const std::string& field) {
+        return invalidParam(field, "the mail would be larger than " + std::to_string(settings_.maxMessageMb) +
+                                       " MiB (erpmail.send.max_message_mb)");
+    };
+    std::size_t composedBytes = m.text.size() + m.html.size();
     if (p->has("attachments")) {
         auto list = p->getArray("attachments");
         for (std::size_t i = 0; i < list->size(); ++i) {
@@ -291,7 +300,7 @@ Object::Ptr OutboxService::send(const Request& request)
             if (a->has("document")) {
                 auto d = a->getObject("document");
                 const std::string doctype = d->getValue<std::string>("doctype"), id = d->getValue<std::string>("id");
-                auto document = context_.host().fetchDocument(doctype, id);
+                auto document = context_.document(request, doctype, id, field + ".document");
                 if (!document) throw invalidParam(field + ".document", "the host has no document " + doctype + " " + id);
                 auto meta = parseStored(document->metaJson);
                 out.bytes = std::move(document->bytes);
@@ -310,6 +319,8 @@ Object::Ptr OutboxService::send(const Request& request)
             }
             if (a->has("file_name")) out.fileName = a->getValue<std::string>("file_name");
             if (a->has("content_type")) out.contentType = a->getValue<std::string>("content_type");
+            composedBytes += out.bytes.size() / 3 * 4;
+            if (composedBytes > maxMessage) throw tooLarge(field);
             m.attachments.push_back(std::move(out));
         }
     }
@@ -321,6 +332,7 @@ Object::Ptr OutboxService::send(const Request& request)
     } catch (const mime::CompositionError& e) {
         throw invalidParam(e.field(), e.what());
     }
+    if (composed.raw.size() > maxMessage) throw tooLarge(m.attachments.empty() ? "text" : "attachments");
     Array::Ptr recipients = new Array;
     for (const auto& r : composed.recipients) recipients->add(r);
     store::OutboxEntry entry;

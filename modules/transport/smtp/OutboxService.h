@@ -25,6 +25,7 @@ struct OutboxSettings {
     int batch = 200;              ///< erpmail.outbox.batch: mails per connection and pass
     int connections = 2;          ///< erpmail.smtp.connections per account
     int timeoutSeconds = 60;      ///< erpmail.smtp.timeout_seconds
+    int maxMessageMb = 64;        ///< erpmail.send.max_message_mb: the largest mail mail.send composes
 };
 
 struct DeliveryReport {

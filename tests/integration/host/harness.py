@@ -27,7 +27,8 @@ def testbed():
 class Host:
     """An erphost installation in a temporary folder."""
 
-    def __init__(self, modules="*", databases=None, users=None, grants=None, plugin_dir=PLUGIN_DIR, extra=""):
+    def __init__(self, modules="*", databases=None, users=None, grants=None, plugin_dir=PLUGIN_DIR, extra="",
+                 document_readers=None):
         self.dir = tempfile.mkdtemp(prefix="erphost-test.")
         self.data = os.path.join(self.dir, "data")
         self.config = os.path.join(self.dir, "erphost.ini")
@@ -50,7 +51,9 @@ class Host:
             lines += [f"[database.{db_id}]", f"connection = {conn}", f"system = {'yes' if system else 'no'}", ""]
         for user, (name, groups, admin) in users.items():
             lines += [f"[user.{user}]", f"name = {name}", f"groups = {groups}", f"admin = {'yes' if admin else 'no'}", ""]
-        lines += ["[grants]"] + [f"{p} = {g}" for p, g in grants.items()] + ["", extra]
+        lines += ["[grants]"] + [f"{p} = {g}" for p, g in grants.items()] + [""]
+        # document_readers: {doctype: "group, group"}, erphost's [documents]
+        lines += ["[documents]"] + [f"{t} = {g}" for t, g in (document_readers or {}).items()] + ["", extra]
         with open(self.config, "w", encoding="utf-8") as f:
             f.write("\n".join(lines))
 

@@ -51,7 +51,7 @@ class ErphostTest(unittest.TestCase):
         code, result, err = self.host.call("mail.version", "anna")
         self.assertEqual(code, 0, err)
         self.assertEqual(result["plugin"], "erpmail")
-        self.assertEqual(result["abi"], "1.0")
+        self.assertEqual(result["abi"], "1.1")
         self.assertTrue(result["libraries"]["gmime"].startswith("3."))
 
     def test_modules_status_reports_each_module(self):
@@ -121,6 +121,55 @@ class ErphostTest(unittest.TestCase):
         code, result, _ = self.host.call("mail.textblock.preview", "anna", {"text": "x", "doctype": "invoice"})
         self.assertEqual(result["error"]["field"], "doc_id")
 
+    def payroll_host(self):
+        """A host whose payslips are for group hr only ([documents] payslip = hr); invoices are for everyone."""
+        self.host.cleanup()
+        self.host = Host(users={"anna": ("Anna Muster", "sales", False), "hanna": ("Hanna Hürlimann", "hr", False),
+                                "root": ("Administrator", "", True)},
+                         grants={"mail.use": "*"}, document_readers={"payslip": "hr"})
+        self.host.write_documents({
+            "payslip": {"2026-07": {"file": "none.pdf", "variables": {"salary": "7'300.00"}}},
+            "invoice": {"2026-0042": {"file": "none.pdf", "variables": {"total": "1'234.50"}}}})
+
+    def test_clerk_cannot_preview_a_text_block_with_payslip_variables(self):
+        self.payroll_host()
+        payslip = {"text": "Ihr Lohn: {{salary}}", "doctype": "payslip", "doc_id": "2026-07"}
+        code, result, _ = self.host.call("mail.textblock.preview", "anna", payslip)
+        self.assertEqual((code, result["error"]["code"], result["error"]["field"]), (1, "forbidden", "doctype"))
+        self.assertIn("user 'anna' may not read document payslip 2026-07", result["error"]["message"])
+        self.assertIn("documents of type 'payslip' are for the group(s) hr", result["error"]["message"])
+        self.assertNotIn("7'300", json.dumps(result))
+        for reader in ("hanna", "root"):
+            code, result, err = self.host.call("mail.textblock.preview", reader, payslip)
+            self.assertEqual((code, result.get("text")), (0, "Ihr Lohn: 7'300.00"), f"{reader}: {result} {err}")
+        code, result, err = self.host.call("mail.textblock.preview", "anna", {
+            "text": "Total {{total}}", "doctype": "invoice", "doc_id": "2026-0042"})
+        self.assertEqual((code, result.get("text")), (0, "Total 1'234.50"), f"{result} {err}")
+
+    def test_text_block_that_would_fill_200mb_answers_with_the_cap_at_once(self):
+        import time
+        value = "x" * 1000
+        self.host.write_documents({"invoice": {"2026-0042": {"file": "none.pdf", "variables": {"a": value}}}})
+        for params in ({"text": "{{a}}" * 200000, "variables": {"a": value}},  # 1 MB in, 200 MB out
+                       {"text": "{{a}}" * 200000, "doctype": "invoice", "doc_id": "2026-0042"}):
+            path = os.path.join(self.host.dir, "params.json")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(params, f)
+            started = time.monotonic()
+            with open(os.path.join(self.host.dir, "out.json"), "w+", encoding="utf-8") as out:
+                proc = subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.textblock.preview",
+                                         "--as", "anna", "--json", "@" + path], stdout=out, stderr=subprocess.DEVNULL)
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                seconds = time.monotonic() - started
+                out.seek(0)
+                result = json.load(out)
+            self.assertEqual(proc.returncode, 1, str(result)[:300])
+            self.assertEqual((result["error"]["code"], result["error"]["field"]), ("invalid_params", "text"))
+            self.assertIn("larger than 16 MiB, the limit of mail.textblock.preview", result["error"]["message"])
+            self.assertLess(seconds, 10)
+            self.assertLess(usage.ru_maxrss * 1024, 200 * 1024 * 1024)  # kB on Linux
+
 
 class CatalogueDocTest(unittest.TestCase):
     def test_docs_operations_md_is_current(self):
@@ -189,9 +238,9 @@ class AbiTest(unittest.TestCase):
             code, table, err = host.modules()
             self.assertEqual(code, 0, err)
             self.assertIn("plugin probe_major2.so not loaded: it was built for host ABI 2.0, but this host speaks "
-                          "ABI 1.0 (major versions must match)", err)
-            self.assertIn("plugin probe_minor_newer.so not loaded: it needs host ABI 1.1, newer than this host's "
-                          "1.0; update the host", err)
+                          "ABI 1.1 (major versions must match)", err)
+            self.assertIn("plugin probe_minor_newer.so not loaded: it needs host ABI 1.2, newer than this host's "
+                          "1.1; update the host", err)
             self.assertIn("plugin probe_no_symbols.so not loaded: it lacks the entry points", err)
             self.assertIn("probe", table)  # the good C plugin loaded beside erpmail
             self.assertEqual(table["account"][1], "running")
@@ -231,6 +280,50 @@ class AbiTest(unittest.TestCase):
                               capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertEqual(json.loads(proc.stdout.strip())["plugin"], "erpmail")
+
+    def minimal_host(self, plugin, *call):
+        """Runs the C host of docs/host-sdk.md (ABI 1.0) with plugin; (exit status, stdout, stderr)."""
+        folder = tempfile.mkdtemp(prefix="minimal-host.")
+        proc = subprocess.run([os.path.join(BUILD, "bin", "minimal_host"), plugin,
+                               f"Driver=SQLite3;Database={folder}/m.db", folder, *call],
+                              capture_output=True, text=True, timeout=60)
+        return proc.returncode, proc.stdout.strip(), proc.stderr
+
+    def test_clerk_cannot_read_payslip_variables_through_a_host_of_abi_10(self):
+        erpmail = os.path.join(PLUGIN_DIR, "erpmail.so")
+        payslip = json.dumps({"text": "Ihr Lohn: {{salary}}", "doctype": "payslip", "doc_id": "2026-07"})
+        code, out, err = self.minimal_host(erpmail, "mail.textblock.preview", "clerk", payslip)
+        self.assertEqual(code, 1, out + err)
+        error = json.loads(out)["error"]
+        self.assertEqual((error["code"], error["field"]), ("forbidden", "doctype"))
+        self.assertIn("user 'clerk' may not fill variables from document payslip 2026-07: this host does not check "
+                      "who may read its documents", error["message"])
+        self.assertIn("only admins", error["message"])
+        self.assertIn("ask an admin, or upgrade the host", error["message"])
+        self.assertNotIn("7'300", out)
+        code, out, err = self.minimal_host(erpmail, "mail.textblock.preview", "admin", payslip)
+        self.assertEqual((code, json.loads(out).get("text")), (0, "Ihr Lohn: 7'300.00"), out + err)
+        code, out, err = self.minimal_host(erpmail, "mail.textblock.preview", "clerk",
+                                           json.dumps({"text": "{{a}}", "variables": {"a": "given"}}))
+        self.assertEqual((code, json.loads(out).get("text")), (0, "given"), out + err)  # given values need no document
+
+    def test_plugin_built_at_abi_11_loads_in_a_10_host_only_when_its_minor_allows(self):
+        plugins = os.path.join(BUILD, "test-plugins")
+        code, out, err = self.minimal_host(os.path.join(plugins, "probe_good.so"), "probe.echo", "clerk", "{}")
+        self.assertEqual(code, 1)
+        self.assertIn("plugin ABI 1.1 does not fit host ABI 1.0", err)
+        code, out, err = self.minimal_host(os.path.join(plugins, "probe_minor_older.so"), "probe.echo", "clerk",
+                                           '{"x":1}')
+        self.assertEqual((code, json.loads(out)), (0, {"echo": {"x": 1}, "documents_as_user": False}), err)
+        # The same plugin in erphost (ABI 1.1) finds the 1.1 members.
+        folder = tempfile.mkdtemp(prefix="plugins.")
+        os.symlink(os.path.join(plugins, "probe_minor_older.so"), os.path.join(folder, "probe_good.so"))
+        host = Host(plugin_dir=folder)
+        try:
+            code, result, err = host.call("probe.echo", "anna", {"x": 1})
+            self.assertEqual((code, result), (0, {"echo": {"x": 1}, "documents_as_user": True}), err)
+        finally:
+            host.cleanup()
 
 
 class CertificateTest(unittest.TestCase):

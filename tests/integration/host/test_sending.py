@@ -245,6 +245,69 @@ class SendingTest(unittest.TestCase):
         time.sleep(1)
         self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], token, wait_for=0, timeout=0)), 1)
 
+    def use_payroll_host(self):
+        """This test's host: payslips are for group hr ([documents] payslip = hr); anna is in sales, hanna in hr.
+        Returns a public account that all of them may send from."""
+        self.host.cleanup()
+        self.host = Host(users=dict(USERS, hanna=("Hanna Hürlimann", "hr", False)), grants={"mail.use": "*"},
+                         document_readers={"payslip": "hr"},
+                         extra="[config]\nerpmail.outbox.retry_base_seconds = 0\n")
+        self.pdf_path = os.path.join(self.host.dir, "payslip.pdf")
+        with open(self.pdf_path, "wb") as f:
+            f.write(PDF)
+        self.host.write_documents({
+            "payslip": {"2026-07": {"file": self.pdf_path, "file_name": "Lohnabrechnung Juli.pdf"}},
+            "invoice": {"2026-0042": {"file": self.pdf_path, "file_name": "Rechnung.pdf"}}})
+        return self.account(kind="public")
+
+    def test_clerk_cannot_mail_a_payslip(self):
+        account = self.use_payroll_host()
+        payslip = {"account": account, "to": [TB["USER_BOB"]], "subject": "Lohn", "text": "Anbei",
+                   "attachments": [{"base64": "JVBERi0=", "file_name": "x.pdf"},
+                                   {"document": {"doctype": "payslip", "id": "2026-07"}}]}
+        result = self.call("mail.send", payslip, code=1)
+        self.assertEqual((result["error"]["code"], result["error"]["field"]), ("forbidden", "attachments[1].document"))
+        self.assertIn("user 'anna' may not read document payslip 2026-07", result["error"]["message"])
+        self.assertIn("documents of type 'payslip' are for the group(s) hr", result["error"]["message"])
+        self.assertEqual(self.outbox(account), {})
+        # An unlisted doctype stays open to every user.
+        invoice = dict(payslip, attachments=[{"document": {"doctype": "invoice", "id": "2026-0042"}}])
+        self.assertEqual(self.call("mail.send", invoice)["status"], "queued")
+
+    def test_hr_member_mails_a_payslip(self):
+        account = self.use_payroll_host()
+        token = uuid.uuid4().hex
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": f"Lohn {token}",
+                                         "text": "Anbei", "attachments": [{"document": {"doctype": "payslip",
+                                                                                        "id": "2026-07"}}]},
+                           user="hanna")
+        self.assertEqual(self.process(account)["sent"], 1)
+        raw = imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"])
+        parts = list(email.message_from_bytes(raw[0], policy=email.policy.default).iter_attachments())
+        self.assertEqual([(p.get_filename(), p.get_content()) for p in parts], [("Lohnabrechnung Juli.pdf", PDF)])
+
+    def test_few_document_references_cannot_make_a_huge_mail(self):
+        # 100 references to one 2 MB document would compose a mail of 280 MB.
+        account = self.account()
+        params = {"account": account, "to": [TB["USER_BOB"]], "subject": "s", "text": "t",
+                  "attachments": [{"document": {"doctype": "invoice", "id": "2026-0042"}}] * 100}
+        started = time.monotonic()
+        with open(os.path.join(self.host.dir, "out.json"), "w+", encoding="utf-8") as out:
+            proc = subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.send", "--as", "anna",
+                                     "--json", json.dumps(params)], stdout=out, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            seconds = time.monotonic() - started
+            out.seek(0)
+            result = json.load(out)
+        self.assertEqual(proc.returncode, 1, result)
+        self.assertEqual(result["error"]["code"], "invalid_params")
+        self.assertRegex(result["error"]["field"], r"^attachments\[\d+\]$")
+        self.assertIn("larger than 64 MiB (erpmail.send.max_message_mb)", result["error"]["message"])
+        self.assertLess(seconds, 20)
+        self.assertLess(usage.ru_maxrss * 1024, 400 * 1024 * 1024)  # kB on Linux
+        self.assertEqual(self.outbox(account), {})
+
 
 class HostileServerTest(unittest.TestCase):
     """STARTTLS attacks, from a scripted server: a real one never does this."""

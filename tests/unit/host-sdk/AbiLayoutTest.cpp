@@ -32,7 +32,10 @@ static_assert(offsetof(erp_host_api, document_fetch) == 96);
 static_assert(offsetof(erp_host_api, event_emit) == 104);
 static_assert(offsetof(erp_host_api, clock_now_ms) == 112);
 static_assert(offsetof(erp_host_api, module_register) == 120);
-static_assert(sizeof(erp_host_api) == 128);
+// Since 1.1
+static_assert(offsetof(erp_host_api, document_fetch_as) == 128);
+static_assert(offsetof(erp_host_api, variable_resolve_as) == 136);
+static_assert(sizeof(erp_host_api) == 144);
 
 static_assert(offsetof(erp_operation_info, struct_size) == 0);
 static_assert(offsetof(erp_operation_info, name) == 8);
@@ -62,6 +65,8 @@ static_assert(offsetof(erp_plugin_api, version) == 16);
 static_assert(offsetof(erp_plugin_api, plugin_ctx) == 24);
 static_assert(offsetof(erp_plugin_api, invoke) == 32);
 static_assert(sizeof(erp_plugin_api) == 40);
+
+static_assert(ERP_FORBIDDEN == 5);
 
 static_assert(ERP_ABI_MAJOR_OF(ERP_ABI_VERSION(3, 7)) == 3);
 static_assert(ERP_ABI_MINOR_OF(ERP_ABI_VERSION(3, 7)) == 7);

@@ -5,6 +5,7 @@
 #include <erp/sdk/sink.hpp>
 #include <erp/sdk/versioned.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -16,6 +17,14 @@ namespace erp::sdk {
 class HostError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+/// Thrown when the acting user may not read a host document: the host
+/// refused them, or the host cannot check per user and they are no admin.
+/// what() names the document and says why.
+class DocumentForbidden : public HostError {
+public:
+    using HostError::HostError;
 };
 
 /// The host services as C++ calls. Holds a versioned copy of erp_host_api,
@@ -78,14 +87,36 @@ public:
         return require("data_folder", [&](erp_sink* s) { return api_.data_folder(api_.host_ctx, s); });
     }
 
-    /// A document variable's value; nullopt when unknown or the host has no resolver.
+    /// Who reads a host document, and what the plugin trusts them with.
+    struct DocumentReader {
+        std::string user;   ///< the acting user, as the host knows them
+        bool admin = false; ///< may read every document where the host cannot check per user (ABI 1.0)
+    };
+
+    /// Whether the host checks per user who may read its documents (ABI 1.1
+    /// document_fetch_as and variable_resolve_as).
+    bool checksDocumentReaders() const { return hasVariableResolveAs() && hasDocumentFetchAs(); }
+
+    /// A document variable's value as reader may read it; nullopt when unknown
+    /// or the host has no resolver. Asks variable_resolve_as when the host
+    /// offers it; a host without it cannot check per user, so then only an
+    /// admin reader is served. Throws DocumentForbidden when reader may not
+    /// read the document, HostError when the host failed.
     std::optional<std::string> resolveVariable(const std::string& doctype, const std::string& docId,
-                                               const std::string& name) const
+                                               const std::string& name, const DocumentReader& reader) const
     {
-        if (!api_.variable_resolve) return std::nullopt;
-        return fetch([&](erp_sink* s) {
-            return api_.variable_resolve(api_.host_ctx, doctype.c_str(), docId.c_str(), name.c_str(), s);
-        });
+        StringSink out;
+        erp_status st;
+        if (hasVariableResolveAs()) {
+            st = api_.variable_resolve_as(api_.host_ctx, doctype.c_str(), docId.c_str(), name.c_str(),
+                                          reader.user.c_str(), out.get());
+        } else {
+            if (!api_.variable_resolve) return std::nullopt;
+            if (!reader.admin) throw DocumentForbidden(uncheckedReader(doctype, docId, reader, "fill variables from"));
+            st = api_.variable_resolve(api_.host_ctx, doctype.c_str(), docId.c_str(), name.c_str(), out.get());
+        }
+        if (!found(st, doctype, docId, reader, out.str(), "variable_resolve")) return std::nullopt;
+        return out.take();
     }
 
     struct Document {
@@ -93,14 +124,26 @@ public:
         std::string metaJson;
     };
 
-    /// A host document's bytes and metadata; nullopt when unknown or unsupported.
-    std::optional<Document> fetchDocument(const std::string& doctype, const std::string& docId) const
+    /// A host document's bytes and metadata as reader may read them; nullopt
+    /// when unknown or the host has no document provider. Asks
+    /// document_fetch_as when the host offers it; a host without it cannot
+    /// check per user, so then only an admin reader is served. Throws
+    /// DocumentForbidden when reader may not read it, HostError when the
+    /// host failed.
+    std::optional<Document> fetchDocument(const std::string& doctype, const std::string& docId,
+                                          const DocumentReader& reader) const
     {
-        if (!api_.document_fetch) return std::nullopt;
         StringSink bytes, meta;
-        erp_status st = api_.document_fetch(api_.host_ctx, doctype.c_str(), docId.c_str(), bytes.get(), meta.get());
-        if (st == ERP_NOT_FOUND) return std::nullopt;
-        if (st != ERP_OK) throw HostError("host document_fetch failed: " + bytes.str());
+        erp_status st;
+        if (hasDocumentFetchAs()) {
+            st = api_.document_fetch_as(api_.host_ctx, doctype.c_str(), docId.c_str(), reader.user.c_str(), bytes.get(),
+                                        meta.get());
+        } else {
+            if (!api_.document_fetch) return std::nullopt;
+            if (!reader.admin) throw DocumentForbidden(uncheckedReader(doctype, docId, reader, "attach"));
+            st = api_.document_fetch(api_.host_ctx, doctype.c_str(), docId.c_str(), bytes.get(), meta.get());
+        }
+        if (!found(st, doctype, docId, reader, bytes.str(), "document_fetch")) return std::nullopt;
         return Document{bytes.take(), meta.take()};
     }
 
@@ -112,6 +155,31 @@ public:
     std::int64_t nowMs() const { return api_.clock_now_ms(api_.host_ctx); }
 
 private:
+    bool hasDocumentFetchAs() const { return ERP_HAS_MEMBER(api_, document_fetch_as) && api_.document_fetch_as; }
+    bool hasVariableResolveAs() const { return ERP_HAS_MEMBER(api_, variable_resolve_as) && api_.variable_resolve_as; }
+
+    static std::string uncheckedReader(const std::string& doctype, const std::string& docId,
+                                       const DocumentReader& reader, const char* what)
+    {
+        return "user '" + reader.user + "' may not " + what + " document " + doctype + " " + docId +
+               ": this host does not check who may read its documents (it lacks document_fetch_as and "
+               "variable_resolve_as of host ABI 1.1), so only admins may " +
+               what + " host documents; ask an admin, or upgrade the host";
+    }
+
+    // What a document callback answered: true for ERP_OK, false for
+    // ERP_NOT_FOUND; throws for a refusal or a failure, with what it wrote.
+    static bool found(erp_status st, const std::string& doctype, const std::string& docId, const DocumentReader& reader,
+                      const std::string& written, const char* callback)
+    {
+        if (st == ERP_OK) return true;
+        if (st == ERP_NOT_FOUND) return false;
+        if (st == ERP_FORBIDDEN)
+            throw DocumentForbidden("user '" + reader.user + "' may not read document " + doctype + " " + docId +
+                                    " (the host refused" + (written.empty() ? std::string(")") : ": " + written + ")"));
+        throw HostError(std::string("host ") + callback + " failed: " + written);
+    }
+
     template <class Call>
     std::optional<std::string> fetch(Call&& call) const
     {
