@@ -7,7 +7,46 @@ namespace erpmail {
 std::vector<Operation> ImapModule::operations()
 {
     return {transport::probeOperation(context_, transport::Protocol::Imap, "mail.imap.probe",
-                                      "Tests an IMAP server: connect, TLS (verified), greeting, CAPABILITY; each step reported")};
+                                      "Tests an IMAP server: connect, TLS (verified), greeting, CAPABILITY; each step reported"),
+            {"mail.imap.folders",
+             "An IMAP account's folders on its server, with their special use (\\Sent, \\Trash, ...): the folder "
+             "picker of the account's server settings",
+             R"({"type":"object","additionalProperties":false,"required":["account"],
+                 "properties":{"account":{"type":"string","minLength":1,"maxLength":36}}})",
+             permission::Use, [this](const Request& r) { return folders(r); }}};
+}
+
+Poco::JSON::Object::Ptr ImapModule::folders(const Request& request)
+{
+    auto account = accounts_.requireVisible(request.params->getValue<std::string>("account"), request);
+    if (!accounts_.allows(account, request, AccountRight::Configure))
+        throw OperationError("forbidden", "only who may change account '" + account.label + "' may list its folders");
+    std::vector<transport::ImapFolder> listed;
+    try {
+        auto session = fetcher_.open(account);
+        listed = session->listFolders();
+        session->logout();
+    } catch (const OperationError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw OperationError("unavailable", "listing the folders of account '" + account.label + "' failed: " + e.what());
+    }
+    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+    for (const auto& f : listed) {
+        Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+        o->set("name", f.name);
+        o->set("delimiter", f.delimiter);
+        o->set("selectable", f.selectable);
+        Poco::JSON::Array::Ptr uses = new Poco::JSON::Array;
+        for (const auto& u : f.specialUse) uses->add(u);
+        o->set("special_use", uses);
+        items->add(o);
+    }
+    Poco::JSON::Object::Ptr result = new Poco::JSON::Object;
+    result->set("account", account.id);
+    result->set("folders", items);
+    result->set("receiving_from", ImapFetcher::folderOf(account));
+    return result;
 }
 
 void ImapModule::start()

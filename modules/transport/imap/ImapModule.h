@@ -34,6 +34,8 @@ public:
     void stop() noexcept override;
 
 private:
+    Poco::JSON::Object::Ptr folders(const Request& request);
+
     Context& context_;
     AccountAccess& accounts_;
     ImapFetcher fetcher_;

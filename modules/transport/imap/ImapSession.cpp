@@ -4,9 +4,11 @@
 
 #include <Poco/Timestamp.h>
 
+#include "transport/imap/MailboxName.h"
+
 #include <algorithm>
-#include <map>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string_view>
 
@@ -29,6 +31,12 @@ std::string quoted(const std::string& s)
         out += c;
     }
     return out + "\"";
+}
+
+// A folder's name as the server knows it: modified UTF-7, quoted.
+std::string mailbox(const std::string& utf8)
+{
+    return quoted(encodeMailboxName(utf8));
 }
 
 bool allDigits(std::string_view s)
@@ -263,7 +271,7 @@ SelectedFolder ImapSession::select(const std::string& folder, bool readOnly)
     // RFC 7162: with CONDSTORE the folder reports HIGHESTMODSEQ, which
     // moves with every change in it.
     const bool condstore = hasCapability("CONDSTORE");
-    channel_->writeLine(tag + (readOnly ? " EXAMINE " : " SELECT ") + quoted(folder) + (condstore ? " (CONDSTORE)" : ""));
+    channel_->writeLine(tag + (readOnly ? " EXAMINE " : " SELECT ") + mailbox(folder) + (condstore ? " (CONDSTORE)" : ""));
     awaitTagged(tag, "SELECT of folder '" + folder + "'", [&](const std::string& line, std::vector<ImapToken>& tokens) {
         if (auto v = responseCode(line, "UIDVALIDITY")) f.uidValidity = static_cast<std::uint32_t>(v);
         if (auto v = responseCode(line, "UIDNEXT")) f.uidNext = static_cast<std::uint32_t>(v);
@@ -381,7 +389,7 @@ void ImapSession::deleteUids(const std::vector<std::uint32_t>& uids)
             throw ProtocolError("IMAP server " + settings_.host + " offers neither UIDPLUS nor MOVE: erpmail cannot "
                                 "remove exactly the stored messages there; set the account to leave copies on the server");
         const std::string trash = trashFolder();
-        for (const auto& set : uidSets(uids)) command("UID MOVE " + set + " " + quoted(trash));
+        for (const auto& set : uidSets(uids)) command("UID MOVE " + set + " " + mailbox(trash));
         return;
     }
     for (const auto& set : uidSets(uids)) {
@@ -390,26 +398,44 @@ void ImapSession::deleteUids(const std::vector<std::uint32_t>& uids)
     }
 }
 
+std::vector<ImapFolder> ImapSession::listFolders()
+{
+    std::vector<ImapFolder> folders;
+    const std::string list = hasCapability("SPECIAL-USE") ? "LIST \"\" \"*\" RETURN (SPECIAL-USE)" : "LIST \"\" \"*\"";
+    command(list, [&](const std::string& kind, std::vector<ImapToken>& tokens) {
+        // * LIST (\HasNoChildren \Sent) "/" Sent
+        if (kind != "LIST" || tokens.size() < 5 || tokens[2].kind != ImapToken::Kind::Open) return;
+        ImapFolder folder;
+        std::size_t i = 3;
+        for (; i < tokens.size() && tokens[i].kind != ImapToken::Kind::Close; ++i) {
+            const std::string flag = upper(tokens[i].value);
+            if (flag == "\\NOSELECT" || flag == "\\NONEXISTENT") folder.selectable = false;
+            else if (flag.rfind("\\HAS", 0) != 0 && flag != "\\MARKED" && flag != "\\UNMARKED")
+                folder.specialUse.push_back(tokens[i].value);
+        }
+        if (i + 2 >= tokens.size()) return;
+        folder.delimiter = upper(tokens[i + 1].value) == "NIL" && tokens[i + 1].kind == ImapToken::Kind::Atom
+                               ? std::string()
+                               : tokens[i + 1].value;
+        folder.name = decodeMailboxName(tokens[i + 2].value);
+        folders.push_back(std::move(folder));
+    });
+    return folders;
+}
+
 std::string ImapSession::specialFolder(const std::string& use, const std::vector<std::string>& usualNames)
 {
     std::vector<std::string> names;
     std::string special;
-    const std::string list = hasCapability("SPECIAL-USE") ? "LIST \"\" \"*\" RETURN (SPECIAL-USE)" : "LIST \"\" \"*\"";
-    command(list, [&](const std::string& kind, std::vector<ImapToken>& tokens) {
-        if (kind != "LIST" || tokens.empty()) return;
-        // * LIST (\HasNoChildren \Sent) "/" Sent
-        bool marked = false;
-        std::size_t i = 2;
-        for (; i < tokens.size() && tokens[i].kind != ImapToken::Kind::Close; ++i)
-            marked = marked || upper(tokens[i].value) == use;
-        const std::string name = tokens.back().value;
-        if (marked && special.empty()) special = name;
-        names.push_back(name);
-    });
+    for (const auto& folder : listFolders()) {
+        for (const auto& flag : folder.specialUse)
+            if (special.empty() && upper(flag) == use) special = folder.name;
+        names.push_back(folder.name);
+    }
     if (!special.empty()) return special;
     for (const auto& usual : usualNames)
         if (std::find(names.begin(), names.end(), usual) != names.end()) return usual;
-    command("CREATE " + quoted(usualNames.front()));
+    command("CREATE " + mailbox(usualNames.front()));
     return usualNames.front();
 }
 
@@ -427,7 +453,7 @@ void ImapSession::append(const std::string& folder, const std::string& raw)
 {
     const std::string tag = nextTag();
     const bool nonSync = hasCapability("LITERAL+");
-    channel_->writeLine(tag + " APPEND " + quoted(folder) + " (\\Seen) {" + std::to_string(raw.size()) +
+    channel_->writeLine(tag + " APPEND " + mailbox(folder) + " (\\Seen) {" + std::to_string(raw.size()) +
                         (nonSync ? "+}" : "}"));
     if (!nonSync) {
         std::string go = channel_->readLine();

@@ -44,6 +44,14 @@ struct SelectedFolder {
     std::uint64_t highestModSeq = 0; ///< 0 without CONDSTORE (or NOMODSEQ)
 };
 
+/// A folder as LIST shows it, its name decoded from modified UTF-7.
+struct ImapFolder {
+    std::string name;                    ///< UTF-8: "Entwürfe"
+    std::string delimiter;               ///< "/" or "." ; empty for a flat namespace
+    std::vector<std::string> specialUse; ///< RFC 6154 attributes as sent: "\\Sent", "\\Trash", ...
+    bool selectable = true;              ///< false for \\Noselect and \\NonExistent
+};
+
 class ImapSession {
 public:
     /// Connects, checks the greeting (PREAUTH over a connection that must
@@ -52,6 +60,7 @@ public:
     explicit ImapSession(const ImapSettings& settings);
     ~ImapSession();
 
+    /// Folder names are UTF-8 here and modified UTF-7 on the wire (RFC 3501 5.1.3).
     /// SELECT (or, read-only, EXAMINE) of a folder; with CONDSTORE when offered.
     SelectedFolder select(const std::string& folder, bool readOnly = false);
     /// RFC 2177 IDLE on the selected folder until the server reports new
@@ -77,6 +86,8 @@ public:
     std::string sentFolder();
     /// The folder marked \Trash, else one with a usual name; created as "Trash" when none exists.
     std::string trashFolder();
+    /// Every folder (LIST "" "*", with RETURN (SPECIAL-USE) when offered).
+    std::vector<ImapFolder> listFolders();
     /// Stores a message in a folder, flagged \Seen.
     void append(const std::string& folder, const std::string& raw);
 

@@ -231,6 +231,39 @@ class ImapTest(unittest.TestCase):
         for state in ("archived", "trash"):
             self.assertEqual(self.call("mail.message.list", {"account": account, "state": state})["total"], 1)
 
+    def test_folders_with_umlauts_are_listed_chosen_and_fetched_from(self):
+        tag = uuid.uuid4().hex[:6]
+        # Modified UTF-7 (RFC 3501 5.1.3) as written out by hand: what the server stores and lists.
+        names = {f"Entwürfe {tag}": f"Entw&APw-rfe {tag}",
+                 f"Éléments envoyés {tag}": f"&AMk-l&AOk-ments envoy&AOk-s {tag}",
+                 f"Gesendete Elemente {tag}": f"Gesendete Elemente {tag}"}
+        i = imap()
+        for wire in names.values():
+            self.assertEqual(i.create(f'"{wire}"')[0], "OK")
+        listed_by_server = [line.decode() for line in i.list()[1]]
+        i.logout()
+        for wire in names.values():
+            self.assertTrue(any(line.endswith(f'"{wire}"') or line.endswith(wire) for line in listed_by_server),
+                            (wire, listed_by_server))
+        account = self.account("forever", folder=f"Entwürfe {tag}")
+        folders = self.call("mail.imap.folders", {"account": account})
+        by_name = {f["name"]: f for f in folders["folders"]}
+        for name in names:
+            self.assertIn(name, by_name)
+            self.assertTrue(by_name[name]["selectable"])
+        self.assertIn("\\Sent", by_name["Sent"]["special_use"])
+        self.assertEqual(folders["receiving_from"], f"Entwürfe {tag}")
+        raw = bytes(mail(1, tag)).replace(b"\n", b"\r\n")
+        i = imap()
+        self.assertEqual(i.append(f'"{names[f"Entwürfe {tag}"]}"', None, None, raw)[0], "OK")
+        i.logout()
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 1)
+        self.assertEqual(self.stored_digests(), sorted(folder_digests(names[f"Entwürfe {tag}"]).values()))
+        i = imap()
+        for wire in names.values():
+            i.delete(f'"{wire}"')
+        i.logout()
+
     def test_wrong_password_and_bad_certificate_expunge_nothing(self):
         deliver(2, uuid.uuid4().hex)
         before = folder_digests()
