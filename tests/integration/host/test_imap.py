@@ -356,6 +356,21 @@ class ImapTest(unittest.TestCase):
             i.delete(synced)
             i.logout()
 
+    def test_certificate_naming_localhost_only_in_its_cn_is_refused_before_login(self):
+        log = os.path.join(TB["TB_DIR"], "dovecot-cnonly", "dovecot.log")
+        seen = os.path.getsize(log) if os.path.exists(log) else 0
+        deliver(1, uuid.uuid4().hex)
+        before = folder_digests()
+        for key, security in (("IMAPS_CNONLY_PORT", "tls"), ("IMAP_CNONLY_PORT", "starttls")):
+            with self.subTest(key):
+                error = self.call("mail.fetch", {"account": self.account(port=TB[key], security=security)},
+                                  code=1)["error"]
+                self.assertIn("certificate for localhost has no subjectAltName", error["message"])
+        self.assertEqual(folder_digests(), before)
+        with open(log, encoding="utf-8", errors="replace") as f:
+            f.seek(seen)
+            self.assertFalse([l for l in f if "Login: user=" in l])
+
 
 if __name__ == "__main__":
     unittest.main()

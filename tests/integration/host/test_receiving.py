@@ -260,6 +260,19 @@ class ReceivingTest(unittest.TestCase):
             received = [json.loads(l) for l in f if json.loads(l)["type"] == "mail.received"]
         self.assertEqual(received[0]["payload"]["documents"], [{"doctype": "offer", "id": "77"}])
 
+    def test_certificate_naming_localhost_only_in_its_cn_is_refused_before_login(self):
+        log = os.path.join(TB["TB_DIR"], "dovecot-cnonly", "dovecot.log")
+        seen = os.path.getsize(log) if os.path.exists(log) else 0
+        deliver(1, uuid.uuid4().hex)
+        before = server_messages()
+        account = self.account(port=TB["POP3S_CNONLY_PORT"])
+        error = self.call("mail.fetch", {"account": account}, code=1)["error"]
+        self.assertIn("certificate for localhost has no subjectAltName", error["message"])
+        self.assertEqual(server_messages(), before)
+        with open(log, encoding="utf-8", errors="replace") as f:
+            f.seek(seen)
+            self.assertFalse([l for l in f if "pop3-login: Login:" in l])
+
 
 class HostileMailboxTest(unittest.TestCase):
     """Injection and dropped connections, from a scripted server: a real one never does this."""

@@ -245,6 +245,25 @@ class SendingTest(unittest.TestCase):
         time.sleep(1)
         self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], token, wait_for=0, timeout=0)), 1)
 
+    def test_certificate_naming_localhost_only_in_its_cn_is_refused_on_smtps_and_starttls(self):
+        log = os.path.join(TB["TB_DIR"], "postfix", "postfix.log")
+        seen = os.path.getsize(log)
+        for key, security in (("SMTPS_CNONLY_PORT", "tls"), ("SUBMISSION_CNONLY_PORT", "starttls")):
+            with self.subTest(key):
+                account = self.account(port=TB[key], security=security)
+                queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": key,
+                                                 "text": "x"})
+                self.assertEqual(self.process(account)["failed"], 1)
+                entry = self.outbox(account)[queued["message_id"]]
+                self.assertEqual(entry["state"], "failed")
+                self.assertIn("certificate for localhost has no subjectAltName", entry["last_answer"])
+        time.sleep(0.5)  # Postfix logs the disconnect after the client has gone
+        with open(log, encoding="utf-8", errors="replace") as f:
+            f.seek(seen)
+            sessions = [l for l in f if "-cnonly/smtpd" in l and "disconnect from" in l]
+        self.assertTrue(sessions)
+        self.assertFalse([l for l in sessions if "auth=" in l or "mail=" in l], sessions)
+
 
 class HostileServerTest(unittest.TestCase):
     """STARTTLS attacks, from a scripted server: a real one never does this."""
