@@ -82,6 +82,23 @@ public:
         login(name, response);
         return ehloLines(response);
     }
+
+    /// Whether the server has sent anything beyond its last reply, in the
+    /// dialog's buffer or on the socket; looks without waiting.
+    bool hasUnreadBytes()
+    {
+        Poco::Net::DialogSocket& dialog = socket();
+        dialog.setBlocking(false);
+        int next = -1; // what peek() answers when nothing has come
+        try {
+            next = dialog.peek();
+        } catch (...) {
+            dialog.setBlocking(true);
+            throw;
+        }
+        dialog.setBlocking(true);
+        return next >= 0;
+    }
 };
 
 SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(settings)
@@ -104,8 +121,13 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
             if (status != 220)
                 throw SmtpSetupError({Kind::Permanent, status, "server " + where + " refused STARTTLS (" + response +
                                                                    "); nothing was sent and no password went out"});
-            // Assigning a new socket empties the dialog buffer: whatever the
-            // server sent before the handshake is dropped, never read as a reply.
+            // Bytes after the 220 and before the handshake can only be an
+            // injection (RFC 3207 section 4.2, CVE-2011-0411): the session ends.
+            if (session_->hasUnreadBytes())
+                throw SmtpSetupError({Kind::Permanent, 0, "server " + where +
+                                                              " sent data after agreeing to STARTTLS; refusing the "
+                                                              "session (possible injection); nothing was sent and no "
+                                                              "password went out"});
             session_->socket() = upgradeSocket(session_->socket(), settings.host, settings.port, settings.tls);
             session_->socket().setReceiveTimeout(timeout);
             session_->socket().setSendTimeout(timeout);

@@ -296,14 +296,14 @@ class HostileServerTest(unittest.TestCase):
         self.assertEqual([l.split()[1] for l in lines], ["EHLO", "STARTTLS", "QUIT"][:len(lines)])
         self.assertFalse([l for l in lines if " AUTH" in l or " MAIL" in l or "Secret-Pw-9" in l], lines)
 
-    def test_bytes_injected_before_the_handshake_are_never_read_as_replies(self):
+    def test_smtp_starttls_injection_ends_delivery_before_any_password(self):
         report, entry, lines = self.run_against("inject")
-        # Had the injected "535" been read after TLS, authentication would have failed.
-        self.assertEqual(report["sent"], 1, entry)
-        self.assertEqual(entry["last_answer"], "250 2.0.0 OK hostile queued")
-        plain = [l for l in lines if l.startswith("plain ")]
-        self.assertEqual([l.split()[1] for l in plain], ["EHLO", "STARTTLS"])  # nothing else in the clear
-        self.assertIn("tls AUTH PLAIN", " ".join(lines))
+        self.assertEqual((report["sent"], report["failed"]), (0, 1), entry)
+        self.assertEqual(entry["state"], "failed")
+        self.assertIn("sent data after agreeing to STARTTLS", entry["last_answer"])
+        self.assertIn("possible injection", entry["last_answer"])
+        self.assertEqual([l.split()[1] for l in lines if l.startswith("plain ")], ["EHLO", "STARTTLS"])
+        self.assertFalse([l for l in lines if l.startswith("tls ") or "AUTH" in l or "Secret-Pw-9" in l], lines)
 
 
 class CrashTest(unittest.TestCase):
