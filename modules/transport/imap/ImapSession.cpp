@@ -109,9 +109,25 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
                 if (upper(line.substr(tag.size() + 1, 2)) != "OK") throw ProtocolError(line.substr(0, 300));
                 break;
             }
-        } else if (hasCapability("AUTH=PLAIN") && hasCapability("SASL-IR")) {
-            command("AUTHENTICATE PLAIN " + toBase64(std::string(1, '\0') + settings.user + std::string(1, '\0') +
-                                                     settings.password));
+        } else if (hasCapability("AUTH=PLAIN")) {
+            const std::string response =
+                toBase64(std::string(1, '\0') + settings.user + std::string(1, '\0') + settings.password);
+            if (hasCapability("SASL-IR")) {
+                command("AUTHENTICATE PLAIN " + response);
+            } else { // the response follows the server's "+" (RFC 3501 section 6.2.2)
+                const std::string tag = nextTag();
+                channel_->writeLine(tag + " AUTHENTICATE PLAIN");
+                const std::string go = channel_->readLine();
+                if (go.rfind("+", 0) != 0) throw ProtocolError(go.substr(0, 300));
+                channel_->writeLine(response);
+                awaitTagged(tag, "AUTHENTICATE");
+            }
+        } else if (hasCapability("LOGINDISABLED")) {
+            // RFC 3501 section 6.2.3: the client must not send LOGIN then.
+            throw ImapAuthError("IMAP server " + settings.host + ":" + std::to_string(settings.port) +
+                                " does not allow LOGIN (LOGINDISABLED) and offers no AUTHENTICATE mechanism erpmail "
+                                "knows (AUTH=PLAIN, or XOAUTH2 with OAuth); erpmail did not log in and no password "
+                                "was sent");
         } else {
             command("LOGIN " + quoted(settings.user) + " " + quoted(settings.password));
         }

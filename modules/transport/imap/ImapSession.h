@@ -47,8 +47,10 @@ struct SelectedFolder {
 class ImapSession {
 public:
     /// Connects, checks the greeting (PREAUTH over a connection that must
-    /// become TLS ends it), asks CAPABILITY (again after STARTTLS), logs in
-    /// (AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN).
+    /// become TLS ends it), asks CAPABILITY (again after STARTTLS), logs in:
+    /// AUTHENTICATE PLAIN when offered (with SASL-IR when offered), else
+    /// LOGIN, unless the server announces LOGINDISABLED: then it throws
+    /// ImapAuthError and sends no password.
     explicit ImapSession(const ImapSettings& settings);
     ~ImapSession();
 

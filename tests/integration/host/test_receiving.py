@@ -1,6 +1,7 @@
 """Receiving over POP3 from the test bed's Dovecot: everything arrives once
 and byte for byte, the server deletes only what is stored, and a process
 killed at any moment loses and duplicates nothing."""
+import base64
 import hashlib
 import json
 import os
@@ -322,6 +323,24 @@ class HostileMailboxTest(unittest.TestCase):
         self.assertIn("middle of a literal", result["error"]["message"])
         self.assertEqual(listing["total"], 0)
         self.assertFalse([l for l in lines if "EXPUNGE" in l or "STORE" in l], lines)
+
+    def test_imap_logindisabled_is_respected_by_authenticating_instead(self):
+        code, result, _, lines = self.run_against("imap-logindisabled", "imaps", "tls")
+        self.assertEqual(code, 0, result)
+        commands = [l.split()[2].upper() for l in lines if len(l.split()) > 2]
+        self.assertIn("AUTHENTICATE", commands)
+        self.assertNotIn("LOGIN", commands)
+        plain = base64.b64encode(b"\0u\0Secret-Pw-9").decode()
+        self.assertIn(f"tls {plain}", lines)  # the response to the server's "+", over TLS
+
+    def test_imap_logindisabled_without_a_usable_mechanism_fails_clearly_and_sends_no_password(self):
+        code, result, _, lines = self.run_against("imap-logindisabled-noplain", "imaps", "tls")
+        self.assertEqual(code, 1)
+        self.assertIn("does not allow LOGIN (LOGINDISABLED)", result["error"]["message"])
+        self.assertIn("no password was sent", result["error"]["message"])
+        plain = base64.b64encode(b"\0u\0Secret-Pw-9").decode()
+        self.assertFalse([l for l in lines if " LOGIN" in l or "AUTHENTICATE" in l or "Secret-Pw-9" in l
+                          or plain in l], lines)
 
 
 class PostgresReceivingTest(unittest.TestCase):
