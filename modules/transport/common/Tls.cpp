@@ -1,5 +1,7 @@
 #include "transport/common/Tls.h"
 
+#include "transport/common/ServerText.h"
+
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 
@@ -77,7 +79,7 @@ void rethrowTlsFailure(const std::string& host, unsigned port)
         throw;
     } catch (const Poco::Net::CertificateValidationException& e) {
         throw TlsError("TLS refused for " + where + ": the certificate is not valid for host name '" + host + "' (" +
-                       e.message() + ")");
+                       serverText(e.message()) + ")");
     } catch (const Poco::Net::SSLException& e) {
         if (verifyError != X509_V_OK) {
             std::string reason = X509_verify_cert_error_string(verifyError);
@@ -89,12 +91,12 @@ void rethrowTlsFailure(const std::string& host, unsigned port)
             case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: kind = "the server's certificate is self-signed"; break;
             case X509_V_ERR_HOSTNAME_MISMATCH:
             case X509_V_ERR_IP_ADDRESS_MISMATCH:
-                kind = noSubjectAltName
-                           ? "the server's certificate for " + host +
-                                 " has no subjectAltName; a name only in its subject (CN) is not accepted "
-                                 "(RFC 6125), so the server needs a certificate that lists " + host +
-                                 " in subjectAltName"
-                           : "the server's certificate is not valid for host name '" + host + "'";
+                if (noSubjectAltName)
+                    kind = "the server's certificate for " + host + " has no subjectAltName; a name only in its " +
+                           "subject (CN) is not accepted (RFC 6125): the server needs a certificate that lists " +
+                           host + " in subjectAltName";
+                else
+                    kind = "the server's certificate is not valid for host name '" + host + "'";
                 break;
             case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
             case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
@@ -104,9 +106,9 @@ void rethrowTlsFailure(const std::string& host, unsigned port)
             }
             throw TlsError("TLS refused for " + where + ": " + kind + " (" + reason + ")");
         }
-        throw TlsError("TLS failed with " + where + ": " + e.displayText());
+        throw TlsError("TLS failed with " + where + ": " + serverText(e.displayText()));
     } catch (const Poco::Exception& e) {
-        throw TlsError("TLS failed with " + where + ": " + e.displayText());
+        throw TlsError("TLS failed with " + where + ": " + serverText(e.displayText()));
     }
 }
 

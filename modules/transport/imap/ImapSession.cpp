@@ -1,6 +1,7 @@
 #include "transport/imap/ImapSession.h"
 
 #include "erpmail/Base64.h"
+#include "transport/common/ServerText.h"
 
 #include <Poco/Timestamp.h>
 
@@ -34,7 +35,7 @@ std::uint32_t number(const std::string& s)
     try {
         return static_cast<std::uint32_t>(std::stoul(s));
     } catch (const std::exception&) {
-        throw ProtocolError("expected a number, got '" + s.substr(0, 40) + "'");
+        throw ProtocolError("expected a number, got '" + serverText(s, 40) + "'");
     }
 }
 
@@ -65,7 +66,7 @@ std::uint64_t responseCode(const std::string& line, const std::string& name)
     if (pos == std::string::npos) return 0;
     const std::string digits = line.substr(pos + name.size() + 2, line.find(']', pos) - pos - name.size() - 2);
     if (digits.empty() || digits.size() > 20 || !std::all_of(digits.begin(), digits.end(), ::isdigit))
-        throw ProtocolError("expected a number in [" + name + "], got '" + digits.substr(0, 40) + "'");
+        throw ProtocolError("expected a number in [" + name + "], got '" + serverText(digits, 40) + "'");
     return std::stoull(digits);
 }
 
@@ -80,7 +81,7 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
         throw ProtocolError("IMAP server greeted with PREAUTH on a connection that must be upgraded to TLS; "
                             "refusing the session");
     if (greeting.rfind("* OK", 0) != 0 && greeting.rfind("* PREAUTH", 0) != 0)
-        throw ProtocolError("IMAP server greeted: " + greeting.substr(0, 200));
+        throw ProtocolError("IMAP server greeted: " + serverText(greeting));
     readCapabilities("");
     if (settings.security == Security::StartTls) {
         if (!hasCapability("STARTTLS"))
@@ -101,12 +102,13 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
             for (int continuations = 0;;) {
                 const std::string line = channel_->readLine();
                 if (line.rfind("+", 0) == 0) {
-                    if (++continuations > 2) throw ProtocolError("the server keeps asking during XOAUTH2: " + line.substr(0, 200));
+                    if (++continuations > 2)
+                        throw ProtocolError("the server keeps asking during XOAUTH2: " + serverText(line));
                     channel_->writeLine("");
                     continue;
                 }
                 if (line.rfind(tag + " ", 0) != 0) continue;
-                if (upper(line.substr(tag.size() + 1, 2)) != "OK") throw ProtocolError(line.substr(0, 300));
+                if (upper(line.substr(tag.size() + 1, 2)) != "OK") throw ProtocolError(serverText(line));
                 break;
             }
         } else if (hasCapability("AUTH=PLAIN")) {
@@ -118,7 +120,7 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
                 const std::string tag = nextTag();
                 channel_->writeLine(tag + " AUTHENTICATE PLAIN");
                 const std::string go = channel_->readLine();
-                if (go.rfind("+", 0) != 0) throw ProtocolError(go.substr(0, 300));
+                if (go.rfind("+", 0) != 0) throw ProtocolError(serverText(go));
                 channel_->writeLine(response);
                 awaitTagged(tag, "AUTHENTICATE");
             }
@@ -225,7 +227,7 @@ void ImapSession::awaitTagged(const std::string& tag, const std::string& what,
         if (tokens.empty()) continue;
         if (tokens[0].value == tag) {
             if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
-                throw ProtocolError("IMAP " + what + " failed: " + line.substr(0, 300));
+                throw ProtocolError("IMAP " + what + " failed: " + serverText(line));
             return;
         }
         if (onOther) onOther(line, tokens);
@@ -270,7 +272,7 @@ bool ImapSession::idle(Poco::Timespan maxWait, const std::function<bool()>& shou
     const std::string tag = nextTag();
     channel_->writeLine(tag + " IDLE");
     const std::string go = channel_->readLine();
-    if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP IDLE refused: " + go.substr(0, 200));
+    if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP IDLE refused: " + serverText(go));
     bool arrived = false;
     const Poco::Timestamp started;
     while (!arrived && !started.isElapsed(maxWait.totalMicroseconds()) && !shouldStop()) {
@@ -279,7 +281,7 @@ bool ImapSession::idle(Poco::Timespan maxWait, const std::function<bool()>& shou
         auto tokens = readResponse(line);
         if (tokens.size() >= 3 && tokens[0].value == "*" && upper(tokens[2].value) == "EXISTS") arrived = true;
         if (!tokens.empty() && tokens[0].value == "*" && tokens.size() >= 2 && upper(tokens[1].value) == "BYE")
-            throw ConnectError("IMAP server " + settings_.host + " ended the IDLE session: " + line.substr(0, 200));
+            throw ConnectError("IMAP server " + settings_.host + " ended the IDLE session: " + serverText(line));
     }
     channel_->writeLine("DONE");
     awaitTagged(tag, "IDLE");
@@ -421,7 +423,7 @@ void ImapSession::append(const std::string& folder, const std::string& raw)
                         (nonSync ? "+}" : "}"));
     if (!nonSync) {
         std::string go = channel_->readLine();
-        if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP APPEND refused: " + go.substr(0, 200));
+        if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP APPEND refused: " + serverText(go));
     }
     channel_->write(raw);
     channel_->writeLine("");

@@ -1,5 +1,7 @@
 #include "transport/smtp/SmtpConnection.h"
 
+#include "transport/common/ServerText.h"
+
 #include <Poco/Net/DialogSocket.h>
 #include <Poco/Net/MailStream.h>
 #include <Poco/Net/NetException.h>
@@ -15,10 +17,17 @@ namespace {
 
 using Kind = SmtpOutcome::Kind;
 
+// An SMTP reply kept in an outcome: multi-line replies are long, and each
+// outcome ends up in the outbox and the log.
+std::string reply(const std::string& text)
+{
+    return serverText(text, 2000);
+}
+
 SmtpOutcome outcomeFor(int code, const std::string& what, const std::string& answer)
 {
     Kind kind = code >= 500 ? Kind::Permanent : Kind::Temporary;
-    return {kind, code, what + ": " + answer};
+    return {kind, code, what + ": " + reply(answer)};
 }
 
 std::vector<std::string> ehloLines(const std::string& response)
@@ -119,8 +128,9 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
             std::string response;
             int status = session_->sendCommand("STARTTLS", response);
             if (status != 220)
-                throw SmtpSetupError({Kind::Permanent, status, "server " + where + " refused STARTTLS (" + response +
-                                                                   "); nothing was sent and no password went out"});
+                throw SmtpSetupError({Kind::Permanent, status,
+                                      "server " + where + " refused STARTTLS (" + reply(response) +
+                                          "); nothing was sent and no password went out"});
             // Bytes after the 220 and before the handshake can only be an
             // injection (RFC 3207 section 4.2, CVE-2011-0411): the session ends.
             if (session_->hasUnreadBytes())
@@ -172,7 +182,7 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
         throw SmtpSetupError({Kind::Temporary, 0, "no answer from " + where + " within " +
                                                       std::to_string(settings.timeoutSeconds) + " s"});
     } catch (const Poco::Exception& e) {
-        throw SmtpSetupError({Kind::Temporary, 0, "connection to " + where + " failed: " + e.displayText()});
+        throw SmtpSetupError({Kind::Temporary, 0, "connection to " + where + " failed: " + reply(e.displayText())});
     }
 }
 
@@ -196,7 +206,7 @@ SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vec
             int status = session_->sendCommand("RSET", response);
             if (status != 250) {
                 usable_ = false;
-                return {Kind::Temporary, status, "RSET refused: " + response};
+                return {Kind::Temporary, status, "RSET refused: " + reply(response)};
             }
         }
         needsReset_ = true;
@@ -216,7 +226,7 @@ SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vec
             socketStream.flush();
         }
         status = session_->socket().receiveStatusMessage(response);
-        if (status == 250) return {Kind::Sent, status, response};
+        if (status == 250) return {Kind::Sent, status, reply(response)};
         return outcomeFor(status == 0 ? 451 : status, "message refused", response);
     } catch (const Poco::TimeoutException&) {
         usable_ = false;
@@ -224,7 +234,7 @@ SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vec
                                         std::to_string(settings_.timeoutSeconds) + " s"};
     } catch (const Poco::Exception& e) {
         usable_ = false;
-        return {Kind::Temporary, 0, "connection to " + settings_.host + " broke: " + e.displayText()};
+        return {Kind::Temporary, 0, "connection to " + settings_.host + " broke: " + reply(e.displayText())};
     }
 }
 

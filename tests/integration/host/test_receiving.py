@@ -285,7 +285,7 @@ class HostileMailboxTest(unittest.TestCase):
             _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
                 "protocol": protocol, "host": "localhost", "port": port, "security": security, "user": "u",
                 "password": "Secret-Pw-9", "ca_file": TB["TB_CA"]}})
-            code, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
+            code, result, self.fetch_log = host.call("mail.fetch", "anna", {"account": account["id"]})
             _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
             with open(log, encoding="utf-8") as f:
                 lines = f.read().splitlines()
@@ -341,6 +341,43 @@ class HostileMailboxTest(unittest.TestCase):
         plain = base64.b64encode(b"\0u\0Secret-Pw-9").decode()
         self.assertFalse([l for l in lines if " LOGIN" in l or "AUTHENTICATE" in l or "Secret-Pw-9" in l
                           or plain in l], lines)
+
+    def assert_forged_line_escaped(self, message, log, escaped):
+        self.assertIn(escaped, message)
+        self.assertIn(escaped, log)
+        for text in (message, log):
+            self.assertFalse([l for l in text.splitlines() if l.startswith("2026-01-01T00:00:00Z")], text)
+
+    def test_imap_no_text_with_a_line_break_cannot_forge_a_log_line(self):
+        code, result, _, _ = self.run_against("imap-forge", "imaps", "tls")
+        self.assertEqual(code, 1)
+        self.assert_forged_line_escaped(result["error"]["message"], self.fetch_log,
+                                        "Authentication failed.\\r2026-01-01T00:00:00Z info erpmail.fetch: forged line")
+
+    def test_pop3_err_text_with_a_line_break_cannot_forge_a_log_line(self):
+        code, result, _, _ = self.run_against("pop3-forge", "pop3s", "tls")
+        self.assertEqual(code, 1)
+        self.assert_forged_line_escaped(result["error"]["message"], self.fetch_log,
+                                        "Authentication failed.\\r2026-01-01T00:00:00Z info erpmail.fetch: forged line")
+
+    def test_oauth_error_description_with_a_line_break_cannot_forge_a_log_line(self):
+        host = Host(users=USERS, grants={"mail.use": "*"})
+        server, port, _ = start_scripted_server("hostile_oauth.py", "forge", host)
+        try:
+            _, account, _ = host.call("mail.account.create", "anna", {"label": "oauth-forge", "incoming": {
+                "protocol": "imaps", "host": "localhost", "port": 1, "user": "u", "auth": "oauth2",
+                "ca_file": TB["TB_CA"], "oauth2": {"token_url": f"https://localhost:{port}/token",
+                                                   "client_id": "c", "refresh_token": "rt-1"}}})
+            code, result, log = host.call("mail.fetch", "anna", {"account": account["id"]})
+        finally:
+            server.kill()
+            server.wait()
+            server.stdout.close()
+            host.cleanup()
+        self.assertEqual(code, 1)
+        self.assert_forged_line_escaped(
+            result["error"]["message"], log,
+            "(AADSTS70000: expired\\r\\n2026-01-01T00:00:00Z info erpmail.oauth: forged line)")
 
 
 class PostgresReceivingTest(unittest.TestCase):

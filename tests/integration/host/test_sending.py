@@ -278,7 +278,7 @@ class HostileServerTest(unittest.TestCase):
                 "smtp": {"host": "localhost", "port": port, "ca_file": TB["TB_CA"]}})
             _, queued, _ = host.call("mail.send", "anna", {"account": account["id"], "to": [TB["USER_BOB"]],
                                                            "subject": mode, "text": "x"})
-            _, report, _ = host.call("mail.outbox.process", "anna", {"account": account["id"]})
+            _, report, self.process_log = host.call("mail.outbox.process", "anna", {"account": account["id"]})
             _, listing, _ = host.call("mail.outbox.list", "anna", {"account": account["id"]})
             with open(log, encoding="utf-8") as f:
                 lines = f.read().splitlines()
@@ -304,6 +304,15 @@ class HostileServerTest(unittest.TestCase):
         self.assertIn("possible injection", entry["last_answer"])
         self.assertEqual([l.split()[1] for l in lines if l.startswith("plain ")], ["EHLO", "STARTTLS"])
         self.assertFalse([l for l in lines if l.startswith("tls ") or "AUTH" in l or "Secret-Pw-9" in l], lines)
+
+    def test_smtp_reply_with_a_line_break_cannot_forge_a_log_line(self):
+        report, entry, _ = self.run_against("forge")
+        self.assertEqual(report["failed"], 1, entry)
+        escaped = ("535-5.7.8 Authentication failed\\n"
+                   "535 2026-01-01T00:00:00Z info erpmail.outbox: <forged@hostile.test>")
+        for text in (entry["last_answer"], self.process_log):
+            self.assertIn(escaped, text)
+            self.assertFalse([l for l in text.splitlines() if l.startswith("535 ")], text)
 
 
 class CrashTest(unittest.TestCase):
