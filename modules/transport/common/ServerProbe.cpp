@@ -2,6 +2,7 @@
 
 #include "erpmail/Base64.h"
 #include "erpmail/OperationError.h"
+#include "transport/common/ServerText.h"
 
 #include <Poco/JSON/Array.h>
 
@@ -60,9 +61,9 @@ struct SmtpDialogue : Dialogue {
         std::vector<std::string> lines;
         for (;;) {
             std::string line = ch.readLine();
-            if (line.size() < 3) throw ProtocolError("malformed SMTP reply: " + line);
+            if (line.size() < 3) throw ProtocolError("malformed SMTP reply: " + serverText(line));
             lines.push_back(line.size() > 4 ? line.substr(4) : "");
-            if (line.compare(0, 3, expectCode) != 0) throw ProtocolError("server answered: " + line);
+            if (line.compare(0, 3, expectCode) != 0) throw ProtocolError("server answered: " + serverText(line));
             if (line.size() == 3 || line[3] == ' ') return lines;
         }
     }
@@ -97,7 +98,7 @@ struct Pop3Dialogue : Dialogue {
     std::string ok(LineChannel& ch)
     {
         std::string line = ch.readLine();
-        if (!startsWith(line, "+OK")) throw ProtocolError("server answered: " + line);
+        if (!startsWith(line, "+OK")) throw ProtocolError("server answered: " + serverText(line));
         return line.size() > 4 ? line.substr(4) : "";
     }
     std::string greeting(LineChannel& ch) override { return ok(ch); }
@@ -141,7 +142,8 @@ struct ImapDialogue : Dialogue {
         for (;;) {
             std::string line = ch.readLine();
             if (startsWith(line, (t + " ").c_str())) {
-                if (!startsWith(line.substr(t.size() + 1), "OK")) throw ProtocolError("server answered: " + line);
+                if (!startsWith(line.substr(t.size() + 1), "OK"))
+                    throw ProtocolError("server answered: " + serverText(line));
                 return untagged;
             }
             untagged.push_back(line);
@@ -153,7 +155,8 @@ struct ImapDialogue : Dialogue {
         if (startsWith(line, "* PREAUTH") && plainRequiresTls)
             throw ProtocolError("server greeted with PREAUTH on a connection that must be upgraded to TLS; "
                                 "refusing the session");
-        if (!startsWith(line, "* OK") && !startsWith(line, "* PREAUTH")) throw ProtocolError("server greeted: " + line);
+        if (!startsWith(line, "* OK") && !startsWith(line, "* PREAUTH"))
+            throw ProtocolError("server greeted: " + serverText(line));
         return line.substr(2);
     }
     std::vector<std::string> capabilities(LineChannel& ch) override

@@ -1,5 +1,7 @@
 #include "transport/common/Tls.h"
 
+#include "transport/common/ServerText.h"
+
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 
@@ -16,10 +18,19 @@ namespace {
 // error queue only says "certificate verify failed"; the reason (expired,
 // self-signed, ...) is known only inside the verify callback.
 thread_local int t_verifyError = X509_V_OK;
+// Whether the certificate whose name did not match has no subjectAltName at
+// all: then the reason is that its name stands only in the subject (CN).
+thread_local bool t_noSubjectAltName = false;
 
 int recordVerifyResult(int preverifyOk, X509_STORE_CTX* store)
 {
-    if (!preverifyOk && t_verifyError == X509_V_OK) t_verifyError = X509_STORE_CTX_get_error(store);
+    if (!preverifyOk && t_verifyError == X509_V_OK) {
+        t_verifyError = X509_STORE_CTX_get_error(store);
+        if (t_verifyError == X509_V_ERR_HOSTNAME_MISMATCH || t_verifyError == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+            X509* leaf = X509_STORE_CTX_get0_cert(store);
+            t_noSubjectAltName = leaf && X509_get_ext_by_NID(leaf, NID_subject_alt_name, -1) < 0;
+        }
+    }
     return preverifyOk;
 }
 
@@ -40,8 +51,11 @@ Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings, const std
         SSL_CTX_set_verify(context->sslContext(), SSL_VERIFY_PEER, &recordVerifyResult);
         // OpenSSL checks the name as part of the chain (IP SANs included);
         // Poco's later check only knows DNS names, so it is turned off.
+        // The subject's CN is never consulted (RFC 6125 section 6.4.4):
+        // only names in subjectAltName count.
         X509_VERIFY_PARAM* param = SSL_CTX_get0_param(context->sslContext());
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        X509_VERIFY_PARAM_set_hostflags(param,
+                                        X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
         if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) != 1)
             X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
     }
@@ -52,18 +66,20 @@ Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings, const std
 void clearTlsVerifyResult()
 {
     t_verifyError = X509_V_OK;
+    t_noSubjectAltName = false;
 }
 
 void rethrowTlsFailure(const std::string& host, unsigned port)
 {
     const std::string where = host + ":" + std::to_string(port);
     const int verifyError = t_verifyError;
-    t_verifyError = X509_V_OK;
+    const bool noSubjectAltName = t_noSubjectAltName;
+    clearTlsVerifyResult();
     try {
         throw;
     } catch (const Poco::Net::CertificateValidationException& e) {
         throw TlsError("TLS refused for " + where + ": the certificate is not valid for host name '" + host + "' (" +
-                       e.message() + ")");
+                       serverText(e.message()) + ")");
     } catch (const Poco::Net::SSLException& e) {
         if (verifyError != X509_V_OK) {
             std::string reason = X509_verify_cert_error_string(verifyError);
@@ -75,7 +91,12 @@ void rethrowTlsFailure(const std::string& host, unsigned port)
             case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: kind = "the server's certificate is self-signed"; break;
             case X509_V_ERR_HOSTNAME_MISMATCH:
             case X509_V_ERR_IP_ADDRESS_MISMATCH:
-                kind = "the server's certificate is not valid for host name '" + host + "'";
+                if (noSubjectAltName)
+                    kind = "the server's certificate for " + host + " has no subjectAltName; a name only in its " +
+                           "subject (CN) is not accepted (RFC 6125): the server needs a certificate that lists " +
+                           host + " in subjectAltName";
+                else
+                    kind = "the server's certificate is not valid for host name '" + host + "'";
                 break;
             case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
             case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
@@ -85,9 +106,9 @@ void rethrowTlsFailure(const std::string& host, unsigned port)
             }
             throw TlsError("TLS refused for " + where + ": " + kind + " (" + reason + ")");
         }
-        throw TlsError("TLS failed with " + where + ": " + e.displayText());
+        throw TlsError("TLS failed with " + where + ": " + serverText(e.displayText()));
     } catch (const Poco::Exception& e) {
-        throw TlsError("TLS failed with " + where + ": " + e.displayText());
+        throw TlsError("TLS failed with " + where + ": " + serverText(e.displayText()));
     }
 }
 

@@ -1,6 +1,7 @@
 #include "transport/imap/ImapSession.h"
 
 #include "erpmail/Base64.h"
+#include "transport/common/ServerText.h"
 
 #include <Poco/Timestamp.h>
 
@@ -48,9 +49,9 @@ bool allDigits(std::string_view s)
 // value would wrap to another UID; it ends the session instead.
 std::uint32_t number(const std::string& s)
 {
-    if (!allDigits(s)) throw ProtocolError("expected a number, got '" + s.substr(0, 40) + "'");
+    if (!allDigits(s)) throw ProtocolError("expected a number, got '" + serverText(s, 40) + "'");
     if (s.size() > 10 || std::stoull(s) > UINT32_MAX)
-        throw ProtocolError("IMAP server sent the number " + s.substr(0, 40) + ", over 2^32-1 (RFC 3501)");
+        throw ProtocolError("IMAP server sent the number " + serverText(s, 40) + ", over 2^32-1 (RFC 3501)");
     return static_cast<std::uint32_t>(std::stoull(s));
 }
 
@@ -64,7 +65,7 @@ std::optional<std::uint64_t> literalSize(const std::string& line, std::size_t op
     if (digits.back() == '+') digits.remove_suffix(1);
     if (!allDigits(digits)) return std::nullopt;
     if (digits.size() > 19 || std::stoull(std::string(digits)) > static_cast<std::uint64_t>(INT64_MAX))
-        throw ProtocolError("IMAP literal of " + std::string(digits.substr(0, 40)) + " bytes is over 2^63-1");
+        throw ProtocolError("IMAP literal of " + std::string(digits) + " bytes is over 2^63-1");
     return std::stoull(std::string(digits));
 }
 
@@ -101,7 +102,7 @@ std::uint64_t responseCode(const std::string& line, const std::string& name)
     const std::string digits = line.substr(pos + name.size() + 2, line.find(']', pos) - pos - name.size() - 2);
     if (name != "HIGHESTMODSEQ") return number(digits); // UIDVALIDITY and UIDNEXT are 32-bit
     if (!allDigits(digits) || digits.size() > 19 || std::stoull(digits) > static_cast<std::uint64_t>(INT64_MAX))
-        throw ProtocolError("expected a number below 2^63 in [" + name + "], got '" + digits.substr(0, 40) + "'");
+        throw ProtocolError("expected a number below 2^63 in [" + name + "], got '" + serverText(digits, 40) + "'");
     return std::stoull(digits);
 }
 
@@ -116,7 +117,7 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
         throw ProtocolError("IMAP server greeted with PREAUTH on a connection that must be upgraded to TLS; "
                             "refusing the session");
     if (greeting.rfind("* OK", 0) != 0 && greeting.rfind("* PREAUTH", 0) != 0)
-        throw ProtocolError("IMAP server greeted: " + greeting.substr(0, 200));
+        throw ProtocolError("IMAP server greeted: " + serverText(greeting));
     readCapabilities("");
     if (settings.security == Security::StartTls) {
         if (!hasCapability("STARTTLS"))
@@ -137,25 +138,67 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
             for (int continuations = 0;;) {
                 const std::string line = channel_->readLine();
                 if (line.rfind("+", 0) == 0) {
-                    if (++continuations > 2) throw ProtocolError("the server keeps asking during XOAUTH2: " + line.substr(0, 200));
+                    if (++continuations > 2)
+                        throw ProtocolError("the server keeps asking during XOAUTH2: " + serverText(line));
                     channel_->writeLine("");
                     continue;
                 }
                 if (line.rfind(tag + " ", 0) != 0) continue;
-                if (upper(line.substr(tag.size() + 1, 2)) != "OK") throw ProtocolError(line.substr(0, 300));
+                if (upper(line.substr(tag.size() + 1, 2)) != "OK") throw ProtocolError(serverText(line));
                 break;
             }
-        } else if (hasCapability("AUTH=PLAIN") && hasCapability("SASL-IR")) {
-            command("AUTHENTICATE PLAIN " + toBase64(std::string(1, '\0') + settings.user + std::string(1, '\0') +
-                                                     settings.password));
+        } else if (hasCapability("AUTH=PLAIN")) {
+            const std::string response =
+                toBase64(std::string(1, '\0') + settings.user + std::string(1, '\0') + settings.password);
+            if (hasCapability("SASL-IR")) {
+                command("AUTHENTICATE PLAIN " + response);
+            } else { // the response follows the server's "+" (RFC 3501 section 6.2.2)
+                const std::string tag = nextTag();
+                channel_->writeLine(tag + " AUTHENTICATE PLAIN");
+                const std::string go = channel_->readLine();
+                if (go.rfind("+", 0) != 0) throw ProtocolError(serverText(go));
+                channel_->writeLine(response);
+                awaitTagged(tag, "AUTHENTICATE");
+            }
+        } else if (hasCapability("LOGINDISABLED")) {
+            // RFC 3501 section 6.2.3: the client must not send LOGIN then.
+            throw ImapAuthError("IMAP server " + settings.host + ":" + std::to_string(settings.port) +
+                                " does not allow LOGIN (LOGINDISABLED) and offers no AUTHENTICATE mechanism erpmail "
+                                "knows (AUTH=PLAIN, or XOAUTH2 with OAuth); erpmail did not log in and no password "
+                                "was sent");
         } else {
-            command("LOGIN " + quoted(settings.user) + " " + quoted(settings.password));
+            login(settings.user, settings.password);
         }
     } catch (const ProtocolError& e) {
         throw ImapAuthError(std::string("IMAP login as ") + settings.user + " refused: " + e.what());
     }
     capabilities_.clear();
     readCapabilities(""); // they may change after login
+}
+
+void ImapSession::login(const std::string& user, const std::string& password)
+{
+    // RFC 3501 4.3: a quoted string is 7-bit; 8-bit names and passwords go as
+    // literals, non-synchronizing with LITERAL+ (RFC 7888).
+    const bool nonSync = hasCapability("LITERAL+");
+    const std::string tag = nextTag();
+    std::string line = tag + " LOGIN";
+    for (const std::string* arg : {&user, &password}) {
+        const bool ascii = std::all_of(arg->begin(), arg->end(), [](unsigned char c) { return c >= 0x20 && c < 0x7f; });
+        if (ascii) {
+            line += " " + quoted(*arg);
+            continue;
+        }
+        line += " {" + std::to_string(arg->size()) + (nonSync ? "+}" : "}");
+        channel_->writeLine(line);
+        if (!nonSync) {
+            const std::string go = channel_->readLine();
+            if (go.rfind("+", 0) != 0) throw ProtocolError(serverText(go));
+        }
+        line = *arg; // the command goes on after the literal's bytes
+    }
+    channel_->writeLine(line);
+    awaitTagged(tag, "LOGIN");
 }
 
 ImapSession::~ImapSession()
@@ -243,7 +286,7 @@ void ImapSession::awaitTagged(const std::string& tag, const std::string& what,
         if (tokens.empty()) continue;
         if (tokens[0].value == tag) {
             if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
-                throw ProtocolError("IMAP " + what + " failed: " + line.substr(0, 300));
+                throw ProtocolError("IMAP " + what + " failed: " + serverText(line));
             return;
         }
         if (onOther) onOther(line, tokens);
@@ -288,7 +331,7 @@ bool ImapSession::idle(Poco::Timespan maxWait, const std::function<bool()>& shou
     const std::string tag = nextTag();
     channel_->writeLine(tag + " IDLE");
     const std::string go = channel_->readLine();
-    if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP IDLE refused: " + go.substr(0, 200));
+    if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP IDLE refused: " + serverText(go));
     bool arrived = false;
     const Poco::Timestamp started;
     while (!arrived && !started.isElapsed(maxWait.totalMicroseconds()) && !shouldStop()) {
@@ -297,7 +340,7 @@ bool ImapSession::idle(Poco::Timespan maxWait, const std::function<bool()>& shou
         auto tokens = readResponse(line);
         if (tokens.size() >= 3 && tokens[0].value == "*" && upper(tokens[2].value) == "EXISTS") arrived = true;
         if (!tokens.empty() && tokens[0].value == "*" && tokens.size() >= 2 && upper(tokens[1].value) == "BYE")
-            throw ConnectError("IMAP server " + settings_.host + " ended the IDLE session: " + line.substr(0, 200));
+            throw ConnectError("IMAP server " + settings_.host + " ended the IDLE session: " + serverText(line));
     }
     channel_->writeLine("DONE");
     awaitTagged(tag, "IDLE");
@@ -457,7 +500,7 @@ void ImapSession::append(const std::string& folder, const std::string& raw)
                         (nonSync ? "+}" : "}"));
     if (!nonSync) {
         std::string go = channel_->readLine();
-        if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP APPEND refused: " + go.substr(0, 200));
+        if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP APPEND refused: " + serverText(go));
     }
     channel_->write(raw);
     channel_->writeLine("");

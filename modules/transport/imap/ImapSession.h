@@ -55,8 +55,10 @@ struct ImapFolder {
 class ImapSession {
 public:
     /// Connects, checks the greeting (PREAUTH over a connection that must
-    /// become TLS ends it), asks CAPABILITY (again after STARTTLS), logs in
-    /// (AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN).
+    /// become TLS ends it), asks CAPABILITY (again after STARTTLS), logs in:
+    /// AUTHENTICATE PLAIN when offered (with SASL-IR when offered), else
+    /// LOGIN, unless the server announces LOGINDISABLED: then it throws
+    /// ImapAuthError and sends no password.
     explicit ImapSession(const ImapSettings& settings);
     ~ImapSession();
 
@@ -105,6 +107,8 @@ private:
     /// responses go to onUntagged. Throws on NO or BAD.
     void command(const std::string& text, const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged = {});
     void readCapabilities(const std::string& line);
+    /// LOGIN, with user and password as quoted strings, or as literals when 8-bit.
+    void login(const std::string& user, const std::string& password);
     /// The folder marked `use` (upper case, "\\SENT"), else the first of
     /// usualNames that exists, else usualNames.front() created.
     std::string specialFolder(const std::string& use, const std::vector<std::string>& usualNames);

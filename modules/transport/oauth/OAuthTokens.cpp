@@ -1,5 +1,7 @@
 #include "transport/oauth/OAuthTokens.h"
 
+#include "transport/common/ServerText.h"
+
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -42,18 +44,14 @@ std::mutex& purchaseMutex()
     return m;
 }
 
-std::string limited(const std::string& s)
-{
-    return s.size() > 300 ? s.substr(0, 300) + "..." : s;
-}
-
 } // namespace
 
 OAuthGrant refreshAccessToken(const OAuthRequest& request)
 {
     Poco::URI uri(request.tokenUrl);
     if (uri.getScheme() != "https")
-        throw OAuthError("the OAuth token endpoint must be an https:// address, not '" + limited(request.tokenUrl) + "'");
+        throw OAuthError("the OAuth token endpoint must be an https:// address, not '" + serverText(request.tokenUrl) +
+                         "'");
     const std::string host = uri.getHost();
     const unsigned port = uri.getPort();
     Poco::Net::HTMLForm form;
@@ -93,7 +91,7 @@ OAuthGrant refreshAccessToken(const OAuthRequest& request)
         json = parser.parse(answer).extract<Poco::JSON::Object::Ptr>();
     } catch (const Poco::Exception&) {
         throw OAuthError("the OAuth token endpoint " + host + " answered HTTP " + std::to_string(status) +
-                         " without JSON: " + limited(answer));
+                         " without JSON: " + serverText(answer));
     }
     if (status != 200 || !json->has("access_token")) {
         const std::string error = json->optValue<std::string>("error", "HTTP " + std::to_string(status));
@@ -102,8 +100,8 @@ OAuthGrant refreshAccessToken(const OAuthRequest& request)
                                                         "and store the new refresh token in the account"
                            : error == "invalid_client" ? "; check the account's client id and client secret"
                                                        : "";
-        throw OAuthError("the OAuth server " + host + " refused the refresh token: " + error +
-                         (description.empty() ? "" : " (" + limited(description) + ")") + advice);
+        throw OAuthError("the OAuth server " + host + " refused the refresh token: " + serverText(error, 100) +
+                         (description.empty() ? "" : " (" + serverText(description) + ")") + advice);
     }
     OAuthGrant grant;
     grant.accessToken = json->getValue<std::string>("access_token");

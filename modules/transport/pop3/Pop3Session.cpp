@@ -1,6 +1,7 @@
 #include "transport/pop3/Pop3Session.h"
 
 #include "erpmail/Base64.h"
+#include "transport/common/ServerText.h"
 
 #include <algorithm>
 #include <sstream>
@@ -49,7 +50,7 @@ Pop3Session::~Pop3Session()
 std::string Pop3Session::expectOk(const std::string& context)
 {
     std::string line = channel_->readLine();
-    if (!startsWith(line, "+OK")) throw ProtocolError("POP3 " + context + " answered: " + line);
+    if (!startsWith(line, "+OK")) throw ProtocolError("POP3 " + context + " answered: " + serverText(line));
     return line.size() > 4 ? line.substr(4) : "";
 }
 
@@ -124,7 +125,8 @@ void Pop3Session::login()
             line = channel_->readLine();
         }
     }
-    if (!startsWith(line, "+OK")) throw Pop3AuthError("POP3 login as " + settings_.user + " refused: " + line);
+    if (!startsWith(line, "+OK"))
+        throw Pop3AuthError("POP3 login as " + settings_.user + " refused: " + serverText(line));
 }
 
 std::vector<std::pair<int, std::string>> Pop3Session::uidl()
@@ -137,7 +139,7 @@ std::vector<std::pair<int, std::string>> Pop3Session::uidl()
         int number = 0;
         std::string uid;
         if (!(in >> number >> uid) || number <= 0 || uid.size() > 70)
-            throw ProtocolError("malformed UIDL line: " + line.substr(0, 100));
+            throw ProtocolError("malformed UIDL line: " + serverText(line, 100));
         out.emplace_back(number, uid);
     }
     return out;
@@ -155,7 +157,7 @@ std::map<int, std::int64_t> Pop3Session::list()
         int number = 0;
         std::int64_t size = -1;
         if (!(in >> number >> size) || number <= 0 || size < 0)
-            throw ProtocolError("malformed LIST line: " + line.substr(0, 100));
+            throw ProtocolError("malformed LIST line: " + serverText(line, 100));
         out[number] = size;
     }
     sizes_ = out;

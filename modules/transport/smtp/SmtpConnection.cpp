@@ -1,5 +1,7 @@
 #include "transport/smtp/SmtpConnection.h"
 
+#include "transport/common/ServerText.h"
+
 #include <Poco/Net/DialogSocket.h>
 #include <Poco/Net/MailStream.h>
 #include <Poco/Net/NetException.h>
@@ -15,10 +17,17 @@ namespace {
 
 using Kind = SmtpOutcome::Kind;
 
+// An SMTP reply kept in an outcome: multi-line replies are long, and each
+// outcome ends up in the outbox and the log.
+std::string reply(const std::string& text)
+{
+    return serverText(text, 2000);
+}
+
 SmtpOutcome outcomeFor(int code, const std::string& what, const std::string& answer)
 {
     Kind kind = code >= 500 ? Kind::Permanent : Kind::Temporary;
-    return {kind, code, what + ": " + answer};
+    return {kind, code, what + ": " + reply(answer)};
 }
 
 std::vector<std::string> ehloLines(const std::string& response)
@@ -82,6 +91,23 @@ public:
         login(name, response);
         return ehloLines(response);
     }
+
+    /// Whether the server has sent anything beyond its last reply, in the
+    /// dialog's buffer or on the socket; looks without waiting.
+    bool hasUnreadBytes()
+    {
+        Poco::Net::DialogSocket& dialog = socket();
+        dialog.setBlocking(false);
+        int next = -1; // what peek() answers when nothing has come
+        try {
+            next = dialog.peek();
+        } catch (...) {
+            dialog.setBlocking(true);
+            throw;
+        }
+        dialog.setBlocking(true);
+        return next >= 0;
+    }
 };
 
 SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(settings)
@@ -102,10 +128,16 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
             std::string response;
             int status = session_->sendCommand("STARTTLS", response);
             if (status != 220)
-                throw SmtpSetupError({Kind::Permanent, status, "server " + where + " refused STARTTLS (" + response +
-                                                                   "); nothing was sent and no password went out"});
-            // Assigning a new socket empties the dialog buffer: whatever the
-            // server sent before the handshake is dropped, never read as a reply.
+                throw SmtpSetupError({Kind::Permanent, status,
+                                      "server " + where + " refused STARTTLS (" + reply(response) +
+                                          "); nothing was sent and no password went out"});
+            // Bytes after the 220 and before the handshake can only be an
+            // injection (RFC 3207 section 4.2, CVE-2011-0411): the session ends.
+            if (session_->hasUnreadBytes())
+                throw SmtpSetupError({Kind::Permanent, 0, "server " + where +
+                                                              " sent data after agreeing to STARTTLS; refusing the "
+                                                              "session (possible injection); nothing was sent and no "
+                                                              "password went out"});
             session_->socket() = upgradeSocket(session_->socket(), settings.host, settings.port, settings.tls);
             session_->socket().setReceiveTimeout(timeout);
             session_->socket().setSendTimeout(timeout);
@@ -150,7 +182,7 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
         throw SmtpSetupError({Kind::Temporary, 0, "no answer from " + where + " within " +
                                                       std::to_string(settings.timeoutSeconds) + " s"});
     } catch (const Poco::Exception& e) {
-        throw SmtpSetupError({Kind::Temporary, 0, "connection to " + where + " failed: " + e.displayText()});
+        throw SmtpSetupError({Kind::Temporary, 0, "connection to " + where + " failed: " + reply(e.displayText())});
     }
 }
 
@@ -174,7 +206,7 @@ SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vec
             int status = session_->sendCommand("RSET", response);
             if (status != 250) {
                 usable_ = false;
-                return {Kind::Temporary, status, "RSET refused: " + response};
+                return {Kind::Temporary, status, "RSET refused: " + reply(response)};
             }
         }
         needsReset_ = true;
@@ -194,7 +226,7 @@ SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vec
             socketStream.flush();
         }
         status = session_->socket().receiveStatusMessage(response);
-        if (status == 250) return {Kind::Sent, status, response};
+        if (status == 250) return {Kind::Sent, status, reply(response)};
         return outcomeFor(status == 0 ? 451 : status, "message refused", response);
     } catch (const Poco::TimeoutException&) {
         usable_ = false;
@@ -202,7 +234,7 @@ SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vec
                                         std::to_string(settings_.timeoutSeconds) + " s"};
     } catch (const Poco::Exception& e) {
         usable_ = false;
-        return {Kind::Temporary, 0, "connection to " + settings_.host + " broke: " + e.displayText()};
+        return {Kind::Temporary, 0, "connection to " + settings_.host + " broke: " + reply(e.displayText())};
     }
 }
 

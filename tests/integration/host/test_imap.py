@@ -438,17 +438,32 @@ class ImapTest(unittest.TestCase):
             i.delete(synced)
             i.logout()
 
+    def test_certificate_naming_localhost_only_in_its_cn_is_refused_before_login(self):
+        log = os.path.join(TB["TB_DIR"], "dovecot-cnonly", "dovecot.log")
+        seen = os.path.getsize(log) if os.path.exists(log) else 0
+        deliver(1, uuid.uuid4().hex)
+        before = folder_digests()
+        for key, security in (("IMAPS_CNONLY_PORT", "tls"), ("IMAP_CNONLY_PORT", "starttls")):
+            with self.subTest(key):
+                error = self.call("mail.fetch", {"account": self.account(port=TB[key], security=security)},
+                                  code=1)["error"]
+                self.assertIn("certificate for localhost has no subjectAltName", error["message"])
+        self.assertEqual(folder_digests(), before)
+        with open(log, encoding="utf-8", errors="replace") as f:
+            f.seek(seen)
+            self.assertFalse([l for l in f if "Login: user=" in l])
+
 
 class ImapGrammarTest(unittest.TestCase):
     """Answers that break RFC 3501's grammar, from a scripted server (lying_imap.py): a real one never sends them.
     The account leaves no copies on the server, so whatever is taken for stored would be expunged."""
 
-    def fetch_from(self, mode):
+    def fetch_from(self, mode, user="u", password="Secret-Pw-9"):
         host = Host(users=USERS, grants={"mail.use": "*"})
         server, port, log = start_scripted_server("lying_imap.py", mode, host)
         try:
             _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
-                "protocol": "imaps", "host": "localhost", "port": port, "user": "u", "password": "Secret-Pw-9",
+                "protocol": "imaps", "host": "localhost", "port": port, "user": user, "password": password,
                 "ca_file": TB["TB_CA"], "leave_on_server": {"mode": "never"}}})
             code, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
             _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
@@ -481,6 +496,18 @@ class ImapGrammarTest(unittest.TestCase):
         code, result, listing, lines = self.fetch_from("nil-body")
         self.assertEqual(result.get("fetched", 0), 0, result)
         self.assert_nothing_stored_or_expunged(listing, lines)
+
+    def test_8bit_user_and_password_go_as_literals_not_as_8bit_quoted_strings(self):
+        user, password = "müller@kunde.example", "Grüezi-Pässwort-7"
+        code, result, listing, lines = self.fetch_from("login-only", user, password)
+        self.assertEqual(code, 0, result)
+        self.assertEqual(result["fetched"], 1)
+        logins = [l for l in lines if " LOGIN " in l]
+        self.assertTrue(logins, lines)
+        self.assertTrue(all(l.endswith("}") for l in logins), logins)  # the first argument is a literal
+        self.assertIn(f"literal {user.encode().hex()}", lines)
+        self.assertIn(f"literal {password.encode().hex()}", lines)
+        self.assertFalse([l for l in lines if '"' + password in l or '"' + user in l], lines)
 
     def test_uid_over_32_bits_ends_the_session_with_a_clear_error(self):
         code, result, listing, lines = self.fetch_from("huge-uid")

@@ -98,6 +98,17 @@ class ProbeTest(unittest.TestCase):
         code, result, _ = self.host.call("mail.imap.probe", "anna", {"host": "localhost"})
         self.assertEqual(result["error"]["code"], "forbidden")
 
+    def test_certificate_naming_the_host_only_in_its_cn_is_refused_on_every_protocol(self):
+        # Signed by the trusted test CA, subject CN=localhost, no subjectAltName (RFC 6125 forbids the CN fallback).
+        for op, key, security, step in (("mail.imap.probe", "IMAPS_CNONLY_PORT", "tls", "connect+tls"),
+                                        ("mail.imap.probe", "IMAP_CNONLY_PORT", "starttls", "starttls"),
+                                        ("mail.pop3.probe", "POP3S_CNONLY_PORT", "tls", "connect+tls"),
+                                        ("mail.smtp.probe", "SMTPS_CNONLY_PORT", "tls", "connect+tls"),
+                                        ("mail.smtp.probe", "SUBMISSION_CNONLY_PORT", "starttls", "starttls")):
+            with self.subTest(key):
+                self.assertRefused(self.probe(op, "localhost", self.tb[key], security), step,
+                                   "certificate for localhost has no subjectAltName")
+
 
 if __name__ == "__main__":
     unittest.main()

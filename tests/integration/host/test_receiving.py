@@ -1,6 +1,7 @@
 """Receiving over POP3 from the test bed's Dovecot: everything arrives once
 and byte for byte, the server deletes only what is stored, and a process
 killed at any moment loses and duplicates nothing."""
+import base64
 import hashlib
 import json
 import os
@@ -260,6 +261,19 @@ class ReceivingTest(unittest.TestCase):
             received = [json.loads(l) for l in f if json.loads(l)["type"] == "mail.received"]
         self.assertEqual(received[0]["payload"]["documents"], [{"doctype": "offer", "id": "77"}])
 
+    def test_certificate_naming_localhost_only_in_its_cn_is_refused_before_login(self):
+        log = os.path.join(TB["TB_DIR"], "dovecot-cnonly", "dovecot.log")
+        seen = os.path.getsize(log) if os.path.exists(log) else 0
+        deliver(1, uuid.uuid4().hex)
+        before = server_messages()
+        account = self.account(port=TB["POP3S_CNONLY_PORT"])
+        error = self.call("mail.fetch", {"account": account}, code=1)["error"]
+        self.assertIn("certificate for localhost has no subjectAltName", error["message"])
+        self.assertEqual(server_messages(), before)
+        with open(log, encoding="utf-8", errors="replace") as f:
+            f.seek(seen)
+            self.assertFalse([l for l in f if "pop3-login: Login:" in l])
+
 
 class HostileMailboxTest(unittest.TestCase):
     """Injection and dropped connections, from a scripted server: a real one never does this."""
@@ -271,7 +285,7 @@ class HostileMailboxTest(unittest.TestCase):
             _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
                 "protocol": protocol, "host": "localhost", "port": port, "security": security, "user": "u",
                 "password": "Secret-Pw-9", "ca_file": TB["TB_CA"]}})
-            code, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
+            code, result, self.fetch_log = host.call("mail.fetch", "anna", {"account": account["id"]})
             _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
             with open(log, encoding="utf-8") as f:
                 lines = f.read().splitlines()
@@ -309,6 +323,61 @@ class HostileMailboxTest(unittest.TestCase):
         self.assertIn("middle of a literal", result["error"]["message"])
         self.assertEqual(listing["total"], 0)
         self.assertFalse([l for l in lines if "EXPUNGE" in l or "STORE" in l], lines)
+
+    def test_imap_logindisabled_is_respected_by_authenticating_instead(self):
+        code, result, _, lines = self.run_against("imap-logindisabled", "imaps", "tls")
+        self.assertEqual(code, 0, result)
+        commands = [l.split()[2].upper() for l in lines if len(l.split()) > 2]
+        self.assertIn("AUTHENTICATE", commands)
+        self.assertNotIn("LOGIN", commands)
+        plain = base64.b64encode(b"\0u\0Secret-Pw-9").decode()
+        self.assertIn(f"tls {plain}", lines)  # the response to the server's "+", over TLS
+
+    def test_imap_logindisabled_without_a_usable_mechanism_fails_clearly_and_sends_no_password(self):
+        code, result, _, lines = self.run_against("imap-logindisabled-noplain", "imaps", "tls")
+        self.assertEqual(code, 1)
+        self.assertIn("does not allow LOGIN (LOGINDISABLED)", result["error"]["message"])
+        self.assertIn("no password was sent", result["error"]["message"])
+        plain = base64.b64encode(b"\0u\0Secret-Pw-9").decode()
+        self.assertFalse([l for l in lines if " LOGIN" in l or "AUTHENTICATE" in l or "Secret-Pw-9" in l
+                          or plain in l], lines)
+
+    def assert_forged_line_escaped(self, message, log, escaped):
+        self.assertIn(escaped, message)
+        self.assertIn(escaped, log)
+        for text in (message, log):
+            self.assertFalse([l for l in text.splitlines() if l.startswith("2026-01-01T00:00:00Z")], text)
+
+    def test_imap_no_text_with_a_line_break_cannot_forge_a_log_line(self):
+        code, result, _, _ = self.run_against("imap-forge", "imaps", "tls")
+        self.assertEqual(code, 1)
+        self.assert_forged_line_escaped(result["error"]["message"], self.fetch_log,
+                                        "Authentication failed.\\r2026-01-01T00:00:00Z info erpmail.fetch: forged line")
+
+    def test_pop3_err_text_with_a_line_break_cannot_forge_a_log_line(self):
+        code, result, _, _ = self.run_against("pop3-forge", "pop3s", "tls")
+        self.assertEqual(code, 1)
+        self.assert_forged_line_escaped(result["error"]["message"], self.fetch_log,
+                                        "Authentication failed.\\r2026-01-01T00:00:00Z info erpmail.fetch: forged line")
+
+    def test_oauth_error_description_with_a_line_break_cannot_forge_a_log_line(self):
+        host = Host(users=USERS, grants={"mail.use": "*"})
+        server, port, _ = start_scripted_server("hostile_oauth.py", "forge", host)
+        try:
+            _, account, _ = host.call("mail.account.create", "anna", {"label": "oauth-forge", "incoming": {
+                "protocol": "imaps", "host": "localhost", "port": 1, "user": "u", "auth": "oauth2",
+                "ca_file": TB["TB_CA"], "oauth2": {"token_url": f"https://localhost:{port}/token",
+                                                   "client_id": "c", "refresh_token": "rt-1"}}})
+            code, result, log = host.call("mail.fetch", "anna", {"account": account["id"]})
+        finally:
+            server.kill()
+            server.wait()
+            server.stdout.close()
+            host.cleanup()
+        self.assertEqual(code, 1)
+        self.assert_forged_line_escaped(
+            result["error"]["message"], log,
+            "(AADSTS70000: expired\\r\\n2026-01-01T00:00:00Z info erpmail.oauth: forged line)")
 
 
 class PostgresReceivingTest(unittest.TestCase):

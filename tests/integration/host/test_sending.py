@@ -308,6 +308,25 @@ class SendingTest(unittest.TestCase):
         self.assertLess(usage.ru_maxrss * 1024, 400 * 1024 * 1024)  # kB on Linux
         self.assertEqual(self.outbox(account), {})
 
+    def test_certificate_naming_localhost_only_in_its_cn_is_refused_on_smtps_and_starttls(self):
+        log = os.path.join(TB["TB_DIR"], "postfix", "postfix.log")
+        seen = os.path.getsize(log)
+        for key, security in (("SMTPS_CNONLY_PORT", "tls"), ("SUBMISSION_CNONLY_PORT", "starttls")):
+            with self.subTest(key):
+                account = self.account(port=TB[key], security=security)
+                queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": key,
+                                                 "text": "x"})
+                self.assertEqual(self.process(account)["failed"], 1)
+                entry = self.outbox(account)[queued["message_id"]]
+                self.assertEqual(entry["state"], "failed")
+                self.assertIn("certificate for localhost has no subjectAltName", entry["last_answer"])
+        time.sleep(0.5)  # Postfix logs the disconnect after the client has gone
+        with open(log, encoding="utf-8", errors="replace") as f:
+            f.seek(seen)
+            sessions = [l for l in f if "-cnonly/smtpd" in l and "disconnect from" in l]
+        self.assertTrue(sessions)
+        self.assertFalse([l for l in sessions if "auth=" in l or "mail=" in l], sessions)
+
 
 class HostileServerTest(unittest.TestCase):
     """STARTTLS attacks, from a scripted server: a real one never does this."""
@@ -322,7 +341,7 @@ class HostileServerTest(unittest.TestCase):
                 "smtp": {"host": "localhost", "port": port, "ca_file": TB["TB_CA"]}})
             _, queued, _ = host.call("mail.send", "anna", {"account": account["id"], "to": [TB["USER_BOB"]],
                                                            "subject": mode, "text": "x"})
-            _, report, _ = host.call("mail.outbox.process", "anna", {"account": account["id"]})
+            _, report, self.process_log = host.call("mail.outbox.process", "anna", {"account": account["id"]})
             _, listing, _ = host.call("mail.outbox.list", "anna", {"account": account["id"]})
             with open(log, encoding="utf-8") as f:
                 lines = f.read().splitlines()
@@ -340,14 +359,23 @@ class HostileServerTest(unittest.TestCase):
         self.assertEqual([l.split()[1] for l in lines], ["EHLO", "STARTTLS", "QUIT"][:len(lines)])
         self.assertFalse([l for l in lines if " AUTH" in l or " MAIL" in l or "Secret-Pw-9" in l], lines)
 
-    def test_bytes_injected_before_the_handshake_are_never_read_as_replies(self):
+    def test_smtp_starttls_injection_ends_delivery_before_any_password(self):
         report, entry, lines = self.run_against("inject")
-        # Had the injected "535" been read after TLS, authentication would have failed.
-        self.assertEqual(report["sent"], 1, entry)
-        self.assertEqual(entry["last_answer"], "250 2.0.0 OK hostile queued")
-        plain = [l for l in lines if l.startswith("plain ")]
-        self.assertEqual([l.split()[1] for l in plain], ["EHLO", "STARTTLS"])  # nothing else in the clear
-        self.assertIn("tls AUTH PLAIN", " ".join(lines))
+        self.assertEqual((report["sent"], report["failed"]), (0, 1), entry)
+        self.assertEqual(entry["state"], "failed")
+        self.assertIn("sent data after agreeing to STARTTLS", entry["last_answer"])
+        self.assertIn("possible injection", entry["last_answer"])
+        self.assertEqual([l.split()[1] for l in lines if l.startswith("plain ")], ["EHLO", "STARTTLS"])
+        self.assertFalse([l for l in lines if l.startswith("tls ") or "AUTH" in l or "Secret-Pw-9" in l], lines)
+
+    def test_smtp_reply_with_a_line_break_cannot_forge_a_log_line(self):
+        report, entry, _ = self.run_against("forge")
+        self.assertEqual(report["failed"], 1, entry)
+        escaped = ("535-5.7.8 Authentication failed\\n"
+                   "535 2026-01-01T00:00:00Z info erpmail.outbox: <forged@hostile.test>")
+        for text in (entry["last_answer"], self.process_log):
+            self.assertIn(escaped, text)
+            self.assertFalse([l for l in text.splitlines() if l.startswith("535 ")], text)
 
 
 class CrashTest(unittest.TestCase):
