@@ -52,19 +52,23 @@ bench_account() {
     \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",
     \"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
 }
-# Rounds alternate between the two; each of ours fetches everything into a
-# fresh database.
+# Rounds alternate which side goes first (odd rounds poplib, even rounds
+# erpmail), so that neither always meets a warm or a cold server; each of
+# ours fetches everything into a fresh database, set up outside the clock.
 peers=()
 ours=()
-for round in $(seq "$rounds"); do
-  peers+=("$(python3 "$here/pop3_peer.py" localhost "$port" "$user" "$pass" "$ca")")
-  rm -rf "$work/data"
-  account=$(bench_account)
+run_peer() { peers+=("$(python3 "$here/pop3_peer.py" localhost "$port" "$user" "$pass" "$ca")"); }
+run_ours() {
   /usr/bin/time -f '%e %M' -o "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch --as clerk \
     --json "{\"account\":\"$account\"}" > "$work/ours.json"
   fetched=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fetched"])' "$work/ours.json")
   [ "$fetched" = "$count" ] || { echo "erpmail fetched $fetched of $count" >&2; cat "$work/ours.json" >&2; exit 1; }
   ours+=("$(cat "$work/time")")
+}
+for round in $(seq "$rounds"); do
+  rm -rf "$work/data"
+  account=$(bench_account)
+  if [ $((round % 2)) = 1 ]; then run_peer; run_ours; else run_ours; run_peer; fi
 done
 
 python3 - "$count" "$(printf '%s\n' "${ours[@]}")" "$(printf '%s\n' "${peers[@]}")" <<'PY'
