@@ -91,7 +91,7 @@ std::vector<Operation> MessageService::operations()
         {"mail.message.attachment", "One attachment's bytes (base64) with its name and type",
          R"({"type":"object","additionalProperties":false,"required":["account","id","index"],
              "properties":{"account":{"type":"string","minLength":1,"maxLength":36},"id":{"type":"integer","minimum":1},
-                           "index":{"type":"integer","minimum":1}}})",
+                           "index":{"type":"integer","minimum":1,"maximum":100000}}})",
          permission::Use, bind(&MessageService::attachment)},
         {"mail.message.archive", "Marks messages finished: they leave the inbox", kAccountAndIds, permission::Use,
          state("archived")},
@@ -120,7 +120,8 @@ std::vector<Operation> MessageService::operations()
          R"({"type":"object","additionalProperties":false,"required":["account"],
              "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
                            "search":{"type":"string","maxLength":200},
-                           "page":{"type":"integer","minimum":1},"page_size":{"type":"integer","minimum":1,"maximum":500}}})",
+                           "page":{"type":"integer","minimum":1,"maximum":1000000},
+                           "page_size":{"type":"integer","minimum":1,"maximum":500}}})",
          permission::Use, bind(&MessageService::addressList)},
         {"mail.address.upsert", "Adds an address to the account's address book or renames it",
          R"({"type":"object","additionalProperties":false,"required":["account","email"],
@@ -227,6 +228,7 @@ Object::Ptr MessageService::get(const Request& request)
         Object::Ptr item = new Object;
         item->set("index", a.ordinal);
         item->set("file_name", opt(a.fileName));
+        item->set("original_file_name", opt(a.originalFileName));
         item->set("content_type", a.contentType);
         item->set("size", a.size);
         item->set("removed", a.removed);
@@ -248,6 +250,7 @@ Object::Ptr MessageService::attachment(const Request& request)
     if (a->removed) throw OperationError("not_found", "attachment " + std::to_string(index) + " was removed by the retention rules", "index");
     Object::Ptr o = new Object;
     o->set("file_name", opt(a->fileName));
+    o->set("original_file_name", opt(a->originalFileName));
     o->set("content_type", a->contentType);
     o->set("size", a->size);
     o->set("content_base64", toBase64(a->bytes));

@@ -146,7 +146,8 @@ std::vector<Operation> OutboxService::operations()
          R"({"type":"object","additionalProperties":false,"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
              "state":{"enum":["queued","sending","sent","failed","cancelled"]},
-             "page":{"type":"integer","minimum":1},"page_size":{"type":"integer","minimum":1,"maximum":500}}})",
+             "page":{"type":"integer","minimum":1,"maximum":1000000},
+             "page_size":{"type":"integer","minimum":1,"maximum":500}}})",
          permission::Use, bind(&OutboxService::outboxList)},
         {"mail.outbox.retry", "Queues a failed or cancelled mail again, due now",
          R"({"type":"object","additionalProperties":false,"required":["account","id"],"properties":{

@@ -19,11 +19,11 @@ class StorageTest(unittest.TestCase):
                 self.assertEqual(code, 0, err)
                 dbs = {d["id"]: d for d in result["databases"]}
                 self.assertEqual(dbs["main"]["dialect"], "sqlite")
-                self.assertEqual(dbs["main"]["schema"], {"system": 1, "mailbox": 5})
+                self.assertEqual(dbs["main"]["schema"], {"system": 1, "mailbox": 6})
                 for pg in ("pg", "pg2"):
                     self.assertTrue(dbs[pg]["ok"], dbs[pg])
                     self.assertEqual(dbs[pg]["dialect"], "postgresql")
-                    self.assertEqual(dbs[pg]["schema"], {"mailbox": 5})
+                    self.assertEqual(dbs[pg]["schema"], {"mailbox": 6})
                 self.assertFalse(dbs["down"]["ok"])
                 self.assertIn("database 'down'", dbs["down"]["error"])
                 self.assertFalse(result["ok"], attempt)
