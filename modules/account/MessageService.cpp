@@ -2,15 +2,13 @@
 
 #include "account/Ingest.h"
 #include "erpmail/Base64.h"
+#include "erpmail/ServerFile.h"
 #include "mime/HeaderSafety.h"
 #include "mime/MessageParser.h"
 #include "store/MessageRepository.h"
 
-#include <Poco/File.h>
-#include <Poco/FileStream.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/StreamCopier.h>
 
 #include <algorithm>
 #include <map>
@@ -355,15 +353,11 @@ Object::Ptr MessageService::import(const Request& request)
     std::string raw;
     if (p->has("raw_base64") == p->has("path")) throw invalidParam("raw_base64", "give exactly one of raw_base64 or path");
     if (p->has("path")) {
-        if (!request.userIsAdmin) throw OperationError("forbidden", "only admins import files of the server", "path");
-        const std::string path = p->getValue<std::string>("path");
-        if (!Poco::File(path).exists()) throw invalidParam("path", "no file at " + path);
-        Poco::FileInputStream in(path);
-        Poco::StreamCopier::copyToString(in, raw);
+        raw = readServerFileParam(request.userIsAdmin, p->getValue<std::string>("path"), kMaxMailFileBytes, "path");
     } else {
         raw = fromBase64Param(p->getValue<std::string>("raw_base64"), "raw_base64");
     }
-    if (raw.empty()) throw invalidParam("raw_base64", "the message is empty");
+    if (raw.empty()) throw invalidParam(p->has("path") ? "path" : "raw_base64", "the message is empty");
     const std::int64_t now = accounts_.context().host().nowMs();
     mime::ParsedMessage parsed;
     store::MessageRecord record = recordFromRaw(raw, account.id, account.kind == "personal", now, &parsed);

@@ -16,9 +16,10 @@ from email.message import EmailMessage
 
 from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, imap_session, kill_trials,
                      oauth_incoming, oauth_refresh_token, PrivateCluster, sqlite_rows, start_scripted_server, testbed,
-                     tokens_in_clear)
+                     testbed_ca, tokens_in_clear)
 
 TB = testbed()
+CA = testbed_ca()
 poplib._MAXLINE = 1 << 20  # the test reads 70 KB header lines on purpose
 USER, PASSWORD = TB.get("USER_DAVE", ""), TB.get("PASS_DAVE", "")
 USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
@@ -90,7 +91,7 @@ class ReceivingTest(unittest.TestCase):
         return self.call("mail.account.create", {"label": f"Eingang {uuid.uuid4().hex[:6]}", "incoming": {
             "protocol": "pop3s" if security == "tls" else "pop3", "host": host,
             "port": int(port or TB["POP3S_PORT"]), "security": security, "user": USER,
-            "password": password or PASSWORD, "ca_file": TB["TB_CA"], "leave_on_server": leave}})["id"]
+            "password": password or PASSWORD, "ca": CA, "leave_on_server": leave}})["id"]
 
     def stored(self, account):
         """sha256 -> count of the raw messages the account holds."""
@@ -242,8 +243,8 @@ class ReceivingTest(unittest.TestCase):
         sender = self.call("mail.account.create", {
             "label": "Verkauf", "sender_email": USER,
             "incoming": {"protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
-                         "password": PASSWORD, "ca_file": TB["TB_CA"]},
-            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})["id"]
+                         "password": PASSWORD, "ca": CA},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})["id"]
         queued = self.call("mail.send", {"account": sender, "to": [TB["USER_BOB"]], "subject": "Offerte 77",
                                          "text": "Anbei", "documents": [{"doctype": "offer", "id": "77"}]})
         self.assertEqual(self.call("mail.outbox.process", {"account": sender})["sent"], 1)
@@ -270,7 +271,7 @@ class HostileMailboxTest(unittest.TestCase):
         try:
             _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
                 "protocol": protocol, "host": "localhost", "port": port, "security": security, "user": "u",
-                "password": "Secret-Pw-9", "ca_file": TB["TB_CA"]}})
+                "password": "Secret-Pw-9", "ca": CA}})
             code, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
             _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
             with open(log, encoding="utf-8") as f:
@@ -333,7 +334,7 @@ class PostgresReceivingTest(unittest.TestCase):
             original = sorted(d for d, n in server_messages().items() for _ in range(n))
             _, account, err = host.call("mail.account.create", "anna", {"label": "PG", "database": "pg", "incoming": {
                 "protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
-                "password": PASSWORD, "ca_file": TB["TB_CA"]}})
+                "password": PASSWORD, "ca": CA}})
             account = account["id"]
             fetch = subprocess.Popen([ERPHOST, "--config", host.config, "call", "mail.fetch", "--as", "anna", "--json",
                                       json.dumps({"account": account})], stdout=subprocess.PIPE,
@@ -398,7 +399,7 @@ class Pop3CrashTest(unittest.TestCase):
             self.assertEqual(len(trial["uidls"]), self.MESSAGES)
             _, account, _ = host.call("mail.account.create", "anna", {"label": f"Crash {uuid.uuid4().hex[:6]}",
                 "incoming": {"protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
-                             "password": PASSWORD, "ca_file": TB["TB_CA"]}})
+                             "password": PASSWORD, "ca": CA}})
             return account["id"]
 
         def after_kill(account):

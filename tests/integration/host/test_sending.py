@@ -12,9 +12,10 @@ import time
 import unittest
 import uuid
 
-from harness import ERPHOST, Host, start_scripted_server, testbed
+from harness import ERPHOST, Host, start_scripted_server, testbed, testbed_ca
 
 TB = testbed()
+CA = testbed_ca()
 USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
 PDF = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(2 * 1024 * 1024)) + "%%EOF Müller".encode()
 
@@ -72,9 +73,9 @@ class SendingTest(unittest.TestCase):
                   "sender_email": TB["USER_ALICE"],
                   "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]),
                                "user": TB["USER_ALICE"], "password": password or TB["PASS_ALICE"],
-                               "ca_file": TB["TB_CA"]},
+                               "ca": CA},
                   "smtp": {"host": host, "port": int(port or TB["SUBMISSION_PORT"]), "security": security,
-                           "ca_file": TB["TB_CA"]}}
+                           "ca": CA}}
         params.update(extra)
         return self.call("mail.account.create", params)["id"]
 
@@ -256,7 +257,7 @@ class HostileServerTest(unittest.TestCase):
             _, account, _ = host.call("mail.account.create", "anna", {
                 "label": "hostile", "sender_email": TB["USER_ALICE"],
                 "incoming": {"protocol": "imaps", "host": "localhost", "user": "u", "password": "Secret-Pw-9"},
-                "smtp": {"host": "localhost", "port": port, "ca_file": TB["TB_CA"]}})
+                "smtp": {"host": "localhost", "port": port, "ca": CA}})
             _, queued, _ = host.call("mail.send", "anna", {"account": account["id"], "to": [TB["USER_BOB"]],
                                                            "subject": mode, "text": "x"})
             _, report, _ = host.call("mail.outbox.process", "anna", {"account": account["id"]})
@@ -300,7 +301,7 @@ class CrashTest(unittest.TestCase):
                 "label": "Mahnlauf", "sender_email": TB["USER_ALICE"],
                 "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
                              "password": TB["PASS_ALICE"]},
-                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})
+                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})
             ids = set()
             for i in range(200):
                 code, queued, err = host.call("mail.send", "anna", {
