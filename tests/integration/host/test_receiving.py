@@ -262,6 +262,84 @@ class ReceivingTest(unittest.TestCase):
         self.assertEqual(received[0]["payload"]["documents"], [{"doctype": "offer", "id": "77"}])
 
 
+    def incoming(self, **tls):
+        return {"protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
+                "password": PASSWORD} | tls
+
+    def test_clerk_cannot_name_a_ca_file_and_learns_nothing_about_it(self):
+        answers = []
+        for path in [TB["TB_CA"], "/etc/shadow", "/no/such/ca.pem", "/dev/zero", self.host.dir]:
+            result = self.call("mail.account.create", {"label": "CA", "incoming": self.incoming(ca_file=path)}, code=1)
+            answers.append(result["error"])
+        self.assertEqual((answers[0]["code"], answers[0]["field"]), ("forbidden", "incoming.ca_file"))
+        self.assertTrue(all(a == answers[0] for a in answers), answers)
+        account = self.account()  # the clerk's way: the CA as PEM text
+        result = self.call("mail.account.update", {"id": account, "incoming": {"ca_file": "/etc/shadow"}}, code=1)
+        self.assertEqual((result["error"]["code"], result["error"]["field"]), ("forbidden", "incoming.ca_file"))
+        deliver(1, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 1)
+        # An admin may name the file; the clerk may then change the account without repeating it.
+        shared = self.call("mail.account.create", {"label": "Geteilt", "kind": "public",
+                                                   "incoming": self.incoming(ca_file=TB["TB_CA"])}, user="root")["id"]
+        self.call("mail.account.update", {"id": shared, "label": "Geteilt 2"})
+        self.call("mail.account.update", {"id": shared, "incoming": {"ca_file": TB["TB_CA"], "user": USER}})
+        deliver(1, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": shared})["fetched"], 1)
+
+    def test_ca_file_must_be_a_regular_file_of_at_most_1_mib_holding_certificates(self):
+        fifo = os.path.join(self.host.dir, "fifo")
+        os.mkfifo(fifo)
+        big = os.path.join(self.host.dir, "big.pem")
+        with open(big, "wb") as f:
+            f.truncate(1024 * 1024 + 1)
+        text = os.path.join(self.host.dir, "notes.txt")
+        with open(text, "w", encoding="utf-8") as f:
+            f.write("kein Zertifikat\n")
+        cases = [(self.host.dir, "directory"), ("/dev/zero", "not a regular file"), (fifo, "not a regular file"),
+                 (big, "larger than 1 MiB"), (text, "no PEM certificate"), ("/no/such/ca.pem", "cannot be opened")]
+        for path, words in cases:
+            with self.subTest(path=path):
+                result = self.call("mail.account.create", {"label": "CA", "incoming": self.incoming(ca_file=path)},
+                                   user="root", code=1)
+                self.assertEqual((result["error"]["code"], result["error"]["field"]),
+                                 ("invalid_params", "incoming.ca_file"))
+                self.assertIn(words, result["error"]["message"])
+        result = self.call("mail.account.create", {"label": "CA", "incoming": self.incoming(ca="kein Zertifikat")},
+                           code=1)
+        self.assertEqual((result["error"]["code"], result["error"]["field"]), ("invalid_params", "incoming.ca"))
+        # A file that turned into a device after it was saved is refused when connecting, not read forever.
+        link = os.path.join(self.host.dir, "ca-link.pem")
+        os.symlink(TB["TB_CA"], link)
+        account = self.call("mail.account.create", {"label": "Link", "incoming": self.incoming(ca_file=link)},
+                            user="root")["id"]
+        os.remove(link)
+        os.symlink("/dev/zero", link)
+        result = self.call("mail.fetch", {"account": account}, user="root", code=1)
+        self.assertIn("not a regular file", result["error"]["message"])
+
+    def test_received_attachment_names_lose_paths_and_control_characters(self):
+        names = {"../../etc/passwd": "passwd", "C:\\Windows\\x.exe": "x.exe",
+                 "bericht\r\nX-Evil: 1.pdf": "berichtX-Evil: 1.pdf"}
+        parts = []
+        for i, name in enumerate(names):
+            quoted = "".join(c if c.isalnum() or c in ".-_" else "%%%02X" % ord(c) for c in name)
+            parts.append(f"--b\r\nContent-Type: application/octet-stream\r\n"
+                         f"Content-Disposition: attachment; filename*=UTF-8''{quoted}\r\n"
+                         f"Content-Transfer-Encoding: base64\r\n\r\nQW5oYW5n{i}w==\r\n")
+        raw = ("From: Kunde <kunde@kunde.example>\r\nTo: " + USER + "\r\nSubject: Namen\r\n"
+               "Message-ID: <" + uuid.uuid4().hex + "@kunde.example>\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAnbei\r\n"
+               + "".join(parts) + "--b--\r\n")
+        with smtplib.LMTP("127.0.0.1", int(TB["LMTP_PORT"])) as lmtp:
+            lmtp.sendmail("kunde@kunde.example", [USER], raw.encode())
+        account = self.account()
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 1)
+        message = self.call("mail.message.list", {"account": account})["items"][0]["id"]
+        got = self.call("mail.message.get", {"account": account, "id": message})["attachments"]
+        self.assertEqual([(a["original_file_name"], a["file_name"]) for a in got], list(names.items()))
+        one = self.call("mail.message.attachment", {"account": account, "id": message, "index": 1})
+        self.assertEqual((one["file_name"], one["original_file_name"]), ("passwd", "../../etc/passwd"))
+
 class HostileMailboxTest(unittest.TestCase):
     """Injection and dropped connections, from a scripted server: a real one never does this."""
 
