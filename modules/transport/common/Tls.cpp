@@ -65,7 +65,7 @@ void trustCaCertificates(Poco::Net::Context& context, const TlsSettings& setting
         }
         addCaCertificates(pem, store, "the CA file " + settings.caFile);
     }
-    if (!settings.caPem.empty()) addCaCertificates(settings.caPem, store, "the CA certificates (ca)");
+    if (!settings.caPem.empty()) addCaCertificates(settings.caPem, store, "the CA text (ca)");
 }
 
 } // namespace

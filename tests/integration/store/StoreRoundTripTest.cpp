@@ -208,13 +208,13 @@ TEST_P(StoreRoundTrip, MigrationsTwiceAreANoOp)
     migrate(*c, Scope::Mailbox);
     MigrationReport again = migrate(*c, Scope::Mailbox);
     EXPECT_EQ(again.applied, 0);
-    EXPECT_EQ(again.currentVersion, 5);
+    EXPECT_EQ(again.currentVersion, 6);
     EXPECT_EQ(migrate(*c, Scope::System).applied, 0);
     Statement count(*c, "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_version");
     count.execute();
     ASSERT_TRUE(count.fetch());
-    EXPECT_EQ(count.getInt(1), 5);
-    EXPECT_EQ(count.getInt(2), 5);
+    EXPECT_EQ(count.getInt(1), 6);
+    EXPECT_EQ(count.getInt(2), 6);
 }
 
 TEST_P(StoreRoundTrip, UniqueKeysRefuseDuplicates)
