@@ -253,7 +253,9 @@ std::string safeFileName(std::string_view name)
     for (std::size_t i = 0; i < name.size(); ++i) {
         const auto c = static_cast<unsigned char>(name[i]);
         if (c < 0x20 || c == 0x7f) continue;
-        const auto next = [&](std::size_t k) { return i + k < name.size() ? static_cast<unsigned char>(name[i + k]) : 0; };
+        const auto next = [&](std::size_t k) {
+            return i + k < name.size() ? static_cast<unsigned char>(name[i + k]) : 0;
+        };
         if (c == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) { // C1 controls
             ++i;
             continue;
@@ -263,8 +265,10 @@ std::string safeFileName(std::string_view name)
             i += 2;
             continue;
         }
-        if (c == '/' || c == '\\') kept.clear(); // only the last path component stays
-        else kept += static_cast<char>(c);
+        if (c == '/' || c == '\\')
+            kept.clear(); // only the last path component stays
+        else
+            kept += static_cast<char>(c);
     }
     if (kept.size() >= 2 && std::isalpha(static_cast<unsigned char>(kept[0])) && kept[1] == ':') kept.erase(0, 2);
     const auto first = kept.find_first_not_of(' ');

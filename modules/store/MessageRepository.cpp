@@ -197,7 +197,7 @@ std::optional<AttachmentRecord> MessageRepository::attachment(const std::string&
 {
     Statement st(c_, std::string("SELECT ") + kAttachmentColumns + ", t.content" +
                          " FROM attachments t JOIN messages m ON m.id = t.message_id"
-                     " WHERE m.account_id = ? AND m.id = ? AND t.ordinal = ?");
+                         " WHERE m.account_id = ? AND m.id = ? AND t.ordinal = ?");
     st.bindText(1, accountId).bindInt(2, id).bindInt(3, ordinal);
     st.execute();
     if (!st.fetch()) return std::nullopt;

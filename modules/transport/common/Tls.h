@@ -26,7 +26,7 @@ struct TlsSettings {
 };
 
 /// A client context for one connection to host: TLS 1.2 or later, system
-/// CAs plus caFile and caPem (TlsError when they hold no certificate), chain and host name (DNS name or IP address, RFC 6125)
+/// CAs plus caFile, chain and host name (DNS name or IP address, RFC 6125)
 /// verified by OpenSSL during the handshake.
 Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings, const std::string& host);
 

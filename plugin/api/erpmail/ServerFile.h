@@ -36,7 +36,7 @@ inline std::string readServerFile(const std::string& path, std::size_t maxBytes)
     auto failure = [&](const std::string& why) { return ServerFileError(path + " " + why); };
     auto limit = [&] {
         return maxBytes % (std::size_t(1) << 20) == 0 ? std::to_string(maxBytes >> 20) + " MiB"
-                                                     : std::to_string(maxBytes) + " bytes";
+                                                      : std::to_string(maxBytes) + " bytes";
     };
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) throw failure("cannot be opened: " + std::error_code(errno, std::generic_category()).message());
@@ -45,7 +45,8 @@ inline std::string readServerFile(const std::string& path, std::size_t maxBytes)
         ~Closer() { ::close(fd); }
     } closer{fd};
     struct stat st {};
-    if (::fstat(fd, &st) != 0) throw failure("cannot be read: " + std::error_code(errno, std::generic_category()).message());
+    if (::fstat(fd, &st) != 0)
+        throw failure("cannot be read: " + std::error_code(errno, std::generic_category()).message());
     if (S_ISDIR(st.st_mode)) throw failure("is a directory, not a file");
     if (!S_ISREG(st.st_mode)) throw failure("is not a regular file (a device, FIFO or socket)");
     if (static_cast<std::size_t>(st.st_size) > maxBytes) throw failure("is larger than " + limit());
@@ -71,8 +72,7 @@ inline std::string readServerFile(const std::string& path, std::size_t maxBytes)
 inline std::string readServerFileParam(bool userIsAdmin, const std::string& path, std::size_t maxBytes,
                                        const std::string& field)
 {
-    if (!userIsAdmin)
-        throw OperationError("forbidden", field + ": only admins may name files of the server", field);
+    if (!userIsAdmin) throw OperationError("forbidden", field + ": only admins may name files of the server", field);
     try {
         return readServerFile(path, maxBytes);
     } catch (const ServerFileError& e) {

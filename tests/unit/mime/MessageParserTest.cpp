@@ -138,8 +138,14 @@ TEST(SafeFileName, KeepsOnlyTheLastPathComponentWithoutControls)
     EXPECT_EQ(safeFileName("C:x.exe"), "x.exe");
     EXPECT_EQ(safeFileName("..\\..\\boot.ini"), "boot.ini");
     EXPECT_EQ(safeFileName("report\r\nX-Evil: 1.pdf"), "reportX-Evil: 1.pdf");
-    EXPECT_EQ(safeFileName(std::string("a\0b\tc\x7f" "d\xC2\x85" "e.txt", 14)), "abcde.txt");
-    EXPECT_EQ(safeFileName("invoice\xE2\x80\xAE" "fdp.exe"), "invoicefdp.exe"); // U+202E would show "exe.pdf"
+    EXPECT_EQ(safeFileName(std::string("a\0b\tc\x7f"
+                                       "d\xC2\x85"
+                                       "e.txt",
+                                       14)),
+              "abcde.txt");
+    EXPECT_EQ(safeFileName("invoice\xE2\x80\xAE"
+                           "fdp.exe"),
+              "invoicefdp.exe"); // U+202E would show "exe.pdf"
     EXPECT_EQ(safeFileName("  spaced.pdf  "), "spaced.pdf");
     EXPECT_EQ(safeFileName(".."), "");
     EXPECT_EQ(safeFileName("dir/"), "");

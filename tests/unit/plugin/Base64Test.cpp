@@ -10,7 +10,8 @@ using erpmail::toBase64;
 TEST(Base64, RoundTripsEveryByteValueAndEveryPaddingLength)
 {
     std::string all;
-    for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+    for (int i = 0; i < 256; ++i)
+        all += static_cast<char>(i);
     for (std::size_t n = 0; n <= all.size(); ++n) {
         const std::string bytes = all.substr(all.size() - n);
         EXPECT_EQ(decodeBase64(toBase64(bytes)), bytes) << n;
@@ -25,8 +26,8 @@ TEST(Base64, SkipsTheLineBreaksMimeWrites)
 
 TEST(Base64, RefusesTextThatIsNotBase64InsteadOfDecodingItToNothing)
 {
-    for (const std::string bad : {"!!!!", "not base64!", "SGVsbG8=garbage", "SGVsbG8", "SGVsbA=", "S===", "====",
-                                  "=SGV", "SGVsbG8==", "SG-_", "Zm9v\xC3\xA4"})
+    for (const std::string bad : {"!!!!", "not base64!", "SGVsbG8=garbage", "SGVsbG8",
+                                  "SGVsbA=", "S===", "====", "=SGV", "SGVsbG8==", "SG-_", "Zm9v\xC3\xA4"})
         EXPECT_FALSE(decodeBase64(bad)) << bad;
     EXPECT_FALSE(decodeBase64(std::string("SGVs\0bG8=", 9)));
 }

@@ -46,7 +46,8 @@ protected:
 TEST_F(ServerFile, ReadsARegularFileUpToItsLimitByteForByte)
 {
     std::string all;
-    for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+    for (int i = 0; i < 256; ++i)
+        all += static_cast<char>(i);
     EXPECT_EQ(readServerFile(write("all.bin", all), 256), all);
     EXPECT_EQ(readServerFile(write("empty", ""), 256), "");
 }
