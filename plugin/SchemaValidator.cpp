@@ -7,6 +7,7 @@
 #include <Poco/UnicodeConverter.h>
 
 #include <cmath>
+#include <cstdint>
 
 namespace erpmail {
 
@@ -29,6 +30,15 @@ std::string typeOf(const Var& v)
         return std::floor(d) == d ? "integer" : "number";
     }
     return "unknown";
+}
+
+// Operations read integers as 64-bit: a value beyond that range is the
+// caller's error, not a failure of the operation.
+bool fitsInt64(const Var& v)
+{
+    if (v.isInteger()) return v.isSigned() || v.convert<Poco::UInt64>() <= static_cast<Poco::UInt64>(INT64_MAX);
+    const double d = v.convert<double>();
+    return d >= -9223372036854775808.0 && d < 9223372036854775808.0;
 }
 
 bool typeMatches(const std::string& want, const std::string& have)
@@ -70,6 +80,8 @@ void check(const Object::Ptr& schema, const Var& value, const std::string& path)
             ok = typeMatches(wanted, have);
         }
         if (!ok) throw invalidParam(field, field + " must be " + wanted + ", not " + have);
+        if (have == "integer" && !fitsInt64(value))
+            throw invalidParam(field, field + " is out of range: " + value.toString());
     }
 
     if (schema->has("enum")) {

@@ -3,6 +3,7 @@
 #include "erpmail/OperationError.h"
 #include "mime/HeaderSafety.h"
 #include "retention/RetentionPolicy.h"
+#include "transport/common/Tls.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -195,6 +196,7 @@ const char* kServerSchemaParts = R"(
         "refresh_token":{"type":["string","null"],"maxLength":16384},
         "client_secret":{"type":["string","null"],"maxLength":1024}}},
      "ca_file":{"type":"string","maxLength":4096},
+     "ca":{"type":"string","maxLength":1048576},
      "leave_on_server":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{
         "mode":{"enum":["never","days","forever"]},
         "days":{"type":"integer","minimum":1,"maximum":3650}}}}},
@@ -205,7 +207,8 @@ const char* kServerSchemaParts = R"(
      "requires_password":{"type":"boolean"},
      "user":{"type":"string","maxLength":320},
      "password":{"type":["string","null"],"maxLength":1024},
-     "ca_file":{"type":"string","maxLength":4096}}})";
+     "ca_file":{"type":"string","maxLength":4096},
+     "ca":{"type":"string","maxLength":1048576}}})";
 
 } // namespace
 
@@ -338,6 +341,18 @@ void applyAccountParams(const Object::Ptr& p, const AccountDirectory& directory,
         }
     }
     a.serverSettings = stringify(server);
+}
+
+void checkTrustAnchorParams(const Object::Ptr& params, const std::string& serverSettings, bool userIsAdmin)
+{
+    Object::Ptr stored = parseStored(serverSettings);
+    for (const std::string block : {"incoming", "smtp"}) {
+        if (!params->has(block) || params->isNull(block)) continue;
+        const Object::Ptr before = stored->has(block) ? stored->getObject(block) : Object::Ptr(new Object);
+        transport::TlsSettings ignored;
+        transport::readTrustAnchorParams(*params->getObject(block), block + ".", userIsAdmin, ignored,
+                                         before->optValue<std::string>("ca_file", ""));
+    }
 }
 
 Object::Ptr accountToJson(const store::AccountRecord& a, const AccountSecrets& secrets, bool isMain, bool canChange)

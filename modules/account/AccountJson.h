@@ -47,6 +47,13 @@ struct AccountSecrets {
 void applyAccountParams(const Poco::JSON::Object::Ptr& params, const AccountDirectory& directory,
                         store::AccountRecord& account, SecretChanges& secrets);
 
+/// Checks the CA certificates of the incoming and smtp blocks of params
+/// (transport::readTrustAnchorParams): "ca" must hold PEM certificates, and
+/// "ca_file" is an admin's tool unless it repeats the path already stored
+/// in serverSettings. Throws OperationError (forbidden, invalid_params)
+/// naming "incoming.ca_file", "smtp.ca", ...
+void checkTrustAnchorParams(const Poco::JSON::Object::Ptr& params, const std::string& serverSettings, bool userIsAdmin);
+
 /// The account as operations answer it. Passwords show only as
 /// "password_set". `isMain` marks the owner's main account.
 Poco::JSON::Object::Ptr accountToJson(const store::AccountRecord& account, const AccountSecrets& secrets, bool isMain,

@@ -401,6 +401,7 @@ Object::Ptr AccountService::create(const Request& request)
     if (account.owner != request.user && !request.userIsAdmin)
         throw OperationError("forbidden", "only admins create accounts for other users", "owner");
     account.databaseId = context_.systemDatabaseId();
+    checkTrustAnchorParams(p, "", request.userIsAdmin);
     SecretChanges changes;
     applyAccountParams(p, directory(), account, changes);
     account.createdAtMs = account.updatedAtMs = context_.host().nowMs();
@@ -444,6 +445,7 @@ Object::Ptr AccountService::update(const Request& request)
     if (p->has("kind") && p->getValue<std::string>("kind") != account.kind && !isOwnerOrAdmin(account, request))
         throw OperationError("forbidden", "only the owner or an admin may change an account's kind", "kind");
     const store::AccountRecord before = account;
+    checkTrustAnchorParams(p, account.serverSettings, request.userIsAdmin);
     SecretChanges changes;
     applyAccountParams(p, directory(), account, changes);
 

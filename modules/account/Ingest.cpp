@@ -46,6 +46,7 @@ store::MessageRecord recordFromRaw(std::string raw, const std::string& accountId
     for (auto& a : parsed.attachments) {
         store::AttachmentRecord r;
         r.fileName = opt(a.fileName);
+        r.originalFileName = opt(a.originalFileName);
         r.contentType = a.contentType;
         r.contentId = opt(a.contentId);
         r.size = static_cast<std::int64_t>(a.bytes.size());

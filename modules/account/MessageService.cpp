@@ -2,15 +2,13 @@
 
 #include "account/Ingest.h"
 #include "erpmail/Base64.h"
+#include "erpmail/ServerFile.h"
 #include "mime/HeaderSafety.h"
 #include "mime/MessageParser.h"
 #include "store/MessageRepository.h"
 
-#include <Poco/File.h>
-#include <Poco/FileStream.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/StreamCopier.h>
 
 #include <algorithm>
 #include <map>
@@ -91,7 +89,7 @@ std::vector<Operation> MessageService::operations()
         {"mail.message.attachment", "One attachment's bytes (base64) with its name and type",
          R"({"type":"object","additionalProperties":false,"required":["account","id","index"],
              "properties":{"account":{"type":"string","minLength":1,"maxLength":36},"id":{"type":"integer","minimum":1},
-                           "index":{"type":"integer","minimum":1}}})",
+                           "index":{"type":"integer","minimum":1,"maximum":100000}}})",
          permission::Use, bind(&MessageService::attachment)},
         {"mail.message.archive", "Marks messages finished: they leave the inbox", kAccountAndIds, permission::Use,
          state("archived")},
@@ -120,7 +118,8 @@ std::vector<Operation> MessageService::operations()
          R"({"type":"object","additionalProperties":false,"required":["account"],
              "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
                            "search":{"type":"string","maxLength":200},
-                           "page":{"type":"integer","minimum":1},"page_size":{"type":"integer","minimum":1,"maximum":500}}})",
+                           "page":{"type":"integer","minimum":1,"maximum":1000000},
+                           "page_size":{"type":"integer","minimum":1,"maximum":500}}})",
          permission::Use, bind(&MessageService::addressList)},
         {"mail.address.upsert", "Adds an address to the account's address book or renames it",
          R"({"type":"object","additionalProperties":false,"required":["account","email"],
@@ -227,6 +226,7 @@ Object::Ptr MessageService::get(const Request& request)
         Object::Ptr item = new Object;
         item->set("index", a.ordinal);
         item->set("file_name", opt(a.fileName));
+        item->set("original_file_name", opt(a.originalFileName));
         item->set("content_type", a.contentType);
         item->set("size", a.size);
         item->set("removed", a.removed);
@@ -248,6 +248,7 @@ Object::Ptr MessageService::attachment(const Request& request)
     if (a->removed) throw OperationError("not_found", "attachment " + std::to_string(index) + " was removed by the retention rules", "index");
     Object::Ptr o = new Object;
     o->set("file_name", opt(a->fileName));
+    o->set("original_file_name", opt(a->originalFileName));
     o->set("content_type", a->contentType);
     o->set("size", a->size);
     o->set("content_base64", toBase64(a->bytes));
@@ -352,15 +353,11 @@ Object::Ptr MessageService::import(const Request& request)
     std::string raw;
     if (p->has("raw_base64") == p->has("path")) throw invalidParam("raw_base64", "give exactly one of raw_base64 or path");
     if (p->has("path")) {
-        if (!request.userIsAdmin) throw OperationError("forbidden", "only admins import files of the server", "path");
-        const std::string path = p->getValue<std::string>("path");
-        if (!Poco::File(path).exists()) throw invalidParam("path", "no file at " + path);
-        Poco::FileInputStream in(path);
-        Poco::StreamCopier::copyToString(in, raw);
+        raw = readServerFileParam(request.userIsAdmin, p->getValue<std::string>("path"), kMaxMailFileBytes, "path");
     } else {
         raw = fromBase64Param(p->getValue<std::string>("raw_base64"), "raw_base64");
     }
-    if (raw.empty()) throw invalidParam("raw_base64", "the message is empty");
+    if (raw.empty()) throw invalidParam(p->has("path") ? "path" : "raw_base64", "the message is empty");
     const std::int64_t now = accounts_.context().host().nowMs();
     mime::ParsedMessage parsed;
     store::MessageRecord record = recordFromRaw(raw, account.id, account.kind == "personal", now, &parsed);

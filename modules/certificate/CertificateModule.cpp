@@ -2,11 +2,9 @@
 
 #include "certificate/X509Info.h"
 #include "erpmail/OperationError.h"
+#include "erpmail/ServerFile.h"
 
-#include <Poco/File.h>
-#include <Poco/FileStream.h>
 #include <Poco/JSON/Array.h>
-#include <Poco/StreamCopier.h>
 
 namespace erpmail {
 
@@ -28,12 +26,7 @@ Poco::JSON::Object::Ptr CertificateModule::inspect(const Request& request)
     const std::string path = p->optValue<std::string>("path", "");
     if (pem.empty() == path.empty()) throw invalidParam("pem", "give exactly one of pem or path");
     if (!path.empty()) {
-        // Only admins may make the plugin read files of the server.
-        if (!request.userIsAdmin) throw OperationError("forbidden", "only admins may read certificates from files", "path");
-        Poco::File file(path);
-        if (!file.exists() || !file.isFile()) throw invalidParam("path", "no certificate file at " + path);
-        Poco::FileInputStream in(path);
-        Poco::StreamCopier::copyToString(in, pem);
+        pem = readServerFileParam(request.userIsAdmin, path, kMaxCertificateFileBytes, "path");
     }
     const int warnDays = p->optValue<int>("warn_days", 30);
     X509Info info = X509Info::fromPem(pem, path.empty() ? "pem" : "path");

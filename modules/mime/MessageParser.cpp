@@ -184,7 +184,8 @@ struct Walker {
             Attachment a;
             a.contentType = contentType;
             const char* subject = inner ? g_mime_message_get_subject(inner) : nullptr;
-            a.fileName = validUtf8(subject && *subject ? subject : "message") + ".eml";
+            a.originalFileName = validUtf8(subject && *subject ? subject : "message") + ".eml";
+            a.fileName = safeFileName(a.originalFileName);
             if (limits.attachmentBytes && inner) a.bytes = objectBytes(GMIME_OBJECT(inner));
             out.attachments.push_back(std::move(a));
             return;
@@ -200,7 +201,8 @@ struct Walker {
             return;
         }
         Attachment a;
-        a.fileName = validUtf8(g_mime_part_get_filename(part));
+        a.originalFileName = validUtf8(g_mime_part_get_filename(part));
+        a.fileName = safeFileName(a.originalFileName);
         a.contentType = contentType;
         a.contentId = stripAngles(validUtf8(g_mime_object_get_content_id(object)));
         if (limits.attachmentBytes) a.bytes = partBytes(part);
@@ -243,6 +245,37 @@ std::vector<Address> ParsedMessage::allAddresses() const
             if (!seen && !a.email.empty()) all.push_back(a);
         }
     return all;
+}
+
+std::string safeFileName(std::string_view name)
+{
+    std::string kept;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const auto c = static_cast<unsigned char>(name[i]);
+        if (c < 0x20 || c == 0x7f) continue;
+        const auto next = [&](std::size_t k) {
+            return i + k < name.size() ? static_cast<unsigned char>(name[i + k]) : 0;
+        };
+        if (c == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) { // C1 controls
+            ++i;
+            continue;
+        }
+        if (c == 0xe2 && ((next(1) == 0x80 && next(2) >= 0xaa && next(2) <= 0xae) ||
+                          (next(1) == 0x81 && next(2) >= 0xa6 && next(2) <= 0xa9))) {
+            i += 2;
+            continue;
+        }
+        if (c == '/' || c == '\\')
+            kept.clear(); // only the last path component stays
+        else
+            kept += static_cast<char>(c);
+    }
+    if (kept.size() >= 2 && std::isalpha(static_cast<unsigned char>(kept[0])) && kept[1] == ':') kept.erase(0, 2);
+    const auto first = kept.find_first_not_of(' ');
+    if (first == std::string::npos) return {};
+    kept = kept.substr(first, kept.find_last_not_of(' ') - first + 1);
+    if (kept == "." || kept == "..") return {};
+    return kept;
 }
 
 std::string formatAddresses(const std::vector<Address>& addresses)

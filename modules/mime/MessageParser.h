@@ -19,6 +19,13 @@ struct ParseLimits {
 /// (undecodable bytes become U+FFFD).
 ParsedMessage parseMessage(std::string_view raw, const ParseLimits& limits = {});
 
+/// A received attachment's name made safe to save under: only its last
+/// path component (after any "/" or "\\", and without a drive such as
+/// "C:"), without control characters (C0, DEL, C1) or the invisible marks
+/// that reorder text (U+202A..U+202E, U+2066..U+2069), trimmed of spaces.
+/// "." and ".." become empty. `name` is valid UTF-8.
+std::string safeFileName(std::string_view name);
+
 /// Joins addresses as "Name <a@b>, c@d" for display.
 std::string formatAddresses(const std::vector<Address>& addresses);
 

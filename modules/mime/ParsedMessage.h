@@ -15,7 +15,8 @@ struct Address {
 };
 
 struct Attachment {
-    std::string fileName;    ///< decoded (RFC 2231 / RFC 2047), may be empty
+    std::string fileName;         ///< safeFileName() of originalFileName, may be empty
+    std::string originalFileName; ///< decoded (RFC 2231 / RFC 2047) as the mail names it, may be empty
     std::string contentType; ///< "application/pdf"
     std::string contentId;   ///< without angle brackets, may be empty
     std::string bytes;       ///< transfer encoding removed

@@ -24,7 +24,10 @@ constexpr const char* kSummaryColumns =
     " m.date_ms, m.received_at_ms, m.raw_size, m.message_id, m.parse_warning,"
     " (SELECT COUNT(*) FROM attachments t WHERE t.message_id = m.id)";
 
-// Columns: ordinal, file_name, content_type, content_id, size, removed_at_ms[, content].
+// What readAttachment() reads, then the content if it reads bytes.
+constexpr const char* kAttachmentColumns =
+    "t.ordinal, t.file_name, t.content_type, t.content_id, t.size, t.removed_at_ms, t.original_file_name";
+
 AttachmentRecord readAttachment(Statement& st, bool withBytes)
 {
     AttachmentRecord a;
@@ -34,7 +37,8 @@ AttachmentRecord readAttachment(Statement& st, bool withBytes)
     a.contentId = st.getText(4);
     a.size = st.intOr(5, 0);
     a.removed = st.getInt(6).has_value();
-    if (withBytes) a.bytes = st.getBlob(7).value_or("");
+    a.originalFileName = st.getText(7);
+    if (withBytes) a.bytes = st.getBlob(8).value_or("");
     return a;
 }
 
@@ -89,9 +93,10 @@ std::int64_t MessageRepository::insert(const MessageRecord& m)
 void MessageRepository::insertAttachment(std::int64_t id, int ordinal, const AttachmentRecord& a)
 {
     Statement& att = c_.prepared("INSERT INTO attachments (message_id, ordinal, file_name, content_type, content_id,"
-                                 " size, content) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                 " size, original_file_name, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     att.bindInt(1, id).bindInt(2, ordinal).bindOptionalText(3, a.fileName).bindText(4, a.contentType);
-    att.bindOptionalText(5, a.contentId).bindInt(6, static_cast<std::int64_t>(a.bytes.size())).bindBlob(7, a.bytes);
+    att.bindOptionalText(5, a.contentId).bindInt(6, static_cast<std::int64_t>(a.bytes.size()));
+    att.bindOptionalText(7, a.originalFileName).bindBlob(8, a.bytes);
     att.execute();
     att.close();
 }
@@ -179,8 +184,8 @@ std::optional<MessageRecord> MessageRepository::get(const std::string& accountId
 std::vector<AttachmentRecord> MessageRepository::attachments(std::int64_t id, bool withBytes)
 {
     std::vector<AttachmentRecord> out;
-    Statement st(c_, std::string("SELECT ordinal, file_name, content_type, content_id, size, removed_at_ms") +
-                         (withBytes ? ", content" : "") + " FROM attachments WHERE message_id = ? ORDER BY ordinal");
+    Statement st(c_, std::string("SELECT ") + kAttachmentColumns + (withBytes ? ", t.content" : "") +
+                         " FROM attachments t WHERE t.message_id = ? ORDER BY t.ordinal");
     st.bindInt(1, id);
     st.execute();
     while (st.fetch()) out.push_back(readAttachment(st, withBytes));
@@ -190,9 +195,9 @@ std::vector<AttachmentRecord> MessageRepository::attachments(std::int64_t id, bo
 std::optional<AttachmentRecord> MessageRepository::attachment(const std::string& accountId, std::int64_t id,
                                                               int ordinal)
 {
-    Statement st(c_, "SELECT t.ordinal, t.file_name, t.content_type, t.content_id, t.size, t.removed_at_ms, t.content"
-                     " FROM attachments t JOIN messages m ON m.id = t.message_id"
-                     " WHERE m.account_id = ? AND m.id = ? AND t.ordinal = ?");
+    Statement st(c_, std::string("SELECT ") + kAttachmentColumns + ", t.content" +
+                         " FROM attachments t JOIN messages m ON m.id = t.message_id"
+                         " WHERE m.account_id = ? AND m.id = ? AND t.ordinal = ?");
     st.bindText(1, accountId).bindInt(2, id).bindInt(3, ordinal);
     st.execute();
     if (!st.fetch()) return std::nullopt;

@@ -39,7 +39,8 @@ struct Viewer {
 
 struct AttachmentRecord {
     int ordinal = 0;
-    std::optional<std::string> fileName;
+    std::optional<std::string> fileName;         ///< safe to use as a file name (mime::safeFileName)
+    std::optional<std::string> originalFileName; ///< as the mail named it
     std::string contentType;
     std::optional<std::string> contentId;
     std::int64_t size = 0;

@@ -53,7 +53,7 @@ for protocol in pop3s imaps; do
   bench_ini
   account=$("$build/bin/erphost" --config "$work/erphost.ini" call mail.account.create --as clerk --json \
     "{\"label\":\"Big\",\"incoming\":{\"protocol\":\"$protocol\",\"host\":\"localhost\",\"port\":$port,
-      \"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",\"leave_on_server\":{\"mode\":\"forever\"}}}" |
+      \"user\":\"$user\",\"password\":\"$pass\",\"ca\":$(ca_json "$ca"),\"leave_on_server\":{\"mode\":\"forever\"}}}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   /usr/bin/time -f '%e %M' -o "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
     --as clerk --json "{\"account\":\"$account\"}" > "$work/fetch.json"

@@ -37,6 +37,8 @@ mail.use = *
 $*
 INI
 }
+# The PEM text of CA file $1 as a JSON string, for an account's "ca".
+ca_json() { python3 -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))' "$1"; }
 # Writes $work/mbsyncrc: mbsync pulls IMAPS folder $1 of the bench user
 # into the Maildir $work/maildir/ (needs port, user, pass and ca set).
 mbsync_config() {

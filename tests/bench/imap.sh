@@ -66,7 +66,7 @@ run_ours() {
   rm -rf "$work/data"
   account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"imaps\",
     \"host\":\"localhost\",\"port\":$port,\"folder\":\"$folder\",\"user\":\"$user\",\"password\":\"$pass\",
-    \"ca_file\":\"$ca\",\"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+    \"ca\":$(ca_json "$ca"),\"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   for run in 1 2; do
     /usr/bin/time -f '%e %M' -o "$work/ours$run.$round" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
       --as clerk --json "{\"account\":\"$account\"}" > "$work/ours$run.json"

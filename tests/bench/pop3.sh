@@ -49,7 +49,7 @@ erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
 # A POP3S account on the bench user's maildrop that leaves the mail there; prints its id.
 bench_account() {
   erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"incoming\":{\"protocol\":\"pop3s\",
-    \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca_file\":\"$ca\",
+    \"host\":\"localhost\",\"port\":$port,\"user\":\"$user\",\"password\":\"$pass\",\"ca\":$(ca_json "$ca"),
     \"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
 }
 # Rounds alternate which side goes first (odd rounds poplib, even rounds

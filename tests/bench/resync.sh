@@ -73,7 +73,7 @@ PY
 
   account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Resync $n\",\"incoming\":{
     \"protocol\":\"imaps\",\"host\":\"localhost\",\"port\":$port,\"folder\":\"$folder\",\"user\":\"$user\",
-    \"password\":\"$pass\",\"ca_file\":\"$ca\",\"leave_on_server\":{\"mode\":\"forever\"}}}" |
+    \"password\":\"$pass\",\"ca\":$(ca_json "$ca"),\"leave_on_server\":{\"mode\":\"forever\"}}}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   params="{\"account\":\"$account\"}"
   fetched=$(erphost call mail.fetch --as clerk --json "$params" | python3 -c 'import json,sys; print(json.load(sys.stdin)["fetched"])')

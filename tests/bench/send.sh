@@ -23,7 +23,7 @@ bench_ini "$(printf '[config]\nerpmail.smtp.connections = 4\nerpmail.outbox.batc
 erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
 account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Bench\",\"sender_name\":\"Anna Äbi\",
   \"sender_email\":\"$user\",\"incoming\":{\"protocol\":\"imaps\",\"host\":\"localhost\",\"user\":\"$user\",
-  \"password\":\"$pass\"},\"smtp\":{\"host\":\"localhost\",\"port\":$port,\"ca_file\":\"$ca\"}}" |
+  \"password\":\"$pass\"},\"smtp\":{\"host\":\"localhost\",\"port\":$port,\"ca\":$(ca_json "$ca")}}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 # Queueing is what a clerk's form does; the benchmark times delivery.
 seq 1 "$count" | xargs -P 2 -I{} "$build/bin/erphost" --config "$work/erphost.ini" call mail.send --as clerk --json \

@@ -302,10 +302,11 @@ const char* probeParamsSchema()
                              "port":{"type":"integer","minimum":1,"maximum":65535},
                              "security":{"enum":["none","starttls","tls"]},
                              "ca_file":{"type":"string","maxLength":4096},
+                             "ca":{"type":"string","maxLength":1048576},
                              "timeout_seconds":{"type":"integer","minimum":1,"maximum":300}}})";
 }
 
-ProbeRequest probeRequestFromParams(Protocol protocol, const Poco::JSON::Object::Ptr& params)
+ProbeRequest probeRequestFromParams(Protocol protocol, const Poco::JSON::Object::Ptr& params, bool userIsAdmin)
 {
     ProbeRequest r;
     r.protocol = protocol;
@@ -313,7 +314,7 @@ ProbeRequest probeRequestFromParams(Protocol protocol, const Poco::JSON::Object:
     if (r.host.find_first_of("\r\n /") != std::string::npos) throw invalidParam("host", "host is not a host name");
     r.security = parseSecurity(params->optValue<std::string>("security", "tls"));
     r.port = params->has("port") ? params->getValue<unsigned>("port") : defaultPort(protocol, r.security);
-    r.tls.caFile = params->optValue<std::string>("ca_file", "");
+    readTrustAnchorParams(*params, "", userIsAdmin, r.tls);
     r.timeoutSeconds = params->optValue<int>("timeout_seconds", 15);
     return r;
 }
@@ -325,7 +326,7 @@ namespace erpmail::transport {
 Operation probeOperation(Context& context, Protocol protocol, const std::string& name, const std::string& summary)
 {
     return {name, summary, probeParamsSchema(), permission::Admin, [&context, protocol, name](const Request& r) {
-                ProbeRequest request = probeRequestFromParams(protocol, r.params);
+                ProbeRequest request = probeRequestFromParams(protocol, r.params, r.userIsAdmin);
                 ProbeResult result = probeServer(request);
                 context.log(result.ok ? ERP_LOG_INFO : ERP_LOG_WARNING, "erpmail.transport",
                             name + " " + request.host + ":" + std::to_string(request.port) +

@@ -46,9 +46,10 @@ struct ProbeResult {
 /// carries the reason and ok is false.
 ProbeResult probeServer(const ProbeRequest& request);
 
-/// Reads {host, port, security, ca_file, timeout_seconds} operation params;
-/// port defaults by protocol and security.
-ProbeRequest probeRequestFromParams(Protocol protocol, const Poco::JSON::Object::Ptr& params);
+/// Reads {host, port, security, ca, ca_file, timeout_seconds} operation
+/// params; port defaults by protocol and security. ca_file is for admins
+/// (see readTrustAnchorParams).
+ProbeRequest probeRequestFromParams(Protocol protocol, const Poco::JSON::Object::Ptr& params, bool userIsAdmin);
 
 /// The JSON Schema of those params.
 const char* probeParamsSchema();

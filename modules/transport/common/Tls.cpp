@@ -1,14 +1,19 @@
 #include "transport/common/Tls.h"
 
+#include "erpmail/ServerFile.h"
 #include "transport/common/ServerText.h"
 
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+
+#include <memory>
 
 namespace erpmail::transport {
 
@@ -34,6 +39,45 @@ int recordVerifyResult(int preverifyOk, X509_STORE_CTX* store)
     return preverifyOk;
 }
 
+// Adds every certificate of pem to store (when given); throws TlsError,
+// prefixed by what, when pem holds none or a broken one.
+void addCaCertificates(const std::string& pem, X509_STORE* store, const std::string& what)
+{
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+    int count = 0;
+    ERR_clear_error();
+    while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+        ++count;
+        const int added = store ? X509_STORE_add_cert(store, cert) : 1;
+        X509_free(cert);
+        if (added != 1) {
+            ERR_clear_error();
+            throw TlsError(what + ": a certificate could not be trusted");
+        }
+    }
+    const unsigned long error = ERR_peek_last_error();
+    ERR_clear_error();
+    // Reading ends with "no start line" once no further certificate follows.
+    if (count == 0 || ERR_GET_REASON(error) != PEM_R_NO_START_LINE)
+        throw TlsError(what + (count == 0 ? " holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                                          : " holds a certificate that cannot be read"));
+}
+
+void trustCaCertificates(Poco::Net::Context& context, const TlsSettings& settings)
+{
+    X509_STORE* store = SSL_CTX_get_cert_store(context.sslContext());
+    if (!settings.caFile.empty()) {
+        std::string pem;
+        try {
+            pem = readServerFile(settings.caFile, kMaxCertificateFileBytes);
+        } catch (const ServerFileError& e) {
+            throw TlsError(std::string("the CA file (ca_file) cannot be used: ") + e.what());
+        }
+        addCaCertificates(pem, store, "the CA file " + settings.caFile);
+    }
+    if (!settings.caPem.empty()) addCaCertificates(settings.caPem, store, "the CA text (ca)");
+}
+
 } // namespace
 
 Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings, const std::string& host)
@@ -41,10 +85,10 @@ Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings, const std
     Poco::Net::Context::Params params;
     params.verificationMode = settings.verify ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE;
     params.loadDefaultCAs = true;
-    params.caLocation = settings.caFile;
     params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4";
     Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
     context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    trustCaCertificates(*context, settings);
     // Replaces Poco's callback, which would consult a process-wide
     // certificate handler; this one only records why verification failed.
     if (settings.verify) {
@@ -109,6 +153,33 @@ void rethrowTlsFailure(const std::string& host, unsigned port)
         throw TlsError("TLS failed with " + where + ": " + serverText(e.displayText()));
     } catch (const Poco::Exception& e) {
         throw TlsError("TLS failed with " + where + ": " + serverText(e.displayText()));
+    }
+}
+
+void checkCaCertificates(const std::string& pem, const std::string& what)
+{
+    addCaCertificates(pem, nullptr, what);
+}
+
+void readTrustAnchorParams(const Poco::JSON::Object& block, const std::string& prefix, bool userIsAdmin,
+                           TlsSettings& tls, const std::string& storedCaFile)
+{
+    tls.caPem = block.optValue<std::string>("ca", "");
+    if (!tls.caPem.empty()) {
+        try {
+            checkCaCertificates(tls.caPem, prefix + "ca");
+        } catch (const TlsError& e) {
+            throw invalidParam(prefix + "ca", e.what());
+        }
+    }
+    tls.caFile = block.optValue<std::string>("ca_file", "");
+    if (tls.caFile.empty() || (tls.caFile == storedCaFile && !userIsAdmin)) return;
+    const std::string field = prefix + "ca_file";
+    const std::string pem = readServerFileParam(userIsAdmin, tls.caFile, kMaxCertificateFileBytes, field);
+    try {
+        checkCaCertificates(pem, field + ": " + tls.caFile);
+    } catch (const TlsError& e) {
+        throw invalidParam(field, e.what());
     }
 }
 

@@ -141,6 +141,7 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
     request.clientSecret = secrets.oauthClientSecret;
     request.refreshToken = secrets.oauthRefreshToken;
     request.tls.caFile = incoming->optValue<std::string>("ca_file", "");
+    request.tls.caPem = incoming->optValue<std::string>("ca", "");
     OAuthGrant grant = refreshAccessToken(request);
     if (!grant.refreshToken.empty() && grant.refreshToken != request.refreshToken &&
         !accounts.replaceRefreshToken(account.id, request.refreshToken, grant.refreshToken))

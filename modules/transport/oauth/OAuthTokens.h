@@ -66,6 +66,7 @@ Settings incomingLogin(Context& context, AccountAccess& accounts, const store::A
     settings.port = incoming->optValue<unsigned>("port", defaultPort);
     settings.security = parseSecurity(incoming->optValue<std::string>("security", "tls"));
     settings.tls.caFile = incoming->optValue<std::string>("ca_file", "");
+    settings.tls.caPem = incoming->optValue<std::string>("ca", "");
     settings.user = incoming->optValue<std::string>("user", "");
     if (usesOAuth(incoming)) settings.oauthToken = accessTokenFor(context, accounts, account, incoming);
     else settings.password = accounts.credentials(account).incomingPassword;

@@ -1,19 +1,17 @@
 #include "transport/smtp/OutboxService.h"
 
 #include "erpmail/Base64.h"
+#include "erpmail/ServerFile.h"
 #include "mime/HeaderSafety.h"
 #include "mime/MessageComposer.h"
 #include "store/OutboxRepository.h"
 #include "transport/common/ServerProbe.h"
 
 #include <Poco/Environment.h>
-#include <Poco/File.h>
-#include <Poco/FileStream.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Path.h>
 #include <Poco/Process.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
@@ -146,7 +144,8 @@ std::vector<Operation> OutboxService::operations()
          R"({"type":"object","additionalProperties":false,"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
              "state":{"enum":["queued","sending","sent","failed","cancelled"]},
-             "page":{"type":"integer","minimum":1},"page_size":{"type":"integer","minimum":1,"maximum":500}}})",
+             "page":{"type":"integer","minimum":1,"maximum":1000000},
+             "page_size":{"type":"integer","minimum":1,"maximum":500}}})",
          permission::Use, bind(&OutboxService::outboxList)},
         {"mail.outbox.retry", "Queues a failed or cancelled mail again, due now",
          R"({"type":"object","additionalProperties":false,"required":["account","id"],"properties":{
@@ -223,6 +222,7 @@ transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord
     s.port = smtp->optValue<unsigned>("port", 587);
     s.security = transport::parseSecurity(smtp->optValue<std::string>("security", "starttls"));
     s.tls.caFile = smtp->optValue<std::string>("ca_file", "");
+    s.tls.caPem = smtp->optValue<std::string>("ca", "");
     s.authenticate = smtp->optValue<bool>("requires_password", true);
     AccountCredentials credentials = accounts_.credentials(account);
     s.user = smtp->optValue<std::string>("user", "");
@@ -307,11 +307,8 @@ Object::Ptr OutboxService::send(const Request& request)
                 out.fileName = meta->optValue<std::string>("file_name", doctype + "-" + id + ".pdf");
                 out.contentType = meta->optValue<std::string>("content_type", "application/pdf");
             } else if (a->has("path")) {
-                if (!request.userIsAdmin) throw OperationError("forbidden", "only admins attach files of the server", field + ".path");
                 const std::string path = a->getValue<std::string>("path");
-                if (!Poco::File(path).exists()) throw invalidParam(field + ".path", "no file at " + path);
-                Poco::FileInputStream in(path);
-                Poco::StreamCopier::copyToString(in, out.bytes);
+                out.bytes = readServerFileParam(request.userIsAdmin, path, kMaxMailFileBytes, field + ".path");
                 out.fileName = Poco::Path(path).getFileName();
             } else {
                 out.bytes = fromBase64Param(a->getValue<std::string>("base64"), field + ".base64");
@@ -710,6 +707,7 @@ Object::Ptr OutboxService::accountTest(const Request& request)
         probe.port = in->optValue<unsigned>("port", 993);
         probe.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
         probe.tls.caFile = in->optValue<std::string>("ca_file", "");
+        probe.tls.caPem = in->optValue<std::string>("ca", "");
         const bool oauth = in->optValue<std::string>("auth", "password") == "oauth2";
         if (!oauth) { // an OAuth login is tried below, the way a fetch logs in
             probe.user = in->optValue<std::string>("user", "");

@@ -3,10 +3,9 @@
 
 #include "erpmail/OperationError.h"
 
-#include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
-#include <Poco/StreamCopier.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -23,18 +22,58 @@ inline std::string toBase64(const std::string& bytes)
     return out.str();
 }
 
-/// Decodes a parameter; throws OperationError(invalid_params) naming field.
+/// Decodes base64 (RFC 4648, standard alphabet, padded to a multiple of
+/// four). Line breaks, spaces and tabs between characters are skipped, as
+/// MIME writes them. Any other character, missing or misplaced padding, or
+/// a truncated group gives nullopt: nothing is dropped silently.
+inline std::optional<std::string> decodeBase64(const std::string& text)
+{
+    auto value = [](unsigned char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    unsigned group = 0;
+    int count = 0, padding = 0;
+    for (unsigned char c : text) {
+        if (c == '\r' || c == '\n' || c == ' ' || c == '\t') continue;
+        if (c == '=') {
+            // Padding only completes the last group, after at least two characters.
+            if (count + padding < 2) return std::nullopt;
+            ++padding;
+            if (count + padding > 4) return std::nullopt;
+            continue;
+        }
+        const int v = value(c);
+        if (v < 0 || padding > 0) return std::nullopt;
+        group = group << 6 | static_cast<unsigned>(v);
+        if (++count == 4) {
+            out += static_cast<char>(group >> 16 & 0xff);
+            out += static_cast<char>(group >> 8 & 0xff);
+            out += static_cast<char>(group & 0xff);
+            group = 0;
+            count = 0;
+        }
+    }
+    if (padding == 0) return count == 0 ? std::optional<std::string>(out) : std::nullopt;
+    if (count + padding != 4) return std::nullopt;
+    group <<= 6 * padding;
+    out += static_cast<char>(group >> 16 & 0xff);
+    if (count == 3) out += static_cast<char>(group >> 8 & 0xff);
+    return out;
+}
+
+/// Decodes a parameter with decodeBase64(); throws OperationError(invalid_params) naming field.
 inline std::string fromBase64Param(const std::string& text, const std::string& field)
 {
-    std::istringstream in(text);
-    Poco::Base64Decoder decoder(in);
-    std::string out;
-    try {
-        Poco::StreamCopier::copyToString(decoder, out);
-    } catch (const Poco::Exception&) {
-        throw invalidParam(field, field + " is not base64");
-    }
-    return out;
+    auto bytes = decodeBase64(text);
+    if (!bytes) throw invalidParam(field, field + " is not valid base64");
+    return std::move(*bytes);
 }
 
 } // namespace erpmail

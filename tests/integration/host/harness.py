@@ -24,6 +24,15 @@ def testbed():
     return env
 
 
+def testbed_ca():
+    """The test bed CA's certificate as PEM text, for an account's or a probe's "ca"."""
+    path = testbed().get("TB_CA")
+    if not path:
+        return ""
+    with open(path, encoding="ascii") as f:
+        return f.read()
+
+
 class Host:
     """An erphost installation in a temporary folder."""
 
@@ -131,7 +140,7 @@ def oauth_incoming(protocol, port, user, refresh_token):
     """The incoming settings of an account that signs in with OAuth 2.0 at the test bed."""
     tb = testbed()
     return {"protocol": protocol, "host": "localhost", "port": int(port), "user": user, "auth": "oauth2",
-            "ca_file": tb["TB_CA"], "leave_on_server": {"mode": "never"},
+            "ca": testbed_ca(), "leave_on_server": {"mode": "never"},
             "oauth2": {"token_url": tb["OAUTH_TOKEN_URL"], "client_id": tb["OAUTH_CLIENT_ID"],
                        "refresh_token": refresh_token}}
 

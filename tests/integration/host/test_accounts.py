@@ -362,6 +362,7 @@ class AccountCases:
         self.assertEqual(got["from"], "Müller & Söhne <info@mueller.example>")
         self.assertEqual(got["text"].replace("\r\n", "\n"), "Grüezi\nAnbei die Rechnung.\n")
         self.assertEqual(got["attachments"], [{"index": 1, "file_name": "Rechnung Müller 2026.pdf",
+                                               "original_file_name": "Rechnung Müller 2026.pdf",
                                                "content_type": "application/pdf", "size": len(PDF),
                                                "removed": False}])
         part = self.ok("mail.message.attachment", "vera", {"account": personal, "id": message, "index": 1})

@@ -16,9 +16,10 @@ import uuid
 from email.message import EmailMessage
 
 from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, kill_trials, oauth_incoming,
-                     oauth_refresh_token, sqlite_rows, start_scripted_server, testbed, tokens_in_clear)
+                     oauth_refresh_token, sqlite_rows, start_scripted_server, testbed, testbed_ca, tokens_in_clear)
 
 TB = testbed()
+CA = testbed_ca()
 USER, PASSWORD = TB.get("USER_ERIN", ""), TB.get("PASS_ERIN", "")
 USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
 
@@ -79,7 +80,7 @@ class ImapTest(unittest.TestCase):
         return self.call("mail.account.create", {"label": f"IMAP {uuid.uuid4().hex[:6]}", "incoming": {
             "protocol": "imaps" if security == "tls" else "imap", "host": host,
             "port": int(port or TB["IMAPS_PORT"]), "security": security, "folder": folder, "user": USER,
-            "password": password or PASSWORD, "ca_file": TB["TB_CA"], "leave_on_server": leave}})["id"]
+            "password": password or PASSWORD, "ca": CA, "leave_on_server": leave}})["id"]
 
     def stored_digests(self):
         db = sqlite3.connect(os.path.join(self.host.dir, "main.db"))
@@ -276,8 +277,8 @@ class ImapTest(unittest.TestCase):
     def test_sent_mail_is_kept_in_the_servers_sent_folder(self):
         account = self.call("mail.account.create", {"label": "Mit Sent", "sender_email": USER, "incoming": {
             "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "user": USER,
-            "password": PASSWORD, "ca_file": TB["TB_CA"]},
-            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})["id"]
+            "password": PASSWORD, "ca": CA},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})["id"]
         # Six mails of 2 MB: the copies go to the server in runs of about
         # 8 MB while the outbox is being sent, and the rest at its end.
         pdf = os.path.join(self.host.dir, "beleg.pdf")
@@ -464,7 +465,7 @@ class ImapGrammarTest(unittest.TestCase):
         try:
             _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
                 "protocol": "imaps", "host": "localhost", "port": port, "user": user, "password": password,
-                "ca_file": TB["TB_CA"], "leave_on_server": {"mode": "never"}}})
+                "ca": CA, "leave_on_server": {"mode": "never"}}})
             code, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
             _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
             with open(log, encoding="utf-8") as f:

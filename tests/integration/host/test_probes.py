@@ -2,7 +2,7 @@
 Postfix: TLS verified strictly, every bad certificate refused with its reason."""
 import unittest
 
-from harness import Host, testbed
+from harness import Host, testbed, testbed_ca
 
 
 class ProbeTest(unittest.TestCase):
@@ -109,6 +109,24 @@ class ProbeTest(unittest.TestCase):
                 self.assertRefused(self.probe(op, "localhost", self.tb[key], security), step,
                                    "certificate for localhost has no subjectAltName")
 
+
+    def test_probe_trusts_a_ca_given_as_pem_text(self):
+        params = {"host": "localhost", "port": int(self.tb["IMAPS_PORT"]), "security": "tls", "timeout_seconds": 10,
+                  "ca": testbed_ca()}
+        code, result, err = self.host.call("mail.imap.probe", "root", params)
+        self.assertEqual(code, 0, err)
+        self.assertTrue(result["ok"], result)
+        code, result, _ = self.host.call("mail.imap.probe", "root", params | {"ca": "kein Zertifikat"})
+        self.assertEqual((code, result["error"]["code"], result["error"]["field"]), (1, "invalid_params", "ca"))
+
+    def test_probe_ca_file_must_be_a_regular_file(self):
+        for path, words in [(self.tb["TB_DIR"], "directory"), ("/dev/zero", "not a regular file")]:
+            with self.subTest(path=path):
+                code, result, _ = self.host.call("mail.imap.probe", "root", {
+                    "host": "localhost", "port": int(self.tb["IMAPS_PORT"]), "security": "tls", "ca_file": path})
+                self.assertEqual((code, result["error"]["code"], result["error"]["field"]),
+                                 (1, "invalid_params", "ca_file"), result)
+                self.assertIn(words, result["error"]["message"])
 
 if __name__ == "__main__":
     unittest.main()

@@ -17,9 +17,10 @@ from email.message import EmailMessage
 
 from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, imap_session, kill_trials,
                      oauth_incoming, oauth_refresh_token, PrivateCluster, sqlite_rows, start_scripted_server, testbed,
-                     tokens_in_clear)
+                     testbed_ca, tokens_in_clear)
 
 TB = testbed()
+CA = testbed_ca()
 poplib._MAXLINE = 1 << 20  # the test reads 70 KB header lines on purpose
 USER, PASSWORD = TB.get("USER_DAVE", ""), TB.get("PASS_DAVE", "")
 USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
@@ -91,7 +92,7 @@ class ReceivingTest(unittest.TestCase):
         return self.call("mail.account.create", {"label": f"Eingang {uuid.uuid4().hex[:6]}", "incoming": {
             "protocol": "pop3s" if security == "tls" else "pop3", "host": host,
             "port": int(port or TB["POP3S_PORT"]), "security": security, "user": USER,
-            "password": password or PASSWORD, "ca_file": TB["TB_CA"], "leave_on_server": leave}})["id"]
+            "password": password or PASSWORD, "ca": CA, "leave_on_server": leave}})["id"]
 
     def stored(self, account):
         """sha256 -> count of the raw messages the account holds."""
@@ -243,8 +244,8 @@ class ReceivingTest(unittest.TestCase):
         sender = self.call("mail.account.create", {
             "label": "Verkauf", "sender_email": USER,
             "incoming": {"protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
-                         "password": PASSWORD, "ca_file": TB["TB_CA"]},
-            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})["id"]
+                         "password": PASSWORD, "ca": CA},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})["id"]
         queued = self.call("mail.send", {"account": sender, "to": [TB["USER_BOB"]], "subject": "Offerte 77",
                                          "text": "Anbei", "documents": [{"doctype": "offer", "id": "77"}]})
         self.assertEqual(self.call("mail.outbox.process", {"account": sender})["sent"], 1)
@@ -275,6 +276,84 @@ class ReceivingTest(unittest.TestCase):
             self.assertFalse([l for l in f if "pop3-login: Login:" in l])
 
 
+    def incoming(self, **tls):
+        return {"protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
+                "password": PASSWORD} | tls
+
+    def test_clerk_cannot_name_a_ca_file_and_learns_nothing_about_it(self):
+        answers = []
+        for path in [TB["TB_CA"], "/etc/shadow", "/no/such/ca.pem", "/dev/zero", self.host.dir]:
+            result = self.call("mail.account.create", {"label": "CA", "incoming": self.incoming(ca_file=path)}, code=1)
+            answers.append(result["error"])
+        self.assertEqual((answers[0]["code"], answers[0]["field"]), ("forbidden", "incoming.ca_file"))
+        self.assertTrue(all(a == answers[0] for a in answers), answers)
+        account = self.account()  # the clerk's way: the CA as PEM text
+        result = self.call("mail.account.update", {"id": account, "incoming": {"ca_file": "/etc/shadow"}}, code=1)
+        self.assertEqual((result["error"]["code"], result["error"]["field"]), ("forbidden", "incoming.ca_file"))
+        deliver(1, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 1)
+        # An admin may name the file; the clerk may then change the account without repeating it.
+        shared = self.call("mail.account.create", {"label": "Geteilt", "kind": "public",
+                                                   "incoming": self.incoming(ca_file=TB["TB_CA"])}, user="root")["id"]
+        self.call("mail.account.update", {"id": shared, "label": "Geteilt 2"})
+        self.call("mail.account.update", {"id": shared, "incoming": {"ca_file": TB["TB_CA"], "user": USER}})
+        deliver(1, uuid.uuid4().hex)
+        self.assertEqual(self.call("mail.fetch", {"account": shared})["fetched"], 1)
+
+    def test_ca_file_must_be_a_regular_file_of_at_most_1_mib_holding_certificates(self):
+        fifo = os.path.join(self.host.dir, "fifo")
+        os.mkfifo(fifo)
+        big = os.path.join(self.host.dir, "big.pem")
+        with open(big, "wb") as f:
+            f.truncate(1024 * 1024 + 1)
+        text = os.path.join(self.host.dir, "notes.txt")
+        with open(text, "w", encoding="utf-8") as f:
+            f.write("kein Zertifikat\n")
+        cases = [(self.host.dir, "directory"), ("/dev/zero", "not a regular file"), (fifo, "not a regular file"),
+                 (big, "larger than 1 MiB"), (text, "no PEM certificate"), ("/no/such/ca.pem", "cannot be opened")]
+        for path, words in cases:
+            with self.subTest(path=path):
+                result = self.call("mail.account.create", {"label": "CA", "incoming": self.incoming(ca_file=path)},
+                                   user="root", code=1)
+                self.assertEqual((result["error"]["code"], result["error"]["field"]),
+                                 ("invalid_params", "incoming.ca_file"))
+                self.assertIn(words, result["error"]["message"])
+        result = self.call("mail.account.create", {"label": "CA", "incoming": self.incoming(ca="kein Zertifikat")},
+                           code=1)
+        self.assertEqual((result["error"]["code"], result["error"]["field"]), ("invalid_params", "incoming.ca"))
+        # A file that turned into a device after it was saved is refused when connecting, not read forever.
+        link = os.path.join(self.host.dir, "ca-link.pem")
+        os.symlink(TB["TB_CA"], link)
+        account = self.call("mail.account.create", {"label": "Link", "incoming": self.incoming(ca_file=link)},
+                            user="root")["id"]
+        os.remove(link)
+        os.symlink("/dev/zero", link)
+        result = self.call("mail.fetch", {"account": account}, user="root", code=1)
+        self.assertIn("not a regular file", result["error"]["message"])
+
+    def test_received_attachment_names_lose_paths_and_control_characters(self):
+        names = {"../../etc/passwd": "passwd", "C:\\Windows\\x.exe": "x.exe",
+                 "bericht\r\nX-Evil: 1.pdf": "berichtX-Evil: 1.pdf"}
+        parts = []
+        for i, name in enumerate(names):
+            quoted = "".join(c if c.isalnum() or c in ".-_" else "%%%02X" % ord(c) for c in name)
+            parts.append(f"--b\r\nContent-Type: application/octet-stream\r\n"
+                         f"Content-Disposition: attachment; filename*=UTF-8''{quoted}\r\n"
+                         f"Content-Transfer-Encoding: base64\r\n\r\nQW5oYW5n{i}w==\r\n")
+        raw = ("From: Kunde <kunde@kunde.example>\r\nTo: " + USER + "\r\nSubject: Namen\r\n"
+               "Message-ID: <" + uuid.uuid4().hex + "@kunde.example>\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAnbei\r\n"
+               + "".join(parts) + "--b--\r\n")
+        with smtplib.LMTP("127.0.0.1", int(TB["LMTP_PORT"])) as lmtp:
+            lmtp.sendmail("kunde@kunde.example", [USER], raw.encode())
+        account = self.account()
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 1)
+        message = self.call("mail.message.list", {"account": account})["items"][0]["id"]
+        got = self.call("mail.message.get", {"account": account, "id": message})["attachments"]
+        self.assertEqual([(a["original_file_name"], a["file_name"]) for a in got], list(names.items()))
+        one = self.call("mail.message.attachment", {"account": account, "id": message, "index": 1})
+        self.assertEqual((one["file_name"], one["original_file_name"]), ("passwd", "../../etc/passwd"))
+
 class HostileMailboxTest(unittest.TestCase):
     """Injection and dropped connections, from a scripted server: a real one never does this."""
 
@@ -284,7 +363,7 @@ class HostileMailboxTest(unittest.TestCase):
         try:
             _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
                 "protocol": protocol, "host": "localhost", "port": port, "security": security, "user": "u",
-                "password": "Secret-Pw-9", "ca_file": TB["TB_CA"]}})
+                "password": "Secret-Pw-9", "ca": CA}})
             code, result, self.fetch_log = host.call("mail.fetch", "anna", {"account": account["id"]})
             _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
             with open(log, encoding="utf-8") as f:
@@ -366,7 +445,7 @@ class HostileMailboxTest(unittest.TestCase):
         try:
             _, account, _ = host.call("mail.account.create", "anna", {"label": "oauth-forge", "incoming": {
                 "protocol": "imaps", "host": "localhost", "port": 1, "user": "u", "auth": "oauth2",
-                "ca_file": TB["TB_CA"], "oauth2": {"token_url": f"https://localhost:{port}/token",
+                "ca": CA, "oauth2": {"token_url": f"https://localhost:{port}/token",
                                                    "client_id": "c", "refresh_token": "rt-1"}}})
             code, result, log = host.call("mail.fetch", "anna", {"account": account["id"]})
         finally:
@@ -402,7 +481,7 @@ class PostgresReceivingTest(unittest.TestCase):
             original = sorted(d for d, n in server_messages().items() for _ in range(n))
             _, account, err = host.call("mail.account.create", "anna", {"label": "PG", "database": "pg", "incoming": {
                 "protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
-                "password": PASSWORD, "ca_file": TB["TB_CA"]}})
+                "password": PASSWORD, "ca": CA}})
             account = account["id"]
             fetch = subprocess.Popen([ERPHOST, "--config", host.config, "call", "mail.fetch", "--as", "anna", "--json",
                                       json.dumps({"account": account})], stdout=subprocess.PIPE,
@@ -467,7 +546,7 @@ class Pop3CrashTest(unittest.TestCase):
             self.assertEqual(len(trial["uidls"]), self.MESSAGES)
             _, account, _ = host.call("mail.account.create", "anna", {"label": f"Crash {uuid.uuid4().hex[:6]}",
                 "incoming": {"protocol": "pop3s", "host": "localhost", "port": int(TB["POP3S_PORT"]), "user": USER,
-                             "password": PASSWORD, "ca_file": TB["TB_CA"]}})
+                             "password": PASSWORD, "ca": CA}})
             return account["id"]
 
         def after_kill(account):

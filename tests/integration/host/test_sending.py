@@ -12,9 +12,10 @@ import time
 import unittest
 import uuid
 
-from harness import ERPHOST, Host, start_scripted_server, testbed
+from harness import ERPHOST, Host, start_scripted_server, testbed, testbed_ca
 
 TB = testbed()
+CA = testbed_ca()
 USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
 PDF = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(2 * 1024 * 1024)) + "%%EOF Müller".encode()
 
@@ -72,9 +73,9 @@ class SendingTest(unittest.TestCase):
                   "sender_email": TB["USER_ALICE"],
                   "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]),
                                "user": TB["USER_ALICE"], "password": password or TB["PASS_ALICE"],
-                               "ca_file": TB["TB_CA"]},
+                               "ca": CA},
                   "smtp": {"host": host, "port": int(port or TB["SUBMISSION_PORT"]), "security": security,
-                           "ca_file": TB["TB_CA"]}}
+                           "ca": CA}}
         params.update(extra)
         return self.call("mail.account.create", params)["id"]
 
@@ -328,6 +329,74 @@ class SendingTest(unittest.TestCase):
         self.assertFalse([l for l in sessions if "auth=" in l or "mail=" in l], sessions)
 
 
+    def test_attachment_that_is_not_base64_is_refused_and_nothing_queued(self):
+        account = self.account()
+        for i, text in enumerate(["Das ist kein base64!", "SGVsbG8", "SGVsbG8=garbage", "SGV-_w=="]):
+            with self.subTest(text=text):
+                attachments = [{"base64": "SGVsbG8=", "file_name": "ok.txt"},
+                               {"base64": text, "file_name": f"bad{i}.pdf"}]
+                result = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "s",
+                                                 "text": "t", "attachments": attachments}, code=1)
+                self.assertEqual((result["error"]["code"], result["error"]["field"]),
+                                 ("invalid_params", "attachments[1].base64"))
+                self.assertIn("not valid base64", result["error"]["message"])
+        self.assertEqual(self.outbox(account), {})
+
+    def test_clerk_cannot_attach_server_files_and_cannot_tell_whether_they_exist(self):
+        account = self.account()
+        answers = []
+        for path in [self.pdf_path, "/etc/shadow", os.path.join(self.host.dir, "no-such-file.pdf"), "/root"]:
+            result = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "s", "text": "t",
+                                             "attachments": [{"path": path}]}, code=1)
+            answers.append(result["error"])
+        self.assertEqual(answers[0], {"code": "forbidden", "field": "attachments[0].path",
+                                      "message": answers[0]["message"]})
+        self.assertTrue(all(a == answers[0] for a in answers), answers)
+        self.assertEqual(self.outbox(account), {})
+
+    def test_admin_attachment_path_must_be_a_regular_file_under_64_mib(self):
+        account = self.call("mail.account.create", {
+            "label": "Admin", "sender_email": TB["USER_ALICE"],
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}},
+            user="root")["id"]
+        fifo = os.path.join(self.host.dir, "fifo")
+        os.mkfifo(fifo)
+        huge = os.path.join(self.host.dir, "huge.bin")
+        with open(huge, "wb") as f:
+            f.truncate(64 * 1024 * 1024 + 1)  # sparse: costs no disk
+        cases = [(self.host.dir, "directory"), ("/dev/zero", "not a regular file"), (fifo, "not a regular file"),
+                 (huge, "larger than 64 MiB"), (os.path.join(self.host.dir, "missing.pdf"), "cannot be opened")]
+        for path, words in cases:
+            with self.subTest(path=path):
+                result = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "s",
+                                                 "text": "t", "attachments": [{"path": path}]}, user="root", code=1)
+                self.assertEqual((result["error"]["code"], result["error"]["field"]),
+                                 ("invalid_params", "attachments[0].path"))
+                self.assertIn(words, result["error"]["message"])
+        self.assertEqual(self.call("mail.outbox.list", {"account": account}, user="root")["items"], [])
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "s", "text": "t",
+                                         "attachments": [{"path": self.pdf_path}]}, user="root")
+        self.assertEqual(queued["status"], "queued")
+
+    def test_clerk_cannot_point_smtp_ca_file_at_server_files(self):
+        answers = []
+        for path in [TB["TB_CA"], "/etc/shadow", "/no/such/ca.pem", "/dev/zero"]:
+            result = self.call("mail.account.create", {
+                "label": "CA", "sender_email": TB["USER_ALICE"],
+                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": path}}, code=1)
+            answers.append(result["error"])
+        self.assertEqual((answers[0]["code"], answers[0]["field"]), ("forbidden", "smtp.ca_file"))
+        self.assertTrue(all(a == answers[0] for a in answers), answers)
+        result = self.call("mail.account.create", {"label": "CA", "smtp": {
+            "host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": "-----BEGIN CERTIFICATE-----\nAAAA"}}, code=1)
+        self.assertEqual((result["error"]["code"], result["error"]["field"]), ("invalid_params", "smtp.ca"))
+        # The CA as PEM text is how a clerk trusts a private CA: the receipt goes out.
+        account = self.account()
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "CA als Text",
+                                         "text": "t"})
+        self.assertEqual(self.process(account), {"sent": 1, "retrying": 0, "failed": 0})
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"])), 1)
+
 class HostileServerTest(unittest.TestCase):
     """STARTTLS attacks, from a scripted server: a real one never does this."""
 
@@ -338,7 +407,7 @@ class HostileServerTest(unittest.TestCase):
             _, account, _ = host.call("mail.account.create", "anna", {
                 "label": "hostile", "sender_email": TB["USER_ALICE"],
                 "incoming": {"protocol": "imaps", "host": "localhost", "user": "u", "password": "Secret-Pw-9"},
-                "smtp": {"host": "localhost", "port": port, "ca_file": TB["TB_CA"]}})
+                "smtp": {"host": "localhost", "port": port, "ca": CA}})
             _, queued, _ = host.call("mail.send", "anna", {"account": account["id"], "to": [TB["USER_BOB"]],
                                                            "subject": mode, "text": "x"})
             _, report, self.process_log = host.call("mail.outbox.process", "anna", {"account": account["id"]})
@@ -391,7 +460,7 @@ class CrashTest(unittest.TestCase):
                 "label": "Mahnlauf", "sender_email": TB["USER_ALICE"],
                 "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
                              "password": TB["PASS_ALICE"]},
-                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}})
+                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})
             ids = set()
             for i in range(200):
                 code, queued, err = host.call("mail.send", "anna", {

@@ -127,3 +127,55 @@ TEST(MessageParser, AttachedMessagesAreKeptAsEml)
     EXPECT_EQ(m.attachments[0].fileName, "inner.eml");
     EXPECT_NE(m.attachments[0].bytes.find("inner body"), std::string::npos);
 }
+
+TEST(SafeFileName, KeepsOnlyTheLastPathComponentWithoutControls)
+{
+    using erpmail::mime::safeFileName;
+    EXPECT_EQ(safeFileName("Rechnung Müller 2026-0042.pdf"), "Rechnung Müller 2026-0042.pdf");
+    EXPECT_EQ(safeFileName("../../etc/passwd"), "passwd");
+    EXPECT_EQ(safeFileName("/etc/cron.d/evil"), "evil");
+    EXPECT_EQ(safeFileName("C:\\Windows\\x.exe"), "x.exe");
+    EXPECT_EQ(safeFileName("C:x.exe"), "x.exe");
+    EXPECT_EQ(safeFileName("..\\..\\boot.ini"), "boot.ini");
+    EXPECT_EQ(safeFileName("report\r\nX-Evil: 1.pdf"), "reportX-Evil: 1.pdf");
+    EXPECT_EQ(safeFileName(std::string("a\0b\tc\x7f"
+                                       "d\xC2\x85"
+                                       "e.txt",
+                                       14)),
+              "abcde.txt");
+    EXPECT_EQ(safeFileName("invoice\xE2\x80\xAE"
+                           "fdp.exe"),
+              "invoicefdp.exe"); // U+202E would show "exe.pdf"
+    EXPECT_EQ(safeFileName("  spaced.pdf  "), "spaced.pdf");
+    EXPECT_EQ(safeFileName(".."), "");
+    EXPECT_EQ(safeFileName("dir/"), "");
+    EXPECT_EQ(safeFileName(""), "");
+}
+
+TEST(MessageParser, AttachmentNamesWithPathsAreStrippedAndTheOriginalKept)
+{
+    auto m = parseMessage("From: a@example.com\r\n"
+                          "MIME-Version: 1.0\r\n"
+                          "Content-Type: multipart/mixed; boundary=b\r\n"
+                          "\r\n"
+                          "--b\r\n"
+                          "Content-Type: text/plain\r\n"
+                          "\r\n"
+                          "hi\r\n"
+                          "--b\r\n"
+                          "Content-Type: application/octet-stream\r\n"
+                          "Content-Disposition: attachment; filename=\"../../etc/passwd\"\r\n"
+                          "\r\n"
+                          "x\r\n"
+                          "--b\r\n"
+                          "Content-Type: application/octet-stream\r\n"
+                          "Content-Disposition: attachment; filename*=UTF-8''a%0D%0Ab%2Fc.txt\r\n"
+                          "\r\n"
+                          "y\r\n"
+                          "--b--\r\n");
+    ASSERT_EQ(m.attachments.size(), 2u);
+    EXPECT_EQ(m.attachments[0].fileName, "passwd");
+    EXPECT_EQ(m.attachments[0].originalFileName, "../../etc/passwd");
+    EXPECT_EQ(m.attachments[1].fileName, "c.txt");
+    EXPECT_EQ(m.attachments[1].originalFileName, "a\r\nb/c.txt");
+}

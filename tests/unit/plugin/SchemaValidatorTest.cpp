@@ -74,3 +74,22 @@ TEST(ParseObject, RefusesNonObjectsAndBrokenJson)
     EXPECT_THROW(erpmail::parseObject("{\"a\":"), OperationError);
     EXPECT_EQ(erpmail::parseObject("")->size(), 0u);
 }
+
+TEST(SchemaValidator, RefusesIntegersBeyondSixtyFourBitsWithTheField)
+{
+    auto schema = parse(R"({"type":"object","properties":{"id":{"type":"integer","minimum":1}}})");
+    auto blame = [&](const std::string& id) -> std::string {
+        try {
+            erpmail::validateAgainstSchema(schema, parse("{\"id\":" + id + "}"));
+            return "";
+        } catch (const OperationError& e) {
+            EXPECT_EQ(e.code(), "invalid_params");
+            return e.field();
+        }
+    };
+    EXPECT_EQ(blame("18446744073709551615"), "id");
+    EXPECT_EQ(blame("9223372036854775808"), "id");
+    EXPECT_EQ(blame("1e300"), "id");
+    EXPECT_EQ(blame("9223372036854775807"), "");
+    EXPECT_EQ(blame("1"), "");
+}
