@@ -40,7 +40,24 @@ struct AccountCredentials {
     std::string smtpPassword;
     std::string oauthRefreshToken; ///< OAuth 2.0: what buys the next access token
     std::string oauthClientSecret; ///< OAuth 2.0: for confidential clients, else empty
+    /// Whether SMTP without a user of its own may sign in with the incoming
+    /// password: false once the SMTP server changed after it was entered.
+    bool incomingLentToSmtp = true;
 };
+
+/// The error of a login that is not tried because the account holds no
+/// password for `field` (never entered, or cleared when the server it was
+/// given for changed). Nothing has been sent to a server.
+inline OperationError missingPassword(const store::AccountRecord& account, const std::string& field,
+                                      const std::string& why = "")
+{
+    return OperationError("unavailable", "account '" + account.label + "' has no " + field +
+                                             (why.empty() ? ": it was never entered, or was cleared when the server "
+                                                            "it was given for changed"
+                                                          : ": " + why) +
+                                             "; enter it again. No login was tried",
+                          field);
+}
 
 class AccountAccess {
 public:
