@@ -204,7 +204,8 @@ const char* kServerSchemaParts = R"(
 
 AccountSecrets::~AccountSecrets()
 {
-    for (std::string* s : {&incomingPassword, &smtpPassword, &oauthRefreshToken, &oauthClientSecret}) wipe(*s);
+    for (std::string* s : {&incomingPassword, &smtpPassword, &oauthRefreshToken, &oauthClientSecret})
+        wipe(*s);
 }
 
 bool AccountSecrets::empty() const
@@ -240,12 +241,14 @@ SecretBindings secretBindingsOf(const std::string& serverSettings)
 {
     auto server = parseStored(serverSettings);
     auto lower = [](std::string s) {
-        for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : s)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         return s;
     };
     auto canonical = [](std::initializer_list<Poco::Dynamic::Var> parts) {
         Array::Ptr a = new Array;
-        for (const auto& p : parts) a->add(p);
+        for (const auto& p : parts)
+            a->add(p);
         std::ostringstream out;
         a->stringify(out);
         return out.str();
@@ -257,14 +260,16 @@ SecretBindings secretBindingsOf(const std::string& serverSettings)
                                 lower(in->optValue<std::string>("host", "")), in->optValue<int>("port", 0),
                                 in->optValue<std::string>("user", "")});
         auto oauth = in->has("oauth2") ? in->getObject("oauth2") : Object::Ptr(new Object);
-        b.oauth = canonical({b.incoming, oauth->optValue<std::string>("token_url", ""),
-                             oauth->optValue<std::string>("client_id", "")});
+        b.oauth = canonical(
+            {b.incoming, oauth->optValue<std::string>("token_url", ""), oauth->optValue<std::string>("client_id", "")});
     }
     if (server->has("smtp")) {
         auto smtp = server->getObject("smtp");
-        b.smtpServer = canonical({"smtp", lower(smtp->optValue<std::string>("host", "")), smtp->optValue<int>("port", 0)});
+        b.smtpServer =
+            canonical({"smtp", lower(smtp->optValue<std::string>("host", "")), smtp->optValue<int>("port", 0)});
         b.smtp = canonical({b.smtpServer, smtp->optValue<std::string>("user", "")});
-        b.smtpBorrows = smtp->optValue<bool>("requires_password", true) && smtp->optValue<std::string>("user", "").empty();
+        b.smtpBorrows =
+            smtp->optValue<bool>("requires_password", true) && smtp->optValue<std::string>("user", "").empty();
     }
     return b;
 }

@@ -54,10 +54,10 @@ struct AccountSecrets {
 /// names in lower case, ports as numbers). A secret is kept only while what
 /// it is bound to stays the same.
 struct SecretBindings {
-    std::string incoming;   ///< protocol, host, port and user of the incoming server
-    std::string oauth;      ///< the incoming server, token URL and client id
-    std::string smtp;       ///< host, port and user of the SMTP server
-    std::string smtpServer; ///< host and port of the SMTP server, where a borrowed incoming password goes
+    std::string incoming;     ///< protocol, host, port and user of the incoming server
+    std::string oauth;        ///< the incoming server, token URL and client id
+    std::string smtp;         ///< host, port and user of the SMTP server
+    std::string smtpServer;   ///< host and port of the SMTP server, where a borrowed incoming password goes
     bool smtpBorrows = false; ///< SMTP requires a password and has no user of its own
 };
 

@@ -163,7 +163,8 @@ void AccountService::sealSecrets(store::AccountRecord& account, const AccountSec
     }
     if (!secrets_->hasKey()) {
         auto lease = system();
-        if (store::AccountRepository(*lease).countWithSecrets() == 0) secrets_->createKeyIfMissing();
+        // The account's own value is being replaced (discard_unreadable_secrets).
+        if (store::AccountRepository(*lease).countWithSecrets(account.id) == 0) secrets_->createKeyIfMissing();
     }
     std::string plain = secrets.toJson();
     try {
@@ -181,8 +182,8 @@ Array::Ptr AccountService::rebindSecrets(const store::AccountRecord& before, sto
                                          const SecretChanges& changes, bool discardUnreadable)
 {
     Array::Ptr cleared = new Array;
-    const bool given = changes.incomingPassword || changes.smtpPassword || changes.oauthRefreshToken ||
-                       changes.oauthClientSecret;
+    const bool given =
+        changes.incomingPassword || changes.smtpPassword || changes.oauthRefreshToken || changes.oauthClientSecret;
     const bool rebound = secretsAssociatedData(before.id, before.serverSettings) !=
                          secretsAssociatedData(account.id, account.serverSettings);
     if (!given && !rebound) return cleared; // sealed value kept as it is, opened or not
@@ -193,8 +194,8 @@ Array::Ptr AccountService::rebindSecrets(const store::AccountRecord& before, sto
         if (!discardUnreadable)
             throw OperationError("unavailable", "the server settings and passwords of account '" + account.label +
                                                     "' cannot be changed, since its stored passwords cannot be "
-                                                    "opened: " + e.what() + ". Restore the key file " +
-                                                    secrets_->keyPath() +
+                                                    "opened: " +
+                                                    e.what() + ". Restore the key file " + secrets_->keyPath() +
                                                     ", or repeat with discard_unreadable_secrets to enter them anew");
         cleared->add("unreadable_secrets");
         secrets = {};
@@ -202,7 +203,8 @@ Array::Ptr AccountService::rebindSecrets(const store::AccountRecord& before, sto
     const SecretBindings was = secretBindingsOf(before.serverSettings), now = secretBindingsOf(account.serverSettings);
     // A secret given for one server does not go to another one: whoever
     // changes where it goes (admins included) enters it again.
-    auto clearIf = [&](bool changed, const std::optional<std::string>& givenNow, std::string& secret, const char* name) {
+    auto clearIf = [&](bool changed, const std::optional<std::string>& givenNow, std::string& secret,
+                       const char* name) {
         if (changed && !givenNow && !secret.empty()) {
             wipe(secret);
             cleared->add(std::string(name));
@@ -286,18 +288,29 @@ AccountCredentials AccountService::credentials(const store::AccountRecord& accou
 {
     try {
         AccountSecrets s = openSecrets(account);
-        return {s.incomingPassword, s.smtpPassword, s.oauthRefreshToken, s.oauthClientSecret, s.incomingLentToSmtp};
+        AccountCredentials c;
+        c.incomingPassword = s.incomingPassword;
+        c.smtpPassword = s.smtpPassword;
+        c.oauthRefreshToken = s.oauthRefreshToken;
+        c.oauthClientSecret = s.oauthClientSecret;
+        c.incomingLentToSmtp = s.incomingLentToSmtp;
+        return c;
     } catch (const SecretError& e) {
         throw secretsUnavailable(account, e);
     }
 }
 
-AccountCredentials AccountService::currentCredentials(const std::string& accountId)
+AccountCredentials AccountService::currentCredentials(const store::AccountRecord& account)
 {
     auto lease = system();
-    auto account = store::AccountRepository(*lease).find(accountId);
-    if (!account) throw OperationError("not_found", "account " + accountId + " no longer exists");
-    return credentials(*account);
+    auto current = store::AccountRepository(*lease).find(account.id);
+    if (!current) throw OperationError("not_found", "account " + account.id + " no longer exists");
+    if (secretsAssociatedData(current->id, current->serverSettings) !=
+        secretsAssociatedData(account.id, account.serverSettings))
+        throw OperationError("unavailable", "the servers of account '" + account.label +
+                                                "' changed meanwhile; nothing was sent, the next attempt uses the "
+                                                "new settings");
+    return credentials(*current);
 }
 
 bool AccountService::replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh)
@@ -556,7 +569,8 @@ Object::Ptr AccountService::update(const Request& request)
         }
         extra->set("messages_left_behind", staying ? Poco::Dynamic::Var(*staying) : Poco::Dynamic::Var());
     }
-    Array::Ptr cleared = rebindSecrets(before, account, changes, p->optValue<bool>("discard_unreadable_secrets", false));
+    Array::Ptr cleared =
+        rebindSecrets(before, account, changes, p->optValue<bool>("discard_unreadable_secrets", false));
     extra->set("secrets_cleared", cleared);
     account.updatedAtMs = context_.host().nowMs();
     {
@@ -773,13 +787,15 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
                     continue;
                 }
                 std::string plain = secrets.toJson();
-                repository.setSecrets(a.id, secrets_->sealWith(*key, plain, secretsAssociatedData(a.id, a.serverSettings)));
+                repository.setSecrets(a.id,
+                                      secrets_->sealWith(*key, plain, secretsAssociatedData(a.id, a.serverSettings)));
                 wipe(plain);
                 ++n;
             }
             if (!failed.empty()) {
                 std::string ids;
-                for (const auto& id : failed) ids += (ids.empty() ? "" : ", ") + id;
+                for (const auto& id : failed)
+                    ids += (ids.empty() ? "" : ", ") + id;
                 throw OperationError("conflict", std::to_string(failed.size()) +
                                                      " account(s) hold secrets that no key opens (" + ids +
                                                      "); nothing was resealed. See mail.secrets.check");

@@ -72,7 +72,7 @@ public:
         return canChange(account, request);
     }
     AccountCredentials credentials(const store::AccountRecord& account) override;
-    AccountCredentials currentCredentials(const std::string& accountId) override;
+    AccountCredentials currentCredentials(const store::AccountRecord& account) override;
     bool replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh) override;
     void takeOffline(const store::AccountRecord& account, const std::string& reason) override;
     StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,

@@ -351,9 +351,9 @@ std::string SecretBox::open(const std::string& sealed, const std::string& associ
         auto key = keyWithId(id);
         if (!key) {
             std::lock_guard<std::mutex> lock(mutex_);
-            throw SecretKeyUnavailable("a stored secret was sealed under key " + hex(id) + ", and " +
-                                       (current_ ? "the key file " + keyPath_ + " holds key " + current_->idHex()
-                                                 : loadError_));
+            throw SecretKeyUnavailable(
+                "a stored secret was sealed under key " + hex(id) + ", and " +
+                (current_ ? "the key file " + keyPath_ + " holds key " + current_->idHex() : loadError_));
         }
         const auto* nonce = reinterpret_cast<const unsigned char*>(&sealed[1 + kKeyIdSize]);
         if (!aeadOpen(*key, nonce, associatedData, nonce + kNonceSize, nonce + kNonceSize + kTagSize,
@@ -382,7 +382,7 @@ std::string SecretBox::open(const std::string& sealed, const std::string& associ
 std::shared_ptr<const SecretKey> SecretBox::beginRotation()
 {
     const std::string next = keyPath_ + ".next";
-    current(); // no rotation without the key that opens what is stored
+    current();           // no rotation without the key that opens what is stored
     createKeyFile(next); // keeps the .next of a rotation that did not finish
     auto key = readKeyFile(next);
     if (!key) throw SecretError("cannot read the new key " + next);

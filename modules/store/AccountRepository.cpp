@@ -161,9 +161,10 @@ void AccountRepository::setSecrets(const std::string& id, const std::optional<st
     st.execute();
 }
 
-std::int64_t AccountRepository::countWithSecrets()
+std::int64_t AccountRepository::countWithSecrets(const std::string& except)
 {
-    Statement st(c_, "SELECT COUNT(*) FROM accounts WHERE secrets IS NOT NULL");
+    Statement st(c_, "SELECT COUNT(*) FROM accounts WHERE secrets IS NOT NULL AND id <> ?");
+    st.bindText(1, except);
     st.execute();
     return st.fetch() ? st.intOr(1, 0) : 0;
 }

@@ -237,8 +237,8 @@ transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord
         s.password = credentials.incomingPassword;
     }
     if (s.authenticate && s.password.empty())
-        throw missingPassword(account, smtp->optValue<std::string>("user", "").empty() ? "incoming.password"
-                                                                                       : "smtp.password");
+        throw missingPassword(account,
+                              smtp->optValue<std::string>("user", "").empty() ? "incoming.password" : "smtp.password");
     s.timeoutSeconds = settings_.timeoutSeconds;
     if (account.senderEmail) {
         auto at = account.senderEmail->rfind('@');

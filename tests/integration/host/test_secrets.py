@@ -86,13 +86,14 @@ class CredentialsFollowTheirServer(SecretCase):
         account = self.shared_account(self.dovecot(protocol))
         port, log = self.collector(collector_mode)
         changed = self.call("mail.account.update", "carl", {"id": account, "incoming": {"port": port}})
-        self.assertEqual(changed["secrets_cleared"], ["incoming.password"])
-        self.assertFalse(changed["incoming"]["password_set"])
-        error = self.fails_unavailable("mail.fetch", "carl", {"account": account}, "incoming.password")
-        self.assertEqual(error.get("field"), "incoming.password")
-        self.fails_unavailable("mail.account.test", "carl", {"id": account}, "incoming.password")
+        fetched = self.host.call("mail.fetch", "carl", {"account": account})[1]
+        tested = self.host.call("mail.account.test", "carl", {"id": account})[1]
         self.assertNotIn(PASSWORD, received(log))
-        self.assertNotIn("PASS", received(log))
+        self.assertEqual(changed.get("secrets_cleared"), ["incoming.password"])
+        self.assertFalse(changed["incoming"]["password_set"])
+        for answer in (fetched, tested):
+            self.assertEqual(answer["error"]["code"], "unavailable", answer)
+            self.assertEqual(answer["error"].get("field"), "incoming.password", answer)
 
     def test_clerk_cannot_redirect_public_imap_password_to_own_server(self):
         self.check_redirect_refused("imaps", "imaps")
@@ -107,7 +108,10 @@ class CredentialsFollowTheirServer(SecretCase):
         queued = self.call("mail.send", "carl", {"account": account, "to": [USER], "subject": "vorher", "text": "x"})
         port, log = self.collector("smtps")
         changed = self.call("mail.account.update", "carl", {"id": account, "smtp": {"port": port, "security": "tls"}})
-        self.assertEqual(changed["secrets_cleared"], ["smtp.uses_incoming_credentials"])
+        self.host.call("mail.outbox.process", "carl", {"account": account})
+        self.host.call("mail.account.test", "carl", {"id": account})
+        self.assertNotIn(PASSWORD, received(log))
+        self.assertEqual(changed.get("secrets_cleared"), ["smtp.uses_incoming_credentials"])
         self.assertFalse(changed["smtp"]["uses_incoming_credentials"])
         self.assertTrue(changed["incoming"]["password_set"])  # the incoming server did not change
         self.fails_unavailable("mail.send", "carl", {"account": account, "to": [USER], "subject": "s", "text": "x"},
@@ -125,7 +129,9 @@ class CredentialsFollowTheirServer(SecretCase):
         account = self.shared_account(smtp=own)
         port, log = self.collector("smtps")
         changed = self.call("mail.account.update", "carl", {"id": account, "smtp": {"port": port, "security": "tls"}})
-        self.assertEqual(changed["secrets_cleared"], ["smtp.password"])
+        self.host.call("mail.account.test", "carl", {"id": account})
+        self.assertNotIn(PASSWORD, received(log))
+        self.assertEqual(changed.get("secrets_cleared"), ["smtp.password"])
         self.assertFalse(changed["smtp"]["password_set"])
         self.fails_unavailable("mail.account.test", "carl", {"id": account}, "smtp.password")
         self.assertNotIn(PASSWORD, received(log))
@@ -226,6 +232,17 @@ class TheKeyFailsClosed(SecretCase):
         self.assertFalse(os.path.exists(self.key()))
         os.rename(self.key() + ".saved", self.key())  # restored: opens again
         self.assertTrue(self.call("mail.account.status", "carl", {"id": account})["secrets"]["readable"])
+
+    def test_discarding_unreadable_secrets_lets_the_passwords_be_entered_anew(self):
+        account = self.shared_account()
+        os.unlink(self.key())
+        changed = self.call("mail.account.update", "olga", {"id": account, "discard_unreadable_secrets": True,
+                                                            "incoming": {"password": PASSWORD}})
+        self.assertEqual(changed["secrets_cleared"], ["unreadable_secrets"])
+        self.assertTrue(changed["incoming"]["password_set"])
+        self.assertTrue(os.path.exists(self.key()))  # nothing else was sealed: a new key is safe
+        self.assertTrue(self.call("mail.account.status", "carl", {"id": account})["secrets"]["readable"])
+        self.call("mail.fetch", "carl", {"account": account})
 
     def test_replaced_key_fails_closed_like_a_lost_one(self):
         account = self.collected_account()

@@ -43,7 +43,8 @@ std::string readFile(const std::string& path)
 void writeKey(const std::string& path, unsigned char first)
 {
     std::string key(32, '\0');
-    for (int i = 0; i < 32; ++i) key[i] = static_cast<char>(first + i);
+    for (int i = 0; i < 32; ++i)
+        key[i] = static_cast<char>(first + i);
     ::unlink(path.c_str());
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
     ASSERT_GE(fd, 0);
@@ -63,7 +64,8 @@ std::string sealFormat1(const std::string& key, const std::string& plain, const 
     int len = 0;
     EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr);
     EVP_EncryptInit_ex(ctx, nullptr, nullptr, reinterpret_cast<const unsigned char*>(key.data()), nonce);
-    EVP_EncryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()), static_cast<int>(ad.size()));
+    EVP_EncryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
+                      static_cast<int>(ad.size()));
     EVP_EncryptUpdate(ctx, nonce + 28, &len, reinterpret_cast<const unsigned char*>(plain.data()),
                       static_cast<int>(plain.size()));
     EVP_EncryptFinal_ex(ctx, nonce + 28 + len, &len);
@@ -114,7 +116,8 @@ TEST(SecretBox, ProcessesRacingAtFirstStartShareOneKeyAndNeverReadItHalfWritten)
         }
         std::string out;
         char buf[4096];
-        for (ssize_t n; (n = ::read(results[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+        for (ssize_t n; (n = ::read(results[0], buf, sizeof buf)) > 0;)
+            out.append(buf, static_cast<std::size_t>(n));
         ::close(results[0]);
         std::set<std::string> ids;
         for (std::size_t pos = 0, nl; (nl = out.find('\n', pos)) != std::string::npos; pos = nl + 1) {
