@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import ERPHOST, Host, sqlite_rows, start_scripted_server, testbed
+from harness import ERPHOST, Host, pg_database, sqlite_rows, start_scripted_server, testbed
 
 TB = testbed()
 USER, PASSWORD = TB.get("USER_CAROL", ""), TB.get("PASS_CAROL", "")
@@ -314,6 +314,21 @@ class TheKeyFailsClosed(SecretCase):
         finally:
             for h in hosts:
                 h.cleanup()
+
+
+class PostgresSystemDatabase(SecretCase):
+    def setUp(self):
+        self.host = Host(databases={"main": (pg_database("secrets"), True)}, users=USERS, grants={"mail.use": "*"})
+        self.servers = []
+
+    def test_rotation_and_rebinding_on_postgresql(self):
+        account = self.shared_account()
+        self.assertEqual(self.call("mail.secrets.rotate", "root")["resealed"], 1)
+        self.call("mail.fetch", "carl", {"account": account})
+        changed = self.call("mail.account.update", "carl", {"id": account, "incoming": {"host": "127.0.0.1"}})
+        self.assertEqual(changed["secrets_cleared"], ["incoming.password"])
+        check = self.call("mail.secrets.check", "root")
+        self.assertEqual((check["opened"], check["unreadable"]), (0, 0))
 
 
 if __name__ == "__main__":
