@@ -1,5 +1,7 @@
 #include "account/AccountJson.h"
 
+#include "account/SecretBox.h"
+
 #include "erpmail/OperationError.h"
 #include "mime/HeaderSafety.h"
 #include "retention/RetentionPolicy.h"
@@ -8,6 +10,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
+#include <cctype>
 #include <sstream>
 
 namespace erpmail {
@@ -212,6 +215,17 @@ const char* kServerSchemaParts = R"(
 
 } // namespace
 
+AccountSecrets::~AccountSecrets()
+{
+    for (std::string* s : {&incomingPassword, &smtpPassword, &oauthRefreshToken, &oauthClientSecret})
+        wipe(*s);
+}
+
+bool AccountSecrets::empty() const
+{
+    return incomingPassword.empty() && smtpPassword.empty() && oauthRefreshToken.empty() && oauthClientSecret.empty();
+}
+
 std::string AccountSecrets::toJson() const
 {
     Object::Ptr o = new Object;
@@ -219,6 +233,7 @@ std::string AccountSecrets::toJson() const
     o->set("smtp_password", smtpPassword);
     if (!oauthRefreshToken.empty()) o->set("oauth_refresh_token", oauthRefreshToken);
     if (!oauthClientSecret.empty()) o->set("oauth_client_secret", oauthClientSecret);
+    o->set("incoming_lent_to_smtp", incomingLentToSmtp);
     return stringify(o);
 }
 
@@ -231,14 +246,58 @@ AccountSecrets AccountSecrets::fromJson(const std::string& text)
     s.smtpPassword = o->optValue<std::string>("smtp_password", "");
     s.oauthRefreshToken = o->optValue<std::string>("oauth_refresh_token", "");
     s.oauthClientSecret = o->optValue<std::string>("oauth_client_secret", "");
+    s.incomingLentToSmtp = o->optValue<bool>("incoming_lent_to_smtp", true); // sealed before the flag: as it was
     return s;
+}
+
+SecretBindings secretBindingsOf(const std::string& serverSettings)
+{
+    auto server = parseStored(serverSettings);
+    auto lower = [](std::string s) {
+        for (auto& c : s)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    auto canonical = [](std::initializer_list<Poco::Dynamic::Var> parts) {
+        Array::Ptr a = new Array;
+        for (const auto& p : parts)
+            a->add(p);
+        std::ostringstream out;
+        a->stringify(out);
+        return out.str();
+    };
+    SecretBindings b;
+    if (server->has("incoming")) {
+        auto in = server->getObject("incoming");
+        b.incoming = canonical({"incoming", in->optValue<std::string>("protocol", ""),
+                                lower(in->optValue<std::string>("host", "")), in->optValue<int>("port", 0),
+                                in->optValue<std::string>("user", "")});
+        auto oauth = in->has("oauth2") ? in->getObject("oauth2") : Object::Ptr(new Object);
+        b.oauth = canonical(
+            {b.incoming, oauth->optValue<std::string>("token_url", ""), oauth->optValue<std::string>("client_id", "")});
+    }
+    if (server->has("smtp")) {
+        auto smtp = server->getObject("smtp");
+        b.smtpServer =
+            canonical({"smtp", lower(smtp->optValue<std::string>("host", "")), smtp->optValue<int>("port", 0)});
+        b.smtp = canonical({b.smtpServer, smtp->optValue<std::string>("user", "")});
+        b.smtpBorrows =
+            smtp->optValue<bool>("requires_password", true) && smtp->optValue<std::string>("user", "").empty();
+    }
+    return b;
+}
+
+std::string secretsAssociatedData(const std::string& accountId, const std::string& serverSettings)
+{
+    const SecretBindings b = secretBindingsOf(serverSettings);
+    return "erpmail.account-secrets.2\n" + accountId + "\n" + b.oauth + "\n" + b.smtp;
 }
 
 std::string accountParamsSchema(bool forUpdate)
 {
     std::string required = forUpdate ? R"("required":["id"],)" : R"("required":["label"],)";
     std::string idProperty = forUpdate ? R"("id":{"type":"string","minLength":1,"maxLength":36},
-  "confirm_database_change":{"type":"boolean"},)"
+  "confirm_database_change":{"type":"boolean"},"discard_unreadable_secrets":{"type":"boolean"},)"
                                        : R"("owner":{"type":"string","minLength":1,"maxLength":100},)";
     return R"({"type":"object","additionalProperties":false,)" + required + R"("properties":{)" + idProperty + R"(
   "label":{"type":"string","minLength":1,"maxLength":200},
@@ -355,7 +414,8 @@ void checkTrustAnchorParams(const Object::Ptr& params, const std::string& server
     }
 }
 
-Object::Ptr accountToJson(const store::AccountRecord& a, const AccountSecrets& secrets, bool isMain, bool canChange)
+Object::Ptr accountToJson(const store::AccountRecord& a, const std::optional<AccountSecrets>& secrets, bool isMain,
+                          bool canChange)
 {
     Object::Ptr o = new Object;
     o->set("id", a.id);
@@ -378,13 +438,17 @@ Object::Ptr accountToJson(const store::AccountRecord& a, const AccountSecrets& s
     for (const auto& u : a.visibleTo) users->add(u);
     visibility->set("users", users);
     o->set("visibility", visibility);
+    // null: the stored secrets do not open (see mail.account.status)
+    auto isSet = [&](std::string AccountSecrets::*field) {
+        return secrets ? Poco::Dynamic::Var(!((*secrets).*field).empty()) : Poco::Dynamic::Var();
+    };
     Object::Ptr server = parseStored(a.serverSettings);
     if (server->has("incoming")) {
         Object::Ptr in = server->getObject("incoming");
-        in->set("password_set", !secrets.incomingPassword.empty());
+        in->set("password_set", isSet(&AccountSecrets::incomingPassword));
         if (in->has("oauth2")) {
-            in->getObject("oauth2")->set("refresh_token_set", !secrets.oauthRefreshToken.empty());
-            in->getObject("oauth2")->set("client_secret_set", !secrets.oauthClientSecret.empty());
+            in->getObject("oauth2")->set("refresh_token_set", isSet(&AccountSecrets::oauthRefreshToken));
+            in->getObject("oauth2")->set("client_secret_set", isSet(&AccountSecrets::oauthClientSecret));
         }
         o->set("incoming", in);
     } else {
@@ -393,8 +457,10 @@ Object::Ptr accountToJson(const store::AccountRecord& a, const AccountSecrets& s
     if (server->has("smtp")) {
         Object::Ptr smtp = server->getObject("smtp");
         const bool ownCredentials = !smtp->optValue<std::string>("user", "").empty();
-        smtp->set("password_set", !secrets.smtpPassword.empty());
-        smtp->set("uses_incoming_credentials", smtp->optValue<bool>("requires_password", true) && !ownCredentials);
+        smtp->set("password_set", isSet(&AccountSecrets::smtpPassword));
+        // Not after its server changed while it borrowed the incoming password: that stays with the old server.
+        smtp->set("uses_incoming_credentials", smtp->optValue<bool>("requires_password", true) && !ownCredentials &&
+                                                   (!secrets || secrets->incomingLentToSmtp));
         o->set("smtp", smtp);
     } else {
         o->set("smtp", Poco::Dynamic::Var());

@@ -29,15 +29,45 @@ struct SecretChanges {
     std::optional<std::string> oauthClientSecret;
 };
 
-/// Passwords as stored (sealed together in AccountRecord::secrets).
+/// Passwords as stored (sealed together in AccountRecord::secrets). Their
+/// bytes are wiped when the object goes.
 struct AccountSecrets {
     std::string incomingPassword;
     std::string smtpPassword;
     std::string oauthRefreshToken;
     std::string oauthClientSecret;
+    /// SMTP without its own user may sign in with the incoming password:
+    /// true when that password was entered for the SMTP server the account
+    /// has now (a changed SMTP server turns it false).
+    bool incomingLentToSmtp = true;
+
+    AccountSecrets() = default;
+    AccountSecrets(const AccountSecrets&) = default;
+    AccountSecrets& operator=(const AccountSecrets&) = default;
+    ~AccountSecrets();
+    bool empty() const;
     std::string toJson() const;
     static AccountSecrets fromJson(const std::string& text);
 };
+
+/// What an account's secrets are bound to, each in a canonical form (host
+/// names in lower case, ports as numbers). A secret is kept only while what
+/// it is bound to stays the same.
+struct SecretBindings {
+    std::string incoming;     ///< protocol, host, port and user of the incoming server
+    std::string oauth;        ///< the incoming server, token URL and client id
+    std::string smtp;         ///< host, port and user of the SMTP server
+    std::string smtpServer;   ///< host and port of the SMTP server, where a borrowed incoming password goes
+    bool smtpBorrows = false; ///< SMTP requires a password and has no user of its own
+};
+
+SecretBindings secretBindingsOf(const std::string& serverSettings);
+
+/// The associated data an account's secrets are sealed with: the account id
+/// and every binding, so that a sealed value moved to another account, or
+/// left behind when the server settings change outside an update, does not
+/// open.
+std::string secretsAssociatedData(const std::string& accountId, const std::string& serverSettings);
 
 /// Applies the params of mail.account.create or .update to `account`
 /// (fields absent from params are left as they are) and collects password
@@ -55,9 +85,10 @@ void applyAccountParams(const Poco::JSON::Object::Ptr& params, const AccountDire
 void checkTrustAnchorParams(const Poco::JSON::Object::Ptr& params, const std::string& serverSettings, bool userIsAdmin);
 
 /// The account as operations answer it. Passwords show only as
-/// "password_set". `isMain` marks the owner's main account.
-Poco::JSON::Object::Ptr accountToJson(const store::AccountRecord& account, const AccountSecrets& secrets, bool isMain,
-                                      bool canChange);
+/// "password_set" (null when the stored secrets cannot be opened, `secrets`
+/// nullopt). `isMain` marks the owner's main account.
+Poco::JSON::Object::Ptr accountToJson(const store::AccountRecord& account, const std::optional<AccountSecrets>& secrets,
+                                      bool isMain, bool canChange);
 
 /// The JSON Schema shared by create and update.
 std::string accountParamsSchema(bool forUpdate);

@@ -51,6 +51,16 @@ std::vector<Operation> AccountModule::operations()
              "properties":{"database":{"type":"string","minLength":1,"maxLength":100}}})",
          permission::Admin, [this](const Request& r) { return databaseCheck(r); }},
     };
+    ops.push_back({"mail.secrets.check",
+                   "Counts the accounts whose stored passwords and tokens open with the key ring and those whose do "
+                   "not, per account (no secret is shown)",
+                   R"({"type":"object","additionalProperties":false})", permission::Admin,
+                   [this](const Request& r) { return accounts_.checkSecrets(r); }});
+    ops.push_back({"mail.secrets.rotate",
+                   "Reseals every stored password and token under a new key in one transaction; the old key is kept "
+                   "until that is done, then retired",
+                   R"({"type":"object","additionalProperties":false})", permission::Admin,
+                   [this](const Request& r) { return accounts_.rotateSecrets(r); }});
     for (auto& op : accounts_.operations()) ops.push_back(std::move(op));
     for (auto& op : messages_.operations()) ops.push_back(std::move(op));
     return ops;

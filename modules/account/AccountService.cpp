@@ -38,8 +38,22 @@ const char* kIdOnly = R"({"type":"object","additionalProperties":false,"required
 
 void AccountService::start()
 {
-    secrets_ = std::make_unique<SecretBox>(context_.host().dataFolder());
-    system();
+    auto lease = system();
+    const std::int64_t sealed = store::AccountRepository(*lease).countWithSecrets();
+    // A new key only while nothing is sealed: one made after the old one was
+    // lost would seal new passwords while the stored ones stay unreadable.
+    secrets_ = std::make_unique<SecretBox>(keyFilePath(), sealed == 0);
+    if (!secrets_->hasKey())
+        context_.log(ERP_LOG_ERROR, "erpmail.account",
+                     "the passwords of " + std::to_string(sealed) + " account(s) cannot be opened: " +
+                         secrets_->problem() + ". Their mail is neither fetched nor sent until the key is restored");
+}
+
+std::string AccountService::keyFilePath() const
+{
+    const std::string configured = context_.host().config("erpmail.secrets.key_file").value_or("");
+    if (configured.empty()) return SecretBox::defaultKeyPath(context_.host().dataFolder());
+    return configured.front() == '/' ? configured : context_.host().dataFolder() + "/" + configured;
 }
 
 store::ConnectionLease AccountService::system()
@@ -114,31 +128,109 @@ AccountDirectory AccountService::directory() const
     return d;
 }
 
-AccountSecrets AccountService::secretsOf(const store::AccountRecord& account) const
+AccountSecrets AccountService::openSecrets(const store::AccountRecord& account) const
 {
     if (!account.secrets || account.secrets->empty()) return {};
+    std::string plain =
+        secrets_->open(*account.secrets, secretsAssociatedData(account.id, account.serverSettings), account.id);
+    AccountSecrets opened = AccountSecrets::fromJson(plain);
+    wipe(plain);
+    return opened;
+}
+
+std::optional<AccountSecrets> AccountService::secretsOf(const store::AccountRecord& account) const
+{
     try {
-        return AccountSecrets::fromJson(secrets_->open(*account.secrets, account.id));
-    } catch (const SecretError& e) {
-        context_.log(ERP_LOG_ERROR, "erpmail.account", "passwords of account " + account.id + " unreadable: " + e.what());
-        return {};
+        return openSecrets(account);
+    } catch (const SecretError&) {
+        return std::nullopt; // shown as unknown; mail.account.status says why
     }
 }
 
-void AccountService::sealSecrets(store::AccountRecord& account, const SecretChanges& changes) const
+OperationError AccountService::secretsUnavailable(const store::AccountRecord& account, const SecretError& e) const
 {
-    if (!changes.incomingPassword && !changes.smtpPassword && !changes.oauthRefreshToken && !changes.oauthClientSecret)
-        return;
-    AccountSecrets current = secretsOf(account);
-    if (changes.incomingPassword) current.incomingPassword = *changes.incomingPassword;
-    if (changes.smtpPassword) current.smtpPassword = *changes.smtpPassword;
-    if (changes.oauthRefreshToken) current.oauthRefreshToken = *changes.oauthRefreshToken;
-    if (changes.oauthClientSecret) current.oauthClientSecret = *changes.oauthClientSecret;
-    if (current.incomingPassword.empty() && current.smtpPassword.empty() && current.oauthRefreshToken.empty() &&
-        current.oauthClientSecret.empty())
+    return OperationError("unavailable", "the stored passwords of account '" + account.label +
+                                             "' cannot be opened, so no login is tried: " + e.what() +
+                                             ". Restore the key file " + secrets_->keyPath() +
+                                             " (erpmail.secrets.key_file)");
+}
+
+void AccountService::sealSecrets(store::AccountRecord& account, const AccountSecrets& secrets)
+{
+    if (secrets.empty()) {
         account.secrets.reset();
-    else
-        account.secrets = secrets_->seal(current.toJson(), account.id);
+        return;
+    }
+    if (!secrets_->hasKey()) {
+        auto lease = system();
+        // The account's own value is being replaced (discard_unreadable_secrets).
+        if (store::AccountRepository(*lease).countWithSecrets(account.id) == 0) secrets_->createKeyIfMissing();
+    }
+    std::string plain = secrets.toJson();
+    try {
+        account.secrets = secrets_->seal(plain, secretsAssociatedData(account.id, account.serverSettings));
+    } catch (const SecretKeyUnavailable& e) {
+        wipe(plain);
+        throw OperationError("unavailable", std::string("passwords cannot be stored while other stored passwords "
+                                                        "have no key: ") +
+                                                e.what() + ". Restore the key file first");
+    }
+    wipe(plain);
+}
+
+Array::Ptr AccountService::rebindSecrets(const store::AccountRecord& before, store::AccountRecord& account,
+                                         const SecretChanges& changes, bool discardUnreadable)
+{
+    Array::Ptr cleared = new Array;
+    const bool given =
+        changes.incomingPassword || changes.smtpPassword || changes.oauthRefreshToken || changes.oauthClientSecret;
+    const bool rebound = secretsAssociatedData(before.id, before.serverSettings) !=
+                         secretsAssociatedData(account.id, account.serverSettings);
+    if (!given && !rebound) return cleared; // sealed value kept as it is, opened or not
+    AccountSecrets secrets;
+    try {
+        secrets = openSecrets(before);
+    } catch (const SecretError& e) {
+        if (!discardUnreadable)
+            throw OperationError("unavailable", "the server settings and passwords of account '" + account.label +
+                                                    "' cannot be changed, since its stored passwords cannot be "
+                                                    "opened: " +
+                                                    e.what() + ". Restore the key file " + secrets_->keyPath() +
+                                                    ", or repeat with discard_unreadable_secrets to enter them anew");
+        cleared->add("unreadable_secrets");
+        secrets = {};
+    }
+    const SecretBindings was = secretBindingsOf(before.serverSettings), now = secretBindingsOf(account.serverSettings);
+    // A secret given for one server does not go to another one: whoever
+    // changes where it goes (admins included) enters it again.
+    auto clearIf = [&](bool changed, const std::optional<std::string>& givenNow, std::string& secret,
+                       const char* name) {
+        if (changed && !givenNow && !secret.empty()) {
+            wipe(secret);
+            cleared->add(std::string(name));
+        }
+    };
+    clearIf(was.incoming != now.incoming, changes.incomingPassword, secrets.incomingPassword, "incoming.password");
+    clearIf(was.oauth != now.oauth, changes.oauthRefreshToken, secrets.oauthRefreshToken,
+            "incoming.oauth2.refresh_token");
+    clearIf(was.oauth != now.oauth, changes.oauthClientSecret, secrets.oauthClientSecret,
+            "incoming.oauth2.client_secret");
+    clearIf(was.smtp != now.smtp, changes.smtpPassword, secrets.smtpPassword, "smtp.password");
+    if (changes.incomingPassword) {
+        secrets.incomingLentToSmtp = true; // entered for the servers as they are now
+    } else if (was.smtpServer != now.smtpServer && secrets.incomingLentToSmtp) {
+        secrets.incomingLentToSmtp = false;
+        if (now.smtpBorrows && !secrets.incomingPassword.empty()) cleared->add("smtp.uses_incoming_credentials");
+    }
+    if (changes.incomingPassword) secrets.incomingPassword = *changes.incomingPassword;
+    if (changes.smtpPassword) secrets.smtpPassword = *changes.smtpPassword;
+    if (changes.oauthRefreshToken) secrets.oauthRefreshToken = *changes.oauthRefreshToken;
+    if (changes.oauthClientSecret) secrets.oauthClientSecret = *changes.oauthClientSecret;
+    sealSecrets(account, secrets);
+    if (cleared->size() > 0)
+        context_.log(ERP_LOG_INFO, "erpmail.account",
+                     "account " + account.id + ": secrets cleared because the servers they were given for changed");
+    return cleared;
 }
 
 bool AccountService::holds(const store::AccountRecord& account, const Request& request, AccountRight right)
@@ -207,16 +299,31 @@ std::vector<store::AccountRecord> AccountService::allAccounts()
 
 AccountCredentials AccountService::credentials(const store::AccountRecord& account)
 {
-    AccountSecrets s = secretsOf(account);
-    return {s.incomingPassword, s.smtpPassword, s.oauthRefreshToken, s.oauthClientSecret};
+    try {
+        AccountSecrets s = openSecrets(account);
+        AccountCredentials c;
+        c.incomingPassword = s.incomingPassword;
+        c.smtpPassword = s.smtpPassword;
+        c.oauthRefreshToken = s.oauthRefreshToken;
+        c.oauthClientSecret = s.oauthClientSecret;
+        c.incomingLentToSmtp = s.incomingLentToSmtp;
+        return c;
+    } catch (const SecretError& e) {
+        throw secretsUnavailable(account, e);
+    }
 }
 
-AccountCredentials AccountService::currentCredentials(const std::string& accountId)
+AccountCredentials AccountService::currentCredentials(const store::AccountRecord& account)
 {
     auto lease = system();
-    auto account = store::AccountRepository(*lease).find(accountId);
-    if (!account) throw OperationError("not_found", "account " + accountId + " no longer exists");
-    return credentials(*account);
+    auto current = store::AccountRepository(*lease).find(account.id);
+    if (!current) throw OperationError("not_found", "account " + account.id + " no longer exists");
+    if (secretsAssociatedData(current->id, current->serverSettings) !=
+        secretsAssociatedData(account.id, account.serverSettings))
+        throw OperationError("unavailable", "the servers of account '" + account.label +
+                                                "' changed meanwhile; nothing was sent, the next attempt uses the "
+                                                "new settings");
+    return credentials(*current);
 }
 
 bool AccountService::replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh)
@@ -225,11 +332,11 @@ bool AccountService::replaceRefreshToken(const std::string& accountId, const std
     store::Transaction tx(*lease);
     store::AccountRepository repository(*lease);
     auto account = repository.find(accountId);
-    if (!account || secretsOf(*account).oauthRefreshToken != spent) return false; // changed meanwhile: keep that
-    SecretChanges changes;
-    changes.oauthRefreshToken = fresh;
-    sealSecrets(*account, changes);
-    repository.update(*account);
+    auto secrets = account ? secretsOf(*account) : std::nullopt;
+    if (!secrets || secrets->oauthRefreshToken != spent) return false; // changed meanwhile, or unreadable: keep that
+    secrets->oauthRefreshToken = fresh;
+    sealSecrets(*account, *secrets);
+    repository.setSecrets(account->id, account->secrets);
     tx.commit();
     return true;
 }
@@ -405,13 +512,18 @@ Object::Ptr AccountService::create(const Request& request)
     SecretChanges changes;
     applyAccountParams(p, directory(), account, changes);
     account.createdAtMs = account.updatedAtMs = context_.host().nowMs();
+    AccountSecrets secrets;
+    if (changes.incomingPassword) secrets.incomingPassword = *changes.incomingPassword;
+    if (changes.smtpPassword) secrets.smtpPassword = *changes.smtpPassword;
+    if (changes.oauthRefreshToken) secrets.oauthRefreshToken = *changes.oauthRefreshToken;
+    if (changes.oauthClientSecret) secrets.oauthClientSecret = *changes.oauthClientSecret;
     try {
         context_.databases().acquire(account.databaseId, store::Scope::Mailbox);
     } catch (const store::DatabaseUnavailable& e) {
         throw OperationError("unavailable", std::string("the account's database cannot be reached: ") + e.what(),
                              "database");
     }
-    sealSecrets(account, changes);
+    sealSecrets(account, secrets);
     auto lease = system();
     store::AccountRepository(*lease).insert(account);
     context_.log(ERP_LOG_INFO, "erpmail.account", request.user + " created account " + account.id);
@@ -472,7 +584,9 @@ Object::Ptr AccountService::update(const Request& request)
         }
         extra->set("messages_left_behind", staying ? Poco::Dynamic::Var(*staying) : Poco::Dynamic::Var());
     }
-    sealSecrets(account, changes);
+    Array::Ptr cleared =
+        rebindSecrets(before, account, changes, p->optValue<bool>("discard_unreadable_secrets", false));
+    extra->set("secrets_cleared", cleared);
     account.updatedAtMs = context_.host().nowMs();
     {
         auto lease = system();
@@ -584,6 +698,7 @@ Object::Ptr AccountService::status(const Request& request)
     o->set("label", account.label);
     o->set("online", account.online);
     o->set("offline_reason", account.offlineReason ? Poco::Dynamic::Var(*account.offlineReason) : Poco::Dynamic::Var());
+    o->set("secrets", secretsStatus(account));
     if (!account.online) return o;
     withMailbox(account, [&](store::Connection& c) {
         store::MessageRepository messages(c);
@@ -606,6 +721,120 @@ Object::Ptr AccountService::status(const Request& request)
         return 0;
     });
     return o;
+}
+
+Object::Ptr AccountService::secretsStatus(const store::AccountRecord& account) const
+{
+    Object::Ptr o = new Object;
+    const bool stored = account.secrets && !account.secrets->empty();
+    std::string error;
+    if (stored) {
+        try {
+            openSecrets(account);
+        } catch (const SecretError& e) {
+            error = e.what();
+        }
+    }
+    o->set("stored", stored);
+    o->set("readable", stored && error.empty());
+    o->set("error", error.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(error));
+    return o;
+}
+
+Object::Ptr AccountService::checkSecrets(const Request&)
+{
+    auto lease = system();
+    Array::Ptr accounts = new Array;
+    std::int64_t opened = 0, unreadable = 0;
+    for (const auto& a : store::AccountRepository(*lease).listVisible({"", true})) {
+        if (!a.secrets || a.secrets->empty()) continue;
+        Object::Ptr entry = new Object;
+        entry->set("id", a.id);
+        entry->set("label", a.label);
+        const std::string keyId = SecretBox::keyIdOf(*a.secrets);
+        entry->set("key_id", keyId.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(keyId));
+        try {
+            openSecrets(a);
+            entry->set("opens", true);
+            ++opened;
+        } catch (const SecretError& e) {
+            entry->set("opens", false);
+            entry->set("error", std::string(e.what()));
+            ++unreadable;
+        }
+        accounts->add(entry);
+    }
+    Object::Ptr o = new Object;
+    o->set("key_file", secrets_->keyPath());
+    const std::string keyId = secrets_->keyIdHex();
+    o->set("key_id", keyId.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(keyId));
+    o->set("key_problem", keyId.empty() ? Poco::Dynamic::Var(secrets_->problem()) : Poco::Dynamic::Var());
+    o->set("opened", opened);
+    o->set("unreadable", unreadable);
+    o->set("accounts", accounts);
+    return o;
+}
+
+Object::Ptr AccountService::rotateSecrets(const Request& request)
+{
+    try {
+        auto rotating = secrets_->lockRotation();
+        const std::string previous = secrets_->keyIdHex();
+        if (previous.empty()) throw OperationError("unavailable", "there is no key to rotate: " + secrets_->problem());
+        auto key = secrets_->beginRotation();
+        // Every value under the new key in one transaction, or none; the
+        // second pass catches what another host sealed under the old key
+        // before it saw the new one.
+        auto resealAll = [&](bool onlyOthers) {
+            std::int64_t n = 0;
+            std::vector<std::string> failed;
+            auto lease = system();
+            store::Transaction tx(*lease);
+            store::AccountRepository repository(*lease);
+            for (const auto& a : repository.listVisible({"", true})) {
+                if (!a.secrets || a.secrets->empty()) continue;
+                if (onlyOthers && SecretBox::keyIdOf(*a.secrets) == key->idHex()) continue;
+                AccountSecrets secrets;
+                try {
+                    secrets = openSecrets(a);
+                } catch (const SecretError&) {
+                    failed.push_back(a.id);
+                    continue;
+                }
+                std::string plain = secrets.toJson();
+                repository.setSecrets(a.id,
+                                      secrets_->sealWith(*key, plain, secretsAssociatedData(a.id, a.serverSettings)));
+                wipe(plain);
+                ++n;
+            }
+            if (!failed.empty()) {
+                std::string ids;
+                for (const auto& id : failed)
+                    ids += (ids.empty() ? "" : ", ") + id;
+                throw OperationError("conflict", std::to_string(failed.size()) +
+                                                     " account(s) hold secrets that no key opens (" + ids +
+                                                     "); nothing was resealed. See mail.secrets.check");
+            }
+            tx.commit();
+            return n;
+        };
+        const std::int64_t resealed = resealAll(false);
+        secrets_->promoteNextKey();
+        resealAll(true);
+        secrets_->retireOldKey();
+        context_.log(ERP_LOG_INFO, "erpmail.account",
+                     request.user + " rotated the secrets key: " + std::to_string(resealed) +
+                         " account(s) resealed under key " + key->idHex() + ", key " + previous + " retired");
+        Object::Ptr o = new Object;
+        o->set("resealed", resealed);
+        o->set("key_id", key->idHex());
+        o->set("previous_key_id", previous);
+        o->set("key_file", secrets_->keyPath());
+        return o;
+    } catch (const SecretError& e) {
+        throw OperationError("unavailable", std::string("the key rotation stopped: ") + e.what() +
+                                                "; every stored secret still opens, run it again");
+    }
 }
 
 void AccountService::registerFetcher(MailFetcher* fetcher)

@@ -12,6 +12,8 @@
 #include "store/AccountRepository.h"
 #include "store/DatabaseRegistry.h"
 
+#include <Poco/JSON/Array.h>
+
 #include <memory>
 #include <mutex>
 
@@ -25,6 +27,10 @@ public:
     void start();
 
     std::vector<Operation> operations();
+    /// mail.secrets.check: per account with sealed secrets, whether they open.
+    Poco::JSON::Object::Ptr checkSecrets(const Request& request);
+    /// mail.secrets.rotate: every secret resealed under a new key (see SecretBox).
+    Poco::JSON::Object::Ptr rotateSecrets(const Request& request);
 
     /// The account if the caller may see it. Not found and not visible answer
     /// alike (forbidden), so a caller learns nothing about accounts hidden
@@ -75,7 +81,7 @@ public:
         return holds(account, request, right);
     }
     AccountCredentials credentials(const store::AccountRecord& account) override;
-    AccountCredentials currentCredentials(const std::string& accountId) override;
+    AccountCredentials currentCredentials(const store::AccountRecord& account) override;
     bool replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh) override;
     void takeOffline(const store::AccountRecord& account, const std::string& reason) override;
     StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,
@@ -109,8 +115,23 @@ private:
     Poco::JSON::Object::Ptr fetch(const Request& request);
 
     AccountDirectory directory() const;
-    AccountSecrets secretsOf(const store::AccountRecord& account) const;
-    void sealSecrets(store::AccountRecord& account, const SecretChanges& changes) const;
+    /// The key file: erpmail.secrets.key_file (relative to the data folder)
+    /// or <data folder>/erpmail-secrets.key.
+    std::string keyFilePath() const;
+    /// The account's secrets opened; throws SecretError.
+    AccountSecrets openSecrets(const store::AccountRecord& account) const;
+    /// nullopt when they do not open.
+    std::optional<AccountSecrets> secretsOf(const store::AccountRecord& account) const;
+    OperationError secretsUnavailable(const store::AccountRecord& account, const SecretError& e) const;
+    /// Seals under the account's current settings; creates the key when none
+    /// exists and nothing is sealed yet. Throws OperationError(unavailable).
+    void sealSecrets(store::AccountRecord& account, const AccountSecrets& secrets);
+    /// An update's secrets: those whose server changed and that were not
+    /// given again are cleared, named in the returned list. Throws
+    /// OperationError(unavailable) rather than drop secrets it cannot open.
+    Poco::JSON::Array::Ptr rebindSecrets(const store::AccountRecord& before, store::AccountRecord& account,
+                                         const SecretChanges& changes, bool discardUnreadable);
+    Poco::JSON::Object::Ptr secretsStatus(const store::AccountRecord& account) const;
     Poco::JSON::Object::Ptr render(const store::AccountRecord& account, const Request& request);
     store::ConnectionLease system();
 

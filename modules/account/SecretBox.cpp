@@ -1,114 +1,431 @@
 #include "account/SecretBox.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <memory>
+#include <utility>
 
 namespace erpmail {
 
 namespace {
 
-constexpr std::size_t kKeySize = 32, kNonceSize = 12, kTagSize = 16;
-constexpr char kVersion = 1;
+constexpr std::size_t kKeySize = 32, kKeyIdSize = 8, kNonceSize = 12, kTagSize = 16;
+constexpr char kVersion1 = 1, kVersion2 = 2;
+constexpr std::size_t kHeader1 = 1 + kNonceSize + kTagSize;
+constexpr std::size_t kHeader2 = 1 + kKeyIdSize + kNonceSize + kTagSize;
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-std::string readKey(const std::string& path)
+// Locked pages that core dumps leave out (OpenSSL sets MADV_DONTDUMP on
+// them); when the system refuses, allocations fall back to the ordinary
+// heap and are still wiped when freed.
+void initSecureHeap()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (!CRYPTO_secure_malloc_initialized()) CRYPTO_secure_malloc_init(64 * 1024, 32);
+    });
+}
+
+std::string hex(const std::string& bytes)
+{
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : bytes) {
+        out += digits[c >> 4];
+        out += digits[c & 15];
+    }
+    return out;
+}
+
+std::string errnoText()
+{
+    return std::strerror(errno);
+}
+
+std::string keyIdOfBytes(const unsigned char* key)
+{
+    static const char label[] = "erpmail-secrets-key-id";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1 ||
+        EVP_DigestUpdate(md.get(), label, sizeof label) != 1 || EVP_DigestUpdate(md.get(), key, kKeySize) != 1 ||
+        EVP_DigestFinal_ex(md.get(), digest, &len) != 1)
+        throw SecretError("cannot compute the key id");
+    return std::string(reinterpret_cast<const char*>(digest), kKeyIdSize);
+}
+
+std::shared_ptr<SecretKey> keyFromBytes(SecretBytes bytes)
+{
+    auto key = std::make_shared<SecretKey>();
+    key->id = keyIdOfBytes(bytes.data());
+    key->bytes = std::move(bytes);
+    return key;
+}
+
+/// The key in `path`, or nullptr when the file does not exist.
+std::shared_ptr<SecretKey> readKeyFile(const std::string& path, struct stat* info = nullptr)
 {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw SecretError("cannot read key file " + path + ": " + std::strerror(errno));
+    if (fd < 0) {
+        if (errno == ENOENT) return nullptr;
+        throw SecretError("cannot read key file " + path + ": " + errnoText());
+    }
     struct stat st {};
     ::fstat(fd, &st);
+    if (info) *info = st;
     if ((st.st_mode & 077) != 0) {
         ::close(fd);
         throw SecretError("key file " + path + " is readable by others; it must have mode 0600");
     }
-    std::string key(kKeySize + 1, '\0');
+    SecretBytes key(kKeySize + 1);
     ssize_t n = ::read(fd, key.data(), key.size());
     ::close(fd);
     if (n != static_cast<ssize_t>(kKeySize)) throw SecretError("key file " + path + " does not hold a 32-byte key");
-    key.resize(kKeySize);
-    return key;
+    key.shrink(kKeySize);
+    return keyFromBytes(std::move(key));
+}
+
+std::string folderOf(const std::string& path)
+{
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+void syncFolder(const std::string& path)
+{
+    int fd = ::open(folderOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+}
+
+/// Writes a new random key to `path` unless the file exists: the key goes to
+/// a temporary file of this process first and is linked into place, which
+/// fails for all but one of several processes that race.
+void createKeyFile(const std::string& path)
+{
+    unsigned char suffix[8];
+    if (RAND_bytes(suffix, sizeof suffix) != 1) throw SecretError("no randomness for a new key");
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
+                            hex(std::string(reinterpret_cast<char*>(suffix), sizeof suffix));
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) throw SecretError("cannot create key file " + path + ": " + errnoText());
+    SecretBytes key(kKeySize);
+    bool ok = RAND_bytes(key.data(), static_cast<int>(key.size())) == 1 &&
+              ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
+    const std::string writeError = errnoText();
+    ::close(fd);
+    if (!ok) {
+        ::unlink(tmp.c_str());
+        throw SecretError("cannot write key file " + path + ": " + writeError);
+    }
+    const int linked = ::link(tmp.c_str(), path.c_str());
+    const int linkErrno = errno;
+    ::unlink(tmp.c_str());
+    if (linked != 0 && linkErrno != EEXIST)
+        throw SecretError("cannot create key file " + path + ": " + std::strerror(linkErrno));
+    syncFolder(path);
+}
+
+bool aeadSeal(const SecretKey& key, const unsigned char* nonce, const std::string& ad, const std::string& plain,
+              unsigned char* tag, unsigned char* cipher)
+{
+    CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+    int len = 0;
+    return ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
+           EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.bytes.data(), nonce) == 1 &&
+           EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
+                             static_cast<int>(ad.size())) == 1 &&
+           EVP_EncryptUpdate(ctx.get(), cipher, &len, reinterpret_cast<const unsigned char*>(plain.data()),
+                             static_cast<int>(plain.size())) == 1 &&
+           EVP_EncryptFinal_ex(ctx.get(), cipher + len, &len) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, tag) == 1;
+}
+
+/// The plaintext, or false when the tag does not match.
+bool aeadOpen(const SecretKey& key, const unsigned char* nonce, const std::string& ad, const unsigned char* tag,
+              const unsigned char* cipher, std::size_t cipherLen, SecretBytes& plain)
+{
+    plain = SecretBytes(cipherLen);
+    CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+    int len = 0;
+    return ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
+           EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.bytes.data(), nonce) == 1 &&
+           EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
+                             static_cast<int>(ad.size())) == 1 &&
+           EVP_DecryptUpdate(ctx.get(), plain.data(), &len, cipher, static_cast<int>(cipherLen)) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, const_cast<unsigned char*>(tag)) == 1 &&
+           EVP_DecryptFinal_ex(ctx.get(), plain.data() + len, &len) == 1;
 }
 
 } // namespace
 
-SecretBox::SecretBox(const std::string& dataFolder) : keyPath_(dataFolder + "/erpmail-secrets.key")
+SecretBytes::SecretBytes(std::size_t size) : size_(size)
 {
-    int fd = ::open(keyPath_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        std::string key(kKeySize, '\0');
-        if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
-            ::close(fd);
-            ::unlink(keyPath_.c_str());
-            throw SecretError("no randomness for a new key");
-        }
-        bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-        ::close(fd);
-        if (!ok) {
-            ::unlink(keyPath_.c_str());
-            throw SecretError("cannot write key file " + keyPath_ + ": " + std::strerror(errno));
-        }
-    } else if (errno != EEXIST) {
-        throw SecretError("cannot create key file " + keyPath_ + ": " + std::strerror(errno));
+    initSecureHeap();
+    const std::size_t n = size ? size : 1;
+    data_ = static_cast<unsigned char*>(OPENSSL_secure_zalloc(n));
+    if (!data_) data_ = static_cast<unsigned char*>(OPENSSL_zalloc(n)); // secure heap full: wiped all the same
+    if (!data_) throw std::bad_alloc();
+}
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0))
+{
+}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept
+{
+    if (this != &other) {
+        SecretBytes gone(std::move(*this));
+        data_ = std::exchange(other.data_, nullptr);
+        size_ = std::exchange(other.size_, 0);
     }
-    key_ = readKey(keyPath_);
+    return *this;
+}
+
+SecretBytes::~SecretBytes()
+{
+    if (data_) OPENSSL_secure_clear_free(data_, size_ ? size_ : 1);
+}
+
+void SecretBytes::shrink(std::size_t size)
+{
+    if (size >= size_) return;
+    OPENSSL_cleanse(data_ + size, size_ - size);
+    size_ = size;
+}
+
+void wipe(std::string& s)
+{
+    if (s.capacity()) OPENSSL_cleanse(&s[0], s.capacity());
+    s.clear();
+}
+
+std::string SecretKey::idHex() const
+{
+    return hex(id);
+}
+
+SecretBox::SecretBox(std::string keyPath, bool mayCreate) : keyPath_(std::move(keyPath))
+{
+    if (mayCreate) createKeyIfMissing();
+    std::lock_guard<std::mutex> lock(mutex_);
+    reload();
+}
+
+std::string SecretBox::defaultKeyPath(const std::string& dataFolder)
+{
+    return dataFolder + "/erpmail-secrets.key";
+}
+
+void SecretBox::reload() const
+{
+    current_.reset();
+    ring_.clear();
+    loadError_.clear();
+    inode_ = 0;
+    mtimeNs_ = 0;
+    try {
+        struct stat st {};
+        if (auto key = readKeyFile(keyPath_, &st)) {
+            current_ = key;
+            ring_.push_back(key);
+            inode_ = st.st_ino;
+            mtimeNs_ = st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec;
+        } else {
+            loadError_ = "the key file " + keyPath_ + " is missing";
+        }
+    } catch (const SecretError& e) {
+        loadError_ = e.what();
+    }
+    for (const char* suffix : {".next", ".old"}) {
+        try {
+            if (auto key = readKeyFile(keyPath_ + suffix)) ring_.push_back(key);
+        } catch (const SecretError&) {
+            // A half-finished rotation's file that cannot be read adds no key.
+        }
+    }
+}
+
+void SecretBox::reloadIfChanged() const
+{
+    struct stat st {};
+    const bool exists = ::stat(keyPath_.c_str(), &st) == 0;
+    const long mtime = exists ? st.st_mtim.tv_sec * 1000000000L + st.st_mtim.tv_nsec : 0;
+    if (!current_ || !exists || st.st_ino != inode_ || mtime != mtimeNs_) reload();
+}
+
+std::shared_ptr<const SecretKey> SecretBox::current() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    reloadIfChanged();
+    if (!current_) throw SecretKeyUnavailable(loadError_);
+    return current_;
+}
+
+std::shared_ptr<const SecretKey> SecretBox::keyWithId(const std::string& id) const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    reloadIfChanged(); // the files are the truth: a key replaced or rotated elsewhere counts at once
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        for (const auto& key : ring_)
+            if (key->id == id) return key;
+        if (attempt == 0) reload(); // restored, or rotated by another process
+    }
+    return nullptr;
+}
+
+bool SecretBox::hasKey() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    reloadIfChanged();
+    return current_ != nullptr;
+}
+
+std::string SecretBox::problem() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    reloadIfChanged();
+    return current_ ? std::string() : loadError_;
+}
+
+std::string SecretBox::keyIdHex() const
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    reloadIfChanged();
+    return current_ ? current_->idHex() : std::string();
+}
+
+void SecretBox::createKeyIfMissing()
+{
+    createKeyFile(keyPath_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    reload();
 }
 
 std::string SecretBox::seal(const std::string& plaintext, const std::string& associatedData) const
 {
-    std::string out(1 + kNonceSize + kTagSize + plaintext.size(), '\0');
-    out[0] = kVersion;
-    auto* nonce = reinterpret_cast<unsigned char*>(&out[1]);
+    return sealWith(*current(), plaintext, associatedData);
+}
+
+std::string SecretBox::sealWith(const SecretKey& key, const std::string& plaintext,
+                                const std::string& associatedData) const
+{
+    std::string out(kHeader2 + plaintext.size(), '\0');
+    out[0] = kVersion2;
+    std::memcpy(&out[1], key.id.data(), kKeyIdSize);
+    auto* nonce = reinterpret_cast<unsigned char*>(&out[1 + kKeyIdSize]);
     auto* tag = nonce + kNonceSize;
     auto* cipher = tag + kTagSize;
     if (RAND_bytes(nonce, kNonceSize) != 1) throw SecretError("no randomness for a nonce");
-    CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-    int len = 0;
-    bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-              EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
-              EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, reinterpret_cast<const unsigned char*>(key_.data()),
-                                 nonce) == 1 &&
-              EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(associatedData.data()),
-                                static_cast<int>(associatedData.size())) == 1 &&
-              EVP_EncryptUpdate(ctx.get(), cipher, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
-                                static_cast<int>(plaintext.size())) == 1 &&
-              EVP_EncryptFinal_ex(ctx.get(), cipher + len, &len) == 1 &&
-              EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, tag) == 1;
-    if (!ok) throw SecretError("encryption failed");
+    if (!aeadSeal(key, nonce, associatedData, plaintext, tag, cipher)) throw SecretError("encryption failed");
     return out;
 }
 
-std::string SecretBox::open(const std::string& sealed, const std::string& associatedData) const
+std::string SecretBox::keyIdOf(const std::string& sealed)
 {
-    if (sealed.size() < 1 + kNonceSize + kTagSize || sealed[0] != kVersion)
-        throw SecretError("sealed secret has an unknown format");
+    if (sealed.size() < kHeader2 || sealed[0] != kVersion2) return "";
+    return hex(sealed.substr(1, kKeyIdSize));
+}
+
+std::string SecretBox::open(const std::string& sealed, const std::string& associatedData,
+                            const std::string& legacyAssociatedData) const
+{
+    SecretBytes plain;
+    if (sealed.size() >= kHeader2 && sealed[0] == kVersion2) {
+        const std::string id = sealed.substr(1, kKeyIdSize);
+        auto key = keyWithId(id);
+        if (!key) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            throw SecretKeyUnavailable(
+                "a stored secret was sealed under key " + hex(id) + ", and " +
+                (current_ ? "the key file " + keyPath_ + " holds key " + current_->idHex() : loadError_));
+        }
+        const auto* nonce = reinterpret_cast<const unsigned char*>(&sealed[1 + kKeyIdSize]);
+        if (!aeadOpen(*key, nonce, associatedData, nonce + kNonceSize, nonce + kNonceSize + kTagSize,
+                      sealed.size() - kHeader2, plain))
+            throw SecretError("a stored secret does not open with key " + key->idHex() + " of " + keyPath_ +
+                              ": it was altered, or the settings it is bound to were changed");
+        return plain.str();
+    }
+    if (sealed.size() < kHeader1 || sealed[0] != kVersion1) throw SecretError("sealed secret has an unknown format");
+    std::vector<std::shared_ptr<const SecretKey>> keys;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        reloadIfChanged();
+        keys = ring_;
+        if (keys.empty()) throw SecretKeyUnavailable("a stored secret cannot be opened: " + loadError_);
+    }
     const auto* nonce = reinterpret_cast<const unsigned char*>(&sealed[1]);
-    const auto* tag = nonce + kNonceSize;
-    const auto* cipher = tag + kTagSize;
-    const int cipherLen = static_cast<int>(sealed.size() - 1 - kNonceSize - kTagSize);
-    std::string plain(static_cast<std::size_t>(cipherLen), '\0');
-    CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-    int len = 0;
-    bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-              EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
-              EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, reinterpret_cast<const unsigned char*>(key_.data()),
-                                 nonce) == 1 &&
-              EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(associatedData.data()),
-                                static_cast<int>(associatedData.size())) == 1 &&
-              EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &len, cipher, cipherLen) ==
-                  1 &&
-              EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, const_cast<unsigned char*>(tag)) == 1 &&
-              EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) == 1;
-    if (!ok) throw SecretError("sealed secret does not open: altered, or sealed with another key or for another account");
-    return plain;
+    for (const auto& key : keys)
+        if (aeadOpen(*key, nonce, legacyAssociatedData, nonce + kNonceSize, nonce + kNonceSize + kTagSize,
+                     sealed.size() - kHeader1, plain))
+            return plain.str();
+    throw SecretKeyUnavailable("a stored secret does not open with the key in " + keyPath_ +
+                               ": the key file was replaced, or the value altered");
+}
+
+std::shared_ptr<const SecretKey> SecretBox::beginRotation()
+{
+    const std::string next = keyPath_ + ".next";
+    current();           // no rotation without the key that opens what is stored
+    createKeyFile(next); // keeps the .next of a rotation that did not finish
+    auto key = readKeyFile(next);
+    if (!key) throw SecretError("cannot read the new key " + next);
+    std::lock_guard<std::mutex> lock(mutex_);
+    reload();
+    return key;
+}
+
+void SecretBox::promoteNextKey()
+{
+    const std::string next = keyPath_ + ".next", old = keyPath_ + ".old";
+    // An .old left by a rotation that stopped after its promotion holds a
+    // key nothing is sealed under any more: every value is under .next now.
+    if (::unlink(old.c_str()) != 0 && errno != ENOENT) throw SecretError("cannot remove " + old + ": " + errnoText());
+    if (::link(keyPath_.c_str(), old.c_str()) != 0)
+        throw SecretError("cannot keep the old key as " + old + ": " + errnoText());
+    syncFolder(keyPath_);
+    if (::rename(next.c_str(), keyPath_.c_str()) != 0)
+        throw SecretError("cannot put the new key in place of " + keyPath_ + ": " + errnoText());
+    syncFolder(keyPath_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    reload();
+}
+
+void SecretBox::retireOldKey()
+{
+    const std::string old = keyPath_ + ".old";
+    if (::unlink(old.c_str()) != 0 && errno != ENOENT) throw SecretError("cannot remove " + old + ": " + errnoText());
+    syncFolder(keyPath_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    reload();
+}
+
+std::shared_ptr<void> SecretBox::lockRotation() const
+{
+    const std::string path = keyPath_ + ".lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw SecretError("cannot open " + path + ": " + errnoText());
+    if (::flock(fd, LOCK_EX) != 0) {
+        ::close(fd);
+        throw SecretError("cannot lock " + path + ": " + errnoText());
+    }
+    return std::shared_ptr<void>(nullptr, [fd](void*) { ::close(fd); });
 }
 
 } // namespace erpmail

@@ -152,4 +152,21 @@ void AccountRepository::setOnline(const std::string& id, bool online, const std:
     st.execute();
 }
 
+void AccountRepository::setSecrets(const std::string& id, const std::optional<std::string>& sealed)
+{
+    Statement st(c_, "UPDATE accounts SET secrets = ? WHERE id = ?");
+    if (sealed) st.bindBlob(1, *sealed);
+    else st.bindNull(1);
+    st.bindText(2, id);
+    st.execute();
+}
+
+std::int64_t AccountRepository::countWithSecrets(const std::string& except)
+{
+    Statement st(c_, "SELECT COUNT(*) FROM accounts WHERE secrets IS NOT NULL AND id <> ?");
+    st.bindText(1, except);
+    st.execute();
+    return st.fetch() ? st.intOr(1, 0) : 0;
+}
+
 } // namespace erpmail::store

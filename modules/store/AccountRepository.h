@@ -33,6 +33,10 @@ public:
     std::vector<AccountRecord> listOwnedBy(const std::string& user);
 
     void setOnline(const std::string& id, bool online, const std::optional<std::string>& reason, std::int64_t nowMs);
+    /// Replaces the account's sealed secrets only (a key rotation).
+    void setSecrets(const std::string& id, const std::optional<std::string>& sealed);
+    /// How many accounts hold sealed secrets, `except` one not counted.
+    std::int64_t countWithSecrets(const std::string& except = "");
 
 private:
     std::vector<AccountRecord> select(const std::string& where, const std::vector<std::string>& texts,

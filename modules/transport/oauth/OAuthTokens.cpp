@@ -12,8 +12,11 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <openssl/crypto.h>
+
 #include <map>
 #include <mutex>
+#include <vector>
 
 namespace erpmail::transport {
 
@@ -43,6 +46,16 @@ std::mutex& purchaseMutex()
     static std::mutex m;
     return m;
 }
+
+/// Opened secrets are wiped when they go, also when a purchase fails.
+struct WipedOnExit {
+    std::vector<std::string*> strings;
+    ~WipedOnExit()
+    {
+        for (std::string* s : strings)
+            if (s->capacity()) OPENSSL_cleanse(&(*s)[0], s->capacity());
+    }
+};
 
 } // namespace
 
@@ -130,11 +143,12 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
 
     auto oauth = incoming->getObject("oauth2");
     if (!oauth) throw OAuthError("account '" + account.label + "' signs in with OAuth but has no oauth2 settings");
-    const AccountCredentials secrets = accounts.currentCredentials(account.id);
+    const AccountCredentials secrets = accounts.currentCredentials(account);
     if (secrets.oauthRefreshToken.empty())
         throw OAuthError("account '" + account.label + "' has no OAuth refresh token: grant access and store it "
                          "(incoming.oauth2.refresh_token)");
     OAuthRequest request;
+    WipedOnExit wiped{{&request.refreshToken, &request.clientSecret}};
     request.tokenUrl = oauth->optValue<std::string>("token_url", "");
     request.clientId = oauth->optValue<std::string>("client_id", "");
     request.scope = oauth->optValue<std::string>("scope", "");
@@ -143,6 +157,7 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
     request.tls.caFile = incoming->optValue<std::string>("ca_file", "");
     request.tls.caPem = incoming->optValue<std::string>("ca", "");
     OAuthGrant grant = refreshAccessToken(request);
+    WipedOnExit wipedGrant{{&grant.refreshToken}};
     if (!grant.refreshToken.empty() && grant.refreshToken != request.refreshToken &&
         !accounts.replaceRefreshToken(account.id, request.refreshToken, grant.refreshToken))
         context.log(ERP_LOG_WARNING, "erpmail.oauth",

@@ -56,7 +56,8 @@ void forgetAccessToken(const std::string& accountId);
 
 /// The account's incoming server as a session's settings (ImapSettings,
 /// Pop3Settings): address, TLS, user, and its password opened or an OAuth
-/// access token bought. Throws OAuthError.
+/// access token bought. Throws OAuthError, or OperationError(unavailable)
+/// when the password is missing or cannot be opened.
 template <class Settings>
 Settings incomingLogin(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
                        const Poco::JSON::Object::Ptr& incoming, unsigned defaultPort)
@@ -68,8 +69,12 @@ Settings incomingLogin(Context& context, AccountAccess& accounts, const store::A
     settings.tls.caFile = incoming->optValue<std::string>("ca_file", "");
     settings.tls.caPem = incoming->optValue<std::string>("ca", "");
     settings.user = incoming->optValue<std::string>("user", "");
-    if (usesOAuth(incoming)) settings.oauthToken = accessTokenFor(context, accounts, account, incoming);
-    else settings.password = accounts.credentials(account).incomingPassword;
+    if (usesOAuth(incoming)) {
+        settings.oauthToken = accessTokenFor(context, accounts, account, incoming);
+    } else {
+        settings.password = accounts.credentials(account).incomingPassword;
+        if (settings.password.empty()) throw missingPassword(account, "incoming.password");
+    }
     return settings;
 }
 

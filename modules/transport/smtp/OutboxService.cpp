@@ -231,8 +231,15 @@ transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord
         // "Server requires password": the incoming credentials, unless SMTP has its own.
         auto in = server->has("incoming") ? server->getObject("incoming") : Object::Ptr(new Object);
         s.user = in->optValue<std::string>("user", "");
+        if (s.authenticate && !credentials.incomingLentToSmtp && !credentials.incomingPassword.empty())
+            throw missingPassword(account, "incoming.password for its SMTP server",
+                                  "the SMTP server changed after the incoming password was entered, and that "
+                                  "password stays with the server it was given for");
         s.password = credentials.incomingPassword;
     }
+    if (s.authenticate && s.password.empty())
+        throw missingPassword(account,
+                              smtp->optValue<std::string>("user", "").empty() ? "incoming.password" : "smtp.password");
     s.timeoutSeconds = settings_.timeoutSeconds;
     if (account.senderEmail) {
         auto at = account.senderEmail->rfind('@');
@@ -712,6 +719,7 @@ Object::Ptr OutboxService::accountTest(const Request& request)
         if (!oauth) { // an OAuth login is tried below, the way a fetch logs in
             probe.user = in->optValue<std::string>("user", "");
             probe.password = accounts_.credentials(account).incomingPassword;
+            if (!probe.user.empty() && probe.password.empty()) throw missingPassword(account, "incoming.password");
         }
         auto probed = transport::probeServer(probe);
         if (oauth && probed.ok) {

@@ -8,6 +8,8 @@
 #include "store/DatabaseRegistry.h"
 #include "store/Records.h"
 
+#include <openssl/crypto.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,7 +42,35 @@ struct AccountCredentials {
     std::string smtpPassword;
     std::string oauthRefreshToken; ///< OAuth 2.0: what buys the next access token
     std::string oauthClientSecret; ///< OAuth 2.0: for confidential clients, else empty
+    /// Whether SMTP without a user of its own may sign in with the incoming
+    /// password: false once the SMTP server changed after it was entered.
+    bool incomingLentToSmtp = true;
+
+    AccountCredentials() = default;
+    AccountCredentials(const AccountCredentials&) = default;
+    AccountCredentials& operator=(const AccountCredentials&) = default;
+    /// Wipes the opened secrets.
+    ~AccountCredentials()
+    {
+        for (std::string* s : {&incomingPassword, &smtpPassword, &oauthRefreshToken, &oauthClientSecret})
+            if (s->capacity()) OPENSSL_cleanse(&(*s)[0], s->capacity());
+    }
 };
+
+/// The error of a login that is not tried because the account holds no
+/// password for `field` (never entered, or cleared when the server it was
+/// given for changed). Nothing has been sent to a server.
+inline OperationError missingPassword(const store::AccountRecord& account, const std::string& field,
+                                      const std::string& why = "")
+{
+    return OperationError("unavailable",
+                          "account '" + account.label + "' has no " + field +
+                              (why.empty() ? ": it was never entered, or was cleared when the server "
+                                             "it was given for changed"
+                                           : ": " + why) +
+                              "; enter it again. No login was tried",
+                          field);
+}
 
 /// What a request may do with an account it can see. The rules, one place
 /// (AccountService::allows):
@@ -77,8 +107,10 @@ public:
     /// The account's passwords, opened.
     virtual AccountCredentials credentials(const store::AccountRecord& account) = 0;
     /// The account's secrets as stored now: a long-running worker's record
-    /// may predate a rotated refresh token.
-    virtual AccountCredentials currentCredentials(const std::string& accountId) = 0;
+    /// may predate a rotated refresh token. Throws OperationError
+    /// (unavailable) when the servers they are bound to are no longer those
+    /// of `account`, so that a secret never goes where a stale record says.
+    virtual AccountCredentials currentCredentials(const store::AccountRecord& account) = 0;
     /// Stores the refresh token an OAuth server rotated in place of the
     /// spent one; false (and nothing changed) when the stored token is no
     /// longer `spent`.

@@ -109,7 +109,8 @@ class AccountCases:
         self.assertEqual(updated["incoming"]["port"], 995)
         self.assertEqual(updated["incoming"]["security"], "tls")
         self.assertNotIn("folder", updated["incoming"])
-        self.assertTrue(updated["incoming"]["password_set"])
+        self.assertFalse(updated["incoming"]["password_set"])  # given for another server: cleared
+        self.assertEqual(updated["secrets_cleared"], ["incoming.password"])
         self.assertEqual(updated["smtp"]["port"], 465)
         self.assertFalse(updated["smtp"]["uses_incoming_credentials"])
         self.assertTrue(updated["smtp"]["password_set"])
