@@ -298,6 +298,11 @@ void LineChannel::write(std::string_view bytes)
 
 void LineChannel::writeLine(std::string_view text)
 {
+    // One command, one line: a CR, LF or NUL from a stored value would end it
+    // and start another command of the value's choosing. (The text is not
+    // quoted: it may hold a password.)
+    if (text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos)
+        throw ProtocolError("a command to " + host_ + " would hold a line break or NUL; nothing was sent");
     std::string line(text);
     line += "\r\n";
     write(line);

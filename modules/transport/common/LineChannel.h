@@ -80,7 +80,8 @@ public:
     bool readDotTerminated(std::string& out, std::size_t keep, bool stopWhenFull);
     /// Exactly n bytes (an IMAP literal), bounded by the caller.
     std::string readExactly(std::size_t n);
-    /// Sends text followed by CRLF.
+    /// Sends text followed by CRLF. Throws ProtocolError, sending nothing,
+    /// when text holds CR, LF or NUL.
     void writeLine(std::string_view text);
     void write(std::string_view bytes);
 

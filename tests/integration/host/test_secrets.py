@@ -10,9 +10,10 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import ERPHOST, Host, pg_database, sqlite_rows, start_scripted_server, testbed
+from harness import ERPHOST, Host, pg_database, sqlite_rows, start_scripted_server, testbed, testbed_ca
 
 TB = testbed()
+CA = testbed_ca()
 USER, PASSWORD = TB.get("USER_CAROL", ""), TB.get("PASS_CAROL", "")
 USERS = {
     "olga": ("Olga Owner", "sales", False),  # sets up the shared mailbox
@@ -61,7 +62,7 @@ class SecretCase(unittest.TestCase):
     def dovecot(self, protocol="imaps", password=PASSWORD):
         port = {"imaps": "IMAPS_PORT", "pop3s": "POP3S_PORT", "imap": "IMAP_PORT", "pop3": "POP3_PORT"}[protocol]
         return {"protocol": protocol, "host": "localhost", "port": int(TB[port]), "user": USER, "password": password,
-                "ca_file": TB["TB_CA"], "leave_on_server": {"mode": "forever"}}
+                "ca": CA, "leave_on_server": {"mode": "forever"}}
 
     def shared_account(self, incoming=None, smtp=None):
         params = {"label": "Verkauf", "kind": "public", "sender_email": USER, "incoming": incoming or self.dovecot()}
@@ -102,7 +103,7 @@ class CredentialsFollowTheirServer(SecretCase):
         self.check_redirect_refused("pop3s", "pop3s")
 
     def test_clerk_cannot_redirect_borrowed_incoming_password_to_own_smtp_server(self):
-        submission = {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}
+        submission = {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}
         account = self.shared_account(smtp=submission)
         self.assertTrue(self.call("mail.account.test", "carl", {"id": account})["ok"])
         queued = self.call("mail.send", "carl", {"account": account, "to": [USER], "subject": "vorher", "text": "x"})
@@ -124,7 +125,7 @@ class CredentialsFollowTheirServer(SecretCase):
         self.call("mail.fetch", "carl", {"account": account})  # receiving goes on with the kept password
 
     def test_clerk_cannot_redirect_own_smtp_password(self):
-        own = {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"], "user": USER,
+        own = {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA, "user": USER,
                "password": PASSWORD}
         account = self.shared_account(smtp=own)
         port, log = self.collector("smtps")
@@ -164,7 +165,7 @@ class CredentialsFollowTheirServer(SecretCase):
 
     def test_unrelated_change_keeps_the_password(self):
         account = self.shared_account(smtp={"host": "localhost", "port": int(TB["SUBMISSION_PORT"]),
-                                            "ca_file": TB["TB_CA"]})
+                                            "ca": CA})
         changed = self.call("mail.account.update", "carl", {"id": account, "label": "Verkauf Schweiz",
                                                             "incoming": {"folder": "INBOX"}})
         self.assertEqual(changed["secrets_cleared"], [])
@@ -196,8 +197,8 @@ class TheKeyFailsClosed(SecretCase):
         out_port, self.out_log = self.collector("smtps")
         return self.shared_account(
             {"protocol": "imaps", "host": "localhost", "port": in_port, "user": USER, "password": "Kept-Secret-41",
-             "ca_file": TB["TB_CA"]},
-            smtp={"host": "localhost", "port": out_port, "security": "tls", "ca_file": TB["TB_CA"]})
+             "ca": CA},
+            smtp={"host": "localhost", "port": out_port, "security": "tls", "ca": CA})
 
     def check_fails_closed(self, account):
         key = self.key()
@@ -254,7 +255,7 @@ class TheKeyFailsClosed(SecretCase):
 
     def test_rotation_reseals_everything_and_logins_go_on(self):
         account = self.shared_account(smtp={"host": "localhost", "port": int(TB["SUBMISSION_PORT"]),
-                                            "ca_file": TB["TB_CA"]})
+                                            "ca": CA})
         before = self.call("mail.secrets.check", "root")
         self.assertEqual((before["opened"], before["unreadable"]), (1, 0))
         self.assertEqual(self.call("mail.secrets.rotate", "carl", code=1)["error"]["code"], "forbidden")

@@ -357,7 +357,8 @@ class SendingTest(unittest.TestCase):
     def test_admin_attachment_path_must_be_a_regular_file_under_64_mib(self):
         account = self.call("mail.account.create", {
             "label": "Admin", "sender_email": TB["USER_ALICE"],
-            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"]}},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca_file": TB["TB_CA"],
+                     "user": TB["USER_ALICE"], "password": TB["PASS_ALICE"]}},
             user="root")["id"]
         fifo = os.path.join(self.host.dir, "fifo")
         os.mkfifo(fifo)

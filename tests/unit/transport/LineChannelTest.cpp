@@ -135,3 +135,26 @@ TEST(LineChannel, DotTerminatedBlockCutOffIsAConnectionError)
         EXPECT_THROW(channel.readDotTerminated(block, 1 << 20, true), ConnectError) << "'" << wire << "'";
     }
 }
+
+// A stored value with CR LF (a POP3 password "pw\r\nDELE 1") never becomes a
+// second command: the line is refused before a byte of it is sent.
+TEST(LineChannel, CommandLineWithCrLfOrNulIsRefusedUnsent)
+{
+    Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.0.1", 0));
+    std::string received;
+    std::thread server([&] {
+        Poco::Net::StreamSocket client = listener.acceptConnection();
+        char buffer[256];
+        for (int n; (n = client.receiveBytes(buffer, sizeof buffer)) > 0;) received.append(buffer, n);
+    });
+    {
+        LineChannel channel("127.0.0.1", listener.address().port(), Security::None, TlsSettings{});
+        for (std::string_view bad : {std::string_view("PASS pw\r\nDELE 1\r\nQUIT"), std::string_view("PASS pw\nDELE 1"),
+                                     std::string_view("USER a\0b", 8)})
+            EXPECT_THROW(channel.writeLine(bad), ProtocolError);
+        channel.writeLine("NOOP");
+        channel.close();
+    }
+    server.join();
+    EXPECT_EQ(received, "NOOP\r\n");
+}
