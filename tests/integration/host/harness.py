@@ -228,6 +228,28 @@ def start_scripted_server(script, mode, host):
     return server, port, log
 
 
+def fetch_from_scripted_server(script, mode, incoming, users):
+    """Creates an account of user "anna" whose incoming server is a scripted one
+    (tests/fixtures/SCRIPT in MODE; `incoming` gives the rest of its settings),
+    fetches once and lists what was stored. Returns (exit code, fetch result,
+    erphost's log of the fetch, the listing, the lines the server received)."""
+    host = Host(users=users, grants={"mail.use": "*"})
+    server, port, log = start_scripted_server(script, mode, host)
+    try:
+        _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": dict(
+            incoming, host="localhost", port=port)})
+        code, result, fetch_log = host.call("mail.fetch", "anna", {"account": account["id"]})
+        _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
+        with open(log, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        return code, result, fetch_log, listing, lines
+    finally:
+        server.kill()
+        server.wait()
+        server.stdout.close()
+        host.cleanup()
+
+
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures")
 PG_ODBC = ("Driver=PostgreSQL Unicode;Server=127.0.0.1;Port={port};Database={name};UID=erpmail;PWD=erpmail-Db-6;"
            "ByteaAsLongVarBinary=1;MaxVarcharSize=65535")

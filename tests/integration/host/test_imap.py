@@ -16,7 +16,8 @@ import uuid
 from email.message import EmailMessage
 
 from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, kill_trials, oauth_incoming,
-                     oauth_refresh_token, sqlite_rows, start_scripted_server, testbed, testbed_ca, tokens_in_clear)
+                     oauth_refresh_token, fetch_from_scripted_server, sqlite_rows, testbed, testbed_ca,
+                     tokens_in_clear)
 
 TB = testbed()
 CA = testbed_ca()
@@ -460,22 +461,10 @@ class ImapGrammarTest(unittest.TestCase):
     The account leaves no copies on the server, so whatever is taken for stored would be expunged."""
 
     def fetch_from(self, mode, user="u", password="Secret-Pw-9"):
-        host = Host(users=USERS, grants={"mail.use": "*"})
-        server, port, log = start_scripted_server("lying_imap.py", mode, host)
-        try:
-            _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
-                "protocol": "imaps", "host": "localhost", "port": port, "user": user, "password": password,
-                "ca": CA, "leave_on_server": {"mode": "never"}}})
-            code, result, _ = host.call("mail.fetch", "anna", {"account": account["id"]})
-            _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
-            with open(log, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-            return code, result, listing, lines
-        finally:
-            server.kill()
-            server.wait()
-            server.stdout.close()
-            host.cleanup()
+        code, result, _, listing, lines = fetch_from_scripted_server(
+            "lying_imap.py", mode, {"protocol": "imaps", "user": user, "password": password, "ca": CA,
+                                    "leave_on_server": {"mode": "never"}}, USERS)
+        return code, result, listing, lines
 
     def assert_nothing_stored_or_expunged(self, listing, lines):
         self.assertEqual(listing["total"], 0, listing)

@@ -15,9 +15,9 @@ import unittest
 import uuid
 from email.message import EmailMessage
 
-from harness import (ERPHOST, check_foreign_token_refused, folder_digests_of, Host, imap_session, kill_trials,
-                     oauth_incoming, oauth_refresh_token, PrivateCluster, sqlite_rows, start_scripted_server, testbed,
-                     testbed_ca, tokens_in_clear)
+from harness import (ERPHOST, check_foreign_token_refused, fetch_from_scripted_server, folder_digests_of, Host,
+                     imap_session, kill_trials, oauth_incoming, oauth_refresh_token, PrivateCluster, sqlite_rows,
+                     start_scripted_server, testbed, testbed_ca, tokens_in_clear)
 
 TB = testbed()
 CA = testbed_ca()
@@ -358,22 +358,10 @@ class HostileMailboxTest(unittest.TestCase):
     """Injection and dropped connections, from a scripted server: a real one never does this."""
 
     def run_against(self, mode, protocol, security):
-        host = Host(users=USERS, grants={"mail.use": "*"})
-        server, port, log = start_scripted_server("hostile_mailbox.py", mode, host)
-        try:
-            _, account, _ = host.call("mail.account.create", "anna", {"label": mode, "incoming": {
-                "protocol": protocol, "host": "localhost", "port": port, "security": security, "user": "u",
-                "password": "Secret-Pw-9", "ca": CA}})
-            code, result, self.fetch_log = host.call("mail.fetch", "anna", {"account": account["id"]})
-            _, listing, _ = host.call("mail.message.list", "anna", {"account": account["id"]})
-            with open(log, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-            return code, result, listing, lines
-        finally:
-            server.kill()
-            server.wait()
-            server.stdout.close()
-            host.cleanup()
+        code, result, self.fetch_log, listing, lines = fetch_from_scripted_server(
+            "hostile_mailbox.py", mode, {"protocol": protocol, "security": security, "user": "u",
+                                         "password": "Secret-Pw-9", "ca": CA}, USERS)
+        return code, result, listing, lines
 
     def assert_injection_refused(self, code, result, lines):
         self.assertEqual(code, 1)
