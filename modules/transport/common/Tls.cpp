@@ -13,7 +13,12 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <dirent.h>
+
+#include <cctype>
+#include <cstdlib>
 #include <memory>
+#include <string_view>
 
 namespace erpmail::transport {
 
@@ -63,6 +68,39 @@ void addCaCertificates(const std::string& pem, X509_STORE* store, const std::str
                                           : " holds a certificate that cannot be read"));
 }
 
+// Whether `dir` holds the hashed names ("5ad8a5d6.0") that OpenSSL looks
+// certificates up by; Debian's /etc/ssl/certs does.
+bool hasHashedCertificates(const std::string& dir)
+{
+    DIR* d = opendir(dir.c_str());
+    if (!d) return false;
+    bool found = false;
+    while (const dirent* e = found ? nullptr : readdir(d)) {
+        const std::string_view name(e->d_name);
+        found = name.size() >= 10 && name[8] == '.' && std::isdigit(static_cast<unsigned char>(name[9])) &&
+                name.substr(0, 8).find_first_not_of("0123456789abcdef") == std::string_view::npos;
+    }
+    closedir(d);
+    return found;
+}
+
+// The system's trusted CAs. Parsing the whole bundle file costs tens of
+// milliseconds per connection; a hashed directory is read lazily, only the
+// certificates a chain names. The bundle is the fallback.
+void trustSystemCertificates(SSL_CTX* ctx)
+{
+    // SSL_CERT_FILE names a bundle on purpose; SSL_CERT_DIR another directory.
+    static const std::string dir = []() -> std::string {
+        const char* file = std::getenv(X509_get_default_cert_file_env());
+        if (file && *file) return {};
+        const char* env = std::getenv(X509_get_default_cert_dir_env());
+        const std::string d = env && *env ? env : X509_get_default_cert_dir();
+        return hasHashedCertificates(d) ? d : std::string();
+    }();
+    if (dir.empty() || SSL_CTX_load_verify_dir(ctx, dir.c_str()) != 1) SSL_CTX_set_default_verify_paths(ctx);
+    ERR_clear_error();
+}
+
 void trustCaCertificates(Poco::Net::Context& context, const TlsSettings& settings)
 {
     X509_STORE* store = SSL_CTX_get_cert_store(context.sslContext());
@@ -84,10 +122,11 @@ Poco::Net::Context::Ptr makeClientContext(const TlsSettings& settings, const std
 {
     Poco::Net::Context::Params params;
     params.verificationMode = settings.verify ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE;
-    params.loadDefaultCAs = true;
+    params.loadDefaultCAs = false; // trustSystemCertificates, below
     params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4";
     Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
     context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    trustSystemCertificates(context->sslContext());
     trustCaCertificates(*context, settings);
     // Replaces Poco's callback, which would consult a process-wide
     // certificate handler; this one only records why verification failed.

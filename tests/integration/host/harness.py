@@ -37,8 +37,9 @@ class Host:
     """An erphost installation in a temporary folder."""
 
     def __init__(self, modules="*", databases=None, users=None, grants=None, plugin_dir=PLUGIN_DIR, extra="",
-                 document_readers=None):
+                 document_readers=None, env=None):
         self.dir = tempfile.mkdtemp(prefix="erphost-test.")
+        self.env = dict(os.environ, **env) if env else None  # extra variables for erphost
         self.data = os.path.join(self.dir, "data")
         self.config = os.path.join(self.dir, "erphost.ini")
         if databases is None:
@@ -72,7 +73,7 @@ class Host:
 
     def run(self, *args, stdin=None):
         proc = subprocess.run([ERPHOST, "--config", self.config, *args], capture_output=True, text=True,
-                              input=stdin, timeout=300)
+                              input=stdin, timeout=300, env=self.env)
         return proc.returncode, proc.stdout, proc.stderr
 
     def call(self, op, user, params=None):

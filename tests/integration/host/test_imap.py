@@ -5,6 +5,7 @@ import imaplib
 import json
 import os
 import random
+import shutil
 import signal
 import smtplib
 import sqlite3
@@ -265,6 +266,27 @@ class ImapTest(unittest.TestCase):
         for wire in names.values():
             i.delete(f'"{wire}"')
         i.logout()
+
+    def test_system_trust_store_is_read_from_its_hashed_directory(self):
+        # Without ca or ca_file the system's CAs decide; here a hashed directory of one: the test CA.
+        store = os.path.join(self.host.dir, "certs")
+        os.mkdir(store)
+        shutil.copy(TB["TB_CA"], os.path.join(store, "test-ca.pem"))
+        subprocess.run(["openssl", "rehash", store], check=True, capture_output=True)
+        deliver(1, uuid.uuid4().hex)
+        incoming = {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "user": USER,
+                    "password": PASSWORD, "leave_on_server": {"mode": "forever"}}
+        account = self.call("mail.account.create", {"label": "System-CA", "incoming": incoming})["id"]
+        error = self.call("mail.fetch", {"account": account}, code=1)["error"]
+        self.assertIn("certificate", error["message"])  # the test CA is not among the system's
+        trusting = Host(users=USERS, grants={"mail.use": "*"}, env={"SSL_CERT_DIR": store})
+        try:
+            code, made, err = trusting.call("mail.account.create", "anna", {"label": "System-CA", "incoming": incoming})
+            self.assertEqual(code, 0, err)
+            code, result, err = trusting.call("mail.fetch", "anna", {"account": made["id"]})
+            self.assertEqual((code, result.get("fetched")), (0, 1), (result, err))
+        finally:
+            trusting.cleanup()
 
     def test_wrong_password_and_bad_certificate_expunge_nothing(self):
         deliver(2, uuid.uuid4().hex)
