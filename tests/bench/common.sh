@@ -40,7 +40,9 @@ INI
 # The PEM text of CA file $1 as a JSON string, for an account's "ca".
 ca_json() { python3 -c 'import json, sys; print(json.dumps(open(sys.argv[1]).read()))' "$1"; }
 # Writes $work/mbsyncrc: mbsync pulls IMAPS folder $1 of the bench user
-# into the Maildir $work/maildir/ (needs port, user, pass and ca set).
+# into the Maildir $work/maildir/ (needs port, user, pass and ca set). Its
+# sync state lives in that Maildir (not in ~/.mbsync), so an emptied
+# Maildir means a first sync again.
 mbsync_config() {
   cat > "$work/mbsyncrc" <<RC
 IMAPAccount bench
@@ -63,6 +65,7 @@ Far :remote:$1
 Near :local:$1
 Sync Pull
 Create Near
+SyncState *
 RC
 }
 # mbsync sleeps one second before it reads a local Maildir folder that

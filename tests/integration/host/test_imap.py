@@ -279,7 +279,8 @@ class ImapTest(unittest.TestCase):
         account = self.call("mail.account.create", {"label": "System-CA", "incoming": incoming})["id"]
         error = self.call("mail.fetch", {"account": account}, code=1)["error"]
         self.assertIn("certificate", error["message"])  # the test CA is not among the system's
-        trusting = Host(users=USERS, grants={"mail.use": "*"}, env={"SSL_CERT_DIR": store})
+        # SSL_CERT_FILE (a bundle named on purpose) would be loaded instead of the directory.
+        trusting = Host(users=USERS, grants={"mail.use": "*"}, env={"SSL_CERT_DIR": store, "SSL_CERT_FILE": ""})
         try:
             code, made, err = trusting.call("mail.account.create", "anna", {"label": "System-CA", "incoming": incoming})
             self.assertEqual(code, 0, err)
