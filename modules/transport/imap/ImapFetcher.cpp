@@ -63,7 +63,7 @@ void ImapFetcher::appendToSent(const store::AccountRecord& account, const std::v
 {
     auto session = open(account);
     const std::string folder = session->sentFolder();
-    for (const auto& raw : raws) session->append(folder, raw);
+    session->appendMany(folder, raws);
     session->logout();
 }
 

@@ -507,6 +507,31 @@ void ImapSession::append(const std::string& folder, const std::string& raw)
     awaitTagged(tag, "APPEND to '" + folder + "'");
 }
 
+void ImapSession::appendMany(const std::string& folder, const std::vector<std::string>& raws)
+{
+    if (raws.size() < 2 || !hasCapability("MULTIAPPEND")) {
+        for (const auto& raw : raws) append(folder, raw);
+        return;
+    }
+    // One command, one literal per message: the server takes the folder's
+    // lock and writes its index once for the whole run.
+    const std::string tag = nextTag();
+    const bool nonSync = hasCapability("LITERAL+");
+    std::string line = tag + " APPEND " + mailbox(folder);
+    for (const auto& raw : raws) {
+        line += " (\\Seen) {" + std::to_string(raw.size()) + (nonSync ? "+}" : "}");
+        channel_->writeLine(line);
+        line.clear();
+        if (!nonSync) {
+            std::string go = channel_->readLine();
+            if (go.rfind("+", 0) != 0) throw ProtocolError("IMAP APPEND refused: " + serverText(go));
+        }
+        channel_->write(raw);
+    }
+    channel_->writeLine("");
+    awaitTagged(tag, "APPEND of " + std::to_string(raws.size()) + " messages to '" + folder + "'");
+}
+
 void ImapSession::logout()
 {
     try {

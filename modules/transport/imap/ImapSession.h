@@ -92,6 +92,9 @@ public:
     std::vector<ImapFolder> listFolders();
     /// Stores a message in a folder, flagged \Seen.
     void append(const std::string& folder, const std::string& raw);
+    /// Stores messages in a folder, flagged \Seen: in one MULTIAPPEND command
+    /// (RFC 3502, all or none) where the server offers it, else one by one.
+    void appendMany(const std::string& folder, const std::vector<std::string>& raws);
 
     bool hasCapability(const std::string& name) const;
 
