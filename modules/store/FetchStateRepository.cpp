@@ -1,5 +1,7 @@
 #include "store/FetchStateRepository.h"
 
+#include <utility>
+
 namespace erpmail::store {
 
 void FetchStateRepository::ensureRow(const std::string& accountId, const std::string& folder)
@@ -49,18 +51,27 @@ bool FetchStateRepository::takeOverLease(const std::string& accountId, const std
 
 void FetchStateRepository::recordLogin(const std::string& accountId, const std::string& folder, std::int64_t nowMs)
 {
-    ensureRow(accountId, folder);
-    Statement st(c_, "UPDATE fetch_state SET last_login_ms = ? WHERE account_id = ? AND folder = ?");
-    st.bindInt(1, nowMs).bindText(2, accountId).bindText(3, folder);
-    st.execute();
+    // Kept until the outcome: a resync with nothing new then commits once.
+    loginKey_ = accountId + '\n' + folder;
+    loginMs_ = nowMs;
+}
+
+std::optional<std::int64_t> FetchStateRepository::takeLogin(const std::string& accountId, const std::string& folder)
+{
+    if (!loginMs_ || loginKey_ != accountId + '\n' + folder) return std::nullopt;
+    return std::exchange(loginMs_, std::nullopt);
 }
 
 void FetchStateRepository::recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs)
 {
     ensureRow(accountId, folder);
-    Statement st(c_, "UPDATE fetch_state SET last_success_ms = ?, last_error = NULL, consecutive_failures = 0"
-                     " WHERE account_id = ? AND folder = ?");
-    st.bindInt(1, nowMs).bindText(2, accountId).bindText(3, folder);
+    const auto login = takeLogin(accountId, folder);
+    Statement st(c_, std::string("UPDATE fetch_state SET last_success_ms = ?, last_error = NULL, consecutive_failures = 0") +
+                         (login ? ", last_login_ms = ?" : "") + " WHERE account_id = ? AND folder = ?");
+    int pos = 1;
+    st.bindInt(pos++, nowMs);
+    if (login) st.bindInt(pos++, *login);
+    st.bindText(pos, accountId).bindText(pos + 1, folder);
     st.execute();
 }
 
@@ -68,9 +79,13 @@ void FetchStateRepository::recordFailure(const std::string& accountId, const std
                                          const std::string& error)
 {
     ensureRow(accountId, folder);
-    Statement st(c_, "UPDATE fetch_state SET last_error = ?, consecutive_failures = consecutive_failures + 1"
-                     " WHERE account_id = ? AND folder = ?");
-    st.bindText(1, error).bindText(2, accountId).bindText(3, folder);
+    const auto login = takeLogin(accountId, folder);
+    Statement st(c_, std::string("UPDATE fetch_state SET last_error = ?, consecutive_failures = consecutive_failures + 1") +
+                         (login ? ", last_login_ms = ?" : "") + " WHERE account_id = ? AND folder = ?");
+    int pos = 1;
+    st.bindText(pos++, error);
+    if (login) st.bindInt(pos++, *login);
+    st.bindText(pos, accountId).bindText(pos + 1, folder);
     st.execute();
 }
 

@@ -38,6 +38,8 @@ public:
     bool takeOverLease(const std::string& accountId, const std::string& folder, const std::string& deadOwner,
                        const std::string& owner, std::int64_t untilMs);
 
+    /// Notes that the server accepted the password now; written with the
+    /// fetch's outcome by recordSuccess or recordFailure, in the same commit.
     void recordLogin(const std::string& accountId, const std::string& folder, std::int64_t nowMs);
     void recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs);
     void recordFailure(const std::string& accountId, const std::string& folder, const std::string& error);
@@ -78,7 +80,11 @@ public:
 
 private:
     void ensureRow(const std::string& accountId, const std::string& folder);
+    /// The login time noted for (account, folder), once.
+    std::optional<std::int64_t> takeLogin(const std::string& accountId, const std::string& folder);
     Connection& c_;
+    std::string loginKey_;
+    std::optional<std::int64_t> loginMs_;
 };
 
 } // namespace erpmail::store

@@ -55,7 +55,7 @@ for protocol in pop3s imaps; do
     "{\"label\":\"Big\",\"incoming\":{\"protocol\":\"$protocol\",\"host\":\"localhost\",\"port\":$port,
       \"user\":\"$user\",\"password\":\"$pass\",\"ca\":$(ca_json "$ca"),\"leave_on_server\":{\"mode\":\"forever\"}}}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  /usr/bin/time -f '%e %M' -o "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
+  timed "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
     --as clerk --json "{\"account\":\"$account\"}" > "$work/fetch.json"
   python3 - "$work/data/bench.db" "$raw_sha" "$pdf_sha" "$work/fetch.json" <<'PY'
 import hashlib, json, sqlite3, sys

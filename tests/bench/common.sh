@@ -80,3 +80,15 @@ newest = max((os.stat(os.path.join(d, sub)).st_mtime for d, subs, _ in os.walk(s
 time.sleep(max(0.0, int(newest) + 1.05 - time.time()))
 PY
 }
+# timed FILE CMD...: runs CMD and writes "seconds peak-RSS-KB" to FILE, the
+# time to a tenth of a millisecond (GNU time's %e has ten).
+timed() {
+  python3 -c '
+import resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.call(sys.argv[2:])
+elapsed = time.perf_counter() - started
+with open(sys.argv[1], "w") as f:
+    f.write(f"{elapsed:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+sys.exit(code)' "$@"
+}

@@ -56,9 +56,9 @@ erphost() { "$build/bin/erphost" --config "$work/erphost.ini" "$@"; }
 # first (odd rounds mbsync, even rounds erpmail); setup is outside the clocks.
 run_mbsync() {
   rm -rf "$work/maildir"; mkdir -p "$work/maildir"
-  /usr/bin/time -f '%e %M' -o "$work/mbsync1.$round" mbsync -q -c "$work/mbsyncrc" bench
+  timed "$work/mbsync1.$round" mbsync -q -c "$work/mbsyncrc" bench
   maildir_settle
-  /usr/bin/time -f '%e %M' -o "$work/mbsync2.$round" mbsync -q -c "$work/mbsyncrc" bench
+  timed "$work/mbsync2.$round" mbsync -q -c "$work/mbsyncrc" bench
   stored=$(find "$work/maildir" -type f -path '*/cur/*' -o -type f -path '*/new/*' | wc -l)
   [ "$stored" = "$count" ] || { echo "mbsync stored $stored of $count" >&2; exit 1; }
 }
@@ -68,7 +68,7 @@ run_ours() {
     \"host\":\"localhost\",\"port\":$port,\"folder\":\"$folder\",\"user\":\"$user\",\"password\":\"$pass\",
     \"ca\":$(ca_json "$ca"),\"leave_on_server\":{\"mode\":\"forever\"}}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   for run in 1 2; do
-    /usr/bin/time -f '%e %M' -o "$work/ours$run.$round" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
+    timed "$work/ours$run.$round" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
       --as clerk --json "{\"account\":\"$account\"}" > "$work/ours$run.json"
   done
   fetched=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fetched"])' "$work/ours1.json")
@@ -94,5 +94,5 @@ print(f"IMAPS sync of {count} mails (every tenth with a PDF) from Dovecot, media
 print(f"  first sync   erpmail {o1[0]:6.2f} s (peak RSS {o1[1] / 1024:.1f} MB, into SQLite via ODBC, parsed; runs {o1[2]})   "
       f"mbsync {m1[0]:6.2f} s (peak RSS {m1[1] / 1024:.1f} MB, into Maildir; runs {m1[2]})   "
       f"ratio {o1[0] / m1[0]:.2f}x (target at most 0.5x)")
-print(f"  no-change    erpmail {o2[0]:6.2f} s   mbsync {m2[0]:6.2f} s   ratio {o2[0] / m2[0]:.2f}x (target at most 0.9x)")
+print(f"  no-change    erpmail {o2[0]:6.3f} s   mbsync {m2[0]:6.3f} s   ratio {o2[0] / m2[0]:.2f}x (target at most 0.9x)")
 PY

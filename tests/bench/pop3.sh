@@ -59,7 +59,7 @@ peers=()
 ours=()
 run_peer() { peers+=("$(python3 "$here/pop3_peer.py" localhost "$port" "$user" "$pass" "$ca")"); }
 run_ours() {
-  /usr/bin/time -f '%e %M' -o "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch --as clerk \
+  timed "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch --as clerk \
     --json "{\"account\":\"$account\"}" > "$work/ours.json"
   fetched=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["fetched"])' "$work/ours.json")
   [ "$fetched" = "$count" ] || { echo "erpmail fetched $fetched of $count" >&2; cat "$work/ours.json" >&2; exit 1; }

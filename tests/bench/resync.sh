@@ -68,8 +68,6 @@ PY
   mbsync_config "$folder"
   rm -rf "$work/maildir"; mkdir -p "$work/maildir"
   mbsync -q -c "$work/mbsyncrc" bench                       # first sync, not timed
-  maildir_settle
-  /usr/bin/time -f '%e' -o "$work/mbsync" mbsync -q -c "$work/mbsyncrc" bench
 
   account=$(erphost call mail.account.create --as clerk --json "{\"label\":\"Resync $n\",\"incoming\":{
     \"protocol\":\"imaps\",\"host\":\"localhost\",\"port\":$port,\"folder\":\"$folder\",\"user\":\"$user\",
@@ -78,23 +76,34 @@ PY
   params="{\"account\":\"$account\"}"
   fetched=$(erphost call mail.fetch --as clerk --json "$params" | python3 -c 'import json,sys; print(json.load(sys.stdin)["fetched"])')
   [ "$fetched" = "$n" ] || { echo "erpmail fetched $fetched of $n" >&2; exit 1; }
-  /usr/bin/time -f '%e' -o "$work/ours" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
-    --as clerk --json "$params" > "$work/ours.json"
-  python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); assert r["fetched"] == 0, r' "$work/ours.json"
+  # Three alternating rounds of each side's resync; the medians count.
+  for round in 1 2 3; do
+    for side in $([ $((round % 2)) = 1 ] && echo "mbsync ours" || echo "ours mbsync"); do
+      if [ "$side" = mbsync ]; then
+        maildir_settle
+        timed "$work/mbsync.$round" mbsync -q -c "$work/mbsyncrc" bench
+      else
+        timed "$work/ours.$round" "$build/bin/erphost" --config "$work/erphost.ini" call mail.fetch \
+          --as clerk --json "$params" > "$work/ours.json"
+        python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); assert r["fetched"] == 0, r' "$work/ours.json"
+      fi
+    done
+  done
+  median() { for r in 1 2 3; do cut -d' ' -f1 "$work/$1.$r"; done | sort -n | sed -n 2p; }
   erphost call mail.fetch --as clerk --json "$params" --repeat 6 2> "$work/runs" > /dev/null
   inhost=$(python3 -c '
 import re, statistics, sys
 runs = [float(m) for m in re.findall(r"took ([0-9.]+) ms", open(sys.argv[1]).read())]
 print(statistics.median(runs[1:]))' "$work/runs")
-  results+=("$n $(cat "$work/ours") $inhost $(cat "$work/mbsync")")
+  results+=("$n $(median ours) $inhost $(median mbsync)")
   imap delete "$folder" >/dev/null
 done
 
 python3 - "${results[@]}" <<'PY'
 import sys
-print("IMAPS resync with nothing new (Dovecot, mails of about 2 KB; both synced the folder before)")
+print("IMAPS resync with nothing new (Dovecot, mails of about 2 KB; both synced the folder before; medians of 3 alternating rounds)")
 print(f"  {'mails':>7}  {'erpmail process':>15}  {'in a running host':>17}  {'mbsync':>8}  ratio (process / mbsync)")
 for row in sys.argv[1:]:
     n, ours, inhost, mbsync = row.split()
-    print(f"  {int(n):>7}  {float(ours):>13.2f} s  {float(inhost):>14.1f} ms  {float(mbsync):>6.2f} s  {float(ours) / float(mbsync):.2f}x")
+    print(f"  {int(n):>7}  {float(ours):>13.3f} s  {float(inhost):>14.1f} ms  {float(mbsync):>6.3f} s  {float(ours) / float(mbsync):.2f}x")
 PY

@@ -63,7 +63,7 @@ run_ours() {
     >/dev/null
   local mark sent
   read -r mark _ < <(sent_folder mark)
-  /usr/bin/time -f '%e %M' -o "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.outbox.process \
+  timed "$work/time" "$build/bin/erphost" --config "$work/erphost.ini" call mail.outbox.process \
     --as clerk --json "{\"account\":\"$account\"}" > "$work/ours.json"
   sent=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"])' "$work/ours.json")
   [ "$sent" = "$count" ] || { echo "erpmail sent $sent of $count" >&2; cat "$work/ours.json" >&2; exit 1; }

@@ -107,6 +107,9 @@ FetchReport runFetch(Context& context, AccountAccess& accounts, const store::Acc
     std::vector<StoredMessage> stored;
     try {
         report = body(*lease, state, stored);
+        // The outcome and the lease's release in one commit (a resync with
+        // nothing new writes twice: the lease, then this).
+        store::Transaction done(*lease);
         state.recordSuccess(account.id, folder, context.host().nowMs());
         if (report.tooLarge) {
             const int count = static_cast<int>(report.tooLarge->size());
@@ -120,6 +123,8 @@ FetchReport runFetch(Context& context, AccountAccess& accounts, const store::Acc
                                 " mail(s) larger than erpmail.fetch.max_message_mb left on the server: " + which);
             }
         }
+        state.releaseLease(account.id, folder, owner);
+        done.commit();
     } catch (const std::exception& e) {
         std::string reason = e.what();
         try {
@@ -132,7 +137,6 @@ FetchReport runFetch(Context& context, AccountAccess& accounts, const store::Acc
         if (const auto* op = dynamic_cast<const OperationError*>(&e)) throw *op;
         throw OperationError("unavailable", "fetching account '" + account.label + "' failed: " + reason);
     }
-    state.releaseLease(account.id, folder, owner);
     announceReceived(context, account.id, stored);
     return report;
 }

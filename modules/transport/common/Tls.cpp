@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 namespace erpmail::transport {
 
@@ -84,20 +85,71 @@ bool hasHashedCertificates(const std::string& dir)
     return found;
 }
 
+// The certificates of the system's CA bundle (SSL_CERT_FILE, else
+// OpenSSL's default file), parsed once per process and only when a chain
+// needs a CA that nothing else supplied.
+const std::vector<X509*>& bundleCertificates()
+{
+    static const std::vector<X509*> certificates = [] {
+        std::vector<X509*> out;
+        const char* env = std::getenv(X509_get_default_cert_file_env());
+        const std::string path = env && *env ? env : X509_get_default_cert_file();
+        if (BIO* bio = BIO_new_file(path.c_str(), "r")) {
+            while (X509* cert = PEM_read_bio_X509_AUX(bio, nullptr, nullptr, nullptr)) out.push_back(cert);
+            BIO_free(bio);
+        }
+        ERR_clear_error();
+        return out;
+    }();
+    return certificates;
+}
+
+// OpenSSL asks a store's lookups only for a subject its own certificates
+// (an account's ca, say) do not hold.
+int lookUpInBundle(X509_LOOKUP* lookup, X509_LOOKUP_TYPE type, const X509_NAME* name, X509_OBJECT* found)
+{
+    if (type != X509_LU_X509) return 0;
+    int ok = 0;
+    for (X509* cert : bundleCertificates()) {
+        if (X509_NAME_cmp(X509_get_subject_name(cert), name) != 0) continue;
+        X509_STORE_add_cert(X509_LOOKUP_get_store(lookup), cert); // cached for the next chain
+        if (!ok) ok = X509_OBJECT_set1_X509(found, cert);
+    }
+    ERR_clear_error();
+    return ok;
+}
+
+X509_LOOKUP_METHOD* bundleLookup()
+{
+    static X509_LOOKUP_METHOD* method = [] {
+        X509_LOOKUP_METHOD* m = X509_LOOKUP_meth_new("erpmail CA bundle, read when needed");
+        if (m) X509_LOOKUP_meth_set_get_by_subject(m, &lookUpInBundle);
+        return m;
+    }();
+    return method;
+}
+
 // The system's trusted CAs. Parsing the whole bundle file costs tens of
 // milliseconds per connection; a hashed directory is read lazily, only the
-// certificates a chain names. The bundle is the fallback.
+// certificates a chain names, and the bundle is read only when a chain
+// needs it, once per process. SSL_CERT_FILE names a bundle on purpose: then
+// it comes first, and SSL_CERT_DIR (or the default directory) after it.
 void trustSystemCertificates(SSL_CTX* ctx)
 {
-    // SSL_CERT_FILE names a bundle on purpose; SSL_CERT_DIR another directory.
-    static const std::string dir = []() -> std::string {
+    static const bool bundleFirst = [] {
         const char* file = std::getenv(X509_get_default_cert_file_env());
-        if (file && *file) return {};
+        return file && *file;
+    }();
+    static const std::string dir = [] {
         const char* env = std::getenv(X509_get_default_cert_dir_env());
         const std::string d = env && *env ? env : X509_get_default_cert_dir();
         return hasHashedCertificates(d) ? d : std::string();
     }();
-    if (dir.empty() || SSL_CTX_load_verify_dir(ctx, dir.c_str()) != 1) SSL_CTX_set_default_verify_paths(ctx);
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    const bool dirFirst = !bundleFirst && !dir.empty();
+    if (dirFirst) SSL_CTX_load_verify_dir(ctx, dir.c_str());
+    if (!bundleLookup() || !X509_STORE_add_lookup(store, bundleLookup())) SSL_CTX_set_default_verify_paths(ctx);
+    if (!dirFirst && !dir.empty()) SSL_CTX_load_verify_dir(ctx, dir.c_str());
     ERR_clear_error();
 }
 

@@ -289,6 +289,31 @@ class ImapTest(unittest.TestCase):
         finally:
             trusting.cleanup()
 
+    def test_system_trust_store_is_read_from_the_bundle_that_ssl_cert_file_names(self):
+        # The bundle is read only when a chain needs it; its CAs must count all the same.
+        bundle = os.path.join(self.host.dir, "bundle.pem")
+        with open(bundle, "w") as out, open("/etc/ssl/certs/ca-certificates.crt") as system, open(TB["TB_CA"]) as ca:
+            out.write(system.read() + ca.read())
+        empty = os.path.join(self.host.dir, "no-certs")
+        os.mkdir(empty)
+        deliver(1, uuid.uuid4().hex)
+        incoming = {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "user": USER,
+                    "password": PASSWORD, "leave_on_server": {"mode": "forever"}}
+        for env, fetched in (({"SSL_CERT_FILE": bundle, "SSL_CERT_DIR": empty}, 1),
+                             ({"SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt", "SSL_CERT_DIR": empty}, None)):
+            host = Host(users=USERS, grants={"mail.use": "*"}, env=env)
+            try:
+                code, made, err = host.call("mail.account.create", "anna", {"label": "Bundle-CA", "incoming": incoming})
+                self.assertEqual(code, 0, err)
+                code, result, err = host.call("mail.fetch", "anna", {"account": made["id"]})
+                if fetched:
+                    self.assertEqual((code, result.get("fetched")), (0, fetched), (result, err))
+                else:
+                    self.assertEqual(code, 1, result)
+                    self.assertIn("certificate", result["error"]["message"])
+            finally:
+                host.cleanup()
+
     def test_wrong_password_and_bad_certificate_expunge_nothing(self):
         deliver(2, uuid.uuid4().hex)
         before = folder_digests()
