@@ -112,8 +112,9 @@ bool OutboxRepository::markSent(std::int64_t id, const std::string& claimToken, 
 bool OutboxRepository::markRetry(std::int64_t id, const std::string& claimToken, const std::string& answer,
                                  std::int64_t nextAttemptMs)
 {
-    Statement st(c_, "UPDATE outbox SET state = 'queued', last_answer = ?, next_attempt_ms = ?, claimed_by = NULL,"
-                     " claimed_until_ms = NULL, claim_token = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'");
+    Statement st(c_,
+                 "UPDATE outbox SET state = 'queued', last_answer = ?, next_attempt_ms = ?, claimed_by = NULL,"
+                 " claimed_until_ms = NULL, claim_token = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'");
     st.bindText(1, answer).bindInt(2, nextAttemptMs).bindInt(3, id).bindText(4, claimToken);
     return st.execute() == 1;
 }
@@ -145,9 +146,11 @@ std::map<std::int64_t, std::vector<OutboxRecipient>> OutboxRepository::recipient
     std::map<std::int64_t, std::vector<OutboxRecipient>> out;
     if (ids.empty()) return out;
     Statement st(c_, "SELECT outbox_id, address, outcome, code, answer, attempt, updated_at_ms FROM outbox_recipients"
-                     " WHERE outbox_id IN (" + placeholders(ids.size()) + ") ORDER BY outbox_id, address");
+                     " WHERE outbox_id IN (" +
+                         placeholders(ids.size()) + ") ORDER BY outbox_id, address");
     int pos = 1;
-    for (auto id : ids) st.bindInt(pos++, id);
+    for (auto id : ids)
+        st.bindInt(pos++, id);
     st.execute();
     while (st.fetch()) {
         const std::int64_t id = st.intOr(1, 0);

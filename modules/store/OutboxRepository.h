@@ -37,7 +37,7 @@ struct OutboxEntry {
     std::int64_t createdAtMs = 0;
     std::optional<std::string> claimedBy;
     std::optional<std::int64_t> claimedUntilMs;
-    std::optional<std::string> claimToken; ///< this claim's own token; every mark after the claim names it
+    std::optional<std::string> claimToken;   ///< this claim's own token; every mark after the claim names it
     std::vector<OutboxRecipient> recipients; ///< outcomes recorded so far, where a caller loaded them
 };
 

@@ -93,15 +93,27 @@ std::vector<std::string> envelopeRecipients(const store::OutboxEntry& e)
     Poco::JSON::Parser parser;
     auto to = parser.parse(e.envelopeTo).extract<Array::Ptr>();
     std::vector<std::string> out;
-    for (std::size_t r = 0; r < to->size(); ++r) out.push_back(to->getElement<std::string>(static_cast<unsigned>(r)));
+    for (std::size_t r = 0; r < to->size(); ++r)
+        out.push_back(to->getElement<std::string>(static_cast<unsigned>(r)));
     return out;
 }
 
-/// The recipients a new attempt goes to: those neither accepted nor refused for good.
-std::vector<std::string> outstandingRecipients(const store::OutboxEntry& e)
+/// Each recipient's outcome: what earlier attempts recorded, overlaid with `answers`.
+std::map<std::string, std::string> outcomesOf(const store::OutboxEntry& e,
+                                              const std::vector<store::OutboxRecipient>& answers = {})
 {
-    std::map<std::string, std::string> settled;
-    for (const auto& r : e.recipients) settled[r.address] = r.outcome;
+    std::map<std::string, std::string> out;
+    for (const auto* list : {&e.recipients, &answers})
+        for (const auto& r : *list)
+            out[r.address] = r.outcome;
+    return out;
+}
+
+/// The recipients a (next) attempt goes to: those neither accepted nor refused for good.
+std::vector<std::string> outstandingRecipients(const store::OutboxEntry& e,
+                                               const std::vector<store::OutboxRecipient>& answers = {})
+{
+    const auto settled = outcomesOf(e, answers);
     std::vector<std::string> out;
     for (auto& address : envelopeRecipients(e)) {
         auto it = settled.find(address);
@@ -114,7 +126,8 @@ std::vector<std::string> outstandingRecipients(const store::OutboxEntry& e)
 Array::Ptr recipientOutcomesJson(const store::OutboxEntry& e)
 {
     std::map<std::string, const store::OutboxRecipient*> known;
-    for (const auto& r : e.recipients) known[r.address] = &r;
+    for (const auto& r : e.recipients)
+        known[r.address] = &r;
     Array::Ptr out = new Array;
     for (const auto& address : envelopeRecipients(e)) {
         Object::Ptr o = new Object;
@@ -196,7 +209,7 @@ std::vector<Operation> OutboxService::operations()
                                                            "id":{"type":"string","minLength":1,"maxLength":200}}}},
              "e_printing":{"type":"boolean"}}})",
          permission::Use, bind(&OutboxService::send)},
-        {"mail.outbox.list", "Queued, sending, sent, failed and cancelled mail with attempts and the server's last answer",
+        {"mail.outbox.list", "Queued, sending, sent, failed and cancelled mail with attempts, the server's last answer and each recipient's outcome",
          R"({"type":"object","additionalProperties":false,"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
              "state":{"enum":["queued","sending","sent","failed","cancelled"]},
@@ -247,7 +260,8 @@ void OutboxService::start()
     settings_.timeouts.data = wait("data", 120);
     settings_.timeouts.dataBlock = wait("data_block", 180);
     settings_.timeouts.dataEnd = wait("data_end", 600);
-    settings_.recordRetrySeconds = std::clamp(configInt(context_, "erpmail.outbox.record_retry_seconds", 900), 0, 86400);
+    settings_.recordRetrySeconds =
+        std::clamp(configInt(context_, "erpmail.outbox.record_retry_seconds", 900), 0, 86400);
     settings_.maxMessageMb = std::clamp(configInt(context_, "erpmail.send.max_message_mb", 64), 1, 2048);
     if (!settings_.worker) return;
     stopping_ = false;
@@ -692,21 +706,14 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
     std::vector<store::OutboxRecipient> answers;
     for (const auto& r : outcome.recipients)
         answers.push_back({r.address, outcomeName(r.kind), r.code, r.answer, entry.attempts, now});
-    std::map<std::string, std::string> outcomes;
     bool reachedBefore = false;
-    for (const auto& r : entry.recipients) {
-        outcomes[r.address] = r.outcome;
+    for (const auto& r : entry.recipients)
         reachedBefore = reachedBefore || r.outcome == "accepted";
-    }
-    for (const auto& r : answers) outcomes[r.address] = r.outcome;
-    std::vector<std::string> accepted, left;
+    const std::vector<std::string> left = outstandingRecipients(entry, answers);
+    std::vector<std::string> accepted;
     Array::Ptr refused = new Array;
     for (const auto& r : answers)
         if (r.outcome == "accepted") accepted.push_back(r.address);
-    for (const auto& address : envelopeRecipients(entry)) {
-        auto it = outcomes.find(address);
-        if (it == outcomes.end() || it->second == "refused_temporary") left.push_back(address);
-    }
     for (const auto& r : answers) {
         if (r.outcome == "accepted") continue;
         Object::Ptr o = new Object;
@@ -790,8 +797,10 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
     // mail.sent: who got it now; mail.failed: who never will.
     Array::Ptr recipients = new Array;
     if (reached) {
-        for (const auto& address : accepted) recipients->add(address);
+        for (const auto& address : accepted)
+            recipients->add(address);
     } else {
+        auto outcomes = outcomesOf(entry, answers);
         for (const auto& address : envelopeRecipients(entry))
             if (outcomes[address] != "accepted") recipients->add(address);
     }
@@ -827,9 +836,11 @@ Object::Ptr OutboxService::outboxList(const Request& request)
         store::OutboxRepository outbox(*lease);
         auto part = outbox.list(ids, p->optValue<std::string>("state", ""), 0, page * size);
         std::vector<std::int64_t> outboxIds;
-        for (const auto& e : part) outboxIds.push_back(e.id);
+        for (const auto& e : part)
+            outboxIds.push_back(e.id);
         auto outcomes = outbox.recipients(outboxIds);
-        for (auto& e : part) e.recipients = std::move(outcomes[e.id]);
+        for (auto& e : part)
+            e.recipients = std::move(outcomes[e.id]);
         rows.insert(rows.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {

@@ -26,7 +26,7 @@ struct OutboxSettings {
     int connections = 2;          ///< erpmail.smtp.connections per account
     int timeoutSeconds = 60;      ///< erpmail.smtp.timeout_seconds: connect, TLS, EHLO, AUTH, RSET
     transport::SmtpTimeouts timeouts; ///< erpmail.smtp.{greeting,mail,rcpt,data,data_block,data_end}_timeout_seconds
-    int recordRetrySeconds = 900; ///< erpmail.outbox.record_retry_seconds: how long a sent mail's record is retried
+    int recordRetrySeconds = 900;     ///< erpmail.outbox.record_retry_seconds: how long a sent mail's record is retried
     int maxMessageMb = 64;        ///< erpmail.send.max_message_mb: the largest mail mail.send composes
 };
 

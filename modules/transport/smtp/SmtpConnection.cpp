@@ -206,8 +206,8 @@ void SmtpConnection::expectReplyWithin(int seconds, const char* what)
 
 std::string SmtpConnection::timeoutAnswer() const
 {
-    return "no answer from " + settings_.host + ":" + std::to_string(settings_.port) + " to " + waitName_ +
-           " within " + std::to_string(waitSeconds_) + " s";
+    return "no answer from " + settings_.host + ":" + std::to_string(settings_.port) + " to " + waitName_ + " within " +
+           std::to_string(waitSeconds_) + " s";
 }
 
 SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vector<std::string>& recipients,
