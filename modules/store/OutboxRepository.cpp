@@ -129,9 +129,10 @@ bool OutboxRepository::markFailed(std::int64_t id, const std::string& claimToken
 
 void OutboxRepository::recordRecipients(std::int64_t id, const std::vector<OutboxRecipient>& outcomes)
 {
-    Statement remove(c_, "DELETE FROM outbox_recipients WHERE outbox_id = ? AND address = ?");
-    Statement insert(c_, "INSERT INTO outbox_recipients (outbox_id, address, outcome, code, answer, attempt,"
-                         " updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // Kept statements: every sent mail records its recipients.
+    Statement& remove = c_.prepared("DELETE FROM outbox_recipients WHERE outbox_id = ? AND address = ?");
+    Statement& insert = c_.prepared("INSERT INTO outbox_recipients (outbox_id, address, outcome, code, answer,"
+                                    " attempt, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
     for (const auto& r : outcomes) {
         remove.bindInt(1, id).bindText(2, r.address);
         remove.execute();

@@ -193,7 +193,8 @@ std::vector<Operation> OutboxService::operations()
          "Message-ID, and a worker sends it",
          R"({"type":"object","additionalProperties":false,"required":["to","subject"],"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
-             "to":)" + addresses + R"(,"cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
+             "to":)" +
+             addresses + R"(,"cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
              "subject":{"type":"string","maxLength":998},
              "text":{"type":"string","maxLength":10000000},
              "html":{"type":"string","maxLength":10000000},
@@ -209,7 +210,9 @@ std::vector<Operation> OutboxService::operations()
                                                            "id":{"type":"string","minLength":1,"maxLength":200}}}},
              "e_printing":{"type":"boolean"}}})",
          permission::Use, bind(&OutboxService::send)},
-        {"mail.outbox.list", "Queued, sending, sent, failed and cancelled mail with attempts, the server's last answer and each recipient's outcome",
+        {"mail.outbox.list",
+         "Queued, sending, sent, failed and cancelled mail with attempts, the server's last answer and each "
+         "recipient's outcome",
          R"({"type":"object","additionalProperties":false,"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
              "state":{"enum":["queued","sending","sent","failed","cancelled"]},

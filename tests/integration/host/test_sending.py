@@ -509,6 +509,28 @@ class SendingTest(unittest.TestCase):
         self.assertEqual(failed[0]["payload"]["recipients"], [TB["RECIPIENT_REFUSED"], "nobody@erpmail.test"])
         self.assertEqual(self.events("mail.sent"), [])
 
+    def test_refused_recipient_outcomes_are_kept_on_postgresql_too(self):
+        self.host.cleanup()
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, extra="[config]\nerpmail.outbox.retry_base_seconds = 0\n",
+                         databases={"main": ("Driver=SQLite3;Database={dir}/main.db", True),
+                                    "pg": (TB["PG_ODBC"], False)})
+        account = self.account(database="pg")
+        queued = self.call("mail.send", {"account": account, "subject": "pg", "text": "x",
+                                         "to": [TB["USER_BOB"], TB["RECIPIENT_REFUSED"], TB["USER_FRANK"]]})
+        self.assertEqual(self.process(account), {"sent": 1, "retrying": 0, "failed": 0})
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"])), 1)
+        entry = self.outbox(account)[queued["message_id"]]
+        self.assertEqual((entry["state"], entry["attempts"]), ("queued", 1))
+        self.assertEqual(self.outcomes(entry), {TB["USER_BOB"]: ("accepted", 250),
+                                                TB["RECIPIENT_REFUSED"]: ("refused_permanent", 550),
+                                                TB["USER_FRANK"]: ("refused_temporary", 450)})
+        self.assertEqual(self.process(account), {"sent": 0, "retrying": 1, "failed": 0})  # frank alone, still busy
+        self.assertEqual(self.outcomes(self.outbox(account)[queued["message_id"]])[TB["USER_FRANK"]],
+                         ("refused_temporary", 450))
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"], wait_for=0,
+                                           timeout=0)), 1)
+
+
 class HostileServerTest(unittest.TestCase):
     """STARTTLS attacks, from a scripted server: a real one never does this."""
 
