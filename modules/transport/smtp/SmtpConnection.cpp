@@ -120,7 +120,7 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
         session_->socket().setSendTimeout(timeout);
         expectReplyWithin(settings.timeouts.greeting, "its greeting (erpmail.smtp.greeting_timeout_seconds)");
         session_->open();
-        expectReplyWithin(settings.timeoutSeconds, "EHLO (erpmail.smtp.timeout_seconds)");
+        expectReplyWithin(settings.timeoutSeconds, "the session set-up (erpmail.smtp.timeout_seconds)");
         capabilities_ = session_->ehlo(settings.heloName);
         if (settings.security == Security::StartTls) {
             if (!offers(capabilities_, "STARTTLS"))
