@@ -1,5 +1,7 @@
 #include "store/OutboxRepository.h"
 
+#include <Poco/UUIDGenerator.h>
+
 #include <optional>
 
 namespace erpmail::store {
@@ -8,7 +10,7 @@ namespace {
 
 constexpr const char* kColumns =
     "id, account_id, message_id, state, attempts, next_attempt_ms, last_answer, envelope_from, envelope_to,"
-    " document_links, created_by, created_at_ms, claimed_by, claimed_until_ms";
+    " document_links, created_by, created_at_ms, claimed_by, claimed_until_ms, claim_token";
 
 OutboxEntry readRow(Statement& st, bool withRaw)
 {
@@ -27,7 +29,8 @@ OutboxEntry readRow(Statement& st, bool withRaw)
     e.createdAtMs = st.intOr(12, 0);
     e.claimedBy = st.getText(13);
     e.claimedUntilMs = st.getInt(14);
-    if (withRaw) e.raw = st.getBlob(15).value_or("");
+    e.claimToken = st.getText(15);
+    if (withRaw) e.raw = st.getBlob(16).value_or("");
     return e;
 }
 
@@ -69,10 +72,11 @@ std::vector<OutboxEntry> OutboxRepository::claimDue(const std::vector<std::strin
         while (st.fetch()) ids.push_back(st.intOr(1, 0));
     }
     Statement claim(c_, "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?,"
-                        " claimed_until_ms = ? WHERE id = ? AND state = 'queued'");
+                        " claimed_until_ms = ?, claim_token = ? WHERE id = ? AND state = 'queued'");
     std::vector<std::int64_t> won;
     for (auto id : ids) {
-        claim.bindText(1, owner).bindInt(2, untilMs).bindInt(3, id);
+        const std::string token = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+        claim.bindText(1, owner).bindInt(2, untilMs).bindText(3, token).bindInt(4, id);
         if (claim.execute() == 1) won.push_back(id);
     }
     if (tx) tx->commit();
@@ -84,41 +88,83 @@ std::vector<OutboxEntry> OutboxRepository::claimDue(const std::vector<std::strin
 std::int64_t OutboxRepository::releaseExpired(std::int64_t nowMs)
 {
     Statement st(c_, "UPDATE outbox SET state = 'queued', claimed_by = NULL, claimed_until_ms = NULL,"
-                     " next_attempt_ms = ? WHERE state = 'sending' AND claimed_until_ms < ?");
+                     " claim_token = NULL, next_attempt_ms = ? WHERE state = 'sending' AND claimed_until_ms < ?");
     st.bindInt(1, nowMs).bindInt(2, nowMs);
     return st.execute();
 }
 
-void OutboxRepository::renewClaims(const std::string& owner, std::int64_t untilMs)
+bool OutboxRepository::renewClaim(std::int64_t id, const std::string& claimToken, std::int64_t untilMs)
 {
-    Statement st(c_, "UPDATE outbox SET claimed_until_ms = ? WHERE state = 'sending' AND claimed_by = ?");
-    st.bindInt(1, untilMs).bindText(2, owner);
-    st.execute();
+    Statement st(c_, "UPDATE outbox SET claimed_until_ms = ? WHERE id = ? AND claim_token = ? AND state = 'sending'");
+    st.bindInt(1, untilMs).bindInt(2, id).bindText(3, claimToken);
+    return st.execute() == 1;
 }
 
-void OutboxRepository::markSent(std::int64_t id, const std::string& answer)
+bool OutboxRepository::markSent(std::int64_t id, const std::string& claimToken, const std::string& answer)
 {
     Statement st(c_, "UPDATE outbox SET state = 'sent', last_answer = ?, claimed_by = NULL, claimed_until_ms = NULL,"
-                     " raw = ? WHERE id = ?");
+                     " claim_token = NULL, raw = ? WHERE id = ? AND claim_token = ? AND state = 'sending'");
     // The sent copy lives in messages; the outbox keeps no second one.
-    st.bindText(1, answer).bindBlob(2, "").bindInt(3, id);
-    st.execute();
+    st.bindText(1, answer).bindBlob(2, "").bindInt(3, id).bindText(4, claimToken);
+    return st.execute() == 1;
 }
 
-void OutboxRepository::markRetry(std::int64_t id, const std::string& answer, std::int64_t nextAttemptMs)
+bool OutboxRepository::markRetry(std::int64_t id, const std::string& claimToken, const std::string& answer,
+                                 std::int64_t nextAttemptMs)
 {
-    Statement st(c_, "UPDATE outbox SET state = 'queued', last_answer = ?, next_attempt_ms = ?, claimed_by = NULL,"
-                     " claimed_until_ms = NULL WHERE id = ?");
-    st.bindText(1, answer).bindInt(2, nextAttemptMs).bindInt(3, id);
-    st.execute();
+    Statement st(c_,
+                 "UPDATE outbox SET state = 'queued', last_answer = ?, next_attempt_ms = ?, claimed_by = NULL,"
+                 " claimed_until_ms = NULL, claim_token = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'");
+    st.bindText(1, answer).bindInt(2, nextAttemptMs).bindInt(3, id).bindText(4, claimToken);
+    return st.execute() == 1;
 }
 
-void OutboxRepository::markFailed(std::int64_t id, const std::string& answer)
+bool OutboxRepository::markFailed(std::int64_t id, const std::string& claimToken, const std::string& answer)
 {
-    Statement st(c_, "UPDATE outbox SET state = 'failed', last_answer = ?, claimed_by = NULL, claimed_until_ms = NULL"
-                     " WHERE id = ?");
-    st.bindText(1, answer).bindInt(2, id);
+    Statement st(c_, "UPDATE outbox SET state = 'failed', last_answer = ?, claimed_by = NULL, claimed_until_ms = NULL,"
+                     " claim_token = NULL WHERE id = ? AND claim_token = ? AND state = 'sending'");
+    st.bindText(1, answer).bindInt(2, id).bindText(3, claimToken);
+    return st.execute() == 1;
+}
+
+void OutboxRepository::recordRecipients(std::int64_t id, const std::vector<OutboxRecipient>& outcomes)
+{
+    // Kept statements: every sent mail records its recipients.
+    Statement& remove = c_.prepared("DELETE FROM outbox_recipients WHERE outbox_id = ? AND address = ?");
+    Statement& insert = c_.prepared("INSERT INTO outbox_recipients (outbox_id, address, outcome, code, answer,"
+                                    " attempt, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& r : outcomes) {
+        remove.bindInt(1, id).bindText(2, r.address);
+        remove.execute();
+        insert.bindInt(1, id).bindText(2, r.address).bindText(3, r.outcome).bindInt(4, r.code).bindText(5, r.answer);
+        insert.bindInt(6, r.attempt).bindInt(7, r.updatedAtMs);
+        insert.execute();
+    }
+}
+
+std::map<std::int64_t, std::vector<OutboxRecipient>> OutboxRepository::recipients(const std::vector<std::int64_t>& ids)
+{
+    std::map<std::int64_t, std::vector<OutboxRecipient>> out;
+    if (ids.empty()) return out;
+    Statement st(c_, "SELECT outbox_id, address, outcome, code, answer, attempt, updated_at_ms FROM outbox_recipients"
+                     " WHERE outbox_id IN (" +
+                         placeholders(ids.size()) + ") ORDER BY outbox_id, address");
+    int pos = 1;
+    for (auto id : ids)
+        st.bindInt(pos++, id);
     st.execute();
+    while (st.fetch()) {
+        const std::int64_t id = st.intOr(1, 0);
+        OutboxRecipient r;
+        r.address = st.textOr(2);
+        r.outcome = st.textOr(3);
+        r.code = static_cast<int>(st.intOr(4, 0));
+        r.answer = st.textOr(5);
+        r.attempt = static_cast<int>(st.intOr(6, 0));
+        r.updatedAtMs = st.intOr(7, 0);
+        out[id].push_back(std::move(r));
+    }
+    return out;
 }
 
 bool OutboxRepository::cancel(std::int64_t id, const std::string& accountId)
@@ -134,7 +180,12 @@ bool OutboxRepository::retry(std::int64_t id, const std::string& accountId, std:
     Statement st(c_, "UPDATE outbox SET state = 'queued', next_attempt_ms = ? WHERE id = ? AND account_id = ?"
                      " AND state IN ('failed', 'cancelled')");
     st.bindInt(1, nowMs).bindInt(2, id).bindText(3, accountId);
-    return st.execute() == 1;
+    if (st.execute() != 1) return false;
+    // A retry asked for by a person goes to every recipient who did not get the mail.
+    Statement forget(c_, "DELETE FROM outbox_recipients WHERE outbox_id = ? AND outcome <> 'accepted'");
+    forget.bindInt(1, id);
+    forget.execute();
+    return true;
 }
 
 std::optional<OutboxEntry> OutboxRepository::get(std::int64_t id, bool withRaw)

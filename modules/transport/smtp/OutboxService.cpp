@@ -78,6 +78,74 @@ int configInt(const Context& context, const std::string& key, int fallback)
     }
 }
 
+const char* outcomeName(SmtpOutcome::Kind kind)
+{
+    switch (kind) {
+    case SmtpOutcome::Kind::Sent: return "accepted";
+    case SmtpOutcome::Kind::Permanent: return "refused_permanent";
+    case SmtpOutcome::Kind::Temporary: break;
+    }
+    return "refused_temporary";
+}
+
+std::vector<std::string> envelopeRecipients(const store::OutboxEntry& e)
+{
+    Poco::JSON::Parser parser;
+    auto to = parser.parse(e.envelopeTo).extract<Array::Ptr>();
+    std::vector<std::string> out;
+    for (std::size_t r = 0; r < to->size(); ++r)
+        out.push_back(to->getElement<std::string>(static_cast<unsigned>(r)));
+    return out;
+}
+
+/// Each recipient's outcome: what earlier attempts recorded, overlaid with `answers`.
+std::map<std::string, std::string> outcomesOf(const store::OutboxEntry& e,
+                                              const std::vector<store::OutboxRecipient>& answers = {})
+{
+    std::map<std::string, std::string> out;
+    for (const auto* list : {&e.recipients, &answers})
+        for (const auto& r : *list)
+            out[r.address] = r.outcome;
+    return out;
+}
+
+/// The recipients a (next) attempt goes to: those neither accepted nor refused for good.
+std::vector<std::string> outstandingRecipients(const store::OutboxEntry& e,
+                                               const std::vector<store::OutboxRecipient>& answers = {})
+{
+    const auto settled = outcomesOf(e, answers);
+    std::vector<std::string> out;
+    for (auto& address : envelopeRecipients(e)) {
+        auto it = settled.find(address);
+        if (it == settled.end() || it->second == "refused_temporary") out.push_back(std::move(address));
+    }
+    return out;
+}
+
+/// Each envelope recipient with its outcome so far ("pending" before any answer).
+Array::Ptr recipientOutcomesJson(const store::OutboxEntry& e)
+{
+    std::map<std::string, const store::OutboxRecipient*> known;
+    for (const auto& r : e.recipients)
+        known[r.address] = &r;
+    Array::Ptr out = new Array;
+    for (const auto& address : envelopeRecipients(e)) {
+        Object::Ptr o = new Object;
+        o->set("address", address);
+        auto it = known.find(address);
+        if (it == known.end()) {
+            o->set("outcome", "pending");
+        } else {
+            o->set("outcome", it->second->outcome);
+            o->set("code", it->second->code);
+            o->set("answer", it->second->answer);
+            o->set("attempt", it->second->attempt);
+        }
+        out->add(o);
+    }
+    return out;
+}
+
 Object::Ptr entryJson(const store::OutboxEntry& e)
 {
     Object::Ptr o = new Object;
@@ -90,6 +158,7 @@ Object::Ptr entryJson(const store::OutboxEntry& e)
     o->set("last_answer", e.lastAnswer ? Var(*e.lastAnswer) : Var());
     Poco::JSON::Parser parser;
     o->set("recipients", parser.parse(e.envelopeTo));
+    o->set("recipient_outcomes", recipientOutcomesJson(e));
     Poco::JSON::Parser parser2;
     o->set("documents", parser2.parse(e.documentLinks));
     o->set("created_by", e.createdBy);
@@ -124,7 +193,8 @@ std::vector<Operation> OutboxService::operations()
          "Message-ID, and a worker sends it",
          R"({"type":"object","additionalProperties":false,"required":["to","subject"],"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
-             "to":)" + addresses + R"(,"cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
+             "to":)" +
+             addresses + R"(,"cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
              "subject":{"type":"string","maxLength":998},
              "text":{"type":"string","maxLength":10000000},
              "html":{"type":"string","maxLength":10000000},
@@ -140,7 +210,9 @@ std::vector<Operation> OutboxService::operations()
                                                            "id":{"type":"string","minLength":1,"maxLength":200}}}},
              "e_printing":{"type":"boolean"}}})",
          permission::Use, bind(&OutboxService::send)},
-        {"mail.outbox.list", "Queued, sending, sent, failed and cancelled mail with attempts and the server's last answer",
+        {"mail.outbox.list",
+         "Queued, sending, sent, failed and cancelled mail with attempts, the server's last answer and each "
+         "recipient's outcome",
          R"({"type":"object","additionalProperties":false,"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
              "state":{"enum":["queued","sending","sent","failed","cancelled"]},
@@ -181,6 +253,18 @@ void OutboxService::start()
     settings_.batch = std::clamp(configInt(context_, "erpmail.outbox.batch", 200), 1, 10000);
     settings_.connections = std::clamp(configInt(context_, "erpmail.smtp.connections", 2), 1, 32);
     settings_.timeoutSeconds = std::clamp(configInt(context_, "erpmail.smtp.timeout_seconds", 60), 1, 3600);
+    auto wait = [&](const char* name, int fallback) {
+        return std::clamp(configInt(context_, std::string("erpmail.smtp.") + name + "_timeout_seconds", fallback), 1,
+                          86400);
+    };
+    settings_.timeouts.greeting = wait("greeting", 300);
+    settings_.timeouts.mail = wait("mail", 300);
+    settings_.timeouts.rcpt = wait("rcpt", 300);
+    settings_.timeouts.data = wait("data", 120);
+    settings_.timeouts.dataBlock = wait("data_block", 180);
+    settings_.timeouts.dataEnd = wait("data_end", 600);
+    settings_.recordRetrySeconds =
+        std::clamp(configInt(context_, "erpmail.outbox.record_retry_seconds", 900), 0, 86400);
     settings_.maxMessageMb = std::clamp(configInt(context_, "erpmail.send.max_message_mb", 64), 1, 2048);
     if (!settings_.worker) return;
     stopping_ = false;
@@ -241,6 +325,7 @@ transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord
         throw missingPassword(account,
                               smtp->optValue<std::string>("user", "").empty() ? "incoming.password" : "smtp.password");
     s.timeoutSeconds = settings_.timeoutSeconds;
+    s.timeouts = settings_.timeouts;
     if (account.senderEmail) {
         auto at = account.senderEmail->rfind('@');
         if (at != std::string::npos) s.heloName = account.senderEmail->substr(at + 1);
@@ -433,7 +518,78 @@ private:
     std::thread thread_; ///< last: starts once the rest is set up
 };
 
+/// Renews the claims the lanes hold while their transfers run (every third
+/// of the lease), so that a slow server's mail is not taken over and sent
+/// again by another sender.
+class ClaimKeeper {
+public:
+    using Claims = std::vector<std::pair<std::int64_t, std::string>>;
+    ClaimKeeper(std::function<void(const Claims&)> renew, std::chrono::milliseconds every)
+        : renew_(std::move(renew)), every_(every), thread_([this] { loop(); })
+    {
+    }
+    ~ClaimKeeper()
+    {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            done_ = true;
+        }
+        wake_.notify_one();
+        thread_.join();
+    }
+    ClaimKeeper(const ClaimKeeper&) = delete;
+    ClaimKeeper& operator=(const ClaimKeeper&) = delete;
+
+    void hold(const store::OutboxEntry& entry)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        held_[entry.id] = entry.claimToken.value_or("");
+    }
+    void release(std::int64_t id)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        held_.erase(id);
+    }
+
+private:
+    void loop()
+    {
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (!wake_.wait_for(lock, every_, [&] { return done_; })) {
+            Claims claims(held_.begin(), held_.end());
+            if (claims.empty()) continue;
+            lock.unlock();
+            renew_(claims);
+            lock.lock();
+        }
+    }
+
+    std::function<void(const Claims&)> renew_;
+    std::chrono::milliseconds every_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::map<std::int64_t, std::string> held_;
+    bool done_ = false;
+    std::thread thread_; ///< last: starts once the rest is set up
+};
+
 } // namespace
+
+void OutboxService::renewClaims(const store::AccountRecord& account,
+                                const std::vector<std::pair<std::int64_t, std::string>>& claims)
+{
+    try {
+        auto lease = accounts_.mailbox(account);
+        store::OutboxRepository outbox(*lease);
+        const std::int64_t until = context_.host().nowMs() + settings_.leaseSeconds * 1000LL;
+        for (const auto& [id, token] : claims)
+            if (!outbox.renewClaim(id, token, until))
+                context_.log(ERP_LOG_WARNING, "erpmail.outbox",
+                             "the claim on outbox entry " + std::to_string(id) + " was taken over by another sender");
+    } catch (const std::exception& e) {
+        context_.log(ERP_LOG_WARNING, "erpmail.outbox", std::string("could not renew claims: ") + e.what());
+    }
+}
 
 DeliveryReport OutboxService::deliverDue(const std::vector<store::AccountRecord>& only)
 {
@@ -468,6 +624,8 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
     // Mail due when the pass began; a retry scheduled during it waits for the next pass.
     const std::int64_t passStart = context_.host().nowMs();
     SentCopier copier([&](const std::vector<std::string>& raws) { keepOnServer(account, raws); });
+    ClaimKeeper keeper([&](const ClaimKeeper::Claims& claims) { renewClaims(account, claims); },
+                       std::chrono::milliseconds(std::max(100, settings_.leaseSeconds * 1000 / 3)));
     auto lane = [&] {
         std::unique_ptr<transport::SmtpConnection> connection;
         // After a sent mail, the next one is claimed in the commit that
@@ -486,21 +644,25 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
                 }
             }
             if (!entry) return;
+            keeper.hold(*entry);
             SmtpOutcome outcome;
             try {
-                if (!connection || !connection->usable()) connection = std::make_unique<transport::SmtpConnection>(smtp);
-                Poco::JSON::Parser parser;
-                auto to = parser.parse(entry->envelopeTo).extract<Array::Ptr>();
-                std::vector<std::string> recipients;
-                for (std::size_t r = 0; r < to->size(); ++r) recipients.push_back(to->getElement<std::string>(static_cast<unsigned>(r)));
-                outcome = connection->send(entry->envelopeFrom, recipients, entry->raw);
+                const std::vector<std::string> recipients = outstandingRecipients(*entry);
+                if (recipients.empty()) {
+                    outcome = {SmtpOutcome::Kind::Permanent, 0, "no recipient is left to send to", {}};
+                } else {
+                    if (!connection || !connection->usable())
+                        connection = std::make_unique<transport::SmtpConnection>(smtp);
+                    outcome = connection->send(entry->envelopeFrom, recipients, entry->raw);
+                }
             } catch (const transport::SmtpSetupError& e) {
                 outcome = e.outcome();
                 connection.reset();
             }
             const bool more = done + 1 < settings_.batch;
-            if (record(account, *entry, outcome, report, more ? &claimed : nullptr, passStart))
-                copier.add(std::move(entry->raw));
+            const bool copied = record(account, *entry, outcome, report, more ? &claimed : nullptr, passStart);
+            keeper.release(entry->id);
+            if (copied) copier.add(std::move(entry->raw));
             // A server that cannot be reached now will not be reached by the next mail either.
             if (!connection && outcome.kind != SmtpOutcome::Kind::Sent) return;
         }
@@ -532,7 +694,10 @@ std::optional<store::OutboxEntry> OutboxService::claimNext(store::Connection& db
     auto claimed = store::OutboxRepository(db).claimDue({account.id}, owner_, passStart,
                                                         now + settings_.leaseSeconds * 1000LL, 1);
     if (claimed.empty()) return std::nullopt;
-    return std::move(claimed.front());
+    store::OutboxEntry& entry = claimed.front();
+    // Only an earlier attempt can have recorded outcomes.
+    if (entry.attempts > 1) entry.recipients = std::move(store::OutboxRepository(db).recipients({entry.id})[entry.id]);
+    return std::move(entry);
 }
 
 bool OutboxService::record(const store::AccountRecord& account, const store::OutboxEntry& entry,
@@ -540,33 +705,82 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
                            std::optional<store::OutboxEntry>* next, std::int64_t passStart)
 {
     const std::int64_t now = context_.host().nowMs();
+    // This attempt's answers over what earlier attempts recorded.
+    std::vector<store::OutboxRecipient> answers;
+    for (const auto& r : outcome.recipients)
+        answers.push_back({r.address, outcomeName(r.kind), r.code, r.answer, entry.attempts, now});
+    bool reachedBefore = false;
+    for (const auto& r : entry.recipients)
+        reachedBefore = reachedBefore || r.outcome == "accepted";
+    const std::vector<std::string> left = outstandingRecipients(entry, answers);
+    std::vector<std::string> accepted;
+    Array::Ptr refused = new Array;
+    for (const auto& r : answers)
+        if (r.outcome == "accepted") accepted.push_back(r.address);
+    for (const auto& r : answers) {
+        if (r.outcome == "accepted") continue;
+        Object::Ptr o = new Object;
+        o->set("address", r.address);
+        o->set("outcome", r.outcome);
+        o->set("answer", r.answer);
+        refused->add(o);
+    }
+    const bool reached = !accepted.empty();
     const bool permanent = outcome.kind == SmtpOutcome::Kind::Permanent;
     const bool lastTry = entry.attempts >= settings_.maxAttempts;
-    std::string event;
-    try {
+    // A permanent outcome without recipients' answers (a refused sender, a failed login) stands for all of them.
+    const bool retry = !left.empty() && !lastTry && !(permanent && outcome.recipients.empty());
+    const std::string state = retry ? "queued" : reachedBefore || reached ? "sent" : "failed";
+    const std::string event = reached ? "mail.sent" : retry ? "" : "mail.failed";
+    const std::string token = entry.claimToken.value_or("");
+
+    // The sent mark and the sent copy commit together, after the 250, and
+    // only while the claim is this attempt's.
+    auto commit = [&]() -> bool {
         auto lease = accounts_.mailbox(account);
         store::OutboxRepository outbox(*lease);
-        if (outcome.kind == SmtpOutcome::Kind::Sent) {
-            // The sent copy and the sent mark commit together, after the 250.
-            store::Transaction tx(*lease);
-            accounts_.storeMessage(*lease, account, entry.raw, "sent", "out", entry.documentLinks);
-            outbox.markSent(entry.id, outcome.answer);
-            std::optional<store::OutboxEntry> following;
-            if (next) following = claimNext(*lease, account, passStart);
-            tx.commit();
-            if (next) *next = std::move(following);
-            event = "mail.sent";
-        } else if (permanent || lastTry) {
-            outbox.markFailed(entry.id, outcome.answer);
-            event = "mail.failed";
+        store::Transaction tx(*lease);
+        bool marked;
+        if (state == "queued") {
+            const std::int64_t backoff = std::min<std::int64_t>(
+                3600, static_cast<std::int64_t>(settings_.retryBaseSeconds) << std::min(entry.attempts - 1, 12));
+            marked = outbox.markRetry(entry.id, token, outcome.answer, now + std::max<std::int64_t>(1, backoff * 1000));
+        } else if (state == "sent") {
+            marked = outbox.markSent(entry.id, token, outcome.answer);
         } else {
-            const std::int64_t backoff =
-                std::min<std::int64_t>(3600, static_cast<std::int64_t>(settings_.retryBaseSeconds) << std::min(entry.attempts - 1, 12));
-            outbox.markRetry(entry.id, outcome.answer, now + std::max<std::int64_t>(1, backoff * 1000));
+            marked = outbox.markFailed(entry.id, token, outcome.answer);
         }
-    } catch (const std::exception& e) {
-        // The claim expires and the message goes out again: at worst twice, never lost.
-        context_.log(ERP_LOG_ERROR, "erpmail.outbox", "could not record the outcome of " + entry.messageId + ": " + e.what());
+        if (!marked) return false; // rolled back
+        outbox.recordRecipients(entry.id, answers);
+        if (reached && !reachedBefore)
+            accounts_.storeMessage(*lease, account, entry.raw, "sent", "out", entry.documentLinks);
+        std::optional<store::OutboxEntry> following;
+        if (next && reached) following = claimNext(*lease, account, passStart);
+        tx.commit();
+        if (next) *next = std::move(following);
+        return true;
+    };
+    bool marked = false;
+    const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(settings_.recordRetrySeconds);
+    for (std::chrono::milliseconds pause(250);; pause = std::min(pause * 2, std::chrono::milliseconds(30000))) {
+        try {
+            marked = commit();
+            break;
+        } catch (const std::exception& e) {
+            // A mail that reached anyone is recorded or it would go out again: retried
+            // for as long as erpmail.outbox.record_retry_seconds, its claim renewed meanwhile.
+            const bool again = reached && std::chrono::steady_clock::now() + pause < giveUp;
+            context_.log(ERP_LOG_ERROR, "erpmail.outbox",
+                         "could not record the outcome of " + entry.messageId + ": " + e.what() +
+                             (again ? "; trying again" : ""));
+            if (!again) return false;
+            std::this_thread::sleep_for(pause);
+        }
+    }
+    if (!marked) {
+        context_.log(ERP_LOG_ERROR, "erpmail.outbox",
+                     "the claim on " + entry.messageId + " was taken over by another sender; this sender's outcome (" +
+                         outcome.answer + ") is not recorded");
         return false;
     }
     {
@@ -583,14 +797,26 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
     payload->set("account", account.id);
     payload->set("outbox_id", entry.id);
     payload->set("message_id", entry.messageId);
-    Poco::JSON::Parser p1, p2;
-    payload->set("recipients", p1.parse(entry.envelopeTo));
+    // mail.sent: who got it now; mail.failed: who never will.
+    Array::Ptr recipients = new Array;
+    if (reached) {
+        for (const auto& address : accepted)
+            recipients->add(address);
+    } else {
+        auto outcomes = outcomesOf(entry, answers);
+        for (const auto& address : envelopeRecipients(entry))
+            if (outcomes[address] != "accepted") recipients->add(address);
+    }
+    Poco::JSON::Parser p2;
+    payload->set("recipients", recipients);
+    payload->set("refused", refused);
+    payload->set("retrying", retry);
     payload->set("documents", p2.parse(entry.documentLinks));
     payload->set("answer", outcome.answer);
     payload->set("attempts", entry.attempts);
     if (event == "mail.failed") payload->set("permanent", permanent);
     context_.emit(event, payload);
-    return event == "mail.sent";
+    return reached && !reachedBefore;
 }
 
 Object::Ptr OutboxService::outboxList(const Request& request)
@@ -610,8 +836,15 @@ Object::Ptr OutboxService::outboxList(const Request& request)
     std::vector<store::OutboxEntry> rows;
     for (const auto& [db, ids] : byDatabase) {
         auto lease = accounts_.mailbox(any.at(db));
-        auto part = store::OutboxRepository(*lease).list(ids, p->optValue<std::string>("state", ""), 0, page * size);
-        rows.insert(rows.end(), part.begin(), part.end());
+        store::OutboxRepository outbox(*lease);
+        auto part = outbox.list(ids, p->optValue<std::string>("state", ""), 0, page * size);
+        std::vector<std::int64_t> outboxIds;
+        for (const auto& e : part)
+            outboxIds.push_back(e.id);
+        auto outcomes = outbox.recipients(outboxIds);
+        for (auto& e : part)
+            e.recipients = std::move(outcomes[e.id]);
+        rows.insert(rows.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
         return a.createdAtMs != b.createdAtMs ? a.createdAtMs > b.createdAtMs : a.id > b.id;

@@ -24,7 +24,9 @@ struct OutboxSettings {
     int retryBaseSeconds = 60;    ///< erpmail.outbox.retry_base_seconds, doubled per attempt, at most 1 h
     int batch = 200;              ///< erpmail.outbox.batch: mails per connection and pass
     int connections = 2;          ///< erpmail.smtp.connections per account
-    int timeoutSeconds = 60;      ///< erpmail.smtp.timeout_seconds
+    int timeoutSeconds = 60;      ///< erpmail.smtp.timeout_seconds: connect, TLS, EHLO, AUTH, RSET
+    transport::SmtpTimeouts timeouts; ///< erpmail.smtp.{greeting,mail,rcpt,data,data_block,data_end}_timeout_seconds
+    int recordRetrySeconds = 900;     ///< erpmail.outbox.record_retry_seconds: how long a sent mail's record is retried
     int maxMessageMb = 64;        ///< erpmail.send.max_message_mb: the largest mail mail.send composes
 };
 
@@ -60,12 +62,18 @@ private:
     /// Claims the account's next due mail for this sender, if there is one.
     std::optional<store::OutboxEntry> claimNext(store::Connection& db, const store::AccountRecord& account,
                                                 std::int64_t passStart);
-    /// True when the mail was recorded as sent. With `next`, a sent mail's
-    /// record also claims the next due mail in the same commit.
+    /// Records one attempt: each recipient's outcome, the mail's state (only
+    /// while the claim is still this attempt's) and, for a mail that reached
+    /// a recipient, its sent copy; then tells the host. True when the sent
+    /// copy was stored by this attempt. With `next`, a sent mail's record also
+    /// claims the next due mail in the same commit.
     bool record(const store::AccountRecord& account, const store::OutboxEntry& entry,
                 const transport::SmtpOutcome& outcome, DeliveryReport& report,
                 std::optional<store::OutboxEntry>* next = nullptr, std::int64_t passStart = 0);
     void workerLoop();
+    /// Extends the given claims (outbox id, token) of one account's database.
+    void renewClaims(const store::AccountRecord& account,
+                     const std::vector<std::pair<std::int64_t, std::string>>& claims);
 
     Context& context_;
     AccountAccess& accounts_;

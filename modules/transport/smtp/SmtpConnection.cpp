@@ -27,7 +27,7 @@ std::string reply(const std::string& text)
 SmtpOutcome outcomeFor(int code, const std::string& what, const std::string& answer)
 {
     Kind kind = code >= 500 ? Kind::Permanent : Kind::Temporary;
-    return {kind, code, what + ": " + reply(answer)};
+    return {kind, code, what + ": " + reply(answer), {}};
 }
 
 std::vector<std::string> ehloLines(const std::string& response)
@@ -117,8 +117,10 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
     try {
         Poco::Net::StreamSocket socket = openSocket(settings.host, settings.port, settings.security, settings.tls, timeout);
         session_ = std::make_unique<Session>(socket);
-        session_->setTimeout(timeout);
+        session_->socket().setSendTimeout(timeout);
+        expectReplyWithin(settings.timeouts.greeting, "its greeting (erpmail.smtp.greeting_timeout_seconds)");
         session_->open();
+        expectReplyWithin(settings.timeoutSeconds, "the session set-up (erpmail.smtp.timeout_seconds)");
         capabilities_ = session_->ehlo(settings.heloName);
         if (settings.security == Security::StartTls) {
             if (!offers(capabilities_, "STARTTLS"))
@@ -179,8 +181,7 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
                                               : "authentication (" + mechanism_ + ") at " + where + " failed";
         throw SmtpSetupError(outcomeFor(code, what, e.message()));
     } catch (const Poco::TimeoutException&) {
-        throw SmtpSetupError({Kind::Temporary, 0, "no answer from " + where + " within " +
-                                                      std::to_string(settings.timeoutSeconds) + " s"});
+        throw SmtpSetupError({Kind::Temporary, 0, timeoutAnswer()});
     } catch (const Poco::Exception& e) {
         throw SmtpSetupError({Kind::Temporary, 0, "connection to " + where + " failed: " + reply(e.displayText())});
     }
@@ -196,45 +197,104 @@ std::string SmtpConnection::tlsDescription() const
     return session_ ? describeTls(session_->socket()) : std::string();
 }
 
+void SmtpConnection::expectReplyWithin(int seconds, const char* what)
+{
+    session_->socket().setReceiveTimeout(Poco::Timespan(seconds, 0));
+    waitSeconds_ = seconds;
+    waitName_ = what;
+}
+
+std::string SmtpConnection::timeoutAnswer() const
+{
+    return "no answer from " + settings_.host + ":" + std::to_string(settings_.port) + " to " + waitName_ + " within " +
+           std::to_string(waitSeconds_) + " s";
+}
+
 SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vector<std::string>& recipients,
                                  const std::string& raw)
 {
-    if (!usable_) return {Kind::Temporary, 0, "connection is closed"};
+    if (!usable_) return {Kind::Temporary, 0, "connection is closed", {}};
+    const SmtpTimeouts& waits = settings_.timeouts;
     try {
         std::string response;
         if (needsReset_) {
+            expectReplyWithin(settings_.timeoutSeconds, "RSET (erpmail.smtp.timeout_seconds)");
             int status = session_->sendCommand("RSET", response);
             if (status != 250) {
                 usable_ = false;
-                return {Kind::Temporary, status, "RSET refused: " + reply(response)};
+                return {Kind::Temporary, status, "RSET refused: " + reply(response), {}};
             }
         }
         needsReset_ = true;
+        expectReplyWithin(waits.mail, "MAIL FROM (erpmail.smtp.mail_timeout_seconds)");
         int status = session_->sendCommand("MAIL FROM:<" + envelopeFrom + ">", response);
         if (status / 100 != 2) return outcomeFor(status, "sender <" + envelopeFrom + "> refused", response);
+
+        // Each RCPT is answered before the next is sent, so each reply belongs to its recipient.
+        expectReplyWithin(waits.rcpt, "RCPT TO (erpmail.smtp.rcpt_timeout_seconds)");
+        SmtpOutcome result;
+        std::string refusals;
+        bool anyAccepted = false, anyTemporary = false;
         for (const auto& rcpt : recipients) {
             status = session_->sendCommand("RCPT TO:<" + rcpt + ">", response);
-            if (status / 100 != 2) return outcomeFor(status, "recipient <" + rcpt + "> refused", response);
+            SmtpOutcome::Recipient r{rcpt, Kind::Sent, status, reply(response)};
+            if (status / 100 == 2) {
+                anyAccepted = true;
+            } else {
+                r.kind = status >= 500 ? Kind::Permanent : Kind::Temporary;
+                anyTemporary = anyTemporary || r.kind == Kind::Temporary;
+                const std::string refusal = "recipient <" + rcpt + "> refused: " + r.answer;
+                refusals += (refusals.empty() ? "" : "; ") + refusal;
+                if (result.code == 0 || (r.kind == Kind::Temporary && result.code >= 500)) result.code = status;
+            }
+            result.recipients.push_back(std::move(r));
         }
+        if (!anyAccepted) {
+            result.kind = anyTemporary ? Kind::Temporary : Kind::Permanent;
+            result.answer = refusals;
+            return result;
+        }
+        // The message itself refused: the accepted recipients share that outcome.
+        auto messageRefused = [&](int code, const std::string& what) {
+            SmtpOutcome refused = outcomeFor(code, what, response);
+            for (auto& r : result.recipients)
+                if (r.kind == Kind::Sent) r = {r.address, refused.kind, refused.code, refused.answer};
+            refused.recipients = std::move(result.recipients);
+            if (refused.kind == Kind::Permanent)
+                for (const auto& r : refused.recipients)
+                    if (r.kind == Kind::Temporary) refused.kind = Kind::Temporary;
+            return refused;
+        };
+        expectReplyWithin(waits.data, "DATA (erpmail.smtp.data_timeout_seconds)");
         status = session_->sendCommand("DATA", response);
-        if (status != 354) return outcomeFor(status, "DATA refused", response);
+        if (status != 354) return messageRefused(status, "DATA refused");
         {
+            waitName_ = "the message being written (erpmail.smtp.data_block_timeout_seconds)";
+            waitSeconds_ = waits.dataBlock;
+            session_->socket().setSendTimeout(Poco::Timespan(waits.dataBlock, 0));
             Poco::Net::SocketOutputStream socketStream(session_->socket());
             Poco::Net::MailOutputStream mail(socketStream);
             mail.write(raw.data(), static_cast<std::streamsize>(raw.size()));
             mail.close(); // CRLF . CRLF, after dot-stuffing every line
             socketStream.flush();
+            // The stream keeps a write error (a timeout, a closed connection) in its state.
+            if (!socketStream) throw Poco::IOException("writing the message failed");
+            session_->socket().setSendTimeout(Poco::Timespan(settings_.timeoutSeconds, 0));
         }
+        expectReplyWithin(waits.dataEnd, "the end of the message (erpmail.smtp.data_end_timeout_seconds)");
         status = session_->socket().receiveStatusMessage(response);
-        if (status == 250) return {Kind::Sent, status, reply(response)};
-        return outcomeFor(status == 0 ? 451 : status, "message refused", response);
+        if (status != 250) return messageRefused(status == 0 ? 451 : status, "message refused");
+        result.kind = Kind::Sent;
+        result.code = status;
+        result.answer = reply(response);
+        if (!refusals.empty()) result.answer += " (" + refusals + ")";
+        return result;
     } catch (const Poco::TimeoutException&) {
         usable_ = false;
-        return {Kind::Temporary, 0, "no answer from " + settings_.host + " within " +
-                                        std::to_string(settings_.timeoutSeconds) + " s"};
+        return {Kind::Temporary, 0, timeoutAnswer(), {}};
     } catch (const Poco::Exception& e) {
         usable_ = false;
-        return {Kind::Temporary, 0, "connection to " + settings_.host + " broke: " + reply(e.displayText())};
+        return {Kind::Temporary, 0, "connection to " + settings_.host + " broke: " + reply(e.displayText()), {}};
     }
 }
 

@@ -10,6 +10,18 @@
 
 namespace erpmail::transport {
 
+/// The waits of RFC 5321 section 4.5.3.2, in seconds: a server that takes
+/// long over a command (a content filter after the final dot) is waited for,
+/// so that a mail it accepted is not sent again.
+struct SmtpTimeouts {
+    int greeting = 300;  ///< the 220 greeting
+    int mail = 300;      ///< the reply to MAIL FROM
+    int rcpt = 300;      ///< the reply to each RCPT TO
+    int data = 120;      ///< the 354 reply to DATA
+    int dataBlock = 180; ///< each block of the message written
+    int dataEnd = 600;   ///< the reply to the final dot
+};
+
 struct SmtpSettings {
     std::string host;
     unsigned port = 587;
@@ -20,16 +32,29 @@ struct SmtpSettings {
     std::string password;    ///< used with PLAIN, LOGIN or CRAM-MD5
     std::string oauthToken;  ///< when set, XOAUTH2 instead of a password
     std::string heloName = "erpmail.localdomain";
-    int timeoutSeconds = 60;
+    int timeoutSeconds = 60; ///< connect, TLS, EHLO, AUTH, RSET and QUIT
+    SmtpTimeouts timeouts;
 };
 
 /// How a delivery attempt ended. Temporary ones are retried; permanent ones
 /// are not, and keep the server's words.
 struct SmtpOutcome {
     enum class Kind { Sent, Temporary, Permanent };
+    /// The server's reply to one RCPT TO: Sent when it accepted the recipient.
+    struct Recipient {
+        std::string address;
+        Kind kind = Kind::Temporary;
+        int code = 0;
+        std::string answer;
+    };
     Kind kind = Kind::Temporary;
     int code = 0;       ///< the server's reply code, 0 when there was none
     std::string answer; ///< the server's reply, or why nothing was sent
+    /// Each recipient's reply, once every RCPT TO was answered; empty when the
+    /// attempt ended before (then the outcome stands for every recipient).
+    /// Sent means the mail went to the accepted ones; without any accepted
+    /// recipient the outcome is Permanent only when every refusal was.
+    std::vector<Recipient> recipients = {};
 };
 
 /// Thrown when the connection cannot be set up; carries the outcome for
@@ -54,8 +79,9 @@ public:
     SmtpConnection(const SmtpConnection&) = delete;
     SmtpConnection& operator=(const SmtpConnection&) = delete;
 
-    /// Sends one message (CRLF text; dot-stuffed here). Sent only on the
-    /// final 250. A broken connection makes usable() false.
+    /// Sends one message (CRLF text; dot-stuffed here) to the recipients the
+    /// server accepts; refused ones do not stop it. Sent only on the final
+    /// 250. A broken connection makes usable() false.
     SmtpOutcome send(const std::string& envelopeFrom, const std::vector<std::string>& recipients,
                      const std::string& raw);
 
@@ -73,6 +99,12 @@ private:
     std::string mechanism_;
     bool usable_ = false;
     bool needsReset_ = false;
+
+    /// Sets how long the next reply may take; `what` names the wait in a timeout's answer.
+    void expectReplyWithin(int seconds, const char* what);
+    std::string timeoutAnswer() const;
+    int waitSeconds_ = 0;
+    const char* waitName_ = "";
 };
 
 } // namespace erpmail::transport

@@ -398,6 +398,139 @@ class SendingTest(unittest.TestCase):
         self.assertEqual(self.process(account), {"sent": 1, "retrying": 0, "failed": 0})
         self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"])), 1)
 
+    def outcomes(self, entry):
+        return {r["address"]: (r["outcome"], r.get("code")) for r in entry["recipient_outcomes"]}
+
+    def test_one_refused_recipient_does_not_fail_the_mail(self):
+        account = self.account()
+        token = uuid.uuid4().hex
+        queued = self.call("mail.send", {"account": account, "subject": f"Rechnung {token}", "text": "Anbei",
+                                         "to": [TB["USER_BOB"]], "cc": [TB["RECIPIENT_REFUSED"]],
+                                         "bcc": [TB["USER_CAROL"]]})
+        self.assertEqual(self.process(account), {"sent": 1, "retrying": 0, "failed": 0})
+        for user, password in ((TB["USER_BOB"], TB["PASS_BOB"]), (TB["USER_CAROL"], TB["PASS_CAROL"])):
+            raw = imap_messages(user, password, queued["message_id"])
+            self.assertEqual(len(raw), 1, user)
+            msg = email.message_from_bytes(raw[0], policy=email.policy.default)
+            self.assertEqual(msg["Subject"], f"Rechnung {token}")
+            self.assertEqual([a.addr_spec for a in msg["Cc"].addresses], [TB["RECIPIENT_REFUSED"]])
+            self.assertEqual(msg.get_body(("plain",)).get_content().strip(), "Anbei")
+        entry = self.outbox(account)[queued["message_id"]]
+        self.assertEqual((entry["state"], entry["attempts"]), ("sent", 1))
+        self.assertEqual(self.outcomes(entry), {TB["USER_BOB"]: ("accepted", 250),
+                                                TB["USER_CAROL"]: ("accepted", 250),
+                                                TB["RECIPIENT_REFUSED"]: ("refused_permanent", 550)})
+        refused = [r for r in entry["recipient_outcomes"] if r["outcome"] != "accepted"][0]
+        self.assertIn("mailbox closed for good", refused["answer"])
+        sent = self.events("mail.sent")
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(sorted(sent[0]["payload"]["recipients"]), sorted([TB["USER_BOB"], TB["USER_CAROL"]]))
+        self.assertEqual([(r["address"], r["outcome"]) for r in sent[0]["payload"]["refused"]],
+                         [(TB["RECIPIENT_REFUSED"], "refused_permanent")])
+        self.assertIn("550", sent[0]["payload"]["refused"][0]["answer"])
+        self.assertFalse(sent[0]["payload"]["retrying"])
+        self.assertEqual(self.events("mail.failed"), [])
+        copies = self.call("mail.message.list", {"account": account, "state": "sent"})["items"]
+        self.assertEqual([m["message_id"] for m in copies], [queued["message_id"]])
+
+    def set_busy_recipient_refused(self, refused):
+        """Puts the 450 for USER_FRANK into the submission's recipient map, or takes it out, and reloads Postfix."""
+        path = os.path.join(TB["TB_DIR"], "postfix", "recipient_access")
+        with open(path, encoding="utf-8") as f:
+            lines = [l for l in f if not l.startswith(TB["USER_FRANK"] + " ")]
+        if refused:
+            lines.append(f"{TB['USER_FRANK']} 450 4.2.1 <{TB['USER_FRANK']}>: mailbox busy, try again later\n")
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        postfix("reload")
+        time.sleep(1.5)  # the smtpd processes that read the old map finish
+
+    def test_temporarily_refused_recipient_is_retried_alone(self):
+        account = self.account()
+        token = uuid.uuid4().hex
+        queued = self.call("mail.send", {"account": account, "subject": f"Mahnung {token}", "text": "Zweite Mahnung",
+                                         "to": [TB["USER_BOB"], TB["USER_FRANK"]]})
+        self.assertEqual(self.process(account), {"sent": 1, "retrying": 0, "failed": 0})
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], token)), 1)
+        entry = self.outbox(account)[queued["message_id"]]
+        self.assertEqual((entry["state"], entry["attempts"]), ("queued", 1))  # frank is still to get it
+        self.assertEqual(self.outcomes(entry), {TB["USER_BOB"]: ("accepted", 250),
+                                                TB["USER_FRANK"]: ("refused_temporary", 450)})
+        sent = self.events("mail.sent")
+        self.assertEqual([(r["address"], r["outcome"]) for r in sent[0]["payload"]["refused"]],
+                         [(TB["USER_FRANK"], "refused_temporary")])
+        self.assertTrue(sent[0]["payload"]["retrying"])
+
+        self.set_busy_recipient_refused(False)
+        try:
+            self.assertEqual(self.process(account), {"sent": 1, "retrying": 0, "failed": 0})
+        finally:
+            self.set_busy_recipient_refused(True)
+        arrived = imap_messages(TB["USER_FRANK"], TB["PASS_FRANK"], token)
+        self.assertEqual(len(arrived), 1)
+        msg = email.message_from_bytes(arrived[0], policy=email.policy.default)
+        self.assertEqual([a.addr_spec for a in msg["To"].addresses], [TB["USER_BOB"], TB["USER_FRANK"]])
+        self.assertEqual(msg.get_body(("plain",)).get_content().strip(), "Zweite Mahnung")
+        time.sleep(1)
+        # The retry went to frank alone: bob has the mail once.
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], token, wait_for=0, timeout=0)), 1)
+        entry = self.outbox(account)[queued["message_id"]]
+        self.assertEqual((entry["state"], entry["attempts"]), ("sent", 2))
+        self.assertEqual(self.outcomes(entry), {TB["USER_BOB"]: ("accepted", 250),
+                                                TB["USER_FRANK"]: ("accepted", 250)})
+        sent = self.events("mail.sent")
+        self.assertEqual([e["payload"]["recipients"] for e in sent], [[TB["USER_BOB"]], [TB["USER_FRANK"]]])
+        copies = self.call("mail.message.list", {"account": account, "state": "sent"})["items"]
+        self.assertEqual(len(copies), 1)  # one sent copy, however many attempts it took
+
+    def test_mail_nobody_accepted_fails_for_good_only_when_every_refusal_is_permanent(self):
+        account = self.account()
+        busy = self.call("mail.send", {"account": account, "subject": "busy", "text": "x",
+                                       "to": [TB["RECIPIENT_REFUSED"], TB["USER_FRANK"]]})
+        self.assertEqual(self.process(account), {"sent": 0, "retrying": 1, "failed": 0})
+        entry = self.outbox(account)[busy["message_id"]]
+        self.assertEqual(entry["state"], "queued")
+        self.assertEqual(self.outcomes(entry), {TB["RECIPIENT_REFUSED"]: ("refused_permanent", 550),
+                                                TB["USER_FRANK"]: ("refused_temporary", 450)})
+        self.assertIn(f"recipient <{TB['USER_FRANK']}> refused: 450", entry["last_answer"])
+        self.assertEqual((self.events("mail.sent"), self.events("mail.failed")), ([], []))
+        self.call("mail.outbox.cancel", {"account": account, "id": entry["id"]})
+
+        closed = self.call("mail.send", {"account": account, "subject": "closed", "text": "x",
+                                         "to": [TB["RECIPIENT_REFUSED"], "nobody@erpmail.test"]})
+        self.assertEqual(self.process(account), {"sent": 0, "retrying": 0, "failed": 1})
+        entry = self.outbox(account)[closed["message_id"]]
+        self.assertEqual(entry["state"], "failed")
+        self.assertEqual(self.outcomes(entry), {TB["RECIPIENT_REFUSED"]: ("refused_permanent", 550),
+                                                "nobody@erpmail.test": ("refused_permanent", 550)})
+        failed = self.events("mail.failed")
+        self.assertEqual(len(failed), 1)
+        self.assertTrue(failed[0]["payload"]["permanent"])
+        self.assertEqual(failed[0]["payload"]["recipients"], [TB["RECIPIENT_REFUSED"], "nobody@erpmail.test"])
+        self.assertEqual(self.events("mail.sent"), [])
+
+    def test_refused_recipient_outcomes_are_kept_on_postgresql_too(self):
+        self.host.cleanup()
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, extra="[config]\nerpmail.outbox.retry_base_seconds = 0\n",
+                         databases={"main": ("Driver=SQLite3;Database={dir}/main.db", True),
+                                    "pg": (TB["PG_ODBC"], False)})
+        account = self.account(database="pg")
+        queued = self.call("mail.send", {"account": account, "subject": "pg", "text": "x",
+                                         "to": [TB["USER_BOB"], TB["RECIPIENT_REFUSED"], TB["USER_FRANK"]]})
+        self.assertEqual(self.process(account), {"sent": 1, "retrying": 0, "failed": 0})
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"])), 1)
+        entry = self.outbox(account)[queued["message_id"]]
+        self.assertEqual((entry["state"], entry["attempts"]), ("queued", 1))
+        self.assertEqual(self.outcomes(entry), {TB["USER_BOB"]: ("accepted", 250),
+                                                TB["RECIPIENT_REFUSED"]: ("refused_permanent", 550),
+                                                TB["USER_FRANK"]: ("refused_temporary", 450)})
+        self.assertEqual(self.process(account), {"sent": 0, "retrying": 1, "failed": 0})  # frank alone, still busy
+        self.assertEqual(self.outcomes(self.outbox(account)[queued["message_id"]])[TB["USER_FRANK"]],
+                         ("refused_temporary", 450))
+        self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"], wait_for=0,
+                                           timeout=0)), 1)
+
+
 class HostileServerTest(unittest.TestCase):
     """STARTTLS attacks, from a scripted server: a real one never does this."""
 
@@ -446,6 +579,139 @@ class HostileServerTest(unittest.TestCase):
         for text in (entry["last_answer"], self.process_log):
             self.assertIn(escaped, text)
             self.assertFalse([l for l in text.splitlines() if l.startswith("535 ")], text)
+
+
+class SlowServerTest(unittest.TestCase):
+    """A content filter that takes 5 s over its 250 to the final dot (a scripted
+    server: it counts the DATA transactions it receives), and senders that
+    meet over one outbox."""
+
+    def start(self, config, databases=None):
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, extra="[config]\n" + config, databases=databases)
+        self.server, port, self.log = start_scripted_server("hostile_smtp.py", "slow-250", self.host)
+        self.addCleanup(self.stop)
+        _, account, _ = self.host.call("mail.account.create", "anna", {
+            "label": "slow", "sender_email": TB["USER_ALICE"],
+            "incoming": {"protocol": "imaps", "host": "localhost", "user": "u", "password": "Secret-Pw-9"},
+            "smtp": {"host": "localhost", "port": port, "ca": CA}})
+        self.account = account["id"]
+        _, queued, _ = self.host.call("mail.send", "anna", {"account": self.account, "to": [TB["USER_BOB"]],
+                                                            "subject": "Rechnung", "text": "x"})
+        self.message_id = queued["message_id"]
+
+    def stop(self):
+        self.server.kill()
+        self.server.wait()
+        self.server.stdout.close()
+        self.host.cleanup()
+
+    def transactions(self):
+        with open(self.log, encoding="utf-8") as f:
+            return sum(1 for line in f if line.endswith(" <message>\n"))
+
+    def wait_for_transactions(self, n):
+        deadline = time.time() + 30
+        while self.transactions() < n:
+            self.assertLess(time.time(), deadline, "the mail never reached the server")
+            time.sleep(0.05)
+
+    def process_in_background(self):
+        return subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.outbox.process", "--as", "anna",
+                                 "--json", json.dumps({"account": self.account})],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish(self, proc):
+        out, err = proc.communicate(timeout=120)
+        return json.loads(out), err
+
+    def entry(self):
+        _, listing, _ = self.host.call("mail.outbox.list", "anna", {"account": self.account})
+        return listing["items"][0]
+
+    def sent_events(self):
+        with open(os.path.join(self.host.dir, "events.jsonl"), encoding="utf-8") as f:
+            return [e for e in map(json.loads, f) if e["type"] == "mail.sent"]
+
+    def sent_copies(self):
+        _, listing, _ = self.host.call("mail.message.list", "anna", {"account": self.account, "state": "sent"})
+        return listing["items"]
+
+    def test_slow_content_filter_after_the_final_dot_is_waited_for(self):
+        # The general wait is 2 s; the reply to the final dot has its own (10 min by default).
+        self.start("erpmail.smtp.timeout_seconds = 2\n")
+        code, report, err = self.host.call("mail.outbox.process", "anna", {"account": self.account})
+        self.assertEqual((code, report), (0, {"sent": 1, "retrying": 0, "failed": 0}), err)
+        self.assertEqual(self.transactions(), 1)
+        self.assertEqual(self.entry()["state"], "sent")
+
+    def test_wait_for_the_final_reply_is_its_own_setting(self):
+        self.start("erpmail.smtp.data_end_timeout_seconds = 1\nerpmail.outbox.retry_base_seconds = 0\n")
+        _, report, _ = self.host.call("mail.outbox.process", "anna", {"account": self.account})
+        self.assertEqual(report, {"sent": 0, "retrying": 1, "failed": 0})
+        self.assertIn("to the end of the message (erpmail.smtp.data_end_timeout_seconds) within 1 s",
+                      self.entry()["last_answer"])
+
+    def test_long_transfer_keeps_its_claim_and_is_delivered_once(self):
+        self.start("erpmail.outbox.lease_seconds = 2\n")
+        first = self.process_in_background()
+        self.wait_for_transactions(1)
+        time.sleep(2.5)  # longer than the lease: only a renewed claim keeps the mail
+        code, second, err = self.host.call("mail.outbox.process", "anna", {"account": self.account})
+        self.assertEqual((code, second), (0, {"sent": 0, "retrying": 0, "failed": 0}), err)
+        report, err = self.finish(first)
+        self.assertEqual(report, {"sent": 1, "retrying": 0, "failed": 0}, err)
+        self.assertEqual(self.transactions(), 1)
+        self.assertEqual((self.entry()["state"], self.entry()["attempts"]), ("sent", 1))
+        self.assertEqual(len(self.sent_events()), 1)
+
+    def test_sender_whose_claim_was_taken_over_cannot_mark_the_mail(self):
+        self.start("erpmail.outbox.lease_seconds = 2\n")
+        stale = self.process_in_background()
+        try:
+            self.wait_for_transactions(1)
+            stale.send_signal(signal.SIGSTOP)  # a sender that stalls past its lease
+            time.sleep(2.5)
+            code, report, err = self.host.call("mail.outbox.process", "anna", {"account": self.account})
+            self.assertEqual((code, report), (0, {"sent": 1, "retrying": 0, "failed": 0}), err)
+        finally:
+            stale.send_signal(signal.SIGCONT)
+        stale_report, stale_log = self.finish(stale)
+        self.assertEqual(stale_report, {"sent": 0, "retrying": 0, "failed": 0})
+        self.assertIn("taken over by another sender", stale_log)
+        self.assertEqual(self.transactions(), 2)  # the stalled sender's 250 came after the takeover
+        self.assertEqual((self.entry()["state"], self.entry()["attempts"]), ("sent", 2))
+        self.assertEqual(len(self.sent_events()), 1)
+        self.assertEqual([m["message_id"] for m in self.sent_copies()], [self.message_id])
+
+    def test_database_error_after_the_250_is_retried_until_recorded(self):
+        import sqlite3
+        import threading
+        # The SQLite driver gives up waiting for a lock sooner than by default (100 s).
+        self.start("", databases={"main": ("Driver=SQLite3;Database={dir}/main.db;Timeout=1000", True)})
+        sender = self.process_in_background()
+        log = []
+        reader = threading.Thread(target=lambda: log.extend(iter(sender.stderr.readline, "")))
+        reader.start()
+        self.wait_for_transactions(1)
+        db = sqlite3.connect(os.path.join(self.host.dir, "main.db"), isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN EXCLUSIVE")  # from before the 250 until recording it has failed
+            deadline = time.time() + 90
+            while not any("could not record the outcome" in line for line in log) and time.time() < deadline:
+                time.sleep(0.1)
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        out = sender.stdout.read()
+        self.assertEqual(sender.wait(timeout=120), 0)
+        reader.join()
+        sender.stdout.close()
+        sender.stderr.close()
+        self.assertEqual(json.loads(out), {"sent": 1, "retrying": 0, "failed": 0}, log)
+        self.assertTrue([l for l in log if "could not record the outcome" in l and "trying again" in l], log)
+        self.assertEqual(self.transactions(), 1)
+        self.assertEqual(self.entry()["state"], "sent")
+        self.assertEqual(len(self.sent_events()), 1)
 
 
 class CrashTest(unittest.TestCase):
