@@ -863,11 +863,11 @@ void AccountService::keepSentOnServer(const store::AccountRecord& account, const
     if (MailFetcher* fetcher = fetcherFor(account)) fetcher->appendToSent(account, raws);
 }
 
-void AccountService::testIncomingLogin(const store::AccountRecord& account)
+void AccountService::testIncomingLogin(const store::AccountRecord& account, StepReport& report)
 {
     MailFetcher* fetcher = fetcherFor(account);
     if (!fetcher) throw std::runtime_error("no module that runs here receives this account's mail");
-    fetcher->testLogin(account);
+    fetcher->testLogin(account, report);
 }
 
 Object::Ptr AccountService::fetch(const Request& request)

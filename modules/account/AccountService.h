@@ -95,7 +95,7 @@ public:
     void registerFetcher(MailFetcher* fetcher) override;
     void unregisterFetcher(MailFetcher* fetcher) override;
     void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
-    void testIncomingLogin(const store::AccountRecord& account) override;
+    void testIncomingLogin(const store::AccountRecord& account, StepReport& report) override;
 
     Context& context() { return context_; }
 
