@@ -19,8 +19,7 @@ unsigned defaultPort(Protocol p, Security s)
     return s == Security::Tls ? 993 : 143;
 }
 
-template <class Settings>
-Settings unauthenticated(const ProbeRequest& request, StepReport& report)
+template <class Settings> Settings unauthenticated(const ProbeRequest& request, StepReport& report)
 {
     Settings settings;
     settings.host = request.host;

@@ -35,8 +35,7 @@ StepReport probeServer(const ProbeRequest& request);
 /// failed with the reason of any exception but an OperationError, which
 /// propagates (nothing was tried: a missing password, say). What fails
 /// before the first step (buying an OAuth token) is a failed "login".
-template <class Fn>
-void runReported(StepReport& report, Fn&& open)
+template <class Fn> void runReported(StepReport& report, Fn&& open)
 {
     try {
         open();

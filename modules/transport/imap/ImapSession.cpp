@@ -115,7 +115,8 @@ ImapSession::ImapSession(const ImapSettings& settings)
     channel_ = std::make_unique<LineChannel>(settings.host, settings.port, settings.security, settings.tls,
                                              Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes);
     report_->tls = channel_->tlsDescription();
-    report_->note(settings.host + ":" + std::to_string(settings.port) + (channel_->tls() ? " (" + report_->tls + ")" : ""));
+    report_->note(settings.host + ":" + std::to_string(settings.port) +
+                  (channel_->tls() ? " (" + report_->tls + ")" : ""));
     report_->begin("greeting");
     std::string greeting = channel_->readLine();
     if (greeting.rfind("* PREAUTH", 0) == 0 && settings.security != Security::Tls)
@@ -254,7 +255,8 @@ void ImapSession::reportCapabilities()
     report_->begin("capabilities");
     report_->capabilities = readCapabilities("");
     std::string joined;
-    for (const auto& c : report_->capabilities) joined += (joined.empty() ? "" : " ") + c;
+    for (const auto& c : report_->capabilities)
+        joined += (joined.empty() ? "" : " ") + c;
     report_->note(serverText(joined, 2000));
 }
 

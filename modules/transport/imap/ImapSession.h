@@ -109,7 +109,8 @@ private:
     std::vector<ImapToken> readResponse(std::string& firstLine);
     /// Sends a command and reads to its tagged completion, which it returns;
     /// untagged responses go to onUntagged. Throws on NO or BAD.
-    std::string command(const std::string& text, const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged = {});
+    std::string command(const std::string& text,
+                        const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged = {});
     /// CAPABILITY: kept upper case for hasCapability(); returns them as sent.
     std::vector<std::string> readCapabilities(const std::string& line);
     /// readCapabilities() as a step of the report.
@@ -122,7 +123,7 @@ private:
     /// Reads responses until `tag` completes and returns that line; throws unless it is OK. Every
     /// other response (its first line and tokens) goes to onOther.
     std::string awaitTagged(const std::string& tag, const std::string& what,
-                     const std::function<void(const std::string&, std::vector<ImapToken>&)>& onOther = {});
+                            const std::function<void(const std::string&, std::vector<ImapToken>&)>& onOther = {});
 
     ImapSettings settings_;
     StepReport unreported_;

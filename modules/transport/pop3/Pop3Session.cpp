@@ -31,7 +31,8 @@ Pop3Session::Pop3Session(const Pop3Settings& settings)
                                              Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes);
     open_ = true;
     report_->tls = channel_->tlsDescription();
-    report_->note(settings.host + ":" + std::to_string(settings.port) + (channel_->tls() ? " (" + report_->tls + ")" : ""));
+    report_->note(settings.host + ":" + std::to_string(settings.port) +
+                  (channel_->tls() ? " (" + report_->tls + ")" : ""));
     report_->begin("greeting");
     report_->greeting = serverText(expectOk("greeting"));
     report_->note(report_->greeting, report_->greeting);
@@ -58,7 +59,8 @@ void Pop3Session::reportCapabilities()
     report_->begin("capabilities");
     report_->capabilities = capabilities_ = readCapabilities();
     std::string joined;
-    for (const auto& c : capabilities_) joined += (joined.empty() ? "" : " ") + c;
+    for (const auto& c : capabilities_)
+        joined += (joined.empty() ? "" : " ") + c;
     report_->note(serverText(joined, 2000));
 }
 
@@ -160,8 +162,7 @@ std::pair<std::int64_t, std::int64_t> Pop3Session::stat()
     channel_->writeLine("STAT");
     std::istringstream in(expectOk("STAT"));
     std::int64_t count = -1, octets = -1;
-    if (!(in >> count >> octets) || count < 0 || octets < 0)
-        throw ProtocolError("malformed STAT answer");
+    if (!(in >> count >> octets) || count < 0 || octets < 0) throw ProtocolError("malformed STAT answer");
     return {count, octets};
 }
 

@@ -124,7 +124,8 @@ std::vector<Operation> OutboxService::operations()
          "Message-ID, and a worker sends it",
          R"({"type":"object","additionalProperties":false,"required":["to","subject"],"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
-             "to":)" + addresses + R"(,"cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
+             "to":)" +
+             addresses + R"(,"cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
              "subject":{"type":"string","maxLength":998},
              "text":{"type":"string","maxLength":10000000},
              "html":{"type":"string","maxLength":10000000},
@@ -140,7 +141,8 @@ std::vector<Operation> OutboxService::operations()
                                                            "id":{"type":"string","minLength":1,"maxLength":200}}}},
              "e_printing":{"type":"boolean"}}})",
          permission::Use, bind(&OutboxService::send)},
-        {"mail.outbox.list", "Queued, sending, sent, failed and cancelled mail with attempts and the server's last answer",
+        {"mail.outbox.list",
+         "Queued, sending, sent, failed and cancelled mail with attempts and the server's last answer",
          R"({"type":"object","additionalProperties":false,"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
              "state":{"enum":["queued","sending","sent","failed","cancelled"]},
@@ -704,8 +706,7 @@ Object::Ptr OutboxService::accountTest(const Request& request)
                 report.note(accepted.kind == SmtpOutcome::Kind::Sent ? "<" + *account.senderEmail + "> accepted"
                                                                      : accepted.answer,
                             accepted.answer);
-                if (accepted.kind != SmtpOutcome::Kind::Sent)
-                    throw transport::SmtpSetupError(accepted);
+                if (accepted.kind != SmtpOutcome::Kind::Sent) throw transport::SmtpSetupError(accepted);
             }
             report.succeed();
             connection.quit();

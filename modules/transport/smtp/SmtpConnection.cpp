@@ -223,7 +223,8 @@ void SmtpConnection::reportCapabilities()
     report_->begin("capabilities");
     report_->capabilities = capabilities_ = session_->ehlo(settings_.heloName);
     std::string joined;
-    for (const auto& c : capabilities_) joined += (joined.empty() ? "" : " ") + c;
+    for (const auto& c : capabilities_)
+        joined += (joined.empty() ? "" : " ") + c;
     report_->note(reply(joined));
 }
 

@@ -74,7 +74,8 @@ public:
         json->set("ok", ok());
         json->set("greeting", greeting);
         Poco::JSON::Array::Ptr caps = new Poco::JSON::Array;
-        for (const auto& c : capabilities) caps->add(c);
+        for (const auto& c : capabilities)
+            caps->add(c);
         json->set("capabilities", caps);
         json->set("tls", tls);
         json->set("authentication", mechanism.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(mechanism));
