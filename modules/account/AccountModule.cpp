@@ -73,6 +73,12 @@ void AccountModule::start()
     } catch (const store::StoreError& e) {
         throw std::runtime_error(std::string("system database unusable: ") + e.what());
     }
+    offlineWatch_.start(context_);
+}
+
+void AccountModule::stop() noexcept
+{
+    offlineWatch_.stop();
 }
 
 Poco::JSON::Object::Ptr AccountModule::version(const Request&)

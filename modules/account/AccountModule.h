@@ -3,6 +3,7 @@
 
 #include "account/AccountService.h"
 #include "account/MessageService.h"
+#include "account/OfflineWatch.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
 #include "erpmail/ModuleDirectory.h"
@@ -16,8 +17,11 @@ public:
     std::string id() const override { return "account"; }
     std::string summary() const override { return "E-mail accounts, their databases and the plugin's status"; }
     std::vector<Operation> operations() override;
-    /// Migrates the system database; throws naming it when it is unreachable.
+    /// Migrates the system database and starts the watch over offline
+    /// accounts; throws naming the database when it is unreachable.
     void start() override;
+    /// Stops the watch over offline accounts.
+    void stop() noexcept override;
     /// What other modules may ask of accounts.
     AccountAccess& access() { return accounts_; }
 
@@ -30,6 +34,7 @@ private:
     const ModuleDirectory& directory_;
     AccountService accounts_{context_};
     MessageService messages_{accounts_};
+    OfflineWatch offlineWatch_{accounts_};
 };
 
 } // namespace erpmail

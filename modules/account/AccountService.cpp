@@ -5,6 +5,7 @@
 #include "mime/MessageParser.h"
 #include "store/FetchStateRepository.h"
 #include "store/MessageRepository.h"
+#include "transport/common/FetchSchedule.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -95,8 +96,9 @@ std::vector<Operation> AccountService::operations()
              "properties":{"user":{"type":"string","minLength":1,"maxLength":100}}})",
          permission::Use, bind(&AccountService::mainAccount)},
         {"mail.account.status",
-         "An account's health: online, last successful fetch and last error, consecutive failures, when the "
-         "password was last accepted, mails left on the server for their size, message and outbox counts",
+         "An account's health: online (or since when, why and by whom offline), last successful fetch and last "
+         "error, consecutive failures, when the password was last accepted, mails left on the server for their "
+         "size, message and outbox counts",
          kIdOnly, permission::Use, bind(&AccountService::status)},
         {"mail.fetch",
          "Fetches an account's new mail now (POP3 or IMAP), and deletes on the server only what is stored here, as "
@@ -665,7 +667,8 @@ Object::Ptr AccountService::setOnline(const Request& request)
     }
     {
         auto lease = system();
-        store::AccountRepository(*lease).setOnline(account.id, online, reason, context_.host().nowMs());
+        store::AccountRepository(*lease).setOnline(account.id, online, reason, context_.host().nowMs(),
+                                                   online ? std::nullopt : std::optional<std::string>(request.user));
     }
     account.online = online;
     account.offlineReason = reason;
@@ -698,6 +701,7 @@ Object::Ptr AccountService::status(const Request& request)
     o->set("label", account.label);
     o->set("online", account.online);
     o->set("offline_reason", account.offlineReason ? Poco::Dynamic::Var(*account.offlineReason) : Poco::Dynamic::Var());
+    addOfflineStatus(*o, account);
     o->set("secrets", secretsStatus(account));
     if (!account.online) return o;
     withMailbox(account, [&](store::Connection& c) {
@@ -721,6 +725,59 @@ Object::Ptr AccountService::status(const Request& request)
         return 0;
     });
     return o;
+}
+
+void AccountService::addOfflineStatus(Object& status, const store::AccountRecord& account) const
+{
+    const bool offline = !account.online;
+    status.set("offline_since_ms",
+               offline && account.offlineSinceMs ? Poco::Dynamic::Var(*account.offlineSinceMs) : Poco::Dynamic::Var());
+    status.set("offline_by",
+               offline && account.offlineBy ? Poco::Dynamic::Var(*account.offlineBy) : Poco::Dynamic::Var());
+    // Only an outage ends by itself; what a person did, a person undoes.
+    status.set("comes_back_by_itself", offline && !account.offlineBy && autoOnlineSeconds() > 0);
+}
+
+int AccountService::autoOnlineSeconds() const
+{
+    return transport::configInt(context_, "erpmail.account.auto_online_seconds", 0, 0, 86400);
+}
+
+int AccountService::bringBackOnline()
+{
+    int back = 0;
+    for (const auto& account : allAccounts()) {
+        if (account.online || account.offlineBy) continue;
+        try {
+            context_.databases().connectDirect(account.databaseId)->execute("SELECT 1");
+            context_.databases().acquire(account.databaseId, store::Scope::Mailbox); // migrated as for any use
+        } catch (const std::exception&) {
+            continue; // still gone; tried again next time
+        }
+        try {
+            auto lease = system();
+            if (!store::AccountRepository(*lease).setOnlineAfterOutage(account.id, context_.host().nowMs()))
+                continue; // a person set it offline meanwhile, or another host was first
+        } catch (const std::exception& e) {
+            context_.log(ERP_LOG_ERROR, "erpmail.account",
+                         "could not record account " + account.id + " online: " + e.what());
+            continue;
+        }
+        ++back;
+        context_.log(ERP_LOG_INFO, "erpmail.account",
+                     "account " + account.label + " online again: its database answers");
+        Object::Ptr event = new Object;
+        event->set("account", account.id);
+        event->set("label", account.label);
+        event->set("database", account.databaseId);
+        event->set("automatic", true);
+        event->set("offline_since_ms",
+                   account.offlineSinceMs ? Poco::Dynamic::Var(*account.offlineSinceMs) : Poco::Dynamic::Var());
+        event->set("offline_reason",
+                   account.offlineReason ? Poco::Dynamic::Var(*account.offlineReason) : Poco::Dynamic::Var());
+        context_.emit("account.online", event);
+    }
+    return back;
 }
 
 Object::Ptr AccountService::secretsStatus(const store::AccountRecord& account) const
@@ -863,11 +920,11 @@ void AccountService::keepSentOnServer(const store::AccountRecord& account, const
     if (MailFetcher* fetcher = fetcherFor(account)) fetcher->appendToSent(account, raws);
 }
 
-void AccountService::testIncomingLogin(const store::AccountRecord& account)
+void AccountService::testIncomingLogin(const store::AccountRecord& account, StepReport& report)
 {
     MailFetcher* fetcher = fetcherFor(account);
     if (!fetcher) throw std::runtime_error("no module that runs here receives this account's mail");
-    fetcher->testLogin(account);
+    fetcher->testLogin(account, report);
 }
 
 Object::Ptr AccountService::fetch(const Request& request)

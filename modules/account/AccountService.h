@@ -95,9 +95,17 @@ public:
     void registerFetcher(MailFetcher* fetcher) override;
     void unregisterFetcher(MailFetcher* fetcher) override;
     void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
-    void testIncomingLogin(const store::AccountRecord& account) override;
+    void testIncomingLogin(const store::AccountRecord& account, StepReport& report) override;
 
     Context& context() { return context_; }
+
+    /// erpmail.account.auto_online_seconds: how often accounts that went
+    /// offline by themselves are tried again; 0 (the default) never.
+    int autoOnlineSeconds() const;
+    /// Tries the database of every account that went offline by itself (not
+    /// one a person set offline); each that answers is set online, with an
+    /// account.online event. Returns how many came back.
+    int bringBackOnline();
 
 private:
     /// The running fetcher that receives the account's mail, if any.
@@ -132,6 +140,8 @@ private:
     Poco::JSON::Array::Ptr rebindSecrets(const store::AccountRecord& before, store::AccountRecord& account,
                                          const SecretChanges& changes, bool discardUnreadable);
     Poco::JSON::Object::Ptr secretsStatus(const store::AccountRecord& account) const;
+    /// offline_since_ms, offline_by and comes_back_by_itself of mail.account.status.
+    void addOfflineStatus(Poco::JSON::Object& status, const store::AccountRecord& account) const;
     Poco::JSON::Object::Ptr render(const store::AccountRecord& account, const Request& request);
     store::ConnectionLease system();
 

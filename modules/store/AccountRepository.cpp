@@ -7,7 +7,7 @@ namespace {
 constexpr const char* kColumns =
     "a.id, a.label, a.owner, a.kind, a.database_id, a.sender_name, a.sender_email, a.online, a.offline_reason,"
     " a.always_signature, a.signature, a.contacts_sync, a.e_printing, a.visibility_group, a.server_settings,"
-    " a.retention_settings, a.secrets, a.created_at_ms, a.updated_at_ms";
+    " a.retention_settings, a.secrets, a.created_at_ms, a.updated_at_ms, a.offline_since_ms, a.offline_by";
 
 // The rule of who sees an account, as SQL. Parameters: admin flag, user, user.
 constexpr const char* kVisibleTo =
@@ -36,6 +36,8 @@ AccountRecord readRow(Statement& st)
     a.secrets = st.getBlob(17);
     a.createdAtMs = st.intOr(18, 0);
     a.updatedAtMs = st.intOr(19, 0);
+    a.offlineSinceMs = st.getInt(20);
+    a.offlineBy = st.getText(21);
     return a;
 }
 
@@ -145,11 +147,27 @@ bool AccountRepository::remove(const std::string& id)
 }
 
 void AccountRepository::setOnline(const std::string& id, bool online, const std::optional<std::string>& reason,
-                                  std::int64_t nowMs)
+                                  std::int64_t nowMs, const std::optional<std::string>& by)
 {
-    Statement st(c_, "UPDATE accounts SET online = ?, offline_reason = ?, updated_at_ms = ? WHERE id = ?");
-    st.bindInt(1, online ? 1 : 0).bindOptionalText(2, reason).bindInt(3, nowMs).bindText(4, id);
+    if (online) {
+        Statement st(c_, "UPDATE accounts SET online = 1, offline_reason = NULL, offline_since_ms = NULL,"
+                         " offline_by = NULL, updated_at_ms = ? WHERE id = ?");
+        st.bindInt(1, nowMs).bindText(2, id);
+        st.execute();
+        return;
+    }
+    Statement st(c_, "UPDATE accounts SET online = 0, offline_reason = ?, offline_by = ?,"
+                     " offline_since_ms = COALESCE(offline_since_ms, ?), updated_at_ms = ? WHERE id = ?");
+    st.bindOptionalText(1, reason).bindOptionalText(2, by).bindInt(3, nowMs).bindInt(4, nowMs).bindText(5, id);
     st.execute();
+}
+
+bool AccountRepository::setOnlineAfterOutage(const std::string& id, std::int64_t nowMs)
+{
+    Statement st(c_, "UPDATE accounts SET online = 1, offline_reason = NULL, offline_since_ms = NULL,"
+                     " updated_at_ms = ? WHERE id = ? AND online = 0 AND offline_by IS NULL");
+    st.bindInt(1, nowMs).bindText(2, id);
+    return st.execute() > 0;
 }
 
 void AccountRepository::setSecrets(const std::string& id, const std::optional<std::string>& sealed)

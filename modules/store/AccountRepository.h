@@ -32,7 +32,13 @@ public:
     /// Accounts owned by user.
     std::vector<AccountRecord> listOwnedBy(const std::string& user);
 
-    void setOnline(const std::string& id, bool online, const std::optional<std::string>& reason, std::int64_t nowMs);
+    /// Sets the account on- or offline; offline since now unless it was
+    /// already, `by` the user who did it (unset: it went by itself).
+    void setOnline(const std::string& id, bool online, const std::optional<std::string>& reason, std::int64_t nowMs,
+                   const std::optional<std::string>& by = std::nullopt);
+    /// Sets online an account that went offline by itself; false (nothing
+    /// changed) when it is online or a person set it offline.
+    bool setOnlineAfterOutage(const std::string& id, std::int64_t nowMs);
     /// Replaces the account's sealed secrets only (a key rotation).
     void setSecrets(const std::string& id, const std::optional<std::string>& sealed);
     /// How many accounts hold sealed secrets, `except` one not counted.

@@ -18,6 +18,8 @@ struct AccountRecord {
     std::optional<std::string> senderEmail;
     bool online = true;
     std::optional<std::string> offlineReason;
+    std::optional<std::int64_t> offlineSinceMs;
+    std::optional<std::string> offlineBy; ///< who set it offline; unset when it went by itself
     bool alwaysSignature = false;
     std::optional<std::string> signature;
     bool contactsSync = false;

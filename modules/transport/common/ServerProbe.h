@@ -1,13 +1,15 @@
-// The connection test behind the admin's "test connection" button: connect,
-// TLS, greeting and capabilities, each step reported.
+// The connection test behind the admin's "test connection" button: the
+// protocol's own session (the one that fetches or sends) runs up to its
+// capabilities, each step reported.
 #pragma once
 
+#include "erpmail/OperationError.h"
+#include "erpmail/StepReport.h"
 #include "transport/common/LineChannel.h"
 
 #include <Poco/JSON/Object.h>
 
 #include <string>
-#include <vector>
 
 namespace erpmail::transport {
 
@@ -20,31 +22,30 @@ struct ProbeRequest {
     Security security = Security::Tls;
     TlsSettings tls;
     int timeoutSeconds = 15;
-    /// When set, the probe also logs in (only over TLS) and reports it.
-    std::string user;
-    std::string password;
 };
 
-struct ProbeStep {
-    std::string name;   ///< connect, tls, greeting, capabilities, starttls
-    bool ok = false;
-    std::string detail; ///< what the server said, or why the step failed
-    long long ms = 0;
-};
+/// Runs ImapSession, Pop3Session or SmtpConnection without signing in:
+/// connect, TLS, greeting, capabilities, STARTTLS and capabilities again.
+/// Never throws for a server-side failure: the failed step carries the
+/// reason and the report is not ok().
+StepReport probeServer(const ProbeRequest& request);
 
-struct ProbeResult {
-    bool ok = false;
-    std::string greeting;
-    std::vector<std::string> capabilities; ///< as offered after TLS, when TLS was used
-    std::string tls;                       ///< protocol and cipher, empty without TLS
-    std::vector<ProbeStep> steps;
-
-    Poco::JSON::Object::Ptr toJson() const;
-};
-
-/// Runs the probe. Never throws for a server-side failure: the failed step
-/// carries the reason and ok is false.
-ProbeResult probeServer(const ProbeRequest& request);
+/// Runs a session's set-up (`open`, which reports into `report`) and
+/// whatever else it does, then closes the last step: as succeeded, or as
+/// failed with the reason of any exception but an OperationError, which
+/// propagates (nothing was tried: a missing password, say). What fails
+/// before the first step (buying an OAuth token) is a failed "login".
+template <class Fn> void runReported(StepReport& report, Fn&& open)
+{
+    try {
+        open();
+        report.succeed();
+    } catch (const OperationError&) {
+        throw;
+    } catch (const std::exception& e) {
+        report.fail(e.what(), "login");
+    }
+}
 
 /// Reads {host, port, security, ca, ca_file, timeout_seconds} operation
 /// params; port defaults by protocol and security. ca_file is for admins

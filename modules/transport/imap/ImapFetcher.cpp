@@ -43,14 +43,28 @@ transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& acco
     return settings;
 }
 
-std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRecord& account)
+std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRecord& account, StepReport* report)
 {
+    auto settings = settingsOf(account);
+    settings.report = report;
     try {
-        return std::make_unique<transport::ImapSession>(settingsOf(account));
+        return std::make_unique<transport::ImapSession>(settings);
     } catch (const transport::ImapAuthError&) {
         transport::forgetAccessToken(account.id); // refused: buy a new one next time
         throw;
     }
+}
+
+void ImapFetcher::testLogin(const store::AccountRecord& account, StepReport& report)
+{
+    auto session = open(account, &report);
+    const std::string folder = folderOf(account);
+    report.begin("select");
+    const auto selected = session->select(folder, true); // EXAMINE: the test changes no \Recent flag
+    report.note(folder + ": " + std::to_string(selected.exists) + " messages, UIDVALIDITY " +
+                std::to_string(selected.uidValidity));
+    report.succeed();
+    session->logout();
 }
 
 std::string ImapFetcher::folderOf(const store::AccountRecord& account)

@@ -19,13 +19,14 @@ public:
     bool handles(const store::AccountRecord& account) const override;
     FetchReport fetch(const store::AccountRecord& account) override;
     void appendToSent(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
-    void testLogin(const store::AccountRecord& account) override { open(account)->logout(); }
+    void testLogin(const store::AccountRecord& account, StepReport& report) override;
     void fetchAll();
     /// The account's IMAP server settings with its password opened, or an
     /// OAuth access token (bought now if none is cached). Throws OAuthError.
     transport::ImapSettings settingsOf(const store::AccountRecord& account);
-    /// A logged-in session; a refused OAuth token is forgotten.
-    std::unique_ptr<transport::ImapSession> open(const store::AccountRecord& account);
+    /// A logged-in session; a refused OAuth token is forgotten. With a
+    /// report, its steps go there.
+    std::unique_ptr<transport::ImapSession> open(const store::AccountRecord& account, StepReport* report = nullptr);
     /// The folder the account receives from ("INBOX" unless configured).
     static std::string folderOf(const store::AccountRecord& account);
 

@@ -108,28 +108,43 @@ std::uint64_t responseCode(const std::string& line, const std::string& name)
 
 } // namespace
 
-ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
+ImapSession::ImapSession(const ImapSettings& settings)
+    : settings_(settings), report_(settings.report ? settings.report : &unreported_)
 {
+    report_->begin(settings.security == Security::Tls ? "connect+tls" : "connect");
     channel_ = std::make_unique<LineChannel>(settings.host, settings.port, settings.security, settings.tls,
                                              Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes);
+    report_->tls = channel_->tlsDescription();
+    report_->note(settings.host + ":" + std::to_string(settings.port) +
+                  (channel_->tls() ? " (" + report_->tls + ")" : ""));
+    report_->begin("greeting");
     std::string greeting = channel_->readLine();
     if (greeting.rfind("* PREAUTH", 0) == 0 && settings.security != Security::Tls)
         throw ProtocolError("IMAP server greeted with PREAUTH on a connection that must be upgraded to TLS; "
                             "refusing the session");
     if (greeting.rfind("* OK", 0) != 0 && greeting.rfind("* PREAUTH", 0) != 0)
         throw ProtocolError("IMAP server greeted: " + serverText(greeting));
-    readCapabilities("");
+    report_->greeting = serverText(greeting.substr(2));
+    report_->note(report_->greeting, report_->greeting);
+    reportCapabilities();
     if (settings.security == Security::StartTls) {
+        report_->begin("starttls");
         if (!hasCapability("STARTTLS"))
             throw ProtocolError("IMAP server " + settings.host + " does not offer STARTTLS, which this account requires");
-        command("STARTTLS");
+        const std::string agreed = command("STARTTLS");
         channel_->upgradeToTls(); // refuses bytes that came before the handshake
+        report_->tls = channel_->tlsDescription();
+        report_->note(report_->tls, serverText(agreed));
         capabilities_.clear();
-        readCapabilities("");
+        reportCapabilities();
     }
+    if (!settings.authenticate) return;
+    report_->begin("login");
     if (!channel_->tls()) throw ProtocolError("a password is never sent without TLS");
+    std::string answer;
     try {
         if (!settings.oauthToken.empty()) {
+            report_->mechanism = "XOAUTH2";
             const std::string tag = nextTag();
             channel_->writeLine(tag + " AUTHENTICATE XOAUTH2 " +
                                 toBase64("user=" + settings.user + "\x01" "auth=Bearer " + settings.oauthToken + "\x01\x01"));
@@ -145,20 +160,22 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
                 }
                 if (line.rfind(tag + " ", 0) != 0) continue;
                 if (upper(line.substr(tag.size() + 1, 2)) != "OK") throw ProtocolError(serverText(line));
+                answer = line;
                 break;
             }
         } else if (hasCapability("AUTH=PLAIN")) {
+            report_->mechanism = "PLAIN";
             const std::string response =
                 toBase64(std::string(1, '\0') + settings.user + std::string(1, '\0') + settings.password);
             if (hasCapability("SASL-IR")) {
-                command("AUTHENTICATE PLAIN " + response);
+                answer = command("AUTHENTICATE PLAIN " + response);
             } else { // the response follows the server's "+" (RFC 3501 section 6.2.2)
                 const std::string tag = nextTag();
                 channel_->writeLine(tag + " AUTHENTICATE PLAIN");
                 const std::string go = channel_->readLine();
                 if (go.rfind("+", 0) != 0) throw ProtocolError(serverText(go));
                 channel_->writeLine(response);
-                awaitTagged(tag, "AUTHENTICATE");
+                answer = awaitTagged(tag, "AUTHENTICATE");
             }
         } else if (hasCapability("LOGINDISABLED")) {
             // RFC 3501 section 6.2.3: the client must not send LOGIN then.
@@ -167,16 +184,20 @@ ImapSession::ImapSession(const ImapSettings& settings) : settings_(settings)
                                 "knows (AUTH=PLAIN, or XOAUTH2 with OAuth); erpmail did not log in and no password "
                                 "was sent");
         } else {
-            login(settings.user, settings.password);
+            report_->mechanism = "LOGIN";
+            answer = login(settings.user, settings.password);
         }
     } catch (const ProtocolError& e) {
         throw ImapAuthError(std::string("IMAP login as ") + settings.user + " refused: " + e.what());
     }
+    report_->note("logged in as " + settings.user + " with " +
+                      (report_->mechanism == "LOGIN" ? std::string("LOGIN") : "AUTHENTICATE " + report_->mechanism),
+                  serverText(answer));
     capabilities_.clear();
     readCapabilities(""); // they may change after login
 }
 
-void ImapSession::login(const std::string& user, const std::string& password)
+std::string ImapSession::login(const std::string& user, const std::string& password)
 {
     // RFC 3501 4.3: a quoted string is 7-bit; 8-bit names and passwords go as
     // literals, non-synchronizing with LITERAL+ (RFC 7888).
@@ -198,7 +219,7 @@ void ImapSession::login(const std::string& user, const std::string& password)
         line = *arg; // the command goes on after the literal's bytes
     }
     channel_->writeLine(line);
-    awaitTagged(tag, "LOGIN");
+    return awaitTagged(tag, "LOGIN");
 }
 
 ImapSession::~ImapSession()
@@ -216,12 +237,27 @@ bool ImapSession::hasCapability(const std::string& name) const
     return std::find(capabilities_.begin(), capabilities_.end(), upper(name)) != capabilities_.end();
 }
 
-void ImapSession::readCapabilities(const std::string&)
+std::vector<std::string> ImapSession::readCapabilities(const std::string&)
 {
-    command("CAPABILITY", [this](const std::string& kind, std::vector<ImapToken>& tokens) {
+    std::vector<std::string> offered;
+    command("CAPABILITY", [&](const std::string& kind, std::vector<ImapToken>& tokens) {
         if (kind != "CAPABILITY") return;
-        for (std::size_t i = 2; i < tokens.size(); ++i) capabilities_.push_back(upper(tokens[i].value));
+        for (std::size_t i = 2; i < tokens.size(); ++i) {
+            capabilities_.push_back(upper(tokens[i].value));
+            offered.push_back(tokens[i].value);
+        }
     });
+    return offered;
+}
+
+void ImapSession::reportCapabilities()
+{
+    report_->begin("capabilities");
+    report_->capabilities = readCapabilities("");
+    std::string joined;
+    for (const auto& c : report_->capabilities)
+        joined += (joined.empty() ? "" : " ") + c;
+    report_->note(serverText(joined, 2000));
 }
 
 std::vector<ImapToken> ImapSession::readResponse(std::string& firstLine)
@@ -277,8 +313,8 @@ std::vector<ImapToken> ImapSession::readResponse(std::string& firstLine)
     }
 }
 
-void ImapSession::awaitTagged(const std::string& tag, const std::string& what,
-                              const std::function<void(const std::string&, std::vector<ImapToken>&)>& onOther)
+std::string ImapSession::awaitTagged(const std::string& tag, const std::string& what,
+                                     const std::function<void(const std::string&, std::vector<ImapToken>&)>& onOther)
 {
     for (;;) {
         std::string line;
@@ -287,18 +323,18 @@ void ImapSession::awaitTagged(const std::string& tag, const std::string& what,
         if (tokens[0].value == tag) {
             if (tokens.size() < 2 || upper(tokens[1].value) != "OK")
                 throw ProtocolError("IMAP " + what + " failed: " + serverText(line));
-            return;
+            return line;
         }
         if (onOther) onOther(line, tokens);
     }
 }
 
-void ImapSession::command(const std::string& text,
-                          const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged)
+std::string ImapSession::command(const std::string& text,
+                                 const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged)
 {
     const std::string tag = nextTag();
     channel_->writeLine(tag + " " + text);
-    awaitTagged(tag, text.substr(0, text.find(' ')), [&](const std::string&, std::vector<ImapToken>& tokens) {
+    return awaitTagged(tag, text.substr(0, text.find(' ')), [&](const std::string&, std::vector<ImapToken>& tokens) {
         if (tokens[0].value != "*" || tokens.size() < 2 || !onUntagged) return;
         // "* CAPABILITY ...", "* 3 EXISTS", "* 5 FETCH (...)": the kind is the first word that is not a number.
         std::string kind = upper(tokens[1].value);

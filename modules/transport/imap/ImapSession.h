@@ -1,6 +1,7 @@
 // An IMAP4rev1 client session: what erpmail needs to fetch a folder.
 #pragma once
 
+#include "erpmail/StepReport.h"
 #include "transport/common/LineChannel.h"
 
 #include <cstdint>
@@ -22,6 +23,8 @@ struct ImapSettings {
     int timeoutSeconds = 60;
     std::size_t maxLiteralBytes = 256 * 1024 * 1024; ///< a larger literal ends the session, unread
     std::size_t maxLineBytes = 8 * 1024 * 1024;
+    bool authenticate = true;     ///< false: the session stops before the login (a probe without credentials)
+    StepReport* report = nullptr; ///< when set, each phase is reported there as it runs
 };
 
 class ImapAuthError : public std::runtime_error {
@@ -58,7 +61,8 @@ public:
     /// become TLS ends it), asks CAPABILITY (again after STARTTLS), logs in:
     /// AUTHENTICATE PLAIN when offered (with SASL-IR when offered), else
     /// LOGIN, unless the server announces LOGINDISABLED: then it throws
-    /// ImapAuthError and sends no password.
+    /// ImapAuthError and sends no password. With settings.report, each phase
+    /// (connect, greeting, capabilities, starttls, login) is a step there.
     explicit ImapSession(const ImapSettings& settings);
     ~ImapSession();
 
@@ -106,21 +110,27 @@ private:
     std::string nextTag();
     /// Reads one response: its tokens, literals included.
     std::vector<ImapToken> readResponse(std::string& firstLine);
-    /// Sends a command and reads to its tagged completion; untagged
-    /// responses go to onUntagged. Throws on NO or BAD.
-    void command(const std::string& text, const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged = {});
-    void readCapabilities(const std::string& line);
+    /// Sends a command and reads to its tagged completion, which it returns;
+    /// untagged responses go to onUntagged. Throws on NO or BAD.
+    std::string command(const std::string& text,
+                        const std::function<void(const std::string&, std::vector<ImapToken>&)>& onUntagged = {});
+    /// CAPABILITY: kept upper case for hasCapability(); returns them as sent.
+    std::vector<std::string> readCapabilities(const std::string& line);
+    /// readCapabilities() as a step of the report.
+    void reportCapabilities();
     /// LOGIN, with user and password as quoted strings, or as literals when 8-bit.
-    void login(const std::string& user, const std::string& password);
+    std::string login(const std::string& user, const std::string& password);
     /// The folder marked `use` (upper case, "\\SENT"), else the first of
     /// usualNames that exists, else usualNames.front() created.
     std::string specialFolder(const std::string& use, const std::vector<std::string>& usualNames);
-    /// Reads responses until `tag` completes; throws unless it is OK. Every
+    /// Reads responses until `tag` completes and returns that line; throws unless it is OK. Every
     /// other response (its first line and tokens) goes to onOther.
-    void awaitTagged(const std::string& tag, const std::string& what,
-                     const std::function<void(const std::string&, std::vector<ImapToken>&)>& onOther = {});
+    std::string awaitTagged(const std::string& tag, const std::string& what,
+                            const std::function<void(const std::string&, std::vector<ImapToken>&)>& onOther = {});
 
     ImapSettings settings_;
+    StepReport unreported_;
+    StepReport* report_;
     std::unique_ptr<LineChannel> channel_;
     std::vector<std::string> capabilities_;
     int tag_ = 0;

@@ -36,11 +36,12 @@ bool Pop3Fetcher::handles(const store::AccountRecord& account) const
 
 Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts) {}
 
-std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRecord& account)
+std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRecord& account, StepReport* report)
 {
     auto settings = transport::incomingLogin<transport::Pop3Settings>(context_, accounts_, account,
                                                                       transport::incomingSettings(account), 995);
     settings.maxMessageBytes = transport::readLimitBytes(context_);
+    settings.report = report;
     try {
         return std::make_unique<transport::Pop3Session>(settings);
     } catch (const transport::Pop3AuthError&) {
@@ -49,9 +50,14 @@ std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRe
     }
 }
 
-void Pop3Fetcher::testLogin(const store::AccountRecord& account)
+void Pop3Fetcher::testLogin(const store::AccountRecord& account, StepReport& report)
 {
-    open(account)->quit();
+    auto session = open(account, &report);
+    report.begin("stat");
+    const auto [count, octets] = session->stat();
+    report.note(std::to_string(count) + " messages, " + std::to_string(octets) + " bytes");
+    report.succeed();
+    session->quit();
 }
 
 FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)

@@ -22,14 +22,14 @@ public:
     /// refuses the login (the account's status records why).
     FetchReport fetch(const store::AccountRecord& account) override;
     bool handles(const store::AccountRecord& account) const override;
-    void testLogin(const store::AccountRecord& account) override;
+    void testLogin(const store::AccountRecord& account, StepReport& report) override;
     /// Every online POP3 account, one after another; failures are logged.
     void fetchAll();
 
 private:
     /// A logged-in session (an OAuth token bought first if the account uses
     /// one; a refused token is forgotten).
-    std::unique_ptr<transport::Pop3Session> open(const store::AccountRecord& account);
+    std::unique_ptr<transport::Pop3Session> open(const store::AccountRecord& account, StepReport* report = nullptr);
 
     Context& context_;
     AccountAccess& accounts_;

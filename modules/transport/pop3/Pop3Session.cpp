@@ -23,23 +23,45 @@ std::string upper(std::string s)
 
 } // namespace
 
-Pop3Session::Pop3Session(const Pop3Settings& settings) : settings_(settings)
+Pop3Session::Pop3Session(const Pop3Settings& settings)
+    : settings_(settings), report_(settings.report ? settings.report : &unreported_)
 {
+    report_->begin(settings.security == Security::Tls ? "connect+tls" : "connect");
     channel_ = std::make_unique<LineChannel>(settings.host, settings.port, settings.security, settings.tls,
                                              Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes);
     open_ = true;
-    expectOk("greeting");
-    capabilities_ = readCapabilities();
+    report_->tls = channel_->tlsDescription();
+    report_->note(settings.host + ":" + std::to_string(settings.port) +
+                  (channel_->tls() ? " (" + report_->tls + ")" : ""));
+    report_->begin("greeting");
+    report_->greeting = serverText(expectOk("greeting"));
+    report_->note(report_->greeting, report_->greeting);
+    reportCapabilities();
     if (settings.security == Security::StartTls) {
+        report_->begin("starttls");
         if (std::find(capabilities_.begin(), capabilities_.end(), "STLS") == capabilities_.end())
             throw ProtocolError("POP3 server " + settings.host + " does not offer STLS, which this account requires");
         channel_->writeLine("STLS");
-        expectOk("STLS");
+        const std::string agreed = expectOk("STLS");
         channel_->upgradeToTls();
-        capabilities_ = readCapabilities();
+        report_->tls = channel_->tlsDescription();
+        report_->note(report_->tls, serverText("+OK " + agreed));
+        reportCapabilities();
     }
     for (const auto& c : capabilities_) pipelining_ = pipelining_ || upper(c) == "PIPELINING";
+    if (!settings.authenticate) return;
+    report_->begin("login");
     login();
+}
+
+void Pop3Session::reportCapabilities()
+{
+    report_->begin("capabilities");
+    report_->capabilities = capabilities_ = readCapabilities();
+    std::string joined;
+    for (const auto& c : capabilities_)
+        joined += (joined.empty() ? "" : " ") + c;
+    report_->note(serverText(joined, 2000));
 }
 
 Pop3Session::~Pop3Session()
@@ -101,6 +123,7 @@ void Pop3Session::login()
     };
     std::string line;
     if (!settings_.oauthToken.empty()) {
+        report_->mechanism = "XOAUTH2";
         // Two-step form: the initial response follows a "+" continuation.
         channel_->writeLine("AUTH XOAUTH2");
         line = channel_->readLine();
@@ -114,10 +137,12 @@ void Pop3Session::login()
             }
         }
     } else if (saslOffers("PLAIN")) {
+        report_->mechanism = "PLAIN";
         channel_->writeLine("AUTH PLAIN " + toBase64(std::string(1, '\0') + settings_.user + std::string(1, '\0') +
                                                       settings_.password));
         line = channel_->readLine();
     } else {
+        report_->mechanism = "USER";
         channel_->writeLine("USER " + settings_.user);
         line = channel_->readLine();
         if (startsWith(line, "+OK")) {
@@ -127,6 +152,18 @@ void Pop3Session::login()
     }
     if (!startsWith(line, "+OK"))
         throw Pop3AuthError("POP3 login as " + settings_.user + " refused: " + serverText(line));
+    report_->note("logged in as " + settings_.user + " with " +
+                      (report_->mechanism == "USER" ? std::string("USER/PASS") : "AUTH " + report_->mechanism),
+                  serverText(line));
+}
+
+std::pair<std::int64_t, std::int64_t> Pop3Session::stat()
+{
+    channel_->writeLine("STAT");
+    std::istringstream in(expectOk("STAT"));
+    std::int64_t count = -1, octets = -1;
+    if (!(in >> count >> octets) || count < 0 || octets < 0) throw ProtocolError("malformed STAT answer");
+    return {count, octets};
 }
 
 std::vector<std::pair<int, std::string>> Pop3Session::uidl()

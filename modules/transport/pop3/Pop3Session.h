@@ -1,6 +1,7 @@
 // A POP3 client session (RFC 1939, 2449 CAPA, 2595 STLS, 5034 SASL).
 #pragma once
 
+#include "erpmail/StepReport.h"
 #include "transport/common/LineChannel.h"
 
 #include <cstdint>
@@ -26,6 +27,8 @@ struct Pop3Settings {
     /// Real mail breaks the 998-character rule: a line up to this long is
     /// read (and such a mail stored raw, with a warning), not refused.
     std::size_t maxLineBytes = 32 * 1024 * 1024;
+    bool authenticate = true;     ///< false: the session stops before the login (a probe without credentials)
+    StepReport* report = nullptr; ///< when set, each phase is reported there as it runs
 };
 
 /// The server refused the login: the password (or token) is wrong.
@@ -38,10 +41,13 @@ class Pop3Session {
 public:
     /// Connects, reads the greeting, asks CAPA, upgrades with STLS when
     /// required (and asks CAPA again), logs in. Throws ConnectError,
-    /// TlsError, ProtocolError or Pop3AuthError.
+    /// TlsError, ProtocolError or Pop3AuthError. With settings.report, each
+    /// phase (connect, greeting, capabilities, starttls, login) is a step there.
     explicit Pop3Session(const Pop3Settings& settings);
     ~Pop3Session();
 
+    /// STAT: the number of messages in the maildrop and their octets.
+    std::pair<std::int64_t, std::int64_t> stat();
     /// Message number -> unique id, for every message in the maildrop.
     std::vector<std::pair<int, std::string>> uidl();
     /// Message number -> size in octets, for every message in the maildrop
@@ -66,6 +72,8 @@ public:
 private:
     std::string expectOk(const std::string& context);
     std::vector<std::string> readCapabilities();
+    /// readCapabilities() as a step of the report.
+    void reportCapabilities();
     std::vector<std::string> readMultiline(std::size_t maxBytes);
     /// Reads a multi-line message answer: keeps up to `keep` bytes, then
     /// fails (failBeyond) or reads the rest and drops it.
@@ -73,6 +81,8 @@ private:
     void login();
 
     Pop3Settings settings_;
+    StepReport unreported_;
+    StepReport* report_;
     std::unique_ptr<LineChannel> channel_;
     std::vector<std::string> capabilities_;
     std::map<int, std::int64_t> sizes_; ///< from the last LIST: what each RETR reserves

@@ -232,9 +232,11 @@ std::vector<Operation> OutboxService::operations()
              "account":{"type":"string","minLength":1,"maxLength":36}}})",
          permission::Use, bind(&OutboxService::outboxProcess)},
         {"mail.account.test",
-         "Tests an account's servers as configured: connect, TLS, capabilities and login, for SMTP and incoming mail",
+         "Tests an account's servers with the sessions that send and fetch: connect, TLS, greeting, capabilities, "
+         "STARTTLS, login, the incoming folder (select or STAT) and optionally the sender (MAIL FROM); each step "
+         "reported",
          R"({"type":"object","additionalProperties":false,"required":["id"],"properties":{
-             "id":{"type":"string","minLength":1,"maxLength":36}}})",
+             "id":{"type":"string","minLength":1,"maxLength":36},"check_sender":{"type":"boolean"}}})",
          permission::Use, bind(&OutboxService::accountTest)},
     };
 }
@@ -918,59 +920,44 @@ Object::Ptr OutboxService::accountTest(const Request& request)
     auto server = parseStored(account.serverSettings);
     Object::Ptr result = new Object;
     bool ok = true;
+    // Each side runs the session class and settings that send or fetch use.
     if (server->has("smtp")) {
-        Object::Ptr smtp = new Object;
         auto settings = smtpSettingsOf(account);
+        StepReport report;
+        settings.report = &report;
+        std::optional<transport::SmtpSetupError> refused;
         try {
             transport::SmtpConnection connection(settings);
-            smtp->set("ok", true);
-            smtp->set("tls", connection.tlsDescription());
-            smtp->set("authentication", connection.authMechanism().empty() ? Var() : Var(connection.authMechanism()));
-            Array::Ptr caps = new Array;
-            for (const auto& c : connection.capabilities()) caps->add(c);
-            smtp->set("capabilities", caps);
+            if (settings.authenticate)
+                report.note("logged in as " + settings.user + " with AUTH " + connection.authMechanism());
+            report.mechanism = connection.authMechanism();
+            if (request.params->optValue<bool>("check_sender", false) && account.senderEmail) {
+                report.begin("mail_from");
+                auto accepted = connection.checkSender(*account.senderEmail);
+                report.note(accepted.kind == SmtpOutcome::Kind::Sent ? "<" + *account.senderEmail + "> accepted"
+                                                                     : accepted.answer,
+                            accepted.answer);
+                if (accepted.kind != SmtpOutcome::Kind::Sent) throw transport::SmtpSetupError(accepted);
+            }
+            report.succeed();
             connection.quit();
         } catch (const transport::SmtpSetupError& e) {
-            ok = false;
-            smtp->set("ok", false);
-            smtp->set("error", std::string(e.what()));
-            smtp->set("temporary", e.outcome().kind == SmtpOutcome::Kind::Temporary);
+            report.fail(e.what());
+            refused = e;
         }
+        Object::Ptr smtp = report.toJson();
+        if (refused) {
+            smtp->set("error", std::string(refused->what()));
+            smtp->set("temporary", refused->outcome().kind == SmtpOutcome::Kind::Temporary);
+        }
+        ok = ok && report.ok();
         result->set("smtp", smtp);
     }
     if (server->has("incoming")) {
-        auto in = server->getObject("incoming");
-        const std::string protocol = in->optValue<std::string>("protocol", "imaps");
-        transport::ProbeRequest probe;
-        probe.protocol = protocol.rfind("pop3", 0) == 0 ? transport::Protocol::Pop3 : transport::Protocol::Imap;
-        probe.host = in->optValue<std::string>("host", "");
-        probe.port = in->optValue<unsigned>("port", 993);
-        probe.security = transport::parseSecurity(in->optValue<std::string>("security", "tls"));
-        probe.tls.caFile = in->optValue<std::string>("ca_file", "");
-        probe.tls.caPem = in->optValue<std::string>("ca", "");
-        const bool oauth = in->optValue<std::string>("auth", "password") == "oauth2";
-        if (!oauth) { // an OAuth login is tried below, the way a fetch logs in
-            probe.user = in->optValue<std::string>("user", "");
-            probe.password = accounts_.credentials(account).incomingPassword;
-            if (!probe.user.empty() && probe.password.empty()) throw missingPassword(account, "incoming.password");
-        }
-        auto probed = transport::probeServer(probe);
-        if (oauth && probed.ok) {
-            transport::ProbeStep login{"login", false, "", 0};
-            const auto started = std::chrono::steady_clock::now();
-            try {
-                accounts_.testIncomingLogin(account);
-                login.ok = true;
-                login.detail = "OAuth access token accepted (XOAUTH2)";
-            } catch (const std::exception& e) {
-                login.detail = e.what();
-                probed.ok = false;
-            }
-            login.ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-            probed.steps.push_back(login);
-        }
-        ok = ok && probed.ok;
-        result->set("incoming", probed.toJson());
+        StepReport report;
+        transport::runReported(report, [&] { accounts_.testIncomingLogin(account, report); });
+        ok = ok && report.ok();
+        result->set("incoming", report.toJson());
     }
     result->set("ok", ok);
     return result;

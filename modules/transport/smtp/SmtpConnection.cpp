@@ -85,11 +85,32 @@ public:
     using SecureSMTPClientSession::loginUsingXOAUTH2;
     using SecureSMTPClientSession::socket;
 
+    /// Reads the greeting (Poco's open() would keep it to itself); throws
+    /// SMTPException unless it is positive. Returns its text.
+    std::string greet()
+    {
+        std::string response;
+        const int status = socket().receiveStatusMessage(response);
+        if (!isPositiveCompletion(status)) throw Poco::Net::SMTPException("the server is not ready", response, status);
+        return response;
+    }
+
+    /// EHLO, HELO when the server does not know EHLO; the capabilities.
     std::vector<std::string> ehlo(const std::string& name)
     {
         std::string response;
-        login(name, response);
+        int status = sendCommand("EHLO", name, response);
+        if (isPermanentNegative(status)) status = sendCommand("HELO", name, response);
+        if (!isPositiveCompletion(status)) throw Poco::Net::SMTPException("EHLO refused", response, status);
         return ehloLines(response);
+    }
+
+    /// QUIT, then the connection is closed.
+    void goodbye()
+    {
+        std::string response;
+        sendCommand("QUIT", response);
+        socket().close();
     }
 
     /// Whether the server has sent anything beyond its last reply, in the
@@ -110,19 +131,27 @@ public:
     }
 };
 
-SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(settings)
+SmtpConnection::SmtpConnection(const SmtpSettings& settings)
+    : settings_(settings), report_(settings.report ? settings.report : &unreported_)
 {
     const std::string where = settings.host + ":" + std::to_string(settings.port);
     const Poco::Timespan timeout(settings.timeoutSeconds, 0);
     try {
+        report_->begin(settings.security == Security::Tls ? "connect+tls" : "connect");
         Poco::Net::StreamSocket socket = openSocket(settings.host, settings.port, settings.security, settings.tls, timeout);
         session_ = std::make_unique<Session>(socket);
         session_->socket().setSendTimeout(timeout);
+        report_->tls = describeTls(session_->socket());
+        report_->note(where + (report_->tls.empty() ? "" : " (" + report_->tls + ")"));
+        report_->begin("greeting");
         expectReplyWithin(settings.timeouts.greeting, "its greeting (erpmail.smtp.greeting_timeout_seconds)");
-        session_->open();
+        const std::string greeting = session_->greet();
+        report_->greeting = reply(greeting.size() > 4 ? greeting.substr(4) : greeting);
+        report_->note(report_->greeting, reply(greeting));
         expectReplyWithin(settings.timeoutSeconds, "the session set-up (erpmail.smtp.timeout_seconds)");
-        capabilities_ = session_->ehlo(settings.heloName);
+        reportCapabilities();
         if (settings.security == Security::StartTls) {
+            report_->begin("starttls");
             if (!offers(capabilities_, "STARTTLS"))
                 throw SmtpSetupError({Kind::Permanent, 0, "server " + where +
                                                               " does not offer STARTTLS, which this account requires; "
@@ -143,10 +172,13 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
             session_->socket() = upgradeSocket(session_->socket(), settings.host, settings.port, settings.tls);
             session_->socket().setReceiveTimeout(timeout);
             session_->socket().setSendTimeout(timeout);
-            capabilities_ = session_->ehlo(settings.heloName);
+            report_->tls = describeTls(session_->socket());
+            report_->note(report_->tls, reply(response));
+            reportCapabilities();
         }
         const bool tls = settings.security != Security::None;
         if (settings.authenticate) {
+            report_->begin("login");
             if (!tls)
                 throw SmtpSetupError({Kind::Permanent, 0, "a password is never sent without TLS; configure "
                                                           "STARTTLS or TLS for " + where});
@@ -185,6 +217,16 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings) : settings_(setting
     } catch (const Poco::Exception& e) {
         throw SmtpSetupError({Kind::Temporary, 0, "connection to " + where + " failed: " + reply(e.displayText())});
     }
+}
+
+void SmtpConnection::reportCapabilities()
+{
+    report_->begin("capabilities");
+    report_->capabilities = capabilities_ = session_->ehlo(settings_.heloName);
+    std::string joined;
+    for (const auto& c : capabilities_)
+        joined += (joined.empty() ? "" : " ") + c;
+    report_->note(reply(joined));
 }
 
 SmtpConnection::~SmtpConnection()
@@ -298,11 +340,29 @@ SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vec
     }
 }
 
+SmtpOutcome SmtpConnection::checkSender(const std::string& envelopeFrom)
+{
+    if (!usable_) return {Kind::Temporary, 0, "connection is closed"};
+    try {
+        std::string response;
+        const int status = session_->sendCommand("MAIL FROM:<" + envelopeFrom + ">", response);
+        // Kind::Sent stands for "accepted" here: nothing is sent.
+        SmtpOutcome outcome = status / 100 == 2 ? SmtpOutcome{Kind::Sent, status, reply(response)}
+                                                : outcomeFor(status, "sender <" + envelopeFrom + "> refused", response);
+        std::string ignored;
+        if (session_->sendCommand("RSET", ignored) != 250) usable_ = false;
+        return outcome;
+    } catch (const Poco::Exception& e) {
+        usable_ = false;
+        return {Kind::Temporary, 0, "connection to " + settings_.host + " broke: " + reply(e.displayText())};
+    }
+}
+
 void SmtpConnection::quit() noexcept
 {
     if (!session_) return;
     try {
-        if (usable_) session_->close(); // QUIT
+        if (usable_) session_->goodbye();
     } catch (...) {
         // The server may already be gone; nothing is left to report.
     }

@@ -2,6 +2,7 @@
 // authentication, and any number of messages (RSET between them).
 #pragma once
 
+#include "erpmail/StepReport.h"
 #include "transport/common/LineChannel.h"
 
 #include <memory>
@@ -34,6 +35,7 @@ struct SmtpSettings {
     std::string heloName = "erpmail.localdomain";
     int timeoutSeconds = 60; ///< connect, TLS, EHLO, AUTH, RSET and QUIT
     SmtpTimeouts timeouts;
+    StepReport* report = nullptr; ///< when set, each phase is reported there as it runs
 };
 
 /// How a delivery attempt ended. Temporary ones are retried; permanent ones
@@ -73,7 +75,8 @@ public:
     /// Connects, verifies TLS (STARTTLS must succeed when required; without
     /// TLS no credentials are ever sent), asks EHLO again after TLS, and
     /// authenticates with the best mechanism the server offers. Throws
-    /// SmtpSetupError.
+    /// SmtpSetupError. With settings.report, each phase (connect, greeting,
+    /// capabilities, starttls, login) is a step there.
     explicit SmtpConnection(const SmtpSettings& settings);
     ~SmtpConnection();
     SmtpConnection(const SmtpConnection&) = delete;
@@ -90,11 +93,19 @@ public:
     std::string tlsDescription() const;
     std::string authMechanism() const { return mechanism_; }
     void quit() noexcept;
+    /// MAIL FROM for the sender, then RSET: whether the server would take
+    /// mail from it. Sends no mail.
+    SmtpOutcome checkSender(const std::string& envelopeFrom);
 
 private:
+    /// EHLO as a step of the report.
+    void reportCapabilities();
+
     class Session;
     std::unique_ptr<Session> session_;
     SmtpSettings settings_;
+    StepReport unreported_;
+    StepReport* report_;
     std::vector<std::string> capabilities_;
     std::string mechanism_;
     bool usable_ = false;

@@ -142,9 +142,10 @@ public:
     /// Copies sent mails to the server's Sent folder when the account's
     /// receiving transport keeps one (IMAP); a no-op otherwise.
     virtual void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) = 0;
-    /// Logs in to the account's incoming server the way a fetch does (an
-    /// OAuth token is bought first) and out again; throws with the reason.
-    virtual void testIncomingLogin(const store::AccountRecord& account) = 0;
+    /// Signs in to the account's incoming server the way a fetch does (an
+    /// OAuth token is bought first) and out again, each step in `report`
+    /// (see MailFetcher::testLogin); throws with the reason.
+    virtual void testIncomingLogin(const store::AccountRecord& account, StepReport& report) = 0;
 };
 
 } // namespace erpmail

@@ -2,6 +2,7 @@
 // account's new mail into its database.
 #pragma once
 
+#include "erpmail/StepReport.h"
 #include "store/Records.h"
 
 #include <cstdint>
@@ -40,8 +41,11 @@ public:
     /// Optional: keeps copies of mails the account sent in the server's Sent
     /// folder (IMAP). Throws with a reason when the server refuses.
     virtual void appendToSent(const store::AccountRecord&, const std::vector<std::string>& /*raws*/) {}
-    /// Logs in as a fetch would, and out; throws with the reason.
-    virtual void testLogin(const store::AccountRecord& account) = 0;
+    /// The account test: signs in with the session and settings a fetch
+    /// uses, then looks at the mail it would fetch (select, stat), each
+    /// step in `report`, and out. Throws with the reason (OperationError
+    /// when nothing was tried); the step that was running then is open.
+    virtual void testLogin(const store::AccountRecord& account, StepReport& report) = 0;
 };
 
 } // namespace erpmail

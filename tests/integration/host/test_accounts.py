@@ -4,14 +4,17 @@ auto-offline, moving messages between databases, deleting."""
 import base64
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import time
 import unittest
 import uuid
 from email.message import EmailMessage
 from email import policy
 import email
 
-from harness import Host, PrivateCluster, pg_database
+from harness import ERPHOST, Host, PrivateCluster, pg_database
 
 USERS = {
     "olga": ("Olga Owner", "sales", False),      # owns the accounts
@@ -521,6 +524,70 @@ class AutoOffline(unittest.TestCase):
             self.assertEqual(listing["total"], 4)
             self.assertEqual(listing["offline_accounts"], [])
         finally:
+            host.cleanup()
+            cluster.cleanup()
+
+    def test_account_whose_database_comes_back_goes_online_by_itself_in_a_serving_host(self):
+        cluster = PrivateCluster()
+        host = Host(databases={"main": ("Driver=SQLite3;Database={dir}/main.db", True),
+                               "volatile": (cluster.odbc, False)},
+                    users=USERS, grants={"mail.use": "*"},
+                    extra="[config]\nerpmail.account.auto_online_seconds = 1\n")
+        serve = None
+        try:
+            def call(op, params=None):
+                code, result, err = host.call(op, "olga", params)
+                self.assertEqual(code, 0, f"{op}: {result} {err}")
+                return result
+
+            def events(kind):
+                with open(os.path.join(host.dir, "events.jsonl"), encoding="utf-8") as f:
+                    return [e["payload"] for e in map(json.loads, f) if e["type"] == kind]
+
+            account = call("mail.account.create", {"label": "Flüchtig", "database": "volatile"})["id"]
+            parked = call("mail.account.create", {"label": "Geparkt", "database": "volatile"})["id"]
+            call("mail.account.set_online", {"id": parked, "online": False})  # a person's choice stays
+            call("mail.message.import", {"account": account, "raw_base64": eml("vorher", None)})
+            serve = subprocess.Popen([ERPHOST, "--config", host.config, "serve"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            cluster.stop()
+            stopped_ms = int(time.time() * 1000)
+            listing = call("mail.message.list")  # finds the database gone: the account goes offline
+            self.assertEqual({a["account"] for a in listing["offline_accounts"]}, {account, parked})
+            status = call("mail.account.status", {"id": account})
+            self.assertFalse(status["online"])
+            self.assertIn("database 'volatile'", status["offline_reason"])
+            self.assertLessEqual(abs(status["offline_since_ms"] - stopped_ms), 60000, status)
+            self.assertIsNone(status["offline_by"])
+            self.assertTrue(status["comes_back_by_itself"])
+            status = call("mail.account.status", {"id": parked})
+            self.assertEqual((status["offline_by"], status["comes_back_by_itself"]), ("olga", False))
+            self.assertEqual(status["offline_reason"], "set offline by olga")
+            time.sleep(2)  # the watch tries the stopped database meanwhile: it stays offline
+            self.assertFalse(call("mail.account.status", {"id": account})["online"])
+            self.assertEqual(events("account.online"), [])
+
+            cluster.start()
+            deadline = time.monotonic() + 30
+            while not call("mail.account.status", {"id": account})["online"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            status = call("mail.account.status", {"id": account})
+            self.assertTrue(status["online"], status)
+            self.assertIsNone(status["offline_since_ms"])
+            self.assertEqual(sum(status["messages"].values()), 1)  # its mail is there again
+            came_back = events("account.online")
+            self.assertEqual([e["account"] for e in came_back], [account])
+            self.assertTrue(came_back[0]["automatic"])
+            self.assertIn("database 'volatile'", came_back[0]["offline_reason"])
+            time.sleep(2)
+            self.assertFalse(call("mail.account.status", {"id": parked})["online"])
+            self.assertEqual(len(events("account.online")), 1)  # once, however many rounds
+            listing = call("mail.message.list")
+            self.assertEqual([a["account"] for a in listing["offline_accounts"]], [parked])
+        finally:
+            if serve:
+                serve.send_signal(signal.SIGTERM)
+                serve.wait(timeout=60)
             host.cleanup()
             cluster.cleanup()
 

@@ -366,8 +366,9 @@ class ImapTest(unittest.TestCase):
         status = self.call("mail.account.status", {"id": account})
         self.assertIsNotNone(status["fetch"]["password_last_accepted_ms"])
         tested = self.call("mail.account.test", {"id": account})
-        self.assertEqual(tested["incoming"]["steps"][-1]["step"], "login", tested)
-        self.assertTrue(tested["incoming"]["steps"][-1]["ok"], tested)
+        self.assertEqual([s["step"] for s in tested["incoming"]["steps"]][-2:], ["login", "select"], tested)
+        self.assertTrue(tested["incoming"]["ok"], tested)
+        self.assertEqual(tested["incoming"]["authentication"], "XOAUTH2")
         # An account still holding the spent token gets the server's reason.
         stale = self.call("mail.account.create", {"label": "OAuth stale", "incoming": incoming})["id"]
         error = self.call("mail.fetch", {"account": stale}, code=1)["error"]["message"]

@@ -1,8 +1,9 @@
 """The connection tests (mail.*.probe) against the test bed's Dovecot and
 Postfix: TLS verified strictly, every bad certificate refused with its reason."""
+import os
 import unittest
 
-from harness import Host, testbed, testbed_ca
+from harness import Host, start_scripted_server, testbed, testbed_ca
 
 
 class ProbeTest(unittest.TestCase):
@@ -127,6 +128,134 @@ class ProbeTest(unittest.TestCase):
                 self.assertEqual((code, result["error"]["code"], result["error"]["field"]),
                                  (1, "invalid_params", "ca_file"), result)
                 self.assertIn(words, result["error"]["message"])
+
+class AccountTestSignsInAsFetchAndSendDo(unittest.TestCase):
+    """mail.account.test runs the sessions that fetch and send: the same
+    mechanism and the same bytes on the wire, each step reported."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tb = testbed()
+        cls.host = Host(grants={"mail.use": "*"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.host.cleanup()
+
+    def call(self, op, params, code=0):
+        status, result, err = self.host.call(op, "anna", params)
+        self.assertEqual(status, code, f"{op}: {result} {err}")
+        return result
+
+    def account(self, protocol, port, user, password, host="localhost", smtp=True):
+        params = {"label": f"Test {protocol} {port}", "sender_email": user,
+                  "incoming": {"protocol": protocol, "host": host, "port": int(port), "user": user,
+                               "password": password, "ca": testbed_ca(), "leave_on_server": {"mode": "forever"}}}
+        if smtp:
+            params["smtp"] = {"host": "localhost", "port": int(self.tb["SUBMISSION_PORT"]), "security": "starttls",
+                              "ca": testbed_ca(), "user": user, "password": password}
+        return self.call("mail.account.create", params)["id"]
+
+    def log_lines(self, name, needle):
+        with open(os.path.join(self.tb["TB_DIR"], name), encoding="utf-8", errors="replace") as f:
+            return [line for line in f if needle in line]
+
+    def test_account_test_reports_every_step_of_the_sessions_that_fetch_and_send(self):
+        tb = self.tb
+        for protocol, port, expected in (
+                ("imaps", tb["IMAPS_PORT"], ["connect+tls", "greeting", "capabilities", "login", "select"]),
+                ("imap", tb["IMAP_PORT"], ["connect", "greeting", "capabilities", "starttls", "capabilities", "login",
+                                           "select"]),
+                ("pop3s", tb["POP3S_PORT"], ["connect+tls", "greeting", "capabilities", "login", "stat"]),
+                ("pop3", tb["POP3_PORT"], ["connect", "greeting", "capabilities", "starttls", "capabilities",
+                                           "login", "stat"])):
+            with self.subTest(protocol):
+                tested = self.call("mail.account.test", {"id": self.account(protocol, port, tb["USER_CAROL"],
+                                                                            tb["PASS_CAROL"]), "check_sender": True})
+                self.assertTrue(tested["ok"], tested)
+                incoming, smtp = tested["incoming"], tested["smtp"]
+                self.assertEqual([s["step"] for s in incoming["steps"]], expected)
+                self.assertTrue(all(s["ok"] and isinstance(s["ms"], int) for s in incoming["steps"]), incoming)
+                steps = {s["step"]: s for s in incoming["steps"]}
+                self.assertIn("ready", steps["greeting"]["server"])  # Dovecot's own words
+                self.assertIn("Logged in", steps["login"]["server"])
+                self.assertEqual(incoming["authentication"], "PLAIN")
+                self.assertTrue(incoming["tls"].startswith("TLSv1."), incoming)
+                self.assertEqual([s["step"] for s in smtp["steps"]],
+                                 ["connect", "greeting", "capabilities", "starttls", "capabilities", "login",
+                                  "mail_from"])
+                self.assertTrue(all(s["ok"] for s in smtp["steps"]), smtp)
+                self.assertEqual(smtp["authentication"], "PLAIN")
+                self.assertIn("erpmail test bed", smtp["greeting"])
+                self.assertTrue(smtp["steps"][-1]["server"].startswith("250"), smtp)
+
+    def test_wrong_password_fails_the_login_step_with_the_servers_words(self):
+        tb = self.tb
+        for protocol, port in (("imaps", tb["IMAPS_PORT"]), ("pop3s", tb["POP3S_PORT"])):
+            with self.subTest(protocol):
+                tested = self.call("mail.account.test", {"id": self.account(protocol, port, tb["USER_CAROL"],
+                                                                            "falsch")})
+                self.assertFalse(tested["ok"])
+                for side, words in (("incoming", "Authentication failed"), ("smtp", "535")):
+                    steps = tested[side]["steps"]
+                    self.assertEqual(steps[-1]["step"], "login", tested[side])
+                    self.assertFalse(steps[-1]["ok"])
+                    self.assertIn(words, steps[-1]["detail"])
+                    self.assertTrue(all(s["ok"] for s in steps[:-1]), steps)
+                self.assertIn("535", tested["smtp"]["error"])
+
+    def test_pop3_and_imap_account_tests_send_the_same_login_as_a_fetch(self):
+        # On a server that offers both, a fetch signs in with SASL PLAIN; so must the test, never USER/PASS.
+        password = "Grüezi-Paßwort-€"
+        for mode, login in (("pop3s", "AUTH PLAIN "), ("imaps", "AUTHENTICATE PLAIN ")):
+            with self.subTest(mode):
+                server, port, log = start_scripted_server("credential_collector.py", mode, self.host)
+                try:
+                    account = self.account(mode, port, "zoe@erpmail.test", password, smtp=False)
+                    self.host.call("mail.fetch", "anna", {"account": account})  # signs in, then the collector refuses
+                    self.call("mail.account.test", {"id": account})
+                finally:
+                    server.kill()
+                    server.wait()
+                    server.stdout.close()
+                with open(log, encoding="utf-8") as f:
+                    sessions = f.read().split("connected\n")[1:]
+                os.remove(log)
+                self.assertEqual(len(sessions), 2, sessions)
+                logins = []
+                for lines in sessions:
+                    sent = [line.split(" ", 1)[1] for line in lines.splitlines()]
+                    self.assertFalse([l for l in sent if l.upper().startswith(("USER", "PASS", "LOGIN"))], sent)
+                    auth = [l for l in sent if login in l]
+                    self.assertEqual(len(auth), 1, sent)
+                    logins.append(auth[0].split(login, 1)[1])
+                self.assertEqual(logins[0], logins[1])  # the same bytes: the 8-bit password alike
+
+    def test_eight_bit_password_signs_in_alike_in_test_fetch_and_send(self):
+        tb = self.tb
+        user, password = tb["USER_ZOE"], tb["PASS_ZOE"]
+        for protocol, port, log_name in (("imaps", tb["IMAPS_PORT"], "imap-login"),
+                                         ("pop3s", tb["POP3S_PORT"], "pop3-login")):
+            with self.subTest(protocol):
+                needle = f"{log_name}: Info: Login: user=<{user}>"
+                before = len(self.log_lines("dovecot/dovecot.log", needle))
+                account = self.account(protocol, port, user, password)
+                self.call("mail.fetch", {"account": account})
+                tested = self.call("mail.account.test", {"id": account})
+                self.assertTrue(tested["ok"], tested)
+                self.assertEqual(tested["incoming"]["authentication"], "PLAIN")
+                self.assertEqual(tested["smtp"]["authentication"], "PLAIN")
+                logins = self.log_lines("dovecot/dovecot.log", needle)[before:]
+                self.assertEqual(len(logins), 2, logins)  # the fetch and the test, alike
+                self.assertTrue(all("method=PLAIN" in l for l in logins), logins)
+                sasl_before = len(self.log_lines("postfix/postfix.log", f"sasl_username={user}"))
+                self.call("mail.send", {"account": account, "to": [tb["USER_BOB"]], "subject": "8 bit", "text": "x"})
+                processed = self.call("mail.outbox.process", {"account": account})
+                self.assertEqual(processed["sent"], 1, self.call("mail.outbox.list", {"account": account}))
+                sasl = self.log_lines("postfix/postfix.log", f"sasl_username={user}")[sasl_before:]
+                self.assertEqual(len(sasl), 1, sasl)
+                self.assertIn("sasl_method=PLAIN", sasl[0])
+
 
 if __name__ == "__main__":
     unittest.main()

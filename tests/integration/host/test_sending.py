@@ -218,10 +218,11 @@ class SendingTest(unittest.TestCase):
         self.assertTrue(good["ok"], good)
         self.assertEqual(good["smtp"]["authentication"], "PLAIN")
         self.assertTrue(good["smtp"]["tls"].startswith("TLSv1."))
-        self.assertEqual(good["incoming"]["steps"][-1]["step"], "login")
+        self.assertEqual([s["step"] for s in good["incoming"]["steps"]][-2:], ["login", "select"])
         bad = self.call("mail.account.test", {"id": self.account(password="nope")})
         self.assertFalse(bad["ok"])
         self.assertIn("535", bad["smtp"]["error"])
+        self.assertEqual(bad["incoming"]["steps"][-1]["step"], "login")
         self.assertFalse(bad["incoming"]["steps"][-1]["ok"])
 
     def test_postfix_down_then_up_sends_exactly_once(self):

@@ -211,7 +211,7 @@ TEST_P(StoreRoundTrip, MigrationsTwiceAreANoOp)
     for (const auto& m : embeddedMigrations()) {
         if (std::string(dialectName(c->dialect())) != m.dialect) continue;
         ++files;
-        highest = std::max<std::int64_t>(highest, m.version);
+        if (std::string(m.scope) == "mailbox") highest = std::max<std::int64_t>(highest, m.version);
     }
     EXPECT_EQ(again.applied, 0);
     EXPECT_EQ(again.currentVersion, highest);
