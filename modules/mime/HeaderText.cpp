@@ -43,33 +43,18 @@ int hexValue(char c)
     return -1;
 }
 
-int base64Value(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 // One B word on its own: its padding ends it, so the next word starts on a
 // fresh quantum.
 void appendBase64(std::string_view text, std::string& out)
 {
-    unsigned bits = 0;
-    int count = 0;
-    for (char c : text) {
-        if (c == '=') break;
-        const int v = base64Value(c);
-        if (v < 0) continue;
-        bits = (bits << 6) | static_cast<unsigned>(v);
-        count += 6;
-        if (count >= 8) {
-            count -= 8;
-            out += static_cast<char>((bits >> count) & 0xff);
-        }
-    }
+    const std::size_t at = out.size();
+    out.resize(at + text.size() / 4 * 3 + 3);
+    int state = 0;
+    guint32 save = 0;
+    const std::size_t n =
+        g_mime_encoding_base64_decode_step(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+                                           reinterpret_cast<unsigned char*>(&out[at]), &state, &save);
+    out.resize(at + n);
 }
 
 // The text of a run of Q words, joined: an escape split between two words
