@@ -149,18 +149,23 @@ std::string charsetToUtf8(std::string bytes, std::string charset)
     return toValidUtf8(std::move(out));
 }
 
-std::string decodeHeaderText(std::string_view raw)
+namespace {
+
+// Splits raw header text into literal text, `literal(text)`, and runs of
+// adjacent encoded words of one charset, `run(charset, bytes)` with the
+// bytes of all the run's words.
+template <class Literal, class Run>
+void scanEncodedWords(std::string_view raw, Literal literal, Run run)
 {
     const std::string s = unfold(raw);
-    std::string out;
-    std::string runCharset, runBytes, runQ; // the run of encoded words being joined
+    std::string runCharset, runBytes, runQ;
     auto flushQ = [&] {
         appendQ(runQ, runBytes);
         runQ.clear();
     };
     auto flushRun = [&] {
         flushQ();
-        if (!runBytes.empty()) out += charsetToUtf8(std::move(runBytes), runCharset);
+        if (!runBytes.empty()) run(runCharset, std::move(runBytes));
         runBytes.clear();
         runCharset.clear();
     };
@@ -173,10 +178,9 @@ std::string decodeHeaderText(std::string_view raw)
             continue;
         }
         const std::string_view between = std::string_view(s).substr(literalFrom, pos - literalFrom);
-        const bool joins = afterWord && trim(between).empty();
-        if (!joins) {
+        if (!afterWord || !trim(between).empty()) {
             flushRun();
-            out += toValidUtf8(std::string(between));
+            literal(between);
         } else if (word->charset != runCharset) {
             flushRun();
         }
@@ -191,7 +195,39 @@ std::string decodeHeaderText(std::string_view raw)
         pos = literalFrom = word->end;
     }
     flushRun();
-    out += toValidUtf8(s.substr(literalFrom));
+    literal(std::string_view(s).substr(literalFrom));
+}
+
+} // namespace
+
+std::string decodeHeaderText(std::string_view raw)
+{
+    std::string out;
+    scanEncodedWords(
+        raw, [&](std::string_view text) { out += toValidUtf8(std::string(text)); },
+        [&](const std::string& charset, std::string bytes) { out += charsetToUtf8(std::move(bytes), charset); });
+    return out;
+}
+
+std::string joinEncodedWords(std::string_view raw)
+{
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    scanEncodedWords(
+        raw, [&](std::string_view text) { out += text; },
+        [&](const std::string& charset, const std::string& bytes) {
+            out += "=?" + charset + "?Q?";
+            for (unsigned char c : bytes) {
+                if (std::isalnum(c)) {
+                    out += static_cast<char>(c);
+                } else {
+                    out += '=';
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                }
+            }
+            out += "?=";
+        });
     return out;
 }
 

@@ -26,6 +26,12 @@ std::string charsetToUtf8(std::string bytes, std::string charset);
 /// UTF-8, invalid bytes as U+FFFD.
 std::string decodeHeaderText(std::string_view raw);
 
+/// The raw header text with each run of adjacent encoded words of one
+/// charset written as a single Q word holding all their bytes, unfolded: a
+/// structured header (an address list) that GMime then parses keeps the
+/// characters split between words.
+std::string joinEncodedWords(std::string_view raw);
+
 /// The value of the parameter `name` (ASCII case-insensitive) of a raw
 /// header value such as `attachment; filename="a b.pdf"`: unquoted, but not
 /// decoded. RFC 2231 forms (`name*`, `name*0`) are other parameters.

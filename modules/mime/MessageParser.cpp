@@ -176,11 +176,34 @@ std::string sentFileName(GMimeObject* object, const char* gmimeName)
     return validUtf8(gmimeName);
 }
 
+GMimeParserOptions* newParserOptions()
+{
+    GMimeParserOptions* options = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+    return options;
+}
+
 // Addresses as GMime reads them; a header that holds text GMime cannot read
 // as addresses keeps a readable name (and the address, if one is there).
 void collectHeaderAddresses(GMimeMessage* message, InternetAddressList* list, const char* header,
                             std::vector<Address>& out)
 {
+    const auto raw = rawHeader(GMIME_OBJECT(message), header);
+    if (raw && raw->find("=?") != std::string_view::npos) {
+        // Names in encoded words that split a character: parsed again with
+        // each run of words joined into one.
+        GMimeParserOptions* options = newParserOptions();
+        InternetAddressList* joined = internet_address_list_parse(options, joinEncodedWords(*raw).c_str());
+        g_mime_parser_options_free(options);
+        if (joined) {
+            collectAddresses(joined, out);
+            const bool found = internet_address_list_length(joined) > 0;
+            g_object_unref(joined);
+            if (found) return;
+            out.clear();
+        }
+    }
     collectAddresses(list, out);
     if (list && internet_address_list_length(list) > 0) return;
     const char* decoded = g_mime_object_get_header(GMIME_OBJECT(message), header);
@@ -196,14 +219,6 @@ std::string nameFromSubject(GMimeMessage* inner)
     std::replace(subject.begin(), subject.end(), '/', '_');
     std::replace(subject.begin(), subject.end(), '\\', '_');
     return safeFileName(subject + ".eml");
-}
-
-GMimeParserOptions* newParserOptions()
-{
-    GMimeParserOptions* options = g_mime_parser_options_new();
-    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    return options;
 }
 
 // A boundary a multipart's body uses although its header does not say so

@@ -369,7 +369,7 @@ class ReceivingTest(unittest.TestCase):
                             "--b\r\nContent-Type: application/pdf\r\n"
                             "Content-Disposition: attachment; filename=\"Rechnung.pdf\"\r\n"
                             "Content-Transfer-Encoding: base64\r\n" + b64 + "--b--\r\n"),
-            "split": mail("split", "From: Kunde <kunde@kunde.example>\r\n"
+            "split": mail("split", "From: =?UTF-8?B?TcO=?= =?UTF-8?B?vGxsZXI=?= <kunde@kunde.example>\r\n"
                           "Subject: =?UTF-8?B?R3LD?=\r\n =?UTF-8?B?vMOfZSBhdXMgWsO=?= =?UTF-8?Q?=BCrich?=\r\n", mixed +
                           "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
                           " filename=\"=?UTF-8?B?UsO=?= =?UTF-8?B?vGNrZW4ucGRm?=\"\r\n"
@@ -417,6 +417,7 @@ class ReceivingTest(unittest.TestCase):
         self.assertEqual(base64.b64decode(first["content_base64"]), pdf)
         self.assertIn("without a blank line", got["noblank"]["warning"])
         self.assertEqual(got["split"]["subject"], "Grüße aus Zürich")
+        self.assertEqual(got["split"]["from"], "Müller <kunde@kunde.example>")
         self.assertEqual(names("split"), [("Rücken.pdf", "application/pdf")])
         self.assertEqual((got["noboundary"]["text"], names("noboundary")),
                          ("Hallo ohne Boundary", [("a.pdf", "application/pdf")]))

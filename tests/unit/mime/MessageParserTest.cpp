@@ -240,6 +240,10 @@ TEST(MessageParser, EncodedWordsSplittingAUtf8SequenceAreDecodedWhole)
                            "=?UTF-8?B?R3LD?=\r\n =?UTF-8?B?vMOf?= =?UTF-8?B?ZSBhdXMgWsO=?= =?UTF-8?Q?=BCrich?= /\r\n"
                            " =?utf-8?B?w6Q=?= =?UTF-8?B?w7w=?="));
     EXPECT_EQ(m.subject, "Grüße aus Zürich / äü");
+    auto sender = parseMessage("From: =?UTF-8?B?TcO=?= =?UTF-8?B?vGxsZXI=?= <m@kunde.example>, "
+                               "=?UTF-8?Q?Z=C3?= =?UTF-8?Q?=BCri, AG?= <z@kunde.example>\r\n\r\nx\r\n");
+    ASSERT_EQ(sender.from.size(), 2u);
+    EXPECT_EQ(erpmail::mime::formatAddresses(sender.from), "Müller <m@kunde.example>, Züri, AG <z@kunde.example>");
     ASSERT_EQ(m.attachments.size(), 2u);
     EXPECT_EQ(m.attachments[0].fileName, "ü.pdf");
     EXPECT_EQ(m.attachments[1].fileName, "Rücken März.pdf");
