@@ -1,5 +1,6 @@
 #include "mime/MessageParser.h"
 
+#include "mime/HeaderText.h"
 #include "mime/TextDecoding.h"
 
 #include <gmime/gmime.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace erpmail::mime {
@@ -30,6 +32,7 @@ struct GObjectPtr {
     {
         if (p) g_object_unref(p);
     }
+    GObjectPtr(GObjectPtr&& other) noexcept : p(other.p) { other.p = nullptr; }
     GObjectPtr(const GObjectPtr&) = delete;
     GObjectPtr& operator=(const GObjectPtr&) = delete;
 };
@@ -62,39 +65,6 @@ void collectAddresses(InternetAddressList* list, std::vector<Address>& out)
                            validUtf8(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)))});
         }
     }
-}
-
-// Converts text in `charset` to UTF-8. Bytes the charset cannot decode
-// become U+FFFD one by one, so nothing silently disappears. An unknown
-// charset is read as UTF-8.
-std::string toUtf8(std::string bytes, std::string charset)
-{
-    std::transform(charset.begin(), charset.end(), charset.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (charset.empty() || charset == "utf-8" || charset == "utf8" || charset == "us-ascii")
-        return toValidUtf8(std::move(bytes));
-    const char* canonical = g_mime_charset_iconv_name(charset.c_str());
-    GIConv cd = g_iconv_open("UTF-8", canonical);
-    if (cd == reinterpret_cast<GIConv>(-1)) return toValidUtf8(std::move(bytes));
-    std::string out;
-    char buffer[4096];
-    gchar* in = const_cast<gchar*>(bytes.data());
-    gsize inLeft = bytes.size();
-    while (inLeft > 0) {
-        gchar* outPtr = buffer;
-        gsize outLeft = sizeof buffer;
-        gsize rc = g_iconv(cd, &in, &inLeft, &outPtr, &outLeft);
-        out.append(buffer, sizeof buffer - outLeft);
-        if (rc == static_cast<gsize>(-1)) {
-            if (errno == E2BIG) continue;
-            out += "\xEF\xBF\xBD"; // EILSEQ or EINVAL: one undecodable byte
-            ++in;
-            --inLeft;
-            g_iconv(cd, nullptr, nullptr, nullptr, nullptr);
-        }
-    }
-    g_iconv_close(cd);
-    return toValidUtf8(std::move(out));
 }
 
 // The part's content with its transfer encoding removed, decoded in chunks
@@ -149,87 +119,371 @@ std::string objectBytes(GMimeObject* object)
     return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
 }
 
+std::string lowerAscii(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+std::string_view trimmed(std::string_view s)
+{
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+        s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+        s.remove_suffix(1);
+    return s;
+}
+
+// A header's value as written, before GMime decodes it.
+std::optional<std::string_view> rawHeader(GMimeObject* object, const char* name)
+{
+    GMimeHeaderList* headers = g_mime_object_get_header_list(object);
+    GMimeHeader* header = headers ? g_mime_header_list_get_header(headers, name) : nullptr;
+    const char* raw = header ? g_mime_header_get_raw_value(header) : nullptr;
+    if (!raw) return std::nullopt;
+    return std::string_view(raw);
+}
+
+// GMime decodes encoded words one run of equal words at a time and loses a
+// character split between two B words: such text is decoded again whole.
+std::string headerText(const char* decodedByGMime, std::optional<std::string_view> raw)
+{
+    if (raw && raw->find("=?") != std::string_view::npos) return std::string(trimmed(decodeHeaderText(*raw)));
+    return validUtf8(decodedByGMime);
+}
+
+std::string messageSubject(GMimeMessage* message)
+{
+    return headerText(g_mime_message_get_subject(message), rawHeader(GMIME_OBJECT(message), "Subject"));
+}
+
+// The file name an object was sent with: GMime's reading (RFC 2231 and
+// RFC 2047), except for encoded words that GMime decodes wrongly and a
+// name parameter of a Content-Type that GMime refused as a whole.
+std::string sentFileName(GMimeObject* object, const char* gmimeName)
+{
+    const std::pair<const char*, const char*> sources[] = {{"Content-Disposition", "filename"},
+                                                           {"Content-Type", "name"}};
+    for (const auto& [header, parameter] : sources) {
+        const auto raw = rawHeader(object, header);
+        if (!raw) continue;
+        if (auto value = headerParameter(*raw, parameter)) {
+            if (value->find("=?") != std::string::npos || !gmimeName) return decodeHeaderText(*value);
+            break;
+        }
+        if (hasExtendedParameter(*raw, parameter)) break;
+    }
+    return validUtf8(gmimeName);
+}
+
+GMimeParserOptions* newParserOptions()
+{
+    GMimeParserOptions* options = g_mime_parser_options_new();
+    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
+    return options;
+}
+
+// Addresses as GMime reads them; a header that holds text GMime cannot read
+// as addresses keeps a readable name (and the address, if one is there).
+void collectHeaderAddresses(GMimeMessage* message, InternetAddressList* list, const char* header,
+                            std::vector<Address>& out)
+{
+    const auto raw = rawHeader(GMIME_OBJECT(message), header);
+    if (raw && raw->find("=?") != std::string_view::npos) {
+        // Names in encoded words that split a character: parsed again with
+        // each run of words joined into one.
+        GMimeParserOptions* options = newParserOptions();
+        InternetAddressList* joined = internet_address_list_parse(options, joinEncodedWords(*raw).c_str());
+        g_mime_parser_options_free(options);
+        if (joined) {
+            collectAddresses(joined, out);
+            const bool found = internet_address_list_length(joined) > 0;
+            g_object_unref(joined);
+            if (found) return;
+            out.clear();
+        }
+    }
+    collectAddresses(list, out);
+    if (list && internet_address_list_length(list) > 0) return;
+    const char* decoded = g_mime_object_get_header(GMIME_OBJECT(message), header);
+    if (decoded) out = lenientAddresses(validUtf8(decoded));
+}
+
+// A name for an attached message that did not bring one: its subject, with
+// no path separators (and nothing safeFileName removes).
+std::string nameFromSubject(GMimeMessage* inner)
+{
+    std::string subject = inner ? messageSubject(inner) : std::string();
+    if (trimmed(subject).empty()) subject = "message";
+    std::replace(subject.begin(), subject.end(), '/', '_');
+    std::replace(subject.begin(), subject.end(), '\\', '_');
+    return safeFileName(subject + ".eml");
+}
+
+// A boundary a multipart's body uses although its header does not say so
+// (missing, or cut short): the first "--x" line, when "--x" recurs.
+std::string boundaryInBody(std::string_view body)
+{
+    for (std::size_t pos = 0; pos < body.size();) {
+        const std::size_t eol = body.find('\n', pos);
+        if (eol == std::string_view::npos) break; // a boundary that does not recur
+        const std::string_view line = trimmed(body.substr(pos, eol - pos));
+        pos = eol + 1;
+        if (line.size() <= 2 || line.size() > 72 || line.substr(0, 2) != "--") continue;
+        const std::string_view candidate = line.substr(2);
+        const bool bchars = std::all_of(candidate.begin(), candidate.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("'()+_,-./:=? ", c);
+        });
+        if (bchars && body.find("\n--" + std::string(candidate), eol) != std::string_view::npos)
+            return std::string(candidate);
+    }
+    return {};
+}
+
 struct Walker {
     const ParseLimits& limits;
     ParsedMessage& out;
+    std::vector<std::string>& warnings;
     int parts = 0;
+    bool stopped = false;
+    std::vector<GObjectPtr<GMimeObject>> recovered; ///< parts read again, alive while walking
 
     void walk(GMimeObject* object, int depth)
     {
-        if (!out.warning.empty()) return;
+        if (stopped) return;
         if (depth > limits.maxDepth) {
-            out.warning = "multipart nesting deeper than " + std::to_string(limits.maxDepth) +
-                          "; content beyond it was not extracted";
+            warnings.push_back("multipart nesting deeper than " + std::to_string(limits.maxDepth) +
+                               "; content beyond it was not extracted");
+            stopped = true;
             return;
         }
         if (++parts > limits.maxParts) {
-            out.warning = "more than " + std::to_string(limits.maxParts) + " MIME parts; the rest was not extracted";
-            return;
-        }
-        if (GMIME_IS_MULTIPART(object)) {
-            GMimeMultipart* multipart = GMIME_MULTIPART(object);
-            int n = g_mime_multipart_get_count(multipart);
-            for (int i = 0; i < n && out.warning.empty(); ++i) walk(g_mime_multipart_get_part(multipart, i), depth + 1);
+            warnings.push_back("more than " + std::to_string(limits.maxParts) +
+                               " MIME parts; the rest was not extracted");
+            stopped = true;
             return;
         }
         GMimeContentType* type = g_mime_object_get_content_type(object);
         char* mimeType = type ? g_mime_content_type_get_mime_type(type) : g_strdup("application/octet-stream");
-        std::string contentType = mimeType ? mimeType : "application/octet-stream";
+        std::string contentType = lowerAscii(mimeType ? mimeType : "application/octet-stream");
         g_free(mimeType);
-        std::transform(contentType.begin(), contentType.end(), contentType.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
 
+        if (GMIME_IS_MULTIPART(object)) {
+            GMimeMultipart* multipart = GMIME_MULTIPART(object);
+            int n = g_mime_multipart_get_count(multipart);
+            if (n == 0) return recover(multipart, contentType, depth);
+            for (int i = 0; i < n && !stopped; ++i)
+                walk(g_mime_multipart_get_part(multipart, i), depth + 1);
+            return;
+        }
         if (GMIME_IS_MESSAGE_PART(object)) {
             GMimeMessage* inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
             Attachment a;
             a.contentType = contentType;
-            const char* subject = inner ? g_mime_message_get_subject(inner) : nullptr;
-            a.originalFileName = validUtf8(subject && *subject ? subject : "message") + ".eml";
+            const char* sent = g_mime_object_get_content_disposition_parameter(object, "filename");
+            if (!sent) sent = g_mime_object_get_content_type_parameter(object, "name");
+            a.originalFileName = sentFileName(object, sent);
             a.fileName = safeFileName(a.originalFileName);
+            if (a.fileName.empty()) a.originalFileName = a.fileName = nameFromSubject(inner);
             if (limits.attachmentBytes && inner) a.bytes = objectBytes(GMIME_OBJECT(inner));
             out.attachments.push_back(std::move(a));
             return;
         }
         if (!GMIME_IS_PART(object)) return;
         GMimePart* part = GMIME_PART(object);
-        const bool attachment = g_mime_part_is_attachment(part);
+        // RFC 2045 §5.2: a Content-Type that is not type/subtype means
+        // text/plain. GMime makes it application/octet-stream.
+        std::string charset = validUtf8(g_mime_object_get_content_type_parameter(object, "charset"));
+        bool invalidType = false;
+        if (contentType == "application/octet-stream") {
+            if (const auto raw = rawHeader(object, "Content-Type")) {
+                const std::string written = lowerAscii(std::string(trimmed(raw->substr(0, raw->find(';')))));
+                if (written != "application/octet-stream") {
+                    invalidType = true;
+                    contentType = "text/plain";
+                    charset = headerParameter(*raw, "charset").value_or("");
+                    warnings.push_back("Content-Type \"" + validUtf8(written.substr(0, 100).c_str()) +
+                                       "\" is not a type/subtype; read as text/plain (RFC 2045 section 5.2)");
+                }
+            }
+        }
+        std::string fileName = sentFileName(object, g_mime_part_get_filename(part));
+        const bool attachment = g_mime_part_is_attachment(part) || (invalidType && !fileName.empty());
         const bool isText = contentType == "text/plain" || contentType == "text/html";
         std::string& body = contentType == "text/plain" ? out.text : out.html;
         if (!attachment && isText && body.empty()) {
-            const char* charset = g_mime_object_get_content_type_parameter(object, "charset");
-            body = toUtf8(partBytes(part), charset ? charset : "");
+            body = charsetToUtf8(partBytes(part), charset);
             return;
         }
         Attachment a;
-        a.originalFileName = validUtf8(g_mime_part_get_filename(part));
+        a.originalFileName = std::move(fileName);
         a.fileName = safeFileName(a.originalFileName);
         a.contentType = contentType;
         a.contentId = stripAngles(validUtf8(g_mime_object_get_content_id(object)));
         if (limits.attachmentBytes) a.bytes = partBytes(part);
         out.attachments.push_back(std::move(a));
     }
+
+    // A multipart in which GMime found no part: its boundary parameter is
+    // missing, cut short or never used. Read again with the boundary its
+    // body uses; failing that, its body is the text.
+    void recover(GMimeMultipart* multipart, const std::string& contentType, int depth)
+    {
+        std::string body =
+            validUtf8(g_mime_multipart_get_prologue(multipart)) + validUtf8(g_mime_multipart_get_epilogue(multipart));
+        const char* declared = g_mime_object_get_content_type_parameter(GMIME_OBJECT(multipart), "boundary");
+        const std::string what =
+            declared ? contentType + " whose boundary \"" + validUtf8(declared) + "\" does not occur in its body"
+                     : contentType + " without a boundary parameter";
+        if (const std::string boundary = boundaryInBody(body); !boundary.empty()) {
+            const std::string again = "Content-Type: " + contentType + "; boundary=\"" + boundary + "\"\r\n\r\n" + body;
+            GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(again.data(), again.size()));
+            GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.p));
+            GMimeParserOptions* options = newParserOptions();
+            GMimeObject* read = g_mime_parser_construct_part(parser.p, options);
+            g_mime_parser_options_free(options);
+            if (read) recovered.emplace_back(read);
+            if (read && GMIME_IS_MULTIPART(read) && g_mime_multipart_get_count(GMIME_MULTIPART(read)) > 0) {
+                warnings.push_back(what + "; its parts were read with the boundary \"" + boundary + "\" it uses");
+                --parts;
+                return walk(read, depth);
+            }
+        }
+        if (trimmed(body).empty()) return;
+        warnings.push_back(what + "; its content is shown as text");
+        if (!out.text.empty()) out.text += "\r\n";
+        // GMime keeps a multipart's preamble with bare line feeds.
+        for (std::size_t i = 0; i < body.size(); ++i) {
+            if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) out.text += '\r';
+            out.text += body[i];
+        }
+    }
 };
 
-// The longest header field of the message's top-level header block.
-std::size_t longestHeader(std::string_view raw)
+struct HeaderField {
+    std::size_t begin, end; ///< in the message, end after the line end of its last line
+    std::size_t length;     ///< as it counts against the limit: each line with CRLF
+};
+
+// The fields of the message's top-level header block.
+std::vector<HeaderField> topHeaderFields(std::string_view raw)
 {
-    std::size_t longest = 0, current = 0;
+    std::vector<HeaderField> fields;
     std::size_t pos = 0;
     while (pos < raw.size()) {
         std::size_t eol = raw.find('\n', pos);
-        std::size_t end = eol == std::string_view::npos ? raw.size() : eol;
-        std::string_view line = raw.substr(pos, end - pos);
+        std::size_t next = eol == std::string_view::npos ? raw.size() : eol + 1;
+        std::string_view line = raw.substr(pos, (eol == std::string_view::npos ? raw.size() : eol) - pos);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) break; // end of the header block
-        if (line[0] == ' ' || line[0] == '\t')
-            current += line.size() + 2;
-        else
-            current = line.size() + 2;
-        longest = std::max(longest, current);
-        if (eol == std::string_view::npos) break;
-        pos = eol + 1;
+        if ((line[0] == ' ' || line[0] == '\t') && !fields.empty()) {
+            fields.back().end = next;
+            fields.back().length += line.size() + 2;
+        } else {
+            fields.push_back({pos, next, line.size() + 2});
+        }
+        pos = next;
     }
-    return longest;
+    return fields;
+}
+
+// Each top-level header field over `limit` cut to it, so that the rest of
+// the message is still read; empty when none is over.
+std::string cutLongHeaders(std::string_view raw, std::size_t limit, std::vector<std::string>& warnings)
+{
+    std::string cut;
+    std::size_t copied = 0;
+    for (const auto& field : topHeaderFields(raw)) {
+        if (field.length <= limit) continue;
+        std::string_view text = raw.substr(field.begin, field.end - field.begin);
+        const std::string name(trimmed(text.substr(0, std::min<std::size_t>(text.find(':'), 100))));
+        const bool crlf = text.size() >= 2 && text.substr(text.size() - 2) == "\r\n";
+        std::string_view kept = text.substr(0, limit > 2 ? limit - 2 : 0);
+        while (!kept.empty() && (static_cast<unsigned char>(kept.back()) & 0xC0) == 0x80)
+            kept.remove_suffix(1);
+        if (!kept.empty() && static_cast<unsigned char>(kept.back()) >= 0xC0) kept.remove_suffix(1);
+        while (!kept.empty() && std::isspace(static_cast<unsigned char>(kept.back())))
+            kept.remove_suffix(1);
+        cut.append(raw.substr(copied, field.begin - copied));
+        cut.append(kept);
+        cut.append(crlf ? "\r\n" : "\n");
+        copied = field.end;
+        warnings.push_back("the header " + validUtf8(name.c_str()) + " of " + std::to_string(field.length) +
+                           " bytes exceeds the limit of " + std::to_string(limit) + " and was cut to it");
+    }
+    if (copied == 0) return {};
+    cut.append(raw.substr(copied));
+    return cut;
+}
+
+// One GMime parse of bytes that the caller keeps alive: GMime reads them in
+// place, a large mail is not copied. Remembers where GMime met a line in a
+// header block that is not a header field.
+class GMimeRun {
+public:
+    explicit GMimeRun(std::string_view bytes)
+        : bytes_{reinterpret_cast<guint8*>(const_cast<char*>(bytes.data())), static_cast<guint>(bytes.size())},
+          stream_(g_mime_stream_mem_new_with_byte_array(&bytes_)), message_(nullptr)
+    {
+        g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream_.p), FALSE);
+        GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream_.p));
+        GMimeParserOptions* options = newParserOptions();
+        g_mime_parser_options_set_warning_callback(options, &GMimeRun::onWarning, this);
+        message_.p = g_mime_parser_construct_message(parser.p, options);
+        g_mime_parser_options_free(options);
+    }
+    GMimeRun(const GMimeRun&) = delete;
+    GMimeRun& operator=(const GMimeRun&) = delete;
+
+    GMimeMessage* message() const { return message_.p; }
+    const std::vector<std::size_t>& notHeaderLines() const { return notHeaderLines_; }
+
+private:
+    static void onWarning(gint64 offset, GMimeParserWarning code, const gchar*, gpointer self)
+    {
+        if (code == GMIME_CRIT_INVALID_HEADER_NAME && offset >= 0)
+            static_cast<GMimeRun*>(self)->notHeaderLines_.push_back(static_cast<std::size_t>(offset));
+    }
+
+    GByteArray bytes_;
+    GObjectPtr<GMimeStream> stream_;
+    GObjectPtr<GMimeMessage> message_;
+    std::vector<std::size_t> notHeaderLines_;
+};
+
+// Where a header block runs into its content without the blank line: the
+// first line GMime skipped as not a header field, when no header field
+// follows it in the block (a line starting with "--" always starts content:
+// a boundary or text). Offsets into `bytes`, ascending.
+std::vector<std::size_t> missingBlankLines(std::string_view bytes, std::vector<std::size_t> notHeaders)
+{
+    std::sort(notHeaders.begin(), notHeaders.end());
+    auto isNotHeader = [&](std::size_t at) { return std::binary_search(notHeaders.begin(), notHeaders.end(), at); };
+    auto lineEnd = [&](std::size_t at) {
+        const std::size_t eol = bytes.find('\n', at);
+        return eol == std::string_view::npos ? bytes.size() : eol + 1;
+    };
+    std::vector<std::size_t> at;
+    std::size_t blockEnd = 0;
+    for (std::size_t start : notHeaders) {
+        if (start < blockEnd || start >= bytes.size()) continue;
+        bool headerFollows = false;
+        std::size_t pos = lineEnd(start);
+        while (pos < bytes.size()) {
+            const std::string_view line = bytes.substr(pos, lineEnd(pos) - pos);
+            if (trimmed(line).empty() && line.find_first_not_of("\r\n") == std::string_view::npos) break;
+            if (line.substr(0, 2) == "--" && !isNotHeader(pos)) break; // a boundary ends the block
+            if (!isNotHeader(pos) && line[0] != ' ' && line[0] != '\t') {
+                headerFollows = true;
+                break;
+            }
+            pos = lineEnd(pos);
+        }
+        blockEnd = pos;
+        if (!headerFollows || bytes.substr(start, 2) == "--") at.push_back(start);
+    }
+    return at;
 }
 
 } // namespace
@@ -283,7 +537,7 @@ std::string formatAddresses(const std::vector<Address>& addresses)
     std::string out;
     for (const auto& a : addresses) {
         if (!out.empty()) out += ", ";
-        out += a.name.empty() ? a.email : a.name + " <" + a.email + ">";
+        out += a.name.empty() ? a.email : a.email.empty() ? a.name : a.name + " <" + a.email + ">";
     }
     return out;
 }
@@ -292,41 +546,67 @@ ParsedMessage parseMessage(std::string_view raw, const ParseLimits& limits)
 {
     initGMime();
     ParsedMessage out;
-    if (std::size_t longest = longestHeader(raw); longest > limits.maxHeaderBytes) {
-        out.warning = "a header field of " + std::to_string(longest) + " bytes exceeds the limit of " +
-                      std::to_string(limits.maxHeaderBytes) + "; the message is kept raw";
+    std::vector<std::string> warnings;
+    // Repaired copies, made only when needed; declared before the runs that
+    // read them in place, so that they outlive every object parsed from them.
+    const std::string cut = cutLongHeaders(raw, limits.maxHeaderBytes, warnings);
+    std::string_view input = cut.empty() ? raw : std::string_view(cut);
+    std::string blankLinesAdded;
+    std::optional<GMimeRun> first, second;
+    first.emplace(input);
+    const GMimeRun* run = &*first;
+    if (const auto missing = missingBlankLines(input, first->notHeaderLines()); !missing.empty()) {
+        std::size_t copied = 0;
+        for (std::size_t at : missing) {
+            blankLinesAdded.append(input.substr(copied, at - copied));
+            const std::size_t eol = input.find('\n', at);
+            blankLinesAdded += eol != std::string_view::npos && eol > at && input[eol - 1] == '\r' ? "\r\n" : "\n";
+            copied = at;
+        }
+        blankLinesAdded.append(input.substr(copied));
+        second.emplace(blankLinesAdded);
+        if (second->message()) {
+            input = blankLinesAdded;
+            run = &*second;
+            warnings.push_back(std::to_string(missing.size()) +
+                               (missing.size() == 1 ? " header block runs" : " header blocks run") +
+                               " into its content without a blank line; the content was read from the first line "
+                               "that is not a header field");
+        }
+    }
+    GMimeMessage* m = run->message();
+    if (!m) {
+        warnings.push_back("not a parsable message; kept raw");
+        for (const auto& w : warnings)
+            out.warning += (out.warning.empty() ? "" : "; ") + w;
         return out;
     }
-    // GMime reads the caller's bytes in place (a stream that does not own
-    // them): a large mail is not copied. Declared before the stream and
-    // every object parsed from it, so that it outlives them.
-    GByteArray inPlace{reinterpret_cast<guint8*>(const_cast<char*>(raw.data())), static_cast<guint>(raw.size())};
-    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_byte_array(&inPlace));
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.p), FALSE);
-    GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.p));
-    GMimeParserOptions* options = g_mime_parser_options_new();
-    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    GObjectPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.p, options));
-    g_mime_parser_options_free(options);
-    if (!message.p) {
-        out.warning = "not a parsable message; kept raw";
-        return out;
-    }
-    GMimeMessage* m = message.p;
-    out.subject = validUtf8(g_mime_message_get_subject(m));
-    collectAddresses(g_mime_message_get_from(m), out.from);
-    collectAddresses(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), out.to);
-    collectAddresses(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_CC), out.cc);
-    collectAddresses(g_mime_message_get_reply_to(m), out.replyTo);
+    out.subject = messageSubject(m);
+    collectHeaderAddresses(m, g_mime_message_get_from(m), "From", out.from);
+    collectHeaderAddresses(m, g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO), "To", out.to);
+    collectHeaderAddresses(m, g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_CC), "Cc", out.cc);
+    collectHeaderAddresses(m, g_mime_message_get_reply_to(m), "Reply-To", out.replyTo);
     if (GDateTime* date = g_mime_message_get_date(m)) out.dateMs = g_date_time_to_unix(date) * 1000;
     out.messageId = stripAngles(validUtf8(g_mime_message_get_message_id(m)));
     out.inReplyTo = stripAngles(validUtf8(g_mime_object_get_header(GMIME_OBJECT(m), "In-Reply-To")));
     out.references = validUtf8(g_mime_object_get_header(GMIME_OBJECT(m), "References"));
     if (GMimeObject* body = g_mime_message_get_mime_part(m)) {
-        Walker walker{limits, out};
+        Walker walker{limits, out, warnings, 0, false, {}};
         walker.walk(body, 0);
     }
+    // Never an empty mail for bytes that hold text: lines GMime skipped in
+    // a header block are what is left to show.
+    if (out.text.empty() && out.html.empty() && out.attachments.empty() && !run->notHeaderLines().empty()) {
+        for (std::size_t at : run->notHeaderLines()) {
+            if (at >= input.size()) continue;
+            const std::size_t eol = input.find('\n', at);
+            out.text += std::string(input.substr(at, eol == std::string_view::npos ? eol : eol + 1 - at));
+        }
+        out.text = toValidUtf8(std::move(out.text));
+        warnings.push_back("the message has lines in its header that are not header fields; they are shown as text");
+    }
+    for (const auto& w : warnings)
+        out.warning += (out.warning.empty() ? "" : "; ") + w;
     return out;
 }
 

@@ -26,7 +26,8 @@ ParsedMessage parseMessage(std::string_view raw, const ParseLimits& limits = {})
 /// "." and ".." become empty. `name` is valid UTF-8.
 std::string safeFileName(std::string_view name);
 
-/// Joins addresses as "Name <a@b>, c@d" for display.
+/// Joins addresses as "Name <a@b>, c@d, Name" for display (a name without an
+/// address stands alone).
 std::string formatAddresses(const std::vector<Address>& addresses);
 
 } // namespace erpmail::mime

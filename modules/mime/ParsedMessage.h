@@ -32,8 +32,10 @@ struct ParsedMessage {
     std::string text;                   ///< first text/plain body, UTF-8
     std::string html;                   ///< first text/html body, UTF-8
     std::vector<Attachment> attachments;
-    /// Set when the message broke a limit or could not be parsed: the raw
-    /// message is still stored, only its content is not extracted (fully).
+    /// Set when the message broke a limit, could not be parsed, or had to be
+    /// read otherwise than it is written (a header cut, a missing blank line
+    /// or boundary, an invalid Content-Type); several are joined by "; ".
+    /// The raw message is always stored as it came.
     std::string warning;
 
     /// Every address the message names (From, To, Cc, Reply-To), once each.

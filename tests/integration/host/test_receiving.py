@@ -354,6 +354,90 @@ class ReceivingTest(unittest.TestCase):
         one = self.call("mail.message.attachment", {"account": account, "id": message, "index": 1})
         self.assertEqual((one["file_name"], one["original_file_name"]), ("passwd", "../../etc/passwd"))
 
+    def test_messy_mime_shows_text_senders_and_attachments_with_a_warning(self):
+        pdf = bytes(range(256)) * 3
+        b64 = base64.encodebytes(pdf).decode().replace("\n", "\r\n")
+        tag = uuid.uuid4().hex
+
+        def mail(key, headers, body=""):
+            return (f"Message-ID: <{key}-{tag}@kunde.example>\r\nTo: {USER}\r\n" + headers + body).encode()
+
+        mixed = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n" \
+                "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAnbei\r\n"
+        mails = {
+            "noblank": mail("noblank", "From: Kunde <kunde@kunde.example>\r\nSubject: Beleg\r\n", mixed +
+                            "--b\r\nContent-Type: application/pdf\r\n"
+                            "Content-Disposition: attachment; filename=\"Rechnung.pdf\"\r\n"
+                            "Content-Transfer-Encoding: base64\r\n" + b64 + "--b--\r\n"),
+            "split": mail("split", "From: =?UTF-8?B?TcO=?= =?UTF-8?B?vGxsZXI=?= <kunde@kunde.example>\r\n"
+                          "Subject: =?UTF-8?B?R3LD?=\r\n =?UTF-8?B?vMOfZSBhdXMgWsO=?= =?UTF-8?Q?=BCrich?=\r\n", mixed +
+                          "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+                          " filename=\"=?UTF-8?B?UsO=?= =?UTF-8?B?vGNrZW4ucGRm?=\"\r\n"
+                          "Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n"),
+            "noboundary": mail("noboundary", "From: Kunde <kunde@kunde.example>\r\nSubject: ohne Boundary\r\n"
+                               "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n",
+                               "--xyz\r\nContent-Type: text/plain\r\n\r\nHallo ohne Boundary\r\n--xyz\r\n"
+                               "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n"
+                               "\r\nAAEC\r\n--xyz--\r\n"),
+            "unused": mail("unused", "From: Kunde <kunde@kunde.example>\r\nSubject: nie benutzt\r\n"
+                           "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"nie\"\r\n\r\n",
+                           "Die Zahlung folgt.\r\n"),
+            "noblankbody": mail("noblankbody", "From: Kunde <kunde@kunde.example>\r\nSubject: ohne Leerzeile\r\n",
+                                "Hallo zusammen\r\ndie Zahlung folgt.\r\n"),
+            "invalidtype": mail("invalidtype", "From: Kunde <kunde@kunde.example>\r\nSubject: Typ\r\n", mixed +
+                                "--b\r\nContent-Type: application-x-gzip; name=\"daten.gz\"\r\n"
+                                "Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n"),
+            "daemon": mail("daemon", "From: MAILER DAEMON <>\r\nSubject: Unzustellbar\r\n\r\n", "x\r\n"),
+            "bug": mail("bug", "From: Big Bug bb@bug.com\r\nSubject: Fehler\r\n\r\n", "x\r\n"),
+            "forward": mail("forward", "From: Kunde <kunde@kunde.example>\r\nSubject: Weiterleitung\r\n", mixed +
+                            "--b\r\nContent-Type: message/rfc822\r\n"
+                            "Content-Disposition: attachment; filename=\"Original Anfrage.eml\"\r\n\r\n"
+                            "Subject: innen\r\n\r\ninnen\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+                            "Subject: Re: Rechnung 1/2026\r\n\r\ninnen\r\n--b--\r\n"),
+            "longheader": mail("longheader", "From: Kunde <kunde@kunde.example>\r\nX-Lang: " + "a" * 70000 +
+                               "\r\nSubject: langer Header\r\n\r\n", "Text nach dem Header\r\n"),
+        }
+        with smtplib.LMTP("127.0.0.1", int(TB["LMTP_PORT"])) as lmtp:
+            for raw in mails.values():
+                lmtp.sendmail("kunde@kunde.example", [USER], raw)
+        original = server_messages()
+        account = self.account()
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], len(mails))
+        self.assertEqual(self.stored(account), original)  # every one kept byte for byte
+        got = {}
+        for item in self.call("mail.message.list", {"account": account, "page_size": 50})["items"]:
+            key = item["message_id"].split("-")[0]
+            got[key] = self.call("mail.message.get", {"account": account, "id": item["id"]})
+        self.assertEqual(sorted(got), sorted(mails))
+
+        def names(key):
+            return [(a["file_name"], a["content_type"]) for a in got[key]["attachments"]]
+        self.assertEqual(names("noblank"), [("Rechnung.pdf", "application/pdf")])
+        first = self.call("mail.message.attachment", {"account": account, "id": got["noblank"]["id"], "index": 1})
+        self.assertEqual(base64.b64decode(first["content_base64"]), pdf)
+        self.assertIn("without a blank line", got["noblank"]["warning"])
+        self.assertEqual(got["split"]["subject"], "Grüße aus Zürich")
+        self.assertEqual(got["split"]["from"], "Müller <kunde@kunde.example>")
+        self.assertEqual(names("split"), [("Rücken.pdf", "application/pdf")])
+        self.assertEqual((got["noboundary"]["text"], names("noboundary")),
+                         ("Hallo ohne Boundary", [("a.pdf", "application/pdf")]))
+        self.assertIn("without a boundary parameter", got["noboundary"]["warning"])
+        self.assertEqual(got["unused"]["text"], "Die Zahlung folgt.\r\n")
+        self.assertIn("shown as text", got["unused"]["warning"])
+        self.assertEqual(got["noblankbody"]["text"], "Hallo zusammen\r\ndie Zahlung folgt.\r\n")
+        self.assertIn("without a blank line", got["noblankbody"]["warning"])
+        self.assertEqual(names("invalidtype"), [("daten.gz", "text/plain")])
+        self.assertIn("RFC 2045", got["invalidtype"]["warning"])
+        self.assertEqual(got["daemon"]["from"], "MAILER DAEMON")
+        self.assertEqual(got["bug"]["from"], "Big Bug <bb@bug.com>")
+        self.assertEqual([a["file_name"] for a in got["forward"]["attachments"]],
+                         ["Original Anfrage.eml", "Re: Rechnung 1_2026.eml"])
+        self.assertEqual((got["longheader"]["subject"], got["longheader"]["text"]),
+                         ("langer Header", "Text nach dem Header\r\n"))
+        self.assertIn("X-Lang of 70010 bytes exceeds the limit of 65536 and was cut", got["longheader"]["warning"])
+        for key in ("split", "daemon", "bug", "forward"):
+            self.assertIsNone(got[key]["warning"], key)
+
 class HostileMailboxTest(unittest.TestCase):
     """Injection and dropped connections, from a scripted server: a real one never does this."""
 

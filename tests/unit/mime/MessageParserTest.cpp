@@ -103,11 +103,18 @@ TEST(MessageParser, TooManyPartsAreCutWithAWarning)
     EXPECT_NE(m.warning.find("more than 10000 MIME parts"), std::string::npos) << m.warning;
 }
 
-TEST(MessageParser, HugeHeaderKeepsTheMessageRaw)
+TEST(MessageParser, HugeHeaderIsCutWithAWarningAndTheRestIsParsed)
 {
-    std::string raw = "Subject: big\r\nX-Long: " + std::string(70000, 'a') + "\r\n\r\nbody\r\n";
+    std::string raw = "Subject: big\r\nX-Long: " + std::string(70000, 'a') + "\r\n\tfolded " + std::string(1000, 'b') +
+                      "\r\nFrom: Kunde <kunde@kunde.example>\r\n\r\nbody\r\n";
     auto m = parseMessage(raw);
-    EXPECT_NE(m.warning.find("exceeds the limit of 65536"), std::string::npos) << m.warning;
+    EXPECT_NE(m.warning.find("the header X-Long of 71020 bytes exceeds the limit of 65536 and was cut"),
+              std::string::npos)
+        << m.warning;
+    EXPECT_EQ(m.subject, "big");
+    ASSERT_EQ(m.from.size(), 1u);
+    EXPECT_EQ(m.from[0].email, "kunde@kunde.example");
+    EXPECT_EQ(m.text, "body\r\n");
 }
 
 TEST(MessageParser, GarbageNeverThrows)
@@ -178,4 +185,188 @@ TEST(MessageParser, AttachmentNamesWithPathsAreStrippedAndTheOriginalKept)
     EXPECT_EQ(m.attachments[0].originalFileName, "../../etc/passwd");
     EXPECT_EQ(m.attachments[1].fileName, "c.txt");
     EXPECT_EQ(m.attachments[1].originalFileName, "a\r\nb/c.txt");
+}
+
+namespace {
+
+// A multipart/mixed mail around `parts` (each a whole part after its "--b").
+std::string mixed(const std::string& parts, const std::string& subject = "Beleg")
+{
+    return "From: Kunde <kunde@kunde.example>\r\nSubject: " + subject +
+           "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+           "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAnbei\r\n" +
+           parts + "--b--\r\n";
+}
+
+const std::string kAllBytes = [] {
+    std::string s;
+    for (int i = 0; i < 256; ++i)
+        s += static_cast<char>(i);
+    return s;
+}();
+
+} // namespace
+
+TEST(MessageParser, Base64RightAfterThePartHeadersWithoutABlankLineIsTheAttachment)
+{
+    // base64 of the 256 byte values, in lines of 76.
+    const std::string b64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4\r\n"
+                            "OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3Bx\r\n"
+                            "cnN0dXZ3eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmq\r\n"
+                            "q6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj\r\n"
+                            "5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==\r\n";
+    auto m = parseMessage(mixed("--b\r\nContent-Type: application/pdf; name=\"Rechnung.pdf\"\r\n"
+                                "Content-Disposition: attachment; filename=\"Rechnung.pdf\"\r\n"
+                                "Content-Transfer-Encoding: base64\r\n" +
+                                b64));
+    EXPECT_EQ(m.text, "Anbei");
+    ASSERT_EQ(m.attachments.size(), 1u);
+    EXPECT_EQ(m.attachments[0].fileName, "Rechnung.pdf");
+    EXPECT_EQ(m.attachments[0].bytes, kAllBytes);
+    EXPECT_NE(m.warning.find("without a blank line"), std::string::npos) << m.warning;
+}
+
+TEST(MessageParser, EncodedWordsSplittingAUtf8SequenceAreDecodedWhole)
+{
+    // "ü" is C3 BC: split between two B words (each padded), a B and a Q
+    // word, two Q words, and two B words of differently written charsets.
+    auto m =
+        parseMessage(mixed("--b\r\nContent-Type: application/pdf; name=\"=?UTF-8?B?ww==?= =?UTF-8?B?vC5wZGY=?=\"\r\n"
+                           "Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n"
+                           "--b\r\nContent-Type: application/pdf\r\n"
+                           "Content-Disposition: attachment;\r\n filename=\"=?UTF-8?B?UsO=?=\r\n =?UTF-8?Q?=BCcken_M?= "
+                           "=?utf-8?b?w6Q=?=\r\n"
+                           " =?UTF-8?B?cnoucGRm?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n",
+                           "=?UTF-8?B?R3LD?=\r\n =?UTF-8?B?vMOf?= =?UTF-8?B?ZSBhdXMgWsO=?= =?UTF-8?Q?=BCrich?= /\r\n"
+                           " =?utf-8?B?w6Q=?= =?UTF-8?B?w7w=?="));
+    EXPECT_EQ(m.subject, "Grüße aus Zürich / äü");
+    auto sender = parseMessage("From: =?UTF-8?B?TcO=?= =?UTF-8?B?vGxsZXI=?= <m@kunde.example>, "
+                               "=?UTF-8?Q?Z=C3?= =?UTF-8?Q?=BCri, AG?= <z@kunde.example>\r\n\r\nx\r\n");
+    ASSERT_EQ(sender.from.size(), 2u);
+    EXPECT_EQ(erpmail::mime::formatAddresses(sender.from), "Müller <m@kunde.example>, Züri, AG <z@kunde.example>");
+    ASSERT_EQ(m.attachments.size(), 2u);
+    EXPECT_EQ(m.attachments[0].fileName, "ü.pdf");
+    EXPECT_EQ(m.attachments[1].fileName, "Rücken März.pdf");
+    EXPECT_EQ(m.attachments[1].bytes, std::string("\x00\x01\x02", 3));
+}
+
+TEST(MessageParser, MultipartWithoutABoundaryParameterIsReadWithTheBoundaryItsBodyUses)
+{
+    auto m = parseMessage("From: kunde@kunde.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+                          "Content-Type: multipart/mixed\r\n\r\n"
+                          "--xyz\r\nContent-Type: text/plain\r\n\r\nHallo ohne Boundary\r\n"
+                          "--xyz\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+                          "filename=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--xyz--\r\n");
+    EXPECT_EQ(m.text, "Hallo ohne Boundary");
+    ASSERT_EQ(m.attachments.size(), 1u);
+    EXPECT_EQ(m.attachments[0].fileName, "a.pdf");
+    EXPECT_NE(m.warning.find("multipart/mixed without a boundary parameter; its parts were read with the boundary "
+                             "\"xyz\""),
+              std::string::npos)
+        << m.warning;
+}
+
+TEST(MessageParser, MultipartWithABoundaryCutShortIsReadWithTheBoundaryItsBodyUses)
+{
+    auto m =
+        parseMessage("From: kunde@kunde.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+                     "Content-Type: multipart/alternative; boundary=\"----=_Part_12\r\n\r\n"
+                     "------=_Part_1234\r\nContent-Type: text/plain\r\n\r\nHallo gekürzt\r\n"
+                     "------=_Part_1234\r\nContent-Type: text/html\r\n\r\n<p>Hallo</p>\r\n------=_Part_1234--\r\n");
+    EXPECT_EQ(m.text, "Hallo gekürzt");
+    EXPECT_EQ(m.html, "<p>Hallo</p>");
+    EXPECT_NE(m.warning.find("does not occur in its body"), std::string::npos) << m.warning;
+}
+
+TEST(MessageParser, MultipartWhoseBoundaryIsNeverUsedShowsItsBodyAsText)
+{
+    auto m = parseMessage("From: kunde@kunde.example\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+                          "Content-Type: multipart/mixed; boundary=\"nie\"\r\n\r\nHallo, die Zahlung folgt.\r\n");
+    EXPECT_EQ(m.text, "Hallo, die Zahlung folgt.\r\n");
+    EXPECT_NE(m.warning.find("multipart/mixed whose boundary \"nie\" does not occur in its body; its content is "
+                             "shown as text"),
+              std::string::npos)
+        << m.warning;
+}
+
+TEST(MessageParser, BodyWithoutABlankLineAfterTheHeadersIsShownAsText)
+{
+    auto m = parseMessage("From: kunde@kunde.example\r\nSubject: ohne Leerzeile\r\nHallo zusammen\r\n"
+                          "die Zahlung folgt.\r\n");
+    EXPECT_EQ(m.subject, "ohne Leerzeile");
+    EXPECT_EQ(m.text, "Hallo zusammen\r\ndie Zahlung folgt.\r\n");
+    EXPECT_NE(m.warning.find("without a blank line"), std::string::npos) << m.warning;
+    // The first boundary right after the headers.
+    auto b = parseMessage("From: kunde@kunde.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+                          "boundary=b\r\n--b\r\nContent-Type: text/plain\r\n\r\nHallo\r\n--b\r\n"
+                          "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\n"
+                          "pdf\r\n--b--\r\n");
+    EXPECT_EQ(b.text, "Hallo");
+    ASSERT_EQ(b.attachments.size(), 1u);
+    EXPECT_EQ(b.attachments[0].fileName, "a.pdf");
+    // Lines that are not headers where headers follow still show.
+    auto c = parseMessage("From: kunde@kunde.example\r\nHallo zusammen\r\nGruss: Beat\r\n");
+    EXPECT_EQ(c.text, "Hallo zusammen\r\n");
+    EXPECT_NE(c.warning.find("shown as text"), std::string::npos) << c.warning;
+}
+
+TEST(MessageParser, AStrayLineAmongTheHeadersDoesNotEndThem)
+{
+    auto m = parseMessage("From kunde@kunde.example Tue Mar  3 10:15:00 2026\r\nFrom: kunde@kunde.example\r\n"
+                          "Subject: mbox\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nText\r\n");
+    EXPECT_EQ(m.subject, "mbox");
+    EXPECT_EQ(m.text, "Text\r\n");
+    ASSERT_EQ(m.from.size(), 1u);
+    EXPECT_EQ(m.warning, "");
+}
+
+TEST(MessageParser, InvalidContentTypeIsTextPlainAndKeepsTheFileName)
+{
+    auto m = parseMessage(mixed("--b\r\nContent-Type: application-x-gzip; name=\"daten.gz\"\r\n"
+                                "Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n"
+                                "--b\r\nContent-Type: text; name=\"notiz.txt\"\r\n"
+                                "Content-Disposition: attachment\r\n\r\nNotiz\r\n"));
+    ASSERT_EQ(m.attachments.size(), 2u);
+    EXPECT_EQ(m.attachments[0].fileName, "daten.gz");
+    EXPECT_EQ(m.attachments[0].contentType, "text/plain");
+    EXPECT_EQ(m.attachments[0].bytes, std::string("\x00\x01\x02", 3));
+    EXPECT_EQ(m.attachments[1].fileName, "notiz.txt");
+    EXPECT_NE(m.warning.find("Content-Type \"application-x-gzip\" is not a type/subtype"), std::string::npos)
+        << m.warning;
+    auto body = parseMessage("From: kunde@kunde.example\r\nContent-Type: text; charset=iso-8859-1\r\n\r\n"
+                             "Gr\xFC\xDF"
+                             "e\r\n");
+    EXPECT_EQ(body.text, "Grüße\r\n");
+    EXPECT_TRUE(body.attachments.empty());
+}
+
+TEST(MessageParser, SendersThatAreNotValidAddressesKeepAReadableName)
+{
+    auto daemon = parseMessage("From: MAILER DAEMON <>\r\nSubject: Unzustellbar\r\n\r\nx\r\n");
+    ASSERT_EQ(daemon.from.size(), 1u);
+    EXPECT_EQ(daemon.from[0].name, "MAILER DAEMON");
+    EXPECT_EQ(daemon.from[0].email, "");
+    EXPECT_EQ(erpmail::mime::formatAddresses(daemon.from), "MAILER DAEMON");
+    EXPECT_TRUE(daemon.allAddresses().empty());
+    auto bug = parseMessage("From: Big Bug bb@bug.com\r\nTo: =?UTF-8?Q?M=C3=BCller?= mueller@erp.example\r\n\r\nx\r\n");
+    EXPECT_EQ(erpmail::mime::formatAddresses(bug.from), "Big Bug <bb@bug.com>");
+    EXPECT_EQ(erpmail::mime::formatAddresses(bug.to), "Müller <mueller@erp.example>");
+}
+
+TEST(MessageParser, AttachedMessagesKeepTheNameTheyWereSentWithAndMadeUpNamesHaveNoSlash)
+{
+    auto m = parseMessage(
+        mixed("--b\r\nContent-Type: message/rfc822; name=\"Weitergeleitet.eml\"\r\n"
+              "Content-Disposition: attachment; filename=\"Original Anfrage.eml\"\r\n\r\n"
+              "Subject: Re: a/b\r\n\r\ninner\r\n"
+              "--b\r\nContent-Type: message/rfc822; name=\"=?UTF-8?B?w4Q=?= =?UTF-8?B?bmRlcnVuZy5lbWw=?=\"\r\n\r\n"
+              "Subject: x\r\n\r\ninner\r\n"
+              "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+              "Subject: Re: Rechnung 1/2026 \\ Q1\x01\r\n\r\ninner2\r\n"));
+    ASSERT_EQ(m.attachments.size(), 3u);
+    EXPECT_EQ(m.attachments[0].fileName, "Original Anfrage.eml");
+    EXPECT_EQ(m.attachments[1].fileName, "Änderung.eml");
+    EXPECT_EQ(m.attachments[2].fileName, "Re: Rechnung 1_2026 _ Q1.eml");
+    EXPECT_EQ(m.attachments[2].originalFileName, "Re: Rechnung 1_2026 _ Q1.eml");
+    EXPECT_NE(m.attachments[2].bytes.find("inner2"), std::string::npos);
 }
