@@ -369,21 +369,20 @@ class OAuthSending(SecretCase):
     """OAuth accounts send through the test bed's Postfix, whose SASL is
     Dovecot's oauth2 passdb checking tokens at the test bed's OAuth server."""
 
-    def oauth_account(self, user="olga", refresh_token=None, smtp=True, kind="personal"):
+    def oauth_account(self, user="olga", refresh_token=None, kind="personal", smtp_port=None):
         params = {"label": f"OAuth {kind}", "kind": kind, "sender_email": USER, "sender_name": "Olga Öhler",
-                  "incoming": oauth_incoming("imaps", TB["IMAPS_PORT"], USER, refresh_token or oauth_refresh_token(USER))}
-        if smtp:
-            params["smtp"] = {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}
+                  "incoming": oauth_incoming("imaps", TB["IMAPS_PORT"], USER, refresh_token or oauth_refresh_token(USER)),
+                  "smtp": {"host": "localhost", "port": int(smtp_port or TB["SUBMISSION_PORT"]), "ca": CA}}
         return self.call("mail.account.create", user, params)["id"]
 
-    def test_oauth_account_sends_through_postfix_with_xoauth2(self):
-        account = self.oauth_account()
+    def check_sent_with(self, mechanism, smtp_port):
+        account = self.oauth_account(smtp_port=smtp_port)
         tested = self.call("mail.account.test", "olga", {"id": account})
         self.assertTrue(tested["ok"], tested)
-        self.assertEqual(tested["smtp"]["authentication"], "XOAUTH2")
+        self.assertEqual(tested["smtp"]["authentication"], mechanism)
         subject = f"Rechnung über OAuth {uuid.uuid4().hex}"
         queued = self.call("mail.send", "olga", {"account": account, "to": [TB["USER_BOB"]], "subject": subject,
-                                                 "text": "Grüsse über XOAUTH2\n"})
+                                                 "text": f"Grüsse über {mechanism}\n"})
         self.assertEqual(self.call("mail.outbox.process", "olga", {"account": account})["sent"], 1)
         raw = inbox_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"])
         self.assertEqual(len(raw), 1)
@@ -391,20 +390,29 @@ class OAuthSending(SecretCase):
         self.assertEqual(msg["Subject"], subject)
         self.assertEqual(msg["From"].addresses[0].addr_spec, USER)
         self.assertEqual(msg["Message-ID"], f"<{queued['message_id']}>")
-        self.assertEqual(msg.get_body(("plain",)).get_content().replace("\r\n", "\n"), "Grüsse über XOAUTH2\n")
+        self.assertEqual(msg.get_body(("plain",)).get_content().replace("\r\n", "\n"), f"Grüsse über {mechanism}\n")
         # Postfix logged the SASL method it accepted.
         with open(os.path.join(TB["TB_DIR"], "postfix", "postfix.log"), encoding="utf-8", errors="replace") as f:
-            self.assertIn(f"sasl_method=XOAUTH2, sasl_username={USER}", f.read())
+            self.assertIn(f"sasl_method={mechanism}, sasl_username={USER}", f.read())
         self.assertEqual(tokens_in_clear(self.host.dir), [])
 
+    def test_oauth_account_sends_through_postfix_with_xoauth2(self):
+        self.check_sent_with("XOAUTH2", TB["SUBMISSION_PORT"])
+
+    def test_oauth_account_sends_with_oauthbearer_where_only_that_is_offered(self):
+        self.check_sent_with("OAUTHBEARER", TB["SUBMISSION_OAUTHBEARER_PORT"])
+
     def test_smtp_refusing_a_foreign_token_fails_with_the_servers_reason(self):
-        account = self.oauth_account(refresh_token=oauth_refresh_token(TB["USER_BOB"]))
-        smtp = self.call("mail.account.test", "olga", {"id": account})["smtp"]
-        self.assertFalse(smtp["ok"], smtp)
-        self.assertIn("authentication (XOAUTH2)", smtp["error"])
-        self.assertIn("535", smtp["error"])
-        self.assertIn('"status"', smtp["error"])  # the server's JSON reason, decoded
-        self.assertNotIn("auth=Bearer", smtp["error"])
+        refresh_token = oauth_refresh_token(TB["USER_BOB"])
+        for mechanism, port in (("XOAUTH2", TB["SUBMISSION_PORT"]), ("OAUTHBEARER", TB["SUBMISSION_OAUTHBEARER_PORT"])):
+            account = self.oauth_account(refresh_token=refresh_token, smtp_port=port)
+            smtp = self.call("mail.account.test", "olga", {"id": account})["smtp"]
+            self.assertFalse(smtp["ok"], smtp)
+            self.assertIn(f"authentication ({mechanism})", smtp["error"])
+            self.assertIn("535", smtp["error"])
+            self.assertIn('"status"', smtp["error"])  # the server's JSON reason, decoded
+            self.assertNotIn("auth=Bearer", smtp["error"])
+            refresh_token = oauth_refresh_token(TB["USER_BOB"])
 
     def test_microsoft_365_accounts_get_microsofts_smtp_server(self):
         incoming = {"protocol": "m365", "user": "olga@contoso.example",
