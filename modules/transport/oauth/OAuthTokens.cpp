@@ -139,7 +139,7 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
     };
     if (std::string token = cached(); !token.empty()) return token;
     // Threads of this process queue here; other processes wait for the row
-    // lock that lockedAccessToken() takes in the account's database.
+    // lock that lockedAccessToken() takes in the system database.
     std::lock_guard<std::mutex> purchase(purchaseMutex());
     if (std::string token = cached(); !token.empty()) return token; // bought meanwhile
 

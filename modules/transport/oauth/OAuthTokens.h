@@ -50,7 +50,7 @@ bool usesOAuth(const Poco::JSON::Object::Ptr& incoming);
 /// A valid access token for the account's incoming server (whose settings
 /// are `incoming`), which its SMTP server takes too: cached in this process,
 /// stored with the account by another process, or bought now (one purchase
-/// per account at a time across all processes sharing its database; see
+/// per account at a time across all processes sharing the system database; see
 /// AccountAccess::lockedAccessToken). Throws OAuthError, StoreError when a
 /// rotated refresh token cannot be stored, or OperationError.
 std::string accessTokenFor(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
