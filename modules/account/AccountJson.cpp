@@ -100,7 +100,9 @@ Object::Ptr incomingSettings(const Object::Ptr& given, const Object::Ptr& previo
             oauth->set("tenant", tenant);
             if (!oauth->has("token_url"))
                 oauth->set("token_url", "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token");
-            if (!oauth->has("scope")) oauth->set("scope", "https://outlook.office365.com/IMAP.AccessAsUser.All offline_access");
+            if (!oauth->has("scope"))
+                oauth->set("scope", "https://outlook.office365.com/IMAP.AccessAsUser.All "
+                                    "https://outlook.office365.com/SMTP.Send offline_access");
         }
         const std::string tokenUrl = oauth->optValue<std::string>("token_url", "");
         if (tokenUrl.rfind("https://", 0) != 0)
@@ -161,6 +163,17 @@ Object::Ptr incomingSettings(const Object::Ptr& given, const Object::Ptr& previo
     return in;
 }
 
+// Microsoft 365's submission server (SMTP AUTH with XOAUTH2 after STARTTLS)
+// wherever the settings say nothing else.
+Object::Ptr withMicrosoftSmtpDefaults(const Object::Ptr& previous)
+{
+    Object::Ptr out = new Object(*previous);
+    if (!out->has("host")) out->set("host", "smtp.office365.com");
+    if (!out->has("security")) out->set("security", "starttls");
+    if (!out->has("port")) out->set("port", 587);
+    return out;
+}
+
 Object::Ptr smtpSettings(const Object::Ptr& given, const Object::Ptr& previous, SecretChanges& secrets)
 {
     Object::Ptr out = new Object(*previous);
@@ -217,13 +230,14 @@ const char* kServerSchemaParts = R"(
 
 AccountSecrets::~AccountSecrets()
 {
-    for (std::string* s : {&incomingPassword, &smtpPassword, &oauthRefreshToken, &oauthClientSecret})
+    for (std::string* s : {&incomingPassword, &smtpPassword, &oauthRefreshToken, &oauthClientSecret, &oauthAccessToken})
         wipe(*s);
 }
 
 bool AccountSecrets::empty() const
 {
-    return incomingPassword.empty() && smtpPassword.empty() && oauthRefreshToken.empty() && oauthClientSecret.empty();
+    return incomingPassword.empty() && smtpPassword.empty() && oauthRefreshToken.empty() && oauthClientSecret.empty() &&
+           oauthAccessToken.empty();
 }
 
 std::string AccountSecrets::toJson() const
@@ -233,6 +247,10 @@ std::string AccountSecrets::toJson() const
     o->set("smtp_password", smtpPassword);
     if (!oauthRefreshToken.empty()) o->set("oauth_refresh_token", oauthRefreshToken);
     if (!oauthClientSecret.empty()) o->set("oauth_client_secret", oauthClientSecret);
+    if (!oauthAccessToken.empty()) {
+        o->set("oauth_access_token", oauthAccessToken);
+        o->set("oauth_access_valid_until_ms", oauthAccessValidUntilMs);
+    }
     o->set("incoming_lent_to_smtp", incomingLentToSmtp);
     return stringify(o);
 }
@@ -246,6 +264,8 @@ AccountSecrets AccountSecrets::fromJson(const std::string& text)
     s.smtpPassword = o->optValue<std::string>("smtp_password", "");
     s.oauthRefreshToken = o->optValue<std::string>("oauth_refresh_token", "");
     s.oauthClientSecret = o->optValue<std::string>("oauth_client_secret", "");
+    s.oauthAccessToken = o->optValue<std::string>("oauth_access_token", "");
+    s.oauthAccessValidUntilMs = o->optValue<std::int64_t>("oauth_access_valid_until_ms", 0);
     s.incomingLentToSmtp = o->optValue<bool>("incoming_lent_to_smtp", true); // sealed before the flag: as it was
     return s;
 }
@@ -390,14 +410,19 @@ void applyAccountParams(const Object::Ptr& p, const AccountDirectory& directory,
             server->set("incoming", incomingSettings(p->getObject("incoming"), previous, secrets));
         }
     }
+    const bool m365 =
+        server->has("incoming") && server->getObject("incoming")->optValue<std::string>("protocol", "") == "m365";
     if (p->has("smtp")) {
         if (p->isNull("smtp")) {
             server->remove("smtp");
             secrets.smtpPassword = "";
         } else {
             Object::Ptr previous = server->has("smtp") ? server->getObject("smtp") : Object::Ptr(new Object);
+            if (m365) previous = withMicrosoftSmtpDefaults(previous);
             server->set("smtp", smtpSettings(p->getObject("smtp"), previous, secrets));
         }
+    } else if (m365 && p->has("incoming") && !server->has("smtp")) {
+        server->set("smtp", smtpSettings(new Object, withMicrosoftSmtpDefaults(new Object), secrets));
     }
     a.serverSettings = stringify(server);
 }

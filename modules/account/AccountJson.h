@@ -36,9 +36,14 @@ struct AccountSecrets {
     std::string smtpPassword;
     std::string oauthRefreshToken;
     std::string oauthClientSecret;
-    /// SMTP without its own user may sign in with the incoming password:
-    /// true when that password was entered for the SMTP server the account
-    /// has now (a changed SMTP server turns it false).
+    /// The access token last bought with the refresh token, kept here so
+    /// that every process sharing the database uses it while it is valid.
+    std::string oauthAccessToken;
+    std::int64_t oauthAccessValidUntilMs = 0;
+    /// SMTP without its own user may sign in with the incoming password or
+    /// OAuth access token: true when that password or refresh token was
+    /// entered for the SMTP server the account has now (a changed SMTP
+    /// server turns it false).
     bool incomingLentToSmtp = true;
 
     AccountSecrets() = default;

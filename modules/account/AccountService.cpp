@@ -218,11 +218,16 @@ Array::Ptr AccountService::rebindSecrets(const store::AccountRecord& before, sto
     clearIf(was.oauth != now.oauth, changes.oauthClientSecret, secrets.oauthClientSecret,
             "incoming.oauth2.client_secret");
     clearIf(was.smtp != now.smtp, changes.smtpPassword, secrets.smtpPassword, "smtp.password");
-    if (changes.incomingPassword) {
+    if (was.oauth != now.oauth || changes.oauthRefreshToken) { // bought for another grant
+        wipe(secrets.oauthAccessToken);
+        secrets.oauthAccessValidUntilMs = 0;
+    }
+    if (changes.incomingPassword || changes.oauthRefreshToken) {
         secrets.incomingLentToSmtp = true; // entered for the servers as they are now
     } else if (was.smtpServer != now.smtpServer && secrets.incomingLentToSmtp) {
         secrets.incomingLentToSmtp = false;
-        if (now.smtpBorrows && !secrets.incomingPassword.empty()) cleared->add("smtp.uses_incoming_credentials");
+        if (now.smtpBorrows && (!secrets.incomingPassword.empty() || !secrets.oauthRefreshToken.empty()))
+            cleared->add("smtp.uses_incoming_credentials");
     }
     if (changes.incomingPassword) secrets.incomingPassword = *changes.incomingPassword;
     if (changes.smtpPassword) secrets.smtpPassword = *changes.smtpPassword;
@@ -315,32 +320,80 @@ AccountCredentials AccountService::credentials(const store::AccountRecord& accou
     }
 }
 
-AccountCredentials AccountService::currentCredentials(const store::AccountRecord& account)
+namespace {
+
+// A long-running worker's record may be older than the stored one: its
+// secrets go out only while they are bound to the same servers.
+void requireSameServers(const store::AccountRecord& account, const std::optional<store::AccountRecord>& current)
 {
-    auto lease = system();
-    auto current = store::AccountRepository(*lease).find(account.id);
     if (!current) throw OperationError("not_found", "account " + account.id + " no longer exists");
     if (secretsAssociatedData(current->id, current->serverSettings) !=
         secretsAssociatedData(account.id, account.serverSettings))
         throw OperationError("unavailable", "the servers of account '" + account.label +
                                                 "' changed meanwhile; nothing was sent, the next attempt uses the "
                                                 "new settings");
+}
+
+} // namespace
+
+AccountCredentials AccountService::currentCredentials(const store::AccountRecord& account)
+{
+    auto lease = system();
+    auto current = store::AccountRepository(*lease).find(account.id);
+    requireSameServers(account, current);
     return credentials(*current);
 }
 
-bool AccountService::replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh)
+OAuthAccess AccountService::lockedAccessToken(const store::AccountRecord& account, std::int64_t nowMs,
+                                              const std::function<OAuthAccess(const AccountCredentials&)>& buy)
 {
     auto lease = system();
     store::Transaction tx(*lease);
     store::AccountRepository repository(*lease);
+    // Held until the commit: a second buyer, in this process or another,
+    // waits here and then finds the token this one stored.
+    repository.lockForUpdate(account.id);
+    auto current = repository.find(account.id);
+    requireSameServers(account, current);
+    AccountSecrets secrets;
+    try {
+        secrets = openSecrets(*current);
+    } catch (const SecretError& e) {
+        throw secretsUnavailable(*current, e);
+    }
+    OAuthAccess access;
+    if (!secrets.oauthAccessToken.empty() && secrets.oauthAccessValidUntilMs > nowMs) {
+        access.accessToken = secrets.oauthAccessToken;
+        access.validUntilMs = secrets.oauthAccessValidUntilMs;
+        return access; // bought by another process meanwhile; nothing to write
+    }
+    AccountCredentials credentials;
+    credentials.oauthRefreshToken = secrets.oauthRefreshToken;
+    credentials.oauthClientSecret = secrets.oauthClientSecret;
+    access = buy(credentials);
+    if (!access.rotatedRefreshToken.empty()) secrets.oauthRefreshToken = access.rotatedRefreshToken;
+    secrets.oauthAccessToken = access.accessToken;
+    secrets.oauthAccessValidUntilMs = access.validUntilMs;
+    sealSecrets(*current, secrets);
+    repository.setSecrets(current->id, current->secrets);
+    tx.commit(); // the spent refresh token is gone for good: a failure here ends the login
+    return access;
+}
+
+void AccountService::dropAccessToken(const std::string& accountId, const std::string& refused)
+{
+    auto lease = system();
+    store::Transaction tx(*lease);
+    store::AccountRepository repository(*lease);
+    repository.lockForUpdate(accountId);
     auto account = repository.find(accountId);
     auto secrets = account ? secretsOf(*account) : std::nullopt;
-    if (!secrets || secrets->oauthRefreshToken != spent) return false; // changed meanwhile, or unreadable: keep that
-    secrets->oauthRefreshToken = fresh;
+    if (!secrets || secrets->oauthAccessToken != refused) return; // a newer one, or unreadable: keep that
+    wipe(secrets->oauthAccessToken);
+    secrets->oauthAccessValidUntilMs = 0;
     sealSecrets(*account, *secrets);
     repository.setSecrets(account->id, account->secrets);
     tx.commit();
-    return true;
 }
 
 StoredMessage AccountService::storeMessage(store::Connection& connection, const store::AccountRecord& account,

@@ -82,7 +82,9 @@ public:
     }
     AccountCredentials credentials(const store::AccountRecord& account) override;
     AccountCredentials currentCredentials(const store::AccountRecord& account) override;
-    bool replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh) override;
+    OAuthAccess lockedAccessToken(const store::AccountRecord& account, std::int64_t nowMs,
+                                  const std::function<OAuthAccess(const AccountCredentials&)>& buy) override;
+    void dropAccessToken(const std::string& accountId, const std::string& refused) override;
     void takeOffline(const store::AccountRecord& account, const std::string& reason) override;
     StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,
                                const std::string& state, const std::string& direction,

@@ -170,6 +170,17 @@ bool AccountRepository::setOnlineAfterOutage(const std::string& id, std::int64_t
     return st.execute() > 0;
 }
 
+void AccountRepository::lockForUpdate(const std::string& id)
+{
+    if (!c_.inTransaction()) throw StoreError(c_.databaseId(), "a row lock needs a transaction");
+    if (c_.dialect() != Dialect::PostgreSQL) return; // BEGIN IMMEDIATE took the database's write lock
+    Statement st(c_, "SELECT id FROM accounts WHERE id = ? FOR UPDATE");
+    st.bindText(1, id);
+    st.execute();
+    while (st.fetch()) {
+    }
+}
+
 void AccountRepository::setSecrets(const std::string& id, const std::optional<std::string>& sealed)
 {
     Statement st(c_, "UPDATE accounts SET secrets = ? WHERE id = ?");

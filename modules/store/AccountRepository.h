@@ -39,6 +39,10 @@ public:
     /// Sets online an account that went offline by itself; false (nothing
     /// changed) when it is online or a person set it offline.
     bool setOnlineAfterOutage(const std::string& id, std::int64_t nowMs);
+    /// Locks the account's row until the open transaction ends, against
+    /// other connections and processes: PostgreSQL SELECT ... FOR UPDATE;
+    /// SQLite's transactions hold the write lock from their start already.
+    void lockForUpdate(const std::string& id);
     /// Replaces the account's sealed secrets only (a key rotation).
     void setSecrets(const std::string& id, const std::optional<std::string>& sealed);
     /// How many accounts hold sealed secrets, `except` one not counted.

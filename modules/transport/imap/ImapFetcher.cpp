@@ -50,7 +50,7 @@ std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRe
     try {
         return std::make_unique<transport::ImapSession>(settings);
     } catch (const transport::ImapAuthError&) {
-        transport::forgetAccessToken(account.id); // refused: buy a new one next time
+        transport::forgetAccessToken(accounts_, account.id); // refused: buy a new one next time
         throw;
     }
 }

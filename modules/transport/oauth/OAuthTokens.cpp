@@ -131,48 +131,68 @@ bool usesOAuth(const Poco::JSON::Object::Ptr& incoming)
 std::string accessTokenFor(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
                            const Poco::JSON::Object::Ptr& incoming)
 {
-    const std::int64_t now = context.host().nowMs();
     auto cached = [&]() -> std::string {
         std::lock_guard<std::mutex> lock(cacheMutex());
         auto it = cache().find(account.id);
-        return it != cache().end() && it->second.validUntilMs > now ? it->second.accessToken : std::string();
+        return it != cache().end() && it->second.validUntilMs > context.host().nowMs() ? it->second.accessToken
+                                                                                       : std::string();
     };
     if (std::string token = cached(); !token.empty()) return token;
+    // Threads of this process queue here; other processes wait for the row
+    // lock that lockedAccessToken() takes in the system database.
     std::lock_guard<std::mutex> purchase(purchaseMutex());
     if (std::string token = cached(); !token.empty()) return token; // bought meanwhile
 
     auto oauth = incoming->getObject("oauth2");
     if (!oauth) throw OAuthError("account '" + account.label + "' signs in with OAuth but has no oauth2 settings");
-    const AccountCredentials secrets = accounts.currentCredentials(account);
-    if (secrets.oauthRefreshToken.empty())
-        throw OAuthError("account '" + account.label + "' has no OAuth refresh token: grant access and store it "
-                         "(incoming.oauth2.refresh_token)");
-    OAuthRequest request;
-    WipedOnExit wiped{{&request.refreshToken, &request.clientSecret}};
-    request.tokenUrl = oauth->optValue<std::string>("token_url", "");
-    request.clientId = oauth->optValue<std::string>("client_id", "");
-    request.scope = oauth->optValue<std::string>("scope", "");
-    request.clientSecret = secrets.oauthClientSecret;
-    request.refreshToken = secrets.oauthRefreshToken;
-    request.tls.caFile = incoming->optValue<std::string>("ca_file", "");
-    request.tls.caPem = incoming->optValue<std::string>("ca", "");
-    OAuthGrant grant = refreshAccessToken(request);
-    WipedOnExit wipedGrant{{&grant.refreshToken}};
-    if (!grant.refreshToken.empty() && grant.refreshToken != request.refreshToken &&
-        !accounts.replaceRefreshToken(account.id, request.refreshToken, grant.refreshToken))
-        context.log(ERP_LOG_WARNING, "erpmail.oauth",
-                    "account " + account.label + ": the refresh token changed while a new one was bought");
+    OAuthAccess access =
+        accounts.lockedAccessToken(account, context.host().nowMs(), [&](const AccountCredentials& secrets) {
+            if (secrets.oauthRefreshToken.empty())
+                throw OAuthError("account '" + account.label +
+                                 "' has no OAuth refresh token: grant access and "
+                                 "store it (incoming.oauth2.refresh_token)");
+            OAuthRequest request;
+            WipedOnExit wiped{{&request.refreshToken, &request.clientSecret}};
+            request.tokenUrl = oauth->optValue<std::string>("token_url", "");
+            request.clientId = oauth->optValue<std::string>("client_id", "");
+            request.scope = oauth->optValue<std::string>("scope", "");
+            request.clientSecret = secrets.oauthClientSecret;
+            request.refreshToken = secrets.oauthRefreshToken;
+            request.tls.caFile = incoming->optValue<std::string>("ca_file", "");
+            request.tls.caPem = incoming->optValue<std::string>("ca", "");
+            OAuthGrant grant = refreshAccessToken(request);
+            WipedOnExit wipedGrant{{&grant.refreshToken, &grant.accessToken}};
+            OAuthAccess bought;
+            bought.accessToken = grant.accessToken;
+            // Renewed a minute before the server's deadline, so that a token
+            // never expires between the check here and the login.
+            bought.validUntilMs =
+                context.host().nowMs() + std::max<std::int64_t>(grant.expiresInSeconds - 60, 0) * 1000;
+            if (grant.refreshToken != request.refreshToken) bought.rotatedRefreshToken = grant.refreshToken;
+            return bought;
+        });
     std::lock_guard<std::mutex> lock(cacheMutex());
-    // Renewed a minute before the server's deadline, so that a token never
-    // expires between the check here and the login.
-    cache()[account.id] = {grant.accessToken, now + std::max<std::int64_t>(grant.expiresInSeconds - 60, 0) * 1000};
-    return grant.accessToken;
+    cache()[account.id] = {access.accessToken, access.validUntilMs};
+    return access.accessToken;
 }
 
-void forgetAccessToken(const std::string& accountId)
+void forgetAccessToken(AccountAccess& accounts, const std::string& accountId)
 {
-    std::lock_guard<std::mutex> lock(cacheMutex());
-    cache().erase(accountId);
+    std::string refused;
+    {
+        std::lock_guard<std::mutex> lock(cacheMutex());
+        auto it = cache().find(accountId);
+        if (it == cache().end()) return;
+        refused = std::move(it->second.accessToken);
+        cache().erase(it);
+    }
+    WipedOnExit wiped{{&refused}};
+    try {
+        accounts.dropAccessToken(accountId, refused);
+    } catch (const std::exception&) {
+        // The login's own error is what the caller reports; a token left
+        // stored is refused once more and dropped then.
+    }
 }
 
 } // namespace erpmail::transport

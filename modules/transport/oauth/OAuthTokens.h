@@ -1,7 +1,9 @@
-// OAuth 2.0 access tokens for XOAUTH2 (IMAP, POP3): bought with the
+// OAuth 2.0 access tokens for XOAUTH2 (IMAP, POP3, SMTP): bought with the
 // account's refresh token at its token endpoint (RFC 6749 section 6, as
 // Microsoft Entra ID serves Microsoft 365), kept in memory until shortly
-// before they expire. A refresh token the server rotates is stored at once.
+// before they expire and stored with the account's secrets for the other
+// processes. A refresh token the server rotates is stored before the access
+// token is used.
 #pragma once
 
 #include "erpmail/AccountAccess.h"
@@ -46,13 +48,17 @@ OAuthGrant refreshAccessToken(const OAuthRequest& request);
 bool usesOAuth(const Poco::JSON::Object::Ptr& incoming);
 
 /// A valid access token for the account's incoming server (whose settings
-/// are `incoming`): cached, or bought now (one purchase per account at a
-/// time). Throws OAuthError.
+/// are `incoming`), which its SMTP server takes too: cached in this process,
+/// stored with the account by another process, or bought now (one purchase
+/// per account at a time across all processes sharing the system database; see
+/// AccountAccess::lockedAccessToken). Throws OAuthError, StoreError when a
+/// rotated refresh token cannot be stored, or OperationError.
 std::string accessTokenFor(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
                            const Poco::JSON::Object::Ptr& incoming);
 
-/// Drops the account's cached access token (the server refused it).
-void forgetAccessToken(const std::string& accountId);
+/// Drops the account's access token, cached and stored (a server refused
+/// it), so that the next login buys a new one.
+void forgetAccessToken(AccountAccess& accounts, const std::string& accountId);
 
 /// The account's incoming server as a session's settings (ImapSettings,
 /// Pop3Settings): address, TLS, user, and its password opened or an OAuth

@@ -45,7 +45,7 @@ std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRe
     try {
         return std::make_unique<transport::Pop3Session>(settings);
     } catch (const transport::Pop3AuthError&) {
-        transport::forgetAccessToken(account.id); // refused: buy a new one next time
+        transport::forgetAccessToken(accounts_, account.id); // refused: buy a new one next time
         throw;
     }
 }

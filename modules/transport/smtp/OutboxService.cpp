@@ -6,6 +6,7 @@
 #include "mime/MessageComposer.h"
 #include "store/OutboxRepository.h"
 #include "transport/common/ServerProbe.h"
+#include "transport/oauth/OAuthTokens.h"
 
 #include <Poco/Environment.h>
 #include <Poco/JSON/Array.h>
@@ -298,7 +299,7 @@ void OutboxService::workerLoop()
     }
 }
 
-transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord& account)
+transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord& account, bool buyToken)
 {
     auto server = parseStored(account.serverSettings);
     if (!server->has("smtp")) throw invalidParam("account", "account '" + account.label + "' has no SMTP server");
@@ -317,15 +318,36 @@ transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord
         // "Server requires password": the incoming credentials, unless SMTP has its own.
         auto in = server->has("incoming") ? server->getObject("incoming") : Object::Ptr(new Object);
         s.user = in->optValue<std::string>("user", "");
-        if (s.authenticate && !credentials.incomingLentToSmtp && !credentials.incomingPassword.empty())
-            throw missingPassword(account, "incoming.password for its SMTP server",
-                                  "the SMTP server changed after the incoming password was entered, and that "
-                                  "password stays with the server it was given for");
-        s.password = credentials.incomingPassword;
+        if (s.authenticate && transport::usesOAuth(in)) {
+            if (credentials.oauthRefreshToken.empty()) throw missingPassword(account, "incoming.oauth2.refresh_token");
+            // An access token opens the mailbox too: it goes only to the
+            // SMTP server the refresh token was entered with.
+            if (!credentials.incomingLentToSmtp)
+                throw missingPassword(account, "incoming.oauth2.refresh_token for its SMTP server",
+                                      "the SMTP server changed after the refresh token was entered, and its access "
+                                      "tokens stay with the servers it was given for");
+            if (buyToken) {
+                try {
+                    s.oauthToken = transport::accessTokenFor(context_, accounts_, account, in);
+                } catch (const transport::OAuthError& e) {
+                    // The mail stays queued for the next pass; the log says why it waits.
+                    context_.log(ERP_LOG_WARNING, "erpmail.outbox",
+                                 "account " + account.label + ": no OAuth access token for SMTP: " + e.what());
+                    throw OperationError("unavailable", "account '" + account.label + "': " + e.what());
+                }
+                s.tokenRefused = [this, id = account.id] { transport::forgetAccessToken(accounts_, id); };
+            }
+        } else {
+            if (s.authenticate && !credentials.incomingLentToSmtp && !credentials.incomingPassword.empty())
+                throw missingPassword(account, "incoming.password for its SMTP server",
+                                      "the SMTP server changed after the incoming password was entered, and that "
+                                      "password stays with the server it was given for");
+            s.password = credentials.incomingPassword;
+            if (s.authenticate && s.password.empty()) throw missingPassword(account, "incoming.password");
+        }
+    } else if (s.authenticate && s.password.empty()) {
+        throw missingPassword(account, "smtp.password");
     }
-    if (s.authenticate && s.password.empty())
-        throw missingPassword(account,
-                              smtp->optValue<std::string>("user", "").empty() ? "incoming.password" : "smtp.password");
     s.timeoutSeconds = settings_.timeoutSeconds;
     s.timeouts = settings_.timeouts;
     if (account.senderEmail) {
@@ -350,7 +372,7 @@ Object::Ptr OutboxService::send(const Request& request)
         throw invalidParam("e_printing", "E-Printing sends for everyone and needs a public account, not '" +
                                              account.label + "'");
     if (!account.senderEmail) throw invalidParam("account", "account '" + account.label + "' has no sender e-mail");
-    smtpSettingsOf(account); // fails now, not in the worker, when SMTP is missing
+    smtpSettingsOf(account, false); // fails now, not in the worker, when SMTP is missing
 
     mime::OutgoingMessage m;
     m.from = {account.senderName.value_or(""), *account.senderEmail};

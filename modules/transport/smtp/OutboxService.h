@@ -57,7 +57,10 @@ private:
     Poco::JSON::Object::Ptr outboxProcess(const Request& request);
     Poco::JSON::Object::Ptr accountTest(const Request& request);
 
-    transport::SmtpSettings smtpSettingsOf(const store::AccountRecord& account);
+    /// The account's SMTP server and how to sign in there. SMTP without a
+    /// user of its own signs in as the incoming side does: its password, or
+    /// its OAuth access token (bought now unless `buyToken` is false).
+    transport::SmtpSettings smtpSettingsOf(const store::AccountRecord& account, bool buyToken = true);
     void deliverAccount(const store::AccountRecord& account, DeliveryReport& report);
     /// Claims the account's next due mail for this sender, if there is one.
     std::optional<store::OutboxEntry> claimNext(store::Connection& db, const store::AccountRecord& account,

@@ -1,5 +1,6 @@
 #include "transport/smtp/SmtpConnection.h"
 
+#include "erpmail/Base64.h"
 #include "transport/common/ServerText.h"
 
 #include <Poco/Net/DialogSocket.h>
@@ -59,6 +60,15 @@ bool offers(const std::vector<std::string>& caps, const std::string& word)
     return false;
 }
 
+// An authzid in a GS2 header (RFC 5801 section 4): "," and "=" escaped.
+std::string saslName(const std::string& user)
+{
+    std::string out;
+    for (char c : user)
+        out += c == ',' ? "=2C" : c == '=' ? "=3D" : std::string(1, c);
+    return out;
+}
+
 bool offersAuth(const std::vector<std::string>& caps, const std::string& mechanism)
 {
     for (const auto& c : caps) {
@@ -78,11 +88,10 @@ bool offersAuth(const std::vector<std::string>& caps, const std::string& mechani
 // the individual AUTH mechanisms, and the socket for the final reply.
 class SmtpConnection::Session : public Poco::Net::SecureSMTPClientSession {
 public:
-    using SecureSMTPClientSession::SecureSMTPClientSession;
     using SecureSMTPClientSession::loginUsingCRAMMD5;
     using SecureSMTPClientSession::loginUsingLogin;
     using SecureSMTPClientSession::loginUsingPlain;
-    using SecureSMTPClientSession::loginUsingXOAUTH2;
+    using SecureSMTPClientSession::SecureSMTPClientSession;
     using SecureSMTPClientSession::socket;
 
     /// Reads the greeting (Poco's open() would keep it to itself); throws
@@ -93,6 +102,32 @@ public:
         const int status = socket().receiveStatusMessage(response);
         if (!isPositiveCompletion(status)) throw Poco::Net::SMTPException("the server is not ready", response, status);
         return response;
+    }
+
+    /// SASL with an OAuth 2.0 bearer token, the initial response on the
+    /// AUTH line: XOAUTH2 (Microsoft, Google) or OAUTHBEARER (RFC 7628).
+    /// A refusal comes as a 334 carrying the error in JSON, answered with
+    /// an empty response (XOAUTH2) or %x01 (RFC 7628 section 3.2.3) to get
+    /// the final reply. Throws SMTPException with the server's words.
+    void loginWithToken(const std::string& mechanism, const std::string& user, const std::string& token,
+                        const std::string& host, unsigned port)
+    {
+        const std::string ctrlA(1, '\x01');
+        const std::string bearer = "auth=Bearer " + token + ctrlA + ctrlA;
+        const std::string initial = mechanism == "XOAUTH2"
+                                        ? "user=" + user + ctrlA + bearer
+                                        : "n,a=" + saslName(user) + "," + ctrlA + "host=" + host + ctrlA +
+                                              "port=" + std::to_string(port) + ctrlA + bearer;
+        std::string response;
+        int status = sendCommand("AUTH", mechanism + " " + toBase64(initial), response);
+        if (status == 235) return;
+        std::string why = response;
+        if (status == 334) {
+            if (auto json = decodeBase64(response.size() > 4 ? response.substr(4) : std::string())) why = *json;
+            status = sendCommand(mechanism == "XOAUTH2" ? "" : "AQ==", response);
+            why += " " + response;
+        }
+        throw Poco::Net::SMTPException("Login using " + mechanism + " failed", why, status);
     }
 
     /// EHLO, HELO when the server does not know EHLO; the capabilities.
@@ -183,8 +218,21 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings)
                 throw SmtpSetupError({Kind::Permanent, 0, "a password is never sent without TLS; configure "
                                                           "STARTTLS or TLS for " + where});
             if (!settings.oauthToken.empty()) {
-                mechanism_ = "XOAUTH2";
-                session_->loginUsingXOAUTH2(settings.user, settings.oauthToken);
+                mechanism_ = offersAuth(capabilities_, "XOAUTH2")       ? "XOAUTH2"
+                             : offersAuth(capabilities_, "OAUTHBEARER") ? "OAUTHBEARER"
+                                                                        : "";
+                if (mechanism_.empty())
+                    throw SmtpSetupError({Kind::Permanent, 0,
+                                          "server " + where +
+                                              " offers neither XOAUTH2 nor OAUTHBEARER, which "
+                                              "this account signs in with; nothing was sent"});
+                try {
+                    session_->loginWithToken(mechanism_, settings.user, settings.oauthToken, settings.host,
+                                             settings.port);
+                } catch (const Poco::Net::SMTPException& e) {
+                    if (e.code() >= 500 && settings.tokenRefused) settings.tokenRefused();
+                    throw;
+                }
             } else if (offersAuth(capabilities_, "PLAIN")) {
                 mechanism_ = "PLAIN";
                 session_->loginUsingPlain(settings.user, settings.password);

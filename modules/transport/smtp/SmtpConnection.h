@@ -5,6 +5,7 @@
 #include "erpmail/StepReport.h"
 #include "transport/common/LineChannel.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,7 +32,8 @@ struct SmtpSettings {
     bool authenticate = true;
     std::string user;
     std::string password;    ///< used with PLAIN, LOGIN or CRAM-MD5
-    std::string oauthToken;  ///< when set, XOAUTH2 instead of a password
+    std::string oauthToken;  ///< when set, XOAUTH2 (or OAUTHBEARER) instead of a password
+    std::function<void()> tokenRefused; ///< optional: called when the server refuses oauthToken
     std::string heloName = "erpmail.localdomain";
     int timeoutSeconds = 60; ///< connect, TLS, EHLO, AUTH, RSET and QUIT
     SmtpTimeouts timeouts;

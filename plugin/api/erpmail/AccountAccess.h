@@ -10,6 +10,8 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +55,24 @@ struct AccountCredentials {
     ~AccountCredentials()
     {
         for (std::string* s : {&incomingPassword, &smtpPassword, &oauthRefreshToken, &oauthClientSecret})
+            if (s->capacity()) OPENSSL_cleanse(&(*s)[0], s->capacity());
+    }
+};
+
+/// An OAuth 2.0 access token as kept with the account's secrets, and the
+/// refresh token the purchase rotated (empty when it did not).
+struct OAuthAccess {
+    std::string accessToken;
+    std::int64_t validUntilMs = 0; ///< host clock; renewed from then on
+    std::string rotatedRefreshToken;
+
+    OAuthAccess() = default;
+    OAuthAccess(const OAuthAccess&) = default;
+    OAuthAccess& operator=(const OAuthAccess&) = default;
+    /// Wipes the tokens.
+    ~OAuthAccess()
+    {
+        for (std::string* s : {&accessToken, &rotatedRefreshToken})
             if (s->capacity()) OPENSSL_cleanse(&(*s)[0], s->capacity());
     }
 };
@@ -111,10 +131,20 @@ public:
     /// (unavailable) when the servers they are bound to are no longer those
     /// of `account`, so that a secret never goes where a stale record says.
     virtual AccountCredentials currentCredentials(const store::AccountRecord& account) = 0;
-    /// Stores the refresh token an OAuth server rotated in place of the
-    /// spent one; false (and nothing changed) when the stored token is no
-    /// longer `spent`.
-    virtual bool replaceRefreshToken(const std::string& accountId, const std::string& spent, const std::string& fresh) = 0;
+    /// The account's OAuth access token, bought at most once by all the
+    /// processes that share its database: the account's row is locked in a
+    /// transaction (PostgreSQL FOR UPDATE, SQLite's write lock) and its
+    /// secrets are read again. A stored access token still valid at `nowMs`
+    /// is returned as it is; otherwise `buy` gets the stored credentials, and
+    /// the refresh token it rotated and the access token it bought are
+    /// committed before they are returned. Throws what `buy` throws,
+    /// StoreError when they cannot be stored, and OperationError
+    /// (unavailable) as currentCredentials() does.
+    virtual OAuthAccess lockedAccessToken(const store::AccountRecord& account, std::int64_t nowMs,
+                                          const std::function<OAuthAccess(const AccountCredentials&)>& buy) = 0;
+    /// Drops the stored access token when it is still `refused` (a server
+    /// refused it), so that the next login buys a new one.
+    virtual void dropAccessToken(const std::string& accountId, const std::string& refused) = 0;
     /// Sets the account offline (once) and tells the host why.
     virtual void takeOffline(const store::AccountRecord& account, const std::string& reason) = 0;
     /// Stores a raw message in the account's messages, parsed, with its

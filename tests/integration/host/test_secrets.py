@@ -3,14 +3,19 @@ they were given for, also when a clerk changes a public account, and they
 fail closed when the key is lost or replaced."""
 import base64
 import binascii
+import email
+import email.policy
 import json
 import os
 import sqlite3
 import subprocess
 import tempfile
+import time
 import unittest
+import uuid
 
-from harness import ERPHOST, Host, pg_database, sqlite_rows, start_scripted_server, testbed, testbed_ca
+from harness import (ERPHOST, Host, oauth_incoming, oauth_refresh_token, pg_database, sqlite_rows,
+                     start_scripted_server, testbed, testbed_ca, tokens_in_clear)
 
 TB = testbed()
 CA = testbed_ca()
@@ -330,6 +335,171 @@ class PostgresSystemDatabase(SecretCase):
         self.assertEqual(changed["secrets_cleared"], ["incoming.password"])
         check = self.call("mail.secrets.check", "root")
         self.assertEqual((check["opened"], check["unreadable"]), (0, 0))
+
+
+def oauth_post(path, body):
+    """A POST to the test bed's OAuth server (its /seed and /redemptions)."""
+    import ssl
+    import urllib.request
+    request = urllib.request.Request(TB["OAUTH_SEED_URL"].rsplit("/", 1)[0] + path, data=json.dumps(body).encode(),
+                                     method="POST")
+    with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=TB["TB_CA"])) as answer:
+        return json.load(answer)
+
+
+def inbox_messages(user, password, text, timeout=30):
+    """The raw mails in the user's INBOX whose text contains `text`, once there is one."""
+    import imaplib
+    import ssl
+    import time
+    deadline = time.time() + timeout
+    while True:
+        with imaplib.IMAP4_SSL("localhost", int(TB["IMAPS_PORT"]),
+                               ssl_context=ssl.create_default_context(cafile=TB["TB_CA"])) as imap:
+            imap.login(user, password)
+            imap.select("INBOX", readonly=True)
+            uids = imap.uid("SEARCH", None, "TEXT", text)[1][0].split()
+            found = [part[1] for uid in uids for part in imap.uid("FETCH", uid, "(BODY.PEEK[])")[1]
+                     if isinstance(part, tuple)]
+        if found or time.time() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+class OAuthSending(SecretCase):
+    """OAuth accounts send through the test bed's Postfix, whose SASL is
+    Dovecot's oauth2 passdb checking tokens at the test bed's OAuth server."""
+
+    def oauth_account(self, user="olga", refresh_token=None, kind="personal", smtp_port=None):
+        params = {"label": f"OAuth {kind}", "kind": kind, "sender_email": USER, "sender_name": "Olga Öhler",
+                  "incoming": oauth_incoming("imaps", TB["IMAPS_PORT"], USER, refresh_token or oauth_refresh_token(USER)),
+                  "smtp": {"host": "localhost", "port": int(smtp_port or TB["SUBMISSION_PORT"]), "ca": CA}}
+        return self.call("mail.account.create", user, params)["id"]
+
+    def check_sent_with(self, mechanism, smtp_port):
+        account = self.oauth_account(smtp_port=smtp_port)
+        tested = self.call("mail.account.test", "olga", {"id": account})
+        self.assertTrue(tested["ok"], tested)
+        self.assertEqual(tested["smtp"]["authentication"], mechanism)
+        subject = f"Rechnung über OAuth {uuid.uuid4().hex}"
+        queued = self.call("mail.send", "olga", {"account": account, "to": [TB["USER_BOB"]], "subject": subject,
+                                                 "text": f"Grüsse über {mechanism}\n"})
+        self.assertEqual(self.call("mail.outbox.process", "olga", {"account": account})["sent"], 1)
+        raw = inbox_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"])
+        self.assertEqual(len(raw), 1)
+        msg = email.message_from_bytes(raw[0], policy=email.policy.default)
+        self.assertEqual(msg["Subject"], subject)
+        self.assertEqual(msg["From"].addresses[0].addr_spec, USER)
+        self.assertEqual(msg["Message-ID"], f"<{queued['message_id']}>")
+        self.assertEqual(msg.get_body(("plain",)).get_content().replace("\r\n", "\n"), f"Grüsse über {mechanism}\n")
+        # Postfix logged the SASL method it accepted.
+        with open(os.path.join(TB["TB_DIR"], "postfix", "postfix.log"), encoding="utf-8", errors="replace") as f:
+            self.assertIn(f"sasl_method={mechanism}, sasl_username={USER}", f.read())
+        self.assertEqual(tokens_in_clear(self.host.dir), [])
+
+    def test_oauth_account_sends_through_postfix_with_xoauth2(self):
+        self.check_sent_with("XOAUTH2", TB["SUBMISSION_PORT"])
+
+    def test_oauth_account_sends_with_oauthbearer_where_only_that_is_offered(self):
+        self.check_sent_with("OAUTHBEARER", TB["SUBMISSION_OAUTHBEARER_PORT"])
+
+    def test_smtp_refusing_a_foreign_token_fails_with_the_servers_reason(self):
+        refresh_token = oauth_refresh_token(TB["USER_BOB"])
+        for mechanism, port in (("XOAUTH2", TB["SUBMISSION_PORT"]), ("OAUTHBEARER", TB["SUBMISSION_OAUTHBEARER_PORT"])):
+            account = self.oauth_account(refresh_token=refresh_token, smtp_port=port)
+            smtp = self.call("mail.account.test", "olga", {"id": account})["smtp"]
+            self.assertFalse(smtp["ok"], smtp)
+            self.assertIn(f"authentication ({mechanism})", smtp["error"])
+            self.assertIn("535", smtp["error"])
+            self.assertIn('"status"', smtp["error"])  # the server's JSON reason, decoded
+            self.assertNotIn("auth=Bearer", smtp["error"])
+            refresh_token = oauth_refresh_token(TB["USER_BOB"])
+
+    def test_microsoft_365_accounts_get_microsofts_smtp_server(self):
+        incoming = {"protocol": "m365", "user": "olga@contoso.example",
+                    "oauth2": {"tenant": "contoso.onmicrosoft.com", "client_id": "0f1e2d3c", "refresh_token": "0.AX"}}
+        created = self.call("mail.account.create", "olga", {"label": "M365", "incoming": incoming})
+        shown = self.call("mail.account.get", "olga", {"id": created["id"]})
+        for account in (created, shown):
+            smtp = account["smtp"]
+            self.assertEqual((smtp["host"], smtp["port"], smtp["security"]), ("smtp.office365.com", 587, "starttls"))
+            self.assertTrue(smtp["uses_incoming_credentials"], smtp)
+            self.assertIn("https://outlook.office365.com/SMTP.Send", account["incoming"]["oauth2"]["scope"])
+        # Given settings win; the rest are Microsoft's.
+        own = self.call("mail.account.create", "olga", {"label": "M365 b", "incoming": incoming,
+                                                        "smtp": {"port": 25}})["smtp"]
+        self.assertEqual((own["host"], own["port"], own["security"]), ("smtp.office365.com", 25, "starttls"))
+        self.assertIsNone(self.call("mail.account.create", "olga", {"label": "M365 c", "incoming": incoming,
+                                                                     "smtp": None})["smtp"])
+
+    def test_clerk_cannot_redirect_oauth_access_token_to_own_smtp_server(self):
+        account = self.oauth_account(kind="public")
+        self.assertTrue(self.call("mail.account.test", "carl", {"id": account})["ok"])
+        port, log = self.collector("smtps")
+        changed = self.call("mail.account.update", "carl", {"id": account, "smtp": {"port": port, "security": "tls"}})
+        self.assertEqual(changed.get("secrets_cleared"), ["smtp.uses_incoming_credentials"])
+        self.assertFalse(changed["smtp"]["uses_incoming_credentials"])
+        self.fails_unavailable("mail.account.test", "carl", {"id": account}, "incoming.oauth2.refresh_token")
+        self.fails_unavailable("mail.send", "carl", {"account": account, "to": [USER], "subject": "s", "text": "x"},
+                               "incoming.oauth2.refresh_token")
+        self.assertNotIn("auth=Bearer", received(log))
+        self.assertNotIn("XOAUTH2", received(log))
+        self.call("mail.fetch", "carl", {"account": account})  # receiving goes on with the kept token
+
+
+class RefreshTokenRace(SecretCase):
+    """Two erphost processes need the account's access token at the same
+    moment. The token server rotates refresh tokens, refuses a spent one,
+    and here answers slowly, so that both ask while the other waits."""
+
+    def check_one_redemption_per_refresh_token(self):
+        # Access tokens last 70 s: erpmail renews them a minute early, so 10 s here.
+        seeded = oauth_post("/seed", {"email": USER, "delay_ms": 1500, "expires_in": 70})["refresh_token"]
+        account = self.call("mail.account.create", "olga", {
+            "label": "OAuth race", "sender_email": USER,
+            "incoming": oauth_incoming("imaps", TB["IMAPS_PORT"], USER, seeded)})["id"]
+        commands = (["mail.fetch", json.dumps({"account": account})], ["mail.account.test", json.dumps({"id": account})])
+        runs = [subprocess.Popen([ERPHOST, "--config", self.host.config, "call", op, "--as", "olga", "--json", params],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for op, params in commands]
+        answers = [run.communicate(timeout=120) for run in runs]
+        for run, (out, err) in zip(runs, answers):
+            self.assertNotIn("invalid_grant", out + err)
+            self.assertEqual(run.returncode, 0, out + err)
+        self.assertTrue(json.loads(answers[1][0])["ok"], answers[1][0])
+        # A third process finds the stored access token and buys none.
+        self.call("mail.fetch", "olga", {"account": account})
+        redemptions = oauth_post("/redemptions", {"refresh_token": seeded})["redemptions"]
+        self.assertEqual(redemptions, [{"refresh_token": seeded, "granted": True}])
+        # Once it expired, the next purchase spends the refresh token the
+        # server rotated, which was stored with the first one.
+        time.sleep(11)
+        self.call("mail.fetch", "olga", {"account": account})
+        redemptions = oauth_post("/redemptions", {"refresh_token": seeded})["redemptions"]
+        self.assertEqual([r["granted"] for r in redemptions], [True, True], redemptions)
+        self.assertNotEqual(redemptions[1]["refresh_token"], seeded)
+        self.assertEqual(tokens_in_clear(self.host.dir), [])
+
+    def test_rotated_refresh_token_that_cannot_be_stored_stops_the_fetch(self):
+        account = self.call("mail.account.create", "olga", {
+            "label": "OAuth full disk", "sender_email": USER,
+            "incoming": oauth_incoming("imaps", TB["IMAPS_PORT"], USER, oauth_refresh_token(USER))})["id"]
+        db = sqlite3.connect(os.path.join(self.host.dir, "main.db"))
+        db.execute("CREATE TRIGGER full_disk BEFORE UPDATE OF secrets ON accounts "
+                   "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        db.commit()
+        db.close()
+        error = self.call("mail.fetch", "olga", {"account": account}, code=1)["error"]
+        self.assertIn("database or disk is full", error["message"])
+        status = self.call("mail.account.status", "olga", {"id": account})
+        self.assertIsNone(status["fetch"]["password_last_accepted_ms"], status)  # no login was tried
+
+    def test_two_processes_buying_at_once_redeem_each_refresh_token_once(self):
+        self.check_one_redemption_per_refresh_token()
+
+    def test_two_processes_buying_at_once_redeem_each_refresh_token_once_on_postgresql(self):
+        self.host.cleanup()
+        self.host = Host(databases={"main": (pg_database("oauthrace"), True)}, users=USERS, grants={"mail.use": "*"})
+        self.check_one_redemption_per_refresh_token()
 
 
 if __name__ == "__main__":
