@@ -17,6 +17,7 @@ public:
     std::string summary() const override { return "E-mail accounts, their databases and the plugin's status"; }
     std::vector<Operation> operations() override;
     /// Migrates the system database; throws naming it when it is unreachable.
+    /// Then hands the host the events a stopped process left recorded.
     void start() override;
     /// What other modules may ask of accounts.
     AccountAccess& access() { return accounts_; }
@@ -25,6 +26,9 @@ private:
     Poco::JSON::Object::Ptr version(const Request& request);
     Poco::JSON::Object::Ptr modulesStatus(const Request& request);
     Poco::JSON::Object::Ptr databaseCheck(const Request& request);
+    /// The events recorded in online accounts' databases that no process
+    /// handed over (it ended between the commit and the delivery).
+    void deliverLeftEvents() noexcept;
 
     Context& context_;
     const ModuleDirectory& directory_;

@@ -452,6 +452,8 @@ DeliveryReport OutboxService::deliverDue(const std::vector<store::AccountRecord>
                                  std::to_string(n) + " mail(s) of a sender that stopped go back to the queue");
             }
             deliverAccount(account, report);
+            // What this pass recorded, and what a crashed pass left.
+            context_.deliverEvents(*accounts_.mailbox(account));
         } catch (const OperationError& e) {
             if (e.code() != "unavailable") throw;
             // mailbox() has set the account offline; the others carry on.
@@ -543,21 +545,35 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
     const bool permanent = outcome.kind == SmtpOutcome::Kind::Permanent;
     const bool lastTry = entry.attempts >= settings_.maxAttempts;
     std::string event;
+    Object::Ptr payload = new Object;
+    payload->set("account", account.id);
+    payload->set("outbox_id", entry.id);
+    payload->set("message_id", entry.messageId);
+    Poco::JSON::Parser p1, p2;
+    payload->set("recipients", p1.parse(entry.envelopeTo));
+    payload->set("documents", p2.parse(entry.documentLinks));
+    payload->set("answer", outcome.answer);
+    payload->set("attempts", entry.attempts);
     try {
         auto lease = accounts_.mailbox(account);
         store::OutboxRepository outbox(*lease);
         if (outcome.kind == SmtpOutcome::Kind::Sent) {
-            // The sent copy and the sent mark commit together, after the 250.
+            // The sent copy, the sent mark and mail.sent commit together, after the 250.
             store::Transaction tx(*lease);
             accounts_.storeMessage(*lease, account, entry.raw, "sent", "out", entry.documentLinks);
             outbox.markSent(entry.id, outcome.answer);
+            context_.recordEvent(*lease, "mail.sent", account.id, payload);
             std::optional<store::OutboxEntry> following;
             if (next) following = claimNext(*lease, account, passStart);
             tx.commit();
             if (next) *next = std::move(following);
             event = "mail.sent";
         } else if (permanent || lastTry) {
+            payload->set("permanent", permanent);
+            store::Transaction tx(*lease);
             outbox.markFailed(entry.id, outcome.answer);
+            context_.recordEvent(*lease, "mail.failed", account.id, payload);
+            tx.commit();
             event = "mail.failed";
         } else {
             const std::int64_t backoff =
@@ -578,18 +594,6 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
     context_.log(event == "mail.sent" ? ERP_LOG_INFO : ERP_LOG_WARNING, "erpmail.outbox",
                  entry.messageId + (event.empty() ? " will be retried" : event == "mail.sent" ? " sent" : " failed") +
                      ": " + outcome.answer);
-    if (event.empty()) return false;
-    Object::Ptr payload = new Object;
-    payload->set("account", account.id);
-    payload->set("outbox_id", entry.id);
-    payload->set("message_id", entry.messageId);
-    Poco::JSON::Parser p1, p2;
-    payload->set("recipients", p1.parse(entry.envelopeTo));
-    payload->set("documents", p2.parse(entry.documentLinks));
-    payload->set("answer", outcome.answer);
-    payload->set("attempts", entry.attempts);
-    if (event == "mail.failed") payload->set("permanent", permanent);
-    context_.emit(event, payload);
     return event == "mail.sent";
 }
 
