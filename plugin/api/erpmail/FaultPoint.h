@@ -1,6 +1,10 @@
 // Crash points for the tests that show what survives a crash: the test sets
 // ERPMAIL_TEST_CRASH_AFTER to a point's name, and the process ends there as
 // kill -9 would end it. Only test builds (ERPMAIL_TESTS) have them.
+//
+// Points:
+//   event-commit  events are committed and not yet handed to the host
+//                 (Context::deliverEvents, when it finds any)
 #pragma once
 
 #ifdef ERPMAIL_FAULT_POINTS

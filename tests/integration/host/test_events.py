@@ -4,13 +4,15 @@ commit and the hand-over delivers them at the next start, once, with the
 event_id they were recorded with."""
 import imaplib
 import os
+import re
 import ssl
+import subprocess
 import time
 import unittest
 import uuid
 from email.message import EmailMessage
 
-from harness import Host, call_until_crash_point, host_events, sqlite_rows, testbed, testbed_ca
+from harness import Host, call_until_crash_point, host_events, pg_database, sqlite_rows, testbed, testbed_ca
 
 TB = testbed()
 CA = testbed_ca()
@@ -65,12 +67,16 @@ class EventDeliveryTest(unittest.TestCase):
         self.assertEqual(len(host_events(self.host, kind)), 1)  # and never again
         return events[0]["payload"]
 
-    def test_kill_between_sent_commit_and_event_delivers_mail_sent_once_at_restart(self):
-        account = self.call("mail.account.create", {
-            "label": "Versand", "sender_email": TB["USER_ALICE"],
+    def sending_account(self, password=None):
+        """An account of alice's that sends through the test bed's Postfix (submission, STARTTLS)."""
+        return self.call("mail.account.create", {
+            "label": f"Versand {uuid.uuid4().hex[:6]}", "sender_email": TB["USER_ALICE"],
             "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]),
-                         "user": TB["USER_ALICE"], "password": TB["PASS_ALICE"], "ca": CA},
+                         "user": TB["USER_ALICE"], "password": password or TB["PASS_ALICE"], "ca": CA},
             "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "security": "starttls", "ca": CA}})["id"]
+
+    def test_kill_between_sent_commit_and_event_delivers_mail_sent_once_at_restart(self):
+        account = self.sending_account()
         token = uuid.uuid4().hex
         queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": f"Rechnung {token}",
                                          "text": "Anbei", "documents": [{"doctype": "invoice", "id": "2026-0042"}]})
@@ -87,6 +93,18 @@ class EventDeliveryTest(unittest.TestCase):
         self.assertEqual(self.call("mail.outbox.process", {"account": account})["sent"], 0)
         self.assertEqual(len(host_events(self.host, "mail.sent")), 1)
         self.assertEqual(arrived(TB["USER_BOB"], TB["PASS_BOB"], token, timeout=0), 1)
+
+    def test_kill_between_failed_commit_and_event_delivers_mail_failed_once_at_restart(self):
+        account = self.sending_account(password="wrong-password")  # Postfix answers 535: failed for good
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "abgewiesen",
+                                         "text": "x"})
+        self.assertEqual(call_until_crash_point(self.host, CRASH, "mail.outbox.process", "anna",
+                                                {"account": account}), -9)
+        [(kind, event_id)] = self.recorded()  # committed with the failed mark
+        self.assertEqual(kind, "mail.failed")
+        payload = self.assert_delivered_once_after_restart("mail.failed", event_id)
+        self.assertEqual((payload["message_id"], payload["permanent"]), (queued["message_id"], True))
+        self.assertIn("535", payload["answer"])
 
     def receiving_account(self, subjects):
         """An IMAP account of user erin on a new folder of Dovecot's that holds one mail per subject.
@@ -142,6 +160,22 @@ class EventDeliveryTest(unittest.TestCase):
         for event_id in ids:
             self.assertEqual(str(uuid.UUID(event_id)), event_id)
         self.assertEqual(self.recorded(), [])
+
+class EventDeliveryOnPostgresTest(EventDeliveryTest):
+    """The same on PostgreSQL, where a delivery locks the rows it hands over."""
+
+    def setUp(self):
+        odbc = pg_database("events")
+        self.database = re.search(r"Database=([^;]+)", odbc).group(1)
+        self.host = Host(databases={"main": (odbc, True)}, users=USERS, grants={"mail.use": "*"})
+
+    def recorded(self):
+        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", TB["PG_PORT"], "-U", "erpmail", "-d", self.database,
+                              "-AtF", " ", "-c", "SELECT type, event_id FROM mail_events ORDER BY id"],
+                             env=dict(os.environ, PGPASSWORD="erpmail-Db-6"), capture_output=True, text=True,
+                             check=True).stdout
+        return [tuple(line.split(" ")) for line in out.splitlines()]
+
 
 if __name__ == "__main__":
     unittest.main()
