@@ -12,7 +12,7 @@ import unittest
 import uuid
 from email.message import EmailMessage
 
-from harness import Host, call_until_crash_point, host_events, pg_database, sqlite_rows, testbed, testbed_ca
+from harness import ERPHOST, Host, call_until_crash_point, host_events, pg_database, sqlite_rows, testbed, testbed_ca
 
 TB = testbed()
 CA = testbed_ca()
@@ -160,6 +160,20 @@ class EventDeliveryTest(unittest.TestCase):
         for event_id in ids:
             self.assertEqual(str(uuid.UUID(event_id)), event_id)
         self.assertEqual(self.recorded(), [])
+    def test_processes_starting_together_hand_each_left_event_over_once(self):
+        account = self.receiving_account([f"Mail {n}" for n in range(1000)])
+        self.assertEqual(call_until_crash_point(self.host, CRASH, "mail.fetch", "anna", {"account": account}), -9)
+        left = [event_id for _, event_id in self.recorded()]
+        self.assertEqual(len(left), 1000)
+        starts = [subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.account.list", "--as", "anna",
+                                    "--json", "{}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                  for _ in range(6)]
+        self.assertEqual([p.wait(timeout=120) for p in starts], [0] * 6)
+        self.call("mail.account.list")  # whatever one of them could not hand over
+        self.assertEqual(sorted(e["payload"]["event_id"] for e in host_events(self.host, "mail.received")),
+                         sorted(left))
+        self.assertEqual(self.recorded(), [])
+
 
 class EventDeliveryOnPostgresTest(EventDeliveryTest):
     """The same on PostgreSQL, where a delivery locks the rows it hands over."""
