@@ -1,11 +1,14 @@
 #include "erpmail/Context.h"
 
+#include "erpmail/FaultPoint.h"
 #include "erpmail/Module.h"
 #include "erpmail/OperationError.h"
+#include "store/EventRepository.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/UUIDGenerator.h>
 
 #include <sstream>
 
@@ -66,6 +69,51 @@ std::optional<erp::sdk::Host::Document> Context::document(const Request& request
 void Context::emit(const std::string& type, const Poco::JSON::Object::Ptr& payload) const
 {
     host_.emit(type, toJson(payload));
+}
+
+std::string Context::recordEvent(store::Connection& db, const std::string& type, const std::string& accountId,
+                                 Poco::JSON::Object::Ptr payload) const
+{
+    store::EventRecord event;
+    event.eventId = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    event.type = type;
+    event.accountId = accountId;
+    payload->set("event_id", event.eventId);
+    event.payload = toJson(payload);
+    event.recordedAtMs = host_.nowMs();
+    store::EventRepository(db).record(event);
+    return event.eventId;
+}
+
+std::size_t Context::deliverEvents(store::Connection& db) const noexcept
+{
+    constexpr int kBatch = 200;
+    std::size_t delivered = 0;
+    try {
+        std::lock_guard<std::mutex> lock(deliveryMutex_);
+        store::EventRepository events(db);
+        for (;;) {
+            store::Transaction tx(db);
+            auto batch = events.pending(kBatch);
+            if (batch.empty()) break;
+            crashPoint("event-commit");
+            std::vector<std::int64_t> ids;
+            for (const auto& e : batch) ids.push_back(e.id);
+            // Deleted before they are handed over: a process that read the
+            // same rows meanwhile then fails to delete them and hands over
+            // none. A crash before the commit hands them over again.
+            const std::int64_t removed = events.remove(ids);
+            if (removed >= 0 && removed != static_cast<std::int64_t>(ids.size())) break;
+            for (const auto& e : batch) host_.emit(e.type, e.payload);
+            tx.commit();
+            delivered += batch.size();
+            if (batch.size() < static_cast<std::size_t>(kBatch)) break;
+        }
+    } catch (const std::exception& e) {
+        log(ERP_LOG_WARNING, "erpmail.events",
+            "events of database '" + db.databaseId() + "' wait for the next delivery: " + e.what());
+    }
+    return delivered;
 }
 
 void Context::log(erp_log_level level, const std::string& component, const std::string& message) const

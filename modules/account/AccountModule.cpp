@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include <chrono>
+#include <set>
 
 namespace erpmail {
 
@@ -74,6 +75,29 @@ void AccountModule::start()
         throw std::runtime_error(std::string("system database unusable: ") + e.what());
     }
     offlineWatch_.start(context_);
+    deliverLeftEvents();
+}
+
+void AccountModule::deliverLeftEvents() noexcept
+{
+    auto wait = [this](const std::string& why) {
+        context_.log(ERP_LOG_WARNING, "erpmail.events", "events left by a stopped process wait: " + why);
+    };
+    try {
+        std::set<std::string> done;
+        for (const auto& account : accounts_.allAccounts()) {
+            if (!account.online || !done.insert(account.databaseId).second) continue;
+            try {
+                context_.deliverEvents(*accounts_.mailbox(account));
+            } catch (const OperationError&) {
+                // mailbox() has set the account offline; its events wait until it is back.
+            } catch (const std::exception& e) {
+                wait(e.what());
+            }
+        }
+    } catch (const std::exception& e) {
+        wait(e.what());
+    }
 }
 
 void AccountModule::stop() noexcept

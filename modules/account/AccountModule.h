@@ -18,7 +18,8 @@ public:
     std::string summary() const override { return "E-mail accounts, their databases and the plugin's status"; }
     std::vector<Operation> operations() override;
     /// Migrates the system database and starts the watch over offline
-    /// accounts; throws naming the database when it is unreachable.
+    /// accounts; throws naming the database when it is unreachable. Then
+    /// hands the host the events a stopped process left recorded.
     void start() override;
     /// Stops the watch over offline accounts.
     void stop() noexcept override;
@@ -29,6 +30,9 @@ private:
     Poco::JSON::Object::Ptr version(const Request& request);
     Poco::JSON::Object::Ptr modulesStatus(const Request& request);
     Poco::JSON::Object::Ptr databaseCheck(const Request& request);
+    /// The events recorded in online accounts' databases that no process
+    /// handed over (it ended between the commit and the delivery).
+    void deliverLeftEvents() noexcept;
 
     Context& context_;
     const ModuleDirectory& directory_;

@@ -142,7 +142,9 @@ typedef struct erp_host_api {
 
     /* Required: deliver an event. type is dotted ("mail.sent",
      * "mail.failed", "mail.received", "account.offline",
-     * "certificate.expiring"); payload is a JSON object. */
+     * "certificate.expiring"); payload is a JSON object. Returning
+     * acknowledges it. A payload with "event_id" may come again after a
+     * crash, with the same event_id (docs/host-sdk.md, "Events"). */
     void (*event_emit)(void* host_ctx, const char* type, const char* payload_json);
 
     /* Required: the host's clock, in milliseconds since 1970-01-01 UTC.

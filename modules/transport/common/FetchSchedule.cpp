@@ -81,18 +81,17 @@ void FetchSchedule::stop() noexcept
     if (worker_.joinable()) worker_.join();
 }
 
-void announceReceived(Context& context, const std::string& accountId, const std::vector<StoredMessage>& stored)
+void recordReceived(Context& context, store::Connection& connection, const std::string& accountId,
+                    const StoredMessage& stored)
 {
-    for (const auto& m : stored) {
-        Poco::JSON::Object::Ptr event = new Poco::JSON::Object;
-        event->set("account", accountId);
-        event->set("id", m.id);
-        event->set("subject", m.subject);
-        event->set("from", m.from);
-        Poco::JSON::Parser parser;
-        event->set("documents", parser.parse(m.documentLinks));
-        context.emit("mail.received", event);
-    }
+    Poco::JSON::Object::Ptr event = new Poco::JSON::Object;
+    event->set("account", accountId);
+    event->set("id", stored.id);
+    event->set("subject", stored.subject);
+    event->set("from", stored.from);
+    Poco::JSON::Parser parser;
+    event->set("documents", parser.parse(stored.documentLinks));
+    context.recordEvent(connection, "mail.received", accountId, event);
 }
 
 FetchReport runFetch(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
@@ -133,11 +132,12 @@ FetchReport runFetch(Context& context, AccountAccess& accounts, const store::Acc
         } catch (const std::exception&) {
             // The database is failing too; the lease expires by itself.
         }
+        context.deliverEvents(*lease); // of the mail committed before the failure
         context.log(ERP_LOG_WARNING, component, "fetch of account " + account.label + " failed: " + reason);
         if (const auto* op = dynamic_cast<const OperationError*>(&e)) throw *op;
         throw OperationError("unavailable", "fetching account '" + account.label + "' failed: " + reason);
     }
-    announceReceived(context, account.id, stored);
+    context.deliverEvents(*lease);
     return report;
 }
 

@@ -46,8 +46,10 @@ TooLargeMail describeTooLarge(std::string id, std::int64_t size, std::string_vie
 /// The account's incoming server settings, or null when it has none.
 Poco::JSON::Object::Ptr incomingSettings(const store::AccountRecord& account);
 
-/// One mail.received event per stored mail, with its document links.
-void announceReceived(Context& context, const std::string& accountId, const std::vector<StoredMessage>& stored);
+/// Records the mail.received event of a stored mail, with its document
+/// links, in the transaction that stores it (see Context::recordEvent).
+void recordReceived(Context& context, store::Connection& connection, const std::string& accountId,
+                    const StoredMessage& stored);
 
 /// The protocol part of a fetch: talks to the server, stores through
 /// `connection`, records in `state`, collects what it stored.
@@ -56,7 +58,8 @@ using FetchBody = std::function<FetchReport(store::Connection& connection, store
 
 /// The frame of every fetch: the lease of (account, folder), the status
 /// (success, or failure with its reason and the count of failures in a
-/// row), the lease released, and mail.received for what was stored. Throws
+/// row), the lease released, and the events recorded in the account's
+/// database handed to the host (mail.received for what was stored). Throws
 /// OperationError: conflict while another fetch runs, unavailable when the
 /// body failed.
 FetchReport runFetch(Context& context, AccountAccess& accounts, const store::AccountRecord& account,

@@ -155,7 +155,9 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
                         messages.rekeyImap(*existing, validity, uid);
                     return std::nullopt;
                 }
-                return accounts_.storePrepared(c, m);
+                StoredMessage s = accounts_.storePrepared(c, m);
+                transport::recordReceived(context_, c, account.id, s);
+                return s;
             });
             session.fetchBodies(fresh, [&](std::uint32_t uid, std::string body) {
                 pipeline.push(std::move(body), store::MessageOrigin{folder, validity, uid, std::nullopt});

@@ -112,11 +112,12 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
             freshIds.swap(fittingIds);
         }
         {
-            // Each message and its "seen" mark commit together.
+            // Each message, its "seen" mark and its mail.received commit together.
             transport::IngestPipeline pipeline(accounts_, account, db,
                                                [&](store::Connection& c, PreparedMessage& m) -> std::optional<StoredMessage> {
                 StoredMessage s = accounts_.storePrepared(c, m);
                 state.markSeen(account.id, *m.record.pop3Uidl, m.record.receivedAtMs);
+                transport::recordReceived(context_, c, account.id, s);
                 return s;
             });
             session.retrieve(fresh, [&](std::size_t i, std::string raw) {

@@ -632,6 +632,8 @@ DeliveryReport OutboxService::deliverDue(const std::vector<store::AccountRecord>
                                  std::to_string(n) + " mail(s) of a sender that stopped go back to the queue");
             }
             deliverAccount(account, report);
+            // What this pass recorded, and what a crashed pass left.
+            context_.deliverEvents(*accounts_.mailbox(account));
         } catch (const OperationError& e) {
             if (e.code() != "unavailable") throw;
             // mailbox() has set the account offline; the others carry on.
@@ -758,8 +760,31 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
     const std::string event = reached ? "mail.sent" : retry ? "" : "mail.failed";
     const std::string token = entry.claimToken.value_or("");
 
-    // The sent mark and the sent copy commit together, after the 250, and
-    // only while the claim is this attempt's.
+    Object::Ptr payload = new Object;
+    payload->set("account", account.id);
+    payload->set("outbox_id", entry.id);
+    payload->set("message_id", entry.messageId);
+    // mail.sent: who got it now; mail.failed: who never will.
+    Array::Ptr recipients = new Array;
+    if (reached) {
+        for (const auto& address : accepted)
+            recipients->add(address);
+    } else {
+        auto outcomes = outcomesOf(entry, answers);
+        for (const auto& address : envelopeRecipients(entry))
+            if (outcomes[address] != "accepted") recipients->add(address);
+    }
+    Poco::JSON::Parser p2;
+    payload->set("recipients", recipients);
+    payload->set("refused", refused);
+    payload->set("retrying", retry);
+    payload->set("documents", p2.parse(entry.documentLinks));
+    payload->set("answer", outcome.answer);
+    payload->set("attempts", entry.attempts);
+    if (event == "mail.failed") payload->set("permanent", permanent);
+
+    // The sent mark, the sent copy and the event commit together, after the
+    // 250, and only while the claim is this attempt's.
     auto commit = [&]() -> bool {
         auto lease = accounts_.mailbox(account);
         store::OutboxRepository outbox(*lease);
@@ -778,6 +803,7 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
         outbox.recordRecipients(entry.id, answers);
         if (reached && !reachedBefore)
             accounts_.storeMessage(*lease, account, entry.raw, "sent", "out", entry.documentLinks);
+        if (!event.empty()) context_.recordEvent(*lease, event, account.id, payload);
         std::optional<store::OutboxEntry> following;
         if (next && reached) following = claimNext(*lease, account, passStart);
         tx.commit();
@@ -817,29 +843,6 @@ bool OutboxService::record(const store::AccountRecord& account, const store::Out
                  entry.messageId + (event.empty() ? " will be retried" : event == "mail.sent" ? " sent" : " failed") +
                      ": " + outcome.answer);
     if (event.empty()) return false;
-    Object::Ptr payload = new Object;
-    payload->set("account", account.id);
-    payload->set("outbox_id", entry.id);
-    payload->set("message_id", entry.messageId);
-    // mail.sent: who got it now; mail.failed: who never will.
-    Array::Ptr recipients = new Array;
-    if (reached) {
-        for (const auto& address : accepted)
-            recipients->add(address);
-    } else {
-        auto outcomes = outcomesOf(entry, answers);
-        for (const auto& address : envelopeRecipients(entry))
-            if (outcomes[address] != "accepted") recipients->add(address);
-    }
-    Poco::JSON::Parser p2;
-    payload->set("recipients", recipients);
-    payload->set("refused", refused);
-    payload->set("retrying", retry);
-    payload->set("documents", p2.parse(entry.documentLinks));
-    payload->set("answer", outcome.answer);
-    payload->set("attempts", entry.attempts);
-    if (event == "mail.failed") payload->set("permanent", permanent);
-    context_.emit(event, payload);
     return reached && !reachedBefore;
 }
 

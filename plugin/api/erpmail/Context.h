@@ -9,6 +9,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,7 +47,19 @@ public:
     std::optional<erp::sdk::Host::Document> document(const Request& request, const std::string& doctype,
                                                      const std::string& docId, const std::string& field) const;
 
+    /// Hands an event to the host at once; lost if the process ends first.
     void emit(const std::string& type, const Poco::JSON::Object::Ptr& payload) const;
+    /// Records an event for the host in `db`, inside the caller's open
+    /// transaction, so that it commits with the state it reports. Adds a
+    /// new "event_id" (a UUID) to the payload and returns it. Throws StoreError.
+    std::string recordEvent(store::Connection& db, const std::string& type, const std::string& accountId,
+                            Poco::JSON::Object::Ptr payload) const;
+    /// Hands the events recorded in `db` to the host, oldest first, and
+    /// deletes each in the transaction that hands it over: at least once, and
+    /// once unless the process ends before that commit. Call it with no
+    /// transaction open on `db`. Failures are logged; the events wait for the
+    /// next call. Returns how many were handed over.
+    std::size_t deliverEvents(store::Connection& db) const noexcept;
     void log(erp_log_level level, const std::string& component, const std::string& message) const;
 
 private:
@@ -54,6 +67,9 @@ private:
 
     erp::sdk::Host host_;
     std::unique_ptr<store::DatabaseRegistry> databases_;
+    /// One delivery at a time in this process: two would fail each other's
+    /// deletions and leave events for the next pass.
+    mutable std::mutex deliveryMutex_;
 };
 
 /// Serialises a JSON object compactly.

@@ -302,3 +302,24 @@ class PrivateCluster:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def call_until_crash_point(host, point, op, user, params=None):
+    """Calls an operation with the test build's crash point `point` armed
+    (ERPMAIL_TEST_CRASH_AFTER): the process kills itself there with SIGKILL.
+    Returns erphost's exit status (-9 when it got there)."""
+    env = dict(host.env or os.environ, ERPMAIL_TEST_CRASH_AFTER=point)
+    proc = subprocess.run([ERPHOST, "--config", host.config, "call", op, "--as", user, "--json",
+                           json.dumps(params or {}, ensure_ascii=False)], capture_output=True, text=True,
+                          timeout=300, env=env)
+    return proc.returncode
+
+
+def host_events(host, kind=None):
+    """The events erphost's event log holds, in the order it got them (of one type when `kind` is given)."""
+    path = os.path.join(host.dir, "events.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        events = [json.loads(line) for line in f]
+    return [e for e in events if kind is None or e["type"] == kind]

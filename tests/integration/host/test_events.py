@@ -1,0 +1,195 @@
+"""Events the host can rely on: mail.sent and mail.received are recorded in
+the transaction of the state they report, and a process killed between that
+commit and the hand-over delivers them at the next start, once, with the
+event_id they were recorded with."""
+import imaplib
+import os
+import re
+import ssl
+import subprocess
+import time
+import unittest
+import uuid
+from email.message import EmailMessage
+
+from harness import ERPHOST, Host, call_until_crash_point, host_events, pg_database, sqlite_rows, testbed, testbed_ca
+
+TB = testbed()
+CA = testbed_ca()
+USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
+CRASH = "event-commit"
+
+
+def imap(user, password):
+    i = imaplib.IMAP4_SSL("localhost", int(TB["IMAPS_PORT"]), ssl_context=ssl.create_default_context(cafile=TB["TB_CA"]))
+    i.login(user, password)
+    return i
+
+
+def arrived(user, password, token, timeout=30):
+    """How many mails in the user's INBOX carry token, once at least one has come (or timeout)."""
+    deadline = time.time() + timeout
+    while True:
+        i = imap(user, password)
+        try:
+            i.select("INBOX", readonly=True)
+            found = len(i.uid("SEARCH", None, "TEXT", token)[1][0].split())
+        finally:
+            i.logout()
+        if found or time.time() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+class EventDeliveryTest(unittest.TestCase):
+    def setUp(self):
+        self.host = Host(users=USERS, grants={"mail.use": "*"})
+        self.db = os.path.join(self.host.dir, "main.db")
+
+    def tearDown(self):
+        self.host.cleanup()
+
+    def call(self, op, params=None, code=0):
+        status, result, err = self.host.call(op, "anna", params)
+        self.assertEqual(status, code, f"{op}: {result} {err}")
+        return result
+
+    def recorded(self):
+        return sqlite_rows(self.db, "SELECT type, event_id FROM mail_events ORDER BY id")
+
+    def assert_delivered_once_after_restart(self, kind, event_id):
+        self.assertEqual(host_events(self.host, kind), [])  # the process died before the hand-over
+        self.call("mail.account.list")  # a new process: its start hands over what was left
+        events = host_events(self.host, kind)
+        self.assertEqual([e["payload"]["event_id"] for e in events], [event_id])
+        self.assertEqual(self.recorded(), [])
+        self.call("mail.account.list")
+        self.assertEqual(len(host_events(self.host, kind)), 1)  # and never again
+        return events[0]["payload"]
+
+    def sending_account(self, password=None):
+        """An account of alice's that sends through the test bed's Postfix (submission, STARTTLS)."""
+        return self.call("mail.account.create", {
+            "label": f"Versand {uuid.uuid4().hex[:6]}", "sender_email": TB["USER_ALICE"],
+            "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]),
+                         "user": TB["USER_ALICE"], "password": password or TB["PASS_ALICE"], "ca": CA},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "security": "starttls", "ca": CA}})["id"]
+
+    def test_kill_between_sent_commit_and_event_delivers_mail_sent_once_at_restart(self):
+        account = self.sending_account()
+        token = uuid.uuid4().hex
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": f"Rechnung {token}",
+                                         "text": "Anbei", "documents": [{"doctype": "invoice", "id": "2026-0042"}]})
+        self.assertEqual(call_until_crash_point(self.host, CRASH, "mail.outbox.process", "anna",
+                                                {"account": account}), -9)
+        self.assertEqual(arrived(TB["USER_BOB"], TB["PASS_BOB"], token), 1)
+        [(kind, event_id)] = self.recorded()  # committed with the sent mark
+        self.assertEqual(kind, "mail.sent")
+        payload = self.assert_delivered_once_after_restart("mail.sent", event_id)
+        self.assertEqual(payload["message_id"], queued["message_id"])
+        self.assertEqual(payload["documents"], [{"doctype": "invoice", "id": "2026-0042"}])
+        outbox = self.call("mail.outbox.list", {"account": account})["items"]
+        self.assertEqual([(e["state"], e["attempts"]) for e in outbox], [("sent", 1)])
+        self.assertEqual(self.call("mail.outbox.process", {"account": account})["sent"], 0)
+        self.assertEqual(len(host_events(self.host, "mail.sent")), 1)
+        self.assertEqual(arrived(TB["USER_BOB"], TB["PASS_BOB"], token, timeout=0), 1)
+
+    def test_kill_between_failed_commit_and_event_delivers_mail_failed_once_at_restart(self):
+        account = self.sending_account(password="wrong-password")  # Postfix answers 535: failed for good
+        queued = self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "abgewiesen",
+                                         "text": "x"})
+        self.assertEqual(call_until_crash_point(self.host, CRASH, "mail.outbox.process", "anna",
+                                                {"account": account}), -9)
+        [(kind, event_id)] = self.recorded()  # committed with the failed mark
+        self.assertEqual(kind, "mail.failed")
+        payload = self.assert_delivered_once_after_restart("mail.failed", event_id)
+        self.assertEqual((payload["message_id"], payload["permanent"]), (queued["message_id"], True))
+        self.assertIn("535", payload["answer"])
+
+    def receiving_account(self, subjects):
+        """An IMAP account of user erin on a new folder of Dovecot's that holds one mail per subject.
+        Returns the account and the folder's name (removed at the end of the test)."""
+        folder = f"Ereignisse-{uuid.uuid4().hex[:8]}"
+        i = imap(TB["USER_ERIN"], TB["PASS_ERIN"])
+        try:
+            i.create(f'"{folder}"')
+            for n, subject in enumerate(subjects):
+                m = EmailMessage()
+                m["From"] = "Kunde <kunde@kunde.example>"
+                m["To"] = TB["USER_ERIN"]
+                m["Subject"] = subject
+                m["Message-ID"] = f"<{uuid.uuid4().hex}@kunde.example>"
+                m.set_content(f"Grüezi ✓ {n}\n")
+                i.append(f'"{folder}"', None, None, m.as_bytes().replace(b"\n", b"\r\n"))
+        finally:
+            i.logout()
+        self.addCleanup(self.remove_folder, folder)
+        return self.call("mail.account.create", {"label": f"Eingang {folder}", "incoming": {
+            "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "folder": folder,
+            "user": TB["USER_ERIN"], "password": TB["PASS_ERIN"], "ca": CA,
+            "leave_on_server": {"mode": "forever"}}})["id"]
+
+    @staticmethod
+    def remove_folder(folder):
+        i = imap(TB["USER_ERIN"], TB["PASS_ERIN"])
+        try:
+            i.delete(f'"{folder}"')
+        finally:
+            i.logout()
+
+    def test_kill_between_received_commit_and_event_delivers_mail_received_once_at_restart(self):
+        subject = f"Bestellung {uuid.uuid4().hex}"
+        account = self.receiving_account([subject])
+        self.assertEqual(call_until_crash_point(self.host, CRASH, "mail.fetch", "anna", {"account": account}), -9)
+        [(kind, event_id)] = self.recorded()  # committed with the mail
+        self.assertEqual(kind, "mail.received")
+        payload = self.assert_delivered_once_after_restart("mail.received", event_id)
+        self.assertEqual((payload["account"], payload["subject"]), (account, subject))
+        stored = self.call("mail.message.list", {"account": account})["items"]
+        self.assertEqual([s["id"] for s in stored], [payload["id"]])
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 0)
+        self.assertEqual(len(host_events(self.host, "mail.received")), 1)
+
+    def test_every_event_carries_an_event_id_of_its_own_and_leaves_nothing_recorded(self):
+        account = self.receiving_account(["Mail 0", "Mail 1", "Mail 2"])
+        self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 3)
+        events = host_events(self.host, "mail.received")
+        self.assertEqual(sorted(e["payload"]["subject"] for e in events), ["Mail 0", "Mail 1", "Mail 2"])
+        ids = [e["payload"]["event_id"] for e in events]
+        self.assertEqual(len(set(ids)), 3)
+        for event_id in ids:
+            self.assertEqual(str(uuid.UUID(event_id)), event_id)
+        self.assertEqual(self.recorded(), [])
+    def test_processes_starting_together_hand_each_left_event_over_once(self):
+        account = self.receiving_account([f"Mail {n}" for n in range(1000)])
+        self.assertEqual(call_until_crash_point(self.host, CRASH, "mail.fetch", "anna", {"account": account}), -9)
+        left = [event_id for _, event_id in self.recorded()]
+        self.assertEqual(len(left), 1000)
+        starts = [subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.account.list", "--as", "anna",
+                                    "--json", "{}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                  for _ in range(6)]
+        self.assertEqual([p.wait(timeout=120) for p in starts], [0] * 6)
+        self.call("mail.account.list")  # whatever one of them could not hand over
+        self.assertEqual(sorted(e["payload"]["event_id"] for e in host_events(self.host, "mail.received")),
+                         sorted(left))
+        self.assertEqual(self.recorded(), [])
+
+
+class EventDeliveryOnPostgresTest(EventDeliveryTest):
+    """The same on PostgreSQL, where a delivery locks the rows it hands over."""
+
+    def setUp(self):
+        odbc = pg_database("events")
+        self.database = re.search(r"Database=([^;]+)", odbc).group(1)
+        self.host = Host(databases={"main": (odbc, True)}, users=USERS, grants={"mail.use": "*"})
+
+    def recorded(self):
+        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", TB["PG_PORT"], "-U", "erpmail", "-d", self.database,
+                              "-AtF", " ", "-c", "SELECT type, event_id FROM mail_events ORDER BY id"],
+                             env=dict(os.environ, PGPASSWORD="erpmail-Db-6"), capture_output=True, text=True,
+                             check=True).stdout
+        return [tuple(line.split(" ")) for line in out.splitlines()]
+
+
+if __name__ == "__main__":
+    unittest.main()
