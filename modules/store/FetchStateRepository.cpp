@@ -1,5 +1,6 @@
 #include "store/FetchStateRepository.h"
 
+#include <functional>
 #include <utility>
 
 namespace erpmail::store {
@@ -62,31 +63,31 @@ std::optional<std::int64_t> FetchStateRepository::takeLogin(const std::string& a
     return std::exchange(loginMs_, std::nullopt);
 }
 
-void FetchStateRepository::recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs)
+void FetchStateRepository::recordOutcome(const std::string& accountId, const std::string& folder, const char* set,
+                                         const std::function<void(Statement&)>& bindFirst)
 {
     ensureRow(accountId, folder);
     const auto login = takeLogin(accountId, folder);
-    Statement st(c_, std::string("UPDATE fetch_state SET last_success_ms = ?, last_error = NULL, consecutive_failures = 0") +
-                         (login ? ", last_login_ms = ?" : "") + " WHERE account_id = ? AND folder = ?");
-    int pos = 1;
-    st.bindInt(pos++, nowMs);
+    Statement st(c_, std::string("UPDATE fetch_state SET ") + set + (login ? ", last_login_ms = ?" : "") +
+                         " WHERE account_id = ? AND folder = ?");
+    bindFirst(st);
+    int pos = 2;
     if (login) st.bindInt(pos++, *login);
     st.bindText(pos, accountId).bindText(pos + 1, folder);
     st.execute();
 }
 
+void FetchStateRepository::recordSuccess(const std::string& accountId, const std::string& folder, std::int64_t nowMs)
+{
+    recordOutcome(accountId, folder, "last_success_ms = ?, last_error = NULL, consecutive_failures = 0",
+                  [&](Statement& st) { st.bindInt(1, nowMs); });
+}
+
 void FetchStateRepository::recordFailure(const std::string& accountId, const std::string& folder,
                                          const std::string& error)
 {
-    ensureRow(accountId, folder);
-    const auto login = takeLogin(accountId, folder);
-    Statement st(c_, std::string("UPDATE fetch_state SET last_error = ?, consecutive_failures = consecutive_failures + 1") +
-                         (login ? ", last_login_ms = ?" : "") + " WHERE account_id = ? AND folder = ?");
-    int pos = 1;
-    st.bindText(pos++, error);
-    if (login) st.bindInt(pos++, *login);
-    st.bindText(pos, accountId).bindText(pos + 1, folder);
-    st.execute();
+    recordOutcome(accountId, folder, "last_error = ?, consecutive_failures = consecutive_failures + 1",
+                  [&](Statement& st) { st.bindText(1, error); });
 }
 
 void FetchStateRepository::recordImapState(const std::string& accountId, const std::string& folder,

@@ -5,6 +5,7 @@
 
 #include "store/Odbc.h"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -80,6 +81,10 @@ public:
 
 private:
     void ensureRow(const std::string& accountId, const std::string& folder);
+    /// UPDATE fetch_state SET `set` (its one parameter bound by bindFirst),
+    /// with the login time noted for (account, folder).
+    void recordOutcome(const std::string& accountId, const std::string& folder, const char* set,
+                       const std::function<void(Statement&)>& bindFirst);
     /// The login time noted for (account, folder), once.
     std::optional<std::int64_t> takeLogin(const std::string& accountId, const std::string& folder);
     Connection& c_;
