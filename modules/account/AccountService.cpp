@@ -531,9 +531,7 @@ void AccountService::takeOffline(const store::AccountRecord& account, const std:
     try {
         auto lease = system();
         store::AccountRepository accounts(*lease);
-        auto current = accounts.find(account.id);
-        if (!current || !current->online) return;
-        accounts.setOnline(account.id, false, reason, context_.host().nowMs());
+        if (!accounts.setOfflineByOutage(account.id, reason, context_.host().nowMs())) return;
     } catch (const std::exception& e) {
         context_.log(ERP_LOG_ERROR, "erpmail.account", "could not record account " + account.id + " offline: " + e.what());
         return;

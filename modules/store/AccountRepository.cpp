@@ -162,6 +162,14 @@ void AccountRepository::setOnline(const std::string& id, bool online, const std:
     st.execute();
 }
 
+bool AccountRepository::setOfflineByOutage(const std::string& id, const std::string& reason, std::int64_t nowMs)
+{
+    Statement st(c_, "UPDATE accounts SET online = 0, offline_reason = ?, offline_by = NULL, offline_since_ms = ?,"
+                     " updated_at_ms = ? WHERE id = ? AND online = 1");
+    st.bindText(1, reason).bindInt(2, nowMs).bindInt(3, nowMs).bindText(4, id);
+    return st.execute() > 0;
+}
+
 bool AccountRepository::setOnlineAfterOutage(const std::string& id, std::int64_t nowMs)
 {
     Statement st(c_, "UPDATE accounts SET online = 1, offline_reason = NULL, offline_since_ms = NULL,"

@@ -36,6 +36,10 @@ public:
     /// already, `by` the user who did it (unset: it went by itself).
     void setOnline(const std::string& id, bool online, const std::optional<std::string>& reason, std::int64_t nowMs,
                    const std::optional<std::string>& by = std::nullopt);
+    /// Sets offline an online account whose database failed, in one
+    /// statement (a person's offline, set meanwhile, stays theirs); false
+    /// when it was offline already.
+    bool setOfflineByOutage(const std::string& id, const std::string& reason, std::int64_t nowMs);
     /// Sets online an account that went offline by itself; false (nothing
     /// changed) when it is online or a person set it offline.
     bool setOnlineAfterOutage(const std::string& id, std::int64_t nowMs);

@@ -177,6 +177,9 @@ bool OutboxRepository::cancel(std::int64_t id, const std::string& accountId)
 
 bool OutboxRepository::retry(std::int64_t id, const std::string& accountId, std::int64_t nowMs)
 {
+    // One commit: a lane that claimed the mail in between would still see the old refusals.
+    std::optional<Transaction> tx;
+    if (!c_.inTransaction()) tx.emplace(c_);
     Statement st(c_, "UPDATE outbox SET state = 'queued', next_attempt_ms = ? WHERE id = ? AND account_id = ?"
                      " AND state IN ('failed', 'cancelled')");
     st.bindInt(1, nowMs).bindInt(2, id).bindText(3, accountId);
@@ -185,6 +188,7 @@ bool OutboxRepository::retry(std::int64_t id, const std::string& accountId, std:
     Statement forget(c_, "DELETE FROM outbox_recipients WHERE outbox_id = ? AND outcome <> 'accepted'");
     forget.bindInt(1, id);
     forget.execute();
+    if (tx) tx->commit();
     return true;
 }
 

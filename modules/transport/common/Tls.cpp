@@ -113,7 +113,12 @@ int lookUpInBundle(X509_LOOKUP* lookup, X509_LOOKUP_TYPE type, const X509_NAME* 
     for (X509* cert : bundleCertificates()) {
         if (X509_NAME_cmp(X509_get_subject_name(cert), name) != 0) continue;
         X509_STORE_add_cert(X509_LOOKUP_get_store(lookup), cert); // cached for the next chain
-        if (!ok) ok = X509_OBJECT_set1_X509(found, cert);
+        // The caller takes its own reference of what a lookup finds (as
+        // OpenSSL's file and directory lookups expect), so none is kept here.
+        if (!ok && X509_OBJECT_set1_X509(found, cert)) {
+            X509_free(cert);
+            ok = 1;
+        }
     }
     ERR_clear_error();
     return ok;

@@ -25,6 +25,7 @@ namespace {
 struct Cached {
     std::string accessToken;
     std::int64_t validUntilMs = 0;
+    std::string serverSettings; ///< the account's servers it was bought for
 };
 
 std::mutex& cacheMutex()
@@ -134,8 +135,12 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
     auto cached = [&]() -> std::string {
         std::lock_guard<std::mutex> lock(cacheMutex());
         auto it = cache().find(account.id);
-        return it != cache().end() && it->second.validUntilMs > context.host().nowMs() ? it->second.accessToken
-                                                                                       : std::string();
+        // A token bought before the account's servers changed goes nowhere:
+        // the purchase below checks the stored secrets' binding again.
+        return it != cache().end() && it->second.validUntilMs > context.host().nowMs() &&
+                       it->second.serverSettings == account.serverSettings
+                   ? it->second.accessToken
+                   : std::string();
     };
     if (std::string token = cached(); !token.empty()) return token;
     // Threads of this process queue here; other processes wait for the row
@@ -172,7 +177,7 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
             return bought;
         });
     std::lock_guard<std::mutex> lock(cacheMutex());
-    cache()[account.id] = {access.accessToken, access.validUntilMs};
+    cache()[account.id] = {access.accessToken, access.validUntilMs, account.serverSettings};
     return access.accessToken;
 }
 

@@ -688,6 +688,9 @@ void OutboxService::deliverAccount(const store::AccountRecord& account, Delivery
             const bool more = done + 1 < settings_.batch;
             const bool copied = record(account, *entry, outcome, report, more ? &claimed : nullptr, passStart);
             keeper.release(entry->id);
+            // The next mail, claimed with this one's record, is renewed from
+            // now on: the copier below may keep the lane waiting.
+            if (claimed) keeper.hold(*claimed);
             if (copied) copier.add(std::move(entry->raw));
             // A server that cannot be reached now will not be reached by the next mail either.
             if (!connection && outcome.kind != SmtpOutcome::Kind::Sent) return;
