@@ -8,8 +8,11 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+#include <Poco/String.h>
 #include <Poco/UUIDGenerator.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace erpmail {
@@ -121,10 +124,10 @@ void Context::log(erp_log_level level, const std::string& component, const std::
     host_.log(level, component.c_str(), message);
 }
 
-std::string toJson(const Poco::JSON::Object::Ptr& object)
+std::string toJson(const Poco::Dynamic::Var& value)
 {
     std::ostringstream out;
-    object->stringify(out);
+    Poco::JSON::Stringifier::stringify(value, out);
     return out.str();
 }
 
@@ -140,6 +143,34 @@ Poco::JSON::Object::Ptr parseObject(const std::string& text)
     if (value.type() != typeid(Poco::JSON::Object::Ptr))
         throw OperationError("invalid_params", "params must be a JSON object");
     return value.extract<Poco::JSON::Object::Ptr>();
+}
+
+Poco::JSON::Object::Ptr parseStoredObject(const std::string& text)
+{
+    Poco::JSON::Parser parser;
+    return parser.parse(text.empty() ? std::string("{}") : text).extract<Poco::JSON::Object::Ptr>();
+}
+
+int configInt(const Context& context, const std::string& key, int fallback, int least, int most)
+{
+    if (auto v = context.host().config(key)) {
+        try {
+            return std::clamp(std::stoi(*v), least, most);
+        } catch (const std::exception&) {
+            // not a number: the default
+        }
+    }
+    return fallback;
+}
+
+bool configFlag(const Context& context, const std::string& key, bool fallback)
+{
+    auto v = context.host().config(key);
+    if (!v) return fallback;
+    std::string word = Poco::toLower(Poco::trim(*v));
+    if (word == "yes" || word == "true" || word == "on" || word == "1") return true;
+    if (word == "no" || word == "false" || word == "off" || word == "0") return false;
+    return fallback;
 }
 
 } // namespace erpmail

@@ -2,6 +2,7 @@
 
 #include "account/SecretBox.h"
 
+#include "erpmail/Context.h"
 #include "erpmail/OperationError.h"
 #include "mime/HeaderSafety.h"
 #include "retention/RetentionPolicy.h"
@@ -19,19 +20,6 @@ namespace {
 
 using Poco::JSON::Array;
 using Poco::JSON::Object;
-
-std::string stringify(const Object::Ptr& o)
-{
-    std::ostringstream out;
-    o->stringify(out);
-    return out.str();
-}
-
-Object::Ptr parseStored(const std::string& text)
-{
-    Poco::JSON::Parser parser;
-    return parser.parse(text.empty() ? "{}" : text).extract<Object::Ptr>();
-}
 
 void requireNoControls(const std::string& field, const std::string& value)
 {
@@ -252,14 +240,14 @@ std::string AccountSecrets::toJson() const
         o->set("oauth_access_valid_until_ms", oauthAccessValidUntilMs);
     }
     o->set("incoming_lent_to_smtp", incomingLentToSmtp);
-    return stringify(o);
+    return erpmail::toJson(o);
 }
 
 AccountSecrets AccountSecrets::fromJson(const std::string& text)
 {
     AccountSecrets s;
     if (text.empty()) return s;
-    auto o = parseStored(text);
+    auto o = parseStoredObject(text);
     s.incomingPassword = o->optValue<std::string>("incoming_password", "");
     s.smtpPassword = o->optValue<std::string>("smtp_password", "");
     s.oauthRefreshToken = o->optValue<std::string>("oauth_refresh_token", "");
@@ -272,7 +260,7 @@ AccountSecrets AccountSecrets::fromJson(const std::string& text)
 
 SecretBindings secretBindingsOf(const std::string& serverSettings)
 {
-    auto server = parseStored(serverSettings);
+    auto server = parseStoredObject(serverSettings);
     auto lower = [](std::string s) {
         for (auto& c : s)
             c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -282,9 +270,7 @@ SecretBindings secretBindingsOf(const std::string& serverSettings)
         Array::Ptr a = new Array;
         for (const auto& p : parts)
             a->add(p);
-        std::ostringstream out;
-        a->stringify(out);
-        return out.str();
+        return toJson(a);
     };
     SecretBindings b;
     if (server->has("incoming")) {
@@ -376,7 +362,7 @@ void applyAccountParams(const Object::Ptr& p, const AccountDirectory& directory,
     if (p->has("signature")) a.signature = optionalText(p, "signature");
     if (p->has("contacts_sync")) a.contactsSync = p->getValue<bool>("contacts_sync");
     if (p->has("retention"))
-        a.retentionSettings = stringify(RetentionPolicy::fromJson(p->getObject("retention"), "retention").toJson());
+        a.retentionSettings = toJson(RetentionPolicy::fromJson(p->getObject("retention"), "retention").toJson());
 
     if (p->has("visibility")) {
         auto v = p->getObject("visibility");
@@ -400,7 +386,7 @@ void applyAccountParams(const Object::Ptr& p, const AccountDirectory& directory,
         }
     }
 
-    Object::Ptr server = parseStored(a.serverSettings);
+    Object::Ptr server = parseStoredObject(a.serverSettings);
     if (p->has("incoming")) {
         if (p->isNull("incoming")) {
             server->remove("incoming");
@@ -424,12 +410,12 @@ void applyAccountParams(const Object::Ptr& p, const AccountDirectory& directory,
     } else if (m365 && p->has("incoming") && !server->has("smtp")) {
         server->set("smtp", smtpSettings(new Object, withMicrosoftSmtpDefaults(new Object), secrets));
     }
-    a.serverSettings = stringify(server);
+    a.serverSettings = toJson(server);
 }
 
 void checkTrustAnchorParams(const Object::Ptr& params, const std::string& serverSettings, bool userIsAdmin)
 {
-    Object::Ptr stored = parseStored(serverSettings);
+    Object::Ptr stored = parseStoredObject(serverSettings);
     for (const std::string block : {"incoming", "smtp"}) {
         if (!params->has(block) || params->isNull(block)) continue;
         const Object::Ptr before = stored->has(block) ? stored->getObject(block) : Object::Ptr(new Object);
@@ -456,7 +442,7 @@ Object::Ptr accountToJson(const store::AccountRecord& a, const std::optional<Acc
     o->set("always_signature", a.alwaysSignature);
     o->set("signature", a.signature ? Poco::Dynamic::Var(*a.signature) : Poco::Dynamic::Var());
     o->set("contacts_sync", a.contactsSync);
-    o->set("retention", parseStored(a.retentionSettings));
+    o->set("retention", parseStoredObject(a.retentionSettings));
     Object::Ptr visibility = new Object;
     visibility->set("group", a.visibilityGroup ? Poco::Dynamic::Var(*a.visibilityGroup) : Poco::Dynamic::Var());
     Array::Ptr users = new Array;
@@ -467,7 +453,7 @@ Object::Ptr accountToJson(const store::AccountRecord& a, const std::optional<Acc
     auto isSet = [&](std::string AccountSecrets::*field) {
         return secrets ? Poco::Dynamic::Var(!((*secrets).*field).empty()) : Poco::Dynamic::Var();
     };
-    Object::Ptr server = parseStored(a.serverSettings);
+    Object::Ptr server = parseStoredObject(a.serverSettings);
     if (server->has("incoming")) {
         Object::Ptr in = server->getObject("incoming");
         in->set("password_set", isSet(&AccountSecrets::incomingPassword));

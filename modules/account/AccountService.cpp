@@ -791,7 +791,7 @@ void AccountService::addOfflineStatus(Object& status, const store::AccountRecord
 
 int AccountService::autoOnlineSeconds() const
 {
-    return transport::configInt(context_, "erpmail.account.auto_online_seconds", 0, 0, 86400);
+    return configInt(context_, "erpmail.account.auto_online_seconds", 0, 0, 86400);
 }
 
 int AccountService::bringBackOnline()

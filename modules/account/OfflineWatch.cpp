@@ -4,8 +4,7 @@ namespace erpmail {
 
 void OfflineWatch::start(Context& context)
 {
-    auto background = context.host().config("erp.host.background");
-    if (background && (*background == "no" || *background == "off")) return;
+    if (!configFlag(context, "erp.host.background", true)) return;
     const int interval = accounts_.autoOnlineSeconds();
     if (interval <= 0) return;
     stopping_ = false;

@@ -8,18 +8,6 @@
 
 namespace erpmail::transport {
 
-int configInt(Context& context, const char* key, int fallback, int least, int most)
-{
-    if (auto v = context.host().config(key)) {
-        try {
-            return std::clamp(std::stoi(*v), least, most);
-        } catch (const std::exception&) {
-            // keep the default
-        }
-    }
-    return fallback;
-}
-
 std::size_t maxMessageBytes(Context& context)
 {
     return static_cast<std::size_t>(configInt(context, "erpmail.fetch.max_message_mb", 256, 1, 2048)) * 1024 * 1024;
@@ -56,8 +44,7 @@ Poco::JSON::Object::Ptr incomingSettings(const store::AccountRecord& account)
 
 void FetchSchedule::start(Context& context, std::function<void()> fetchAll)
 {
-    auto background = context.host().config("erp.host.background");
-    if (background && (*background == "no" || *background == "off")) return;
+    if (!configFlag(context, "erp.host.background", true)) return;
     const int interval = configInt(context, "erpmail.fetch.interval_seconds", 300, 1, 7 * 86400);
     stopping_ = false;
     worker_ = std::thread([this, interval, fetchAll = std::move(fetchAll)] {

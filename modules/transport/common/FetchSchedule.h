@@ -27,9 +27,6 @@ private:
     std::thread worker_;
 };
 
-/// An integer host setting within [least, most], or fallback when unset or
-/// not a number.
-int configInt(Context& context, const char* key, int fallback, int least, int most);
 
 /// The largest mail a fetch retrieves (erpmail.fetch.max_message_mb,
 /// default 256 MB); a larger one stays on the server and is reported.

@@ -11,12 +11,6 @@ namespace {
 
 constexpr const char* kComponent = "erpmail.imap";
 
-bool configOff(Context& context, const char* key)
-{
-    auto v = context.host().config(key);
-    return v && (*v == "no" || *v == "off" || *v == "false" || *v == "0");
-}
-
 std::string fingerprint(const store::AccountRecord& account)
 {
     return account.serverSettings + '\n' + account.secrets.value_or("");
@@ -31,8 +25,8 @@ ImapPush::ImapPush(Context& context, AccountAccess& accounts, ImapFetcher& fetch
 
 void ImapPush::start()
 {
-    if (configOff(context_, "erp.host.background") || configOff(context_, "erpmail.imap.idle")) return;
-    const int rescanSeconds = transport::configInt(context_, "erpmail.imap.idle_rescan_seconds", 30, 1, 86400);
+    if (!configFlag(context_, "erp.host.background", true) || !configFlag(context_, "erpmail.imap.idle", true)) return;
+    const int rescanSeconds = configInt(context_, "erpmail.imap.idle_rescan_seconds", 30, 1, 86400);
     stopping_ = false;
     supervisor_ = std::thread([this, rescanSeconds] {
         std::unique_lock<std::mutex> lock(mutex_);

@@ -16,6 +16,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
+#include <climits>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -33,19 +34,6 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 using transport::SmtpOutcome;
-
-std::string stringify(const Poco::Dynamic::Var& v)
-{
-    std::ostringstream out;
-    Poco::JSON::Stringifier::stringify(v, out);
-    return out.str();
-}
-
-Object::Ptr parseStored(const std::string& text)
-{
-    Poco::JSON::Parser parser;
-    return parser.parse(text.empty() ? "{}" : text).extract<Object::Ptr>();
-}
 
 std::vector<mime::Address> addressList(const Object::Ptr& params, const std::string& key)
 {
@@ -66,17 +54,6 @@ std::vector<mime::Address> addressList(const Object::Ptr& params, const std::str
         }
     }
     return out;
-}
-
-int configInt(const Context& context, const std::string& key, int fallback)
-{
-    auto value = context.host().config(key);
-    if (!value) return fallback;
-    try {
-        return std::stoi(*value);
-    } catch (const std::exception&) {
-        return fallback;
-    }
 }
 
 const char* outcomeName(SmtpOutcome::Kind kind)
@@ -246,19 +223,17 @@ void OutboxService::start()
 {
     // The host says whether it runs long enough for background work
     // (erp.host.background); erpmail.outbox.worker overrides it.
-    auto worker = context_.host().config("erpmail.outbox.worker");
-    if (!worker) worker = context_.host().config("erp.host.background");
-    settings_.worker = !worker || (*worker != "off" && *worker != "no" && *worker != "0");
-    settings_.pollMs = std::max(50, configInt(context_, "erpmail.outbox.poll_ms", 1000));
-    settings_.leaseSeconds = std::max(1, configInt(context_, "erpmail.outbox.lease_seconds", 300));
-    settings_.maxAttempts = std::max(1, configInt(context_, "erpmail.outbox.max_attempts", 8));
-    settings_.retryBaseSeconds = std::max(0, configInt(context_, "erpmail.outbox.retry_base_seconds", 60));
-    settings_.batch = std::clamp(configInt(context_, "erpmail.outbox.batch", 200), 1, 10000);
-    settings_.connections = std::clamp(configInt(context_, "erpmail.smtp.connections", 2), 1, 32);
-    settings_.timeoutSeconds = std::clamp(configInt(context_, "erpmail.smtp.timeout_seconds", 60), 1, 3600);
+    settings_.worker =
+        configFlag(context_, "erpmail.outbox.worker", configFlag(context_, "erp.host.background", true));
+    settings_.pollMs = configInt(context_, "erpmail.outbox.poll_ms", 1000, 50, INT_MAX);
+    settings_.leaseSeconds = configInt(context_, "erpmail.outbox.lease_seconds", 300, 1, INT_MAX);
+    settings_.maxAttempts = configInt(context_, "erpmail.outbox.max_attempts", 8, 1, INT_MAX);
+    settings_.retryBaseSeconds = configInt(context_, "erpmail.outbox.retry_base_seconds", 60, 0, INT_MAX);
+    settings_.batch = configInt(context_, "erpmail.outbox.batch", 200, 1, 10000);
+    settings_.connections = configInt(context_, "erpmail.smtp.connections", 2, 1, 32);
+    settings_.timeoutSeconds = configInt(context_, "erpmail.smtp.timeout_seconds", 60, 1, 3600);
     auto wait = [&](const char* name, int fallback) {
-        return std::clamp(configInt(context_, std::string("erpmail.smtp.") + name + "_timeout_seconds", fallback), 1,
-                          86400);
+        return configInt(context_, std::string("erpmail.smtp.") + name + "_timeout_seconds", fallback, 1, 86400);
     };
     settings_.timeouts.greeting = wait("greeting", 300);
     settings_.timeouts.mail = wait("mail", 300);
@@ -266,9 +241,8 @@ void OutboxService::start()
     settings_.timeouts.data = wait("data", 120);
     settings_.timeouts.dataBlock = wait("data_block", 180);
     settings_.timeouts.dataEnd = wait("data_end", 600);
-    settings_.recordRetrySeconds =
-        std::clamp(configInt(context_, "erpmail.outbox.record_retry_seconds", 900), 0, 86400);
-    settings_.maxMessageMb = std::clamp(configInt(context_, "erpmail.send.max_message_mb", 64), 1, 2048);
+    settings_.recordRetrySeconds = configInt(context_, "erpmail.outbox.record_retry_seconds", 900, 0, 86400);
+    settings_.maxMessageMb = configInt(context_, "erpmail.send.max_message_mb", 64, 1, 2048);
     if (!settings_.worker) return;
     stopping_ = false;
     worker_ = std::thread([this] { workerLoop(); });
@@ -301,7 +275,7 @@ void OutboxService::workerLoop()
 
 transport::SmtpSettings OutboxService::smtpSettingsOf(const store::AccountRecord& account, bool buyToken)
 {
-    auto server = parseStored(account.serverSettings);
+    auto server = parseStoredObject(account.serverSettings);
     if (!server->has("smtp")) throw invalidParam("account", "account '" + account.label + "' has no SMTP server");
     auto smtp = server->getObject("smtp");
     transport::SmtpSettings s;
@@ -418,7 +392,7 @@ Object::Ptr OutboxService::send(const Request& request)
                 const std::string doctype = d->getValue<std::string>("doctype"), id = d->getValue<std::string>("id");
                 auto document = context_.document(request, doctype, id, field + ".document");
                 if (!document) throw invalidParam(field + ".document", "the host has no document " + doctype + " " + id);
-                auto meta = parseStored(document->metaJson);
+                auto meta = parseStoredObject(document->metaJson);
                 out.bytes = std::move(document->bytes);
                 out.fileName = meta->optValue<std::string>("file_name", doctype + "-" + id + ".pdf");
                 out.contentType = meta->optValue<std::string>("content_type", "application/pdf");
@@ -453,9 +427,9 @@ Object::Ptr OutboxService::send(const Request& request)
     entry.messageId = composed.messageId;
     entry.nextAttemptMs = m.dateMs;
     entry.envelopeFrom = composed.envelopeFrom;
-    entry.envelopeTo = stringify(recipients);
+    entry.envelopeTo = toJson(recipients);
     entry.raw = std::move(composed.raw);
-    entry.documentLinks = p->has("documents") ? stringify(p->getArray("documents")) : "[]";
+    entry.documentLinks = p->has("documents") ? toJson(p->getArray("documents")) : "[]";
     entry.createdBy = request.user;
     entry.createdAtMs = m.dateMs;
     std::int64_t id;
@@ -622,7 +596,7 @@ DeliveryReport OutboxService::deliverDue(const std::vector<store::AccountRecord>
     std::map<std::string, bool> released;
     for (const auto& account : accounts) {
         if (!account.online) continue; // nothing is sent from an offline account
-        if (!parseStored(account.serverSettings)->has("smtp")) continue;
+        if (!parseStoredObject(account.serverSettings)->has("smtp")) continue;
         try {
             if (!released[account.databaseId]) {
                 released[account.databaseId] = true;
@@ -945,7 +919,7 @@ Object::Ptr OutboxService::accountTest(const Request& request)
     auto account = accounts_.requireVisible(request.params->getValue<std::string>("id"), request);
     if (!accounts_.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "only who may change account '" + account.label + "' may test it");
-    auto server = parseStored(account.serverSettings);
+    auto server = parseStoredObject(account.serverSettings);
     Object::Ptr result = new Object;
     bool ok = true;
     // Each side runs the session class and settings that send or fetch use.

@@ -72,9 +72,19 @@ private:
     mutable std::mutex deliveryMutex_;
 };
 
-/// Serialises a JSON object compactly.
-std::string toJson(const Poco::JSON::Object::Ptr& object);
+/// Serialises a JSON value (an object, an array, a scalar) compactly.
+std::string toJson(const Poco::Dynamic::Var& value);
 /// Parses a JSON text that must be an object; throws OperationError(invalid_params).
 Poco::JSON::Object::Ptr parseObject(const std::string& text);
+/// Parses a JSON object that erpmail stored itself; an empty text is {}.
+/// Throws Poco::Exception when the stored text is not an object.
+Poco::JSON::Object::Ptr parseStoredObject(const std::string& text);
+
+/// An integer setting of the host's configuration, clamped to [least, most];
+/// `fallback` when it is unset or not a number.
+int configInt(const Context& context, const std::string& key, int fallback, int least, int most);
+/// A yes/no setting: "yes", "true", "on", "1" or "no", "false", "off", "0",
+/// in any case; `fallback` when it is unset or none of these.
+bool configFlag(const Context& context, const std::string& key, bool fallback);
 
 } // namespace erpmail

@@ -776,5 +776,31 @@ class CrashTest(unittest.TestCase):
             host.cleanup()
 
 
+class BackgroundSettingTest(unittest.TestCase):
+    """erp.host.background is one yes/no setting for every background worker."""
+
+    def test_background_false_keeps_the_outbox_worker_stopped_in_serve(self):
+        host = Host(users=USERS, grants={"mail.use": "*"}, extra=(
+            "[config]\nerp.host.background = false\nerpmail.outbox.poll_ms = 50\n"))
+        try:
+            _, account, _ = host.call("mail.account.create", "anna", {
+                "label": "Ohne Hintergrund", "sender_email": TB["USER_ALICE"],
+                "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
+                             "password": TB["PASS_ALICE"]},
+                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})
+            code, queued, err = host.call("mail.send", "anna", {
+                "account": account["id"], "to": [TB["USER_BENCH"]], "subject": "Bleibt liegen", "text": "x"})
+            self.assertEqual(code, 0, err)
+            server = subprocess.Popen([ERPHOST, "--config", host.config, "serve"], stderr=subprocess.DEVNULL)
+            time.sleep(3)  # sixty polls of a worker that should not exist
+            server.send_signal(signal.SIGTERM)
+            self.assertEqual(server.wait(timeout=60), 0)
+            _, listed, _ = host.call("mail.outbox.list", "anna", {"account": account["id"]})
+            states = {e["message_id"]: e["state"] for e in listed["items"]}
+            self.assertEqual(states.get(queued["message_id"]), "queued")
+        finally:
+            host.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
