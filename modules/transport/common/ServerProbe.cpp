@@ -1,9 +1,6 @@
 #include "transport/common/ServerProbe.h"
 
 #include "erpmail/OperationError.h"
-#include "transport/imap/ImapSession.h"
-#include "transport/pop3/Pop3Session.h"
-#include "transport/smtp/SmtpConnection.h"
 
 namespace erpmail::transport {
 
@@ -19,48 +16,12 @@ unsigned defaultPort(Protocol p, Security s)
     return s == Security::Tls ? 993 : 143;
 }
 
-template <class Settings> Settings unauthenticated(const ProbeRequest& request, StepReport& report)
-{
-    Settings settings;
-    settings.host = request.host;
-    settings.port = request.port;
-    settings.security = request.security;
-    settings.tls = request.tls;
-    settings.timeoutSeconds = request.timeoutSeconds;
-    settings.authenticate = false;
-    settings.report = &report;
-    return settings;
-}
-
 } // namespace
 
-StepReport probeServer(const ProbeRequest& request)
+StepReport probeSession(const ProbeRequest& request, const SessionProbe& probe)
 {
     StepReport report;
-    // The goodbye is no step: a rude one changes none of the answers.
-    runReported(report, [&] {
-        switch (request.protocol) {
-        case Protocol::Smtp: {
-            SmtpConnection connection(unauthenticated<SmtpSettings>(request, report));
-            report.succeed();
-            connection.quit();
-            return;
-        }
-        case Protocol::Pop3: {
-            Pop3Session session(unauthenticated<Pop3Settings>(request, report));
-            report.succeed();
-            try {
-                session.quit();
-            } catch (const std::exception&) {
-            }
-            return;
-        }
-        case Protocol::Imap: break;
-        }
-        ImapSession session(unauthenticated<ImapSettings>(request, report));
-        report.succeed();
-        session.logout();
-    });
+    runReported(report, [&] { probe(request, report); });
     return report;
 }
 
@@ -92,11 +53,13 @@ ProbeRequest probeRequestFromParams(Protocol protocol, const Poco::JSON::Object:
 
 namespace erpmail::transport {
 
-Operation probeOperation(Context& context, Protocol protocol, const std::string& name, const std::string& summary)
+Operation probeOperation(Context& context, Protocol protocol, const std::string& name, const std::string& summary,
+                         SessionProbe probe)
 {
-    return {name, summary, probeParamsSchema(), permission::Admin, [&context, protocol, name](const Request& r) {
+    return {name, summary, probeParamsSchema(), permission::Admin,
+            [&context, protocol, name, probe = std::move(probe)](const Request& r) {
                 ProbeRequest request = probeRequestFromParams(protocol, r.params, r.userIsAdmin);
-                StepReport result = probeServer(request);
+                StepReport result = probeSession(request, probe);
                 context.log(result.ok() ? ERP_LOG_INFO : ERP_LOG_WARNING, "erpmail.transport",
                             name + " " + request.host + ":" + std::to_string(request.port) +
                                 (result.ok() ? " succeeded" : " failed: " + result.steps().back().detail));

@@ -9,6 +9,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <functional>
 #include <string>
 
 namespace erpmail::transport {
@@ -24,11 +25,29 @@ struct ProbeRequest {
     int timeoutSeconds = 15;
 };
 
-/// Runs ImapSession, Pop3Session or SmtpConnection without signing in:
-/// connect, TLS, greeting, capabilities, STARTTLS and capabilities again.
-/// Never throws for a server-side failure: the failed step carries the
-/// reason and the report is not ok().
-StepReport probeServer(const ProbeRequest& request);
+/// A protocol's probe: runs its session without signing in (connect, TLS,
+/// greeting, capabilities, STARTTLS and capabilities again) and says
+/// goodbye. Each protocol module gives its own; probeSession() runs it.
+using SessionProbe = std::function<void(const ProbeRequest& request, StepReport& report)>;
+
+/// Runs `probe` for `request`. Never throws for a server-side failure: the
+/// failed step carries the reason and the report is not ok().
+StepReport probeSession(const ProbeRequest& request, const SessionProbe& probe);
+
+/// A session's settings for a probe: the request's server, no sign-in,
+/// steps reported into `report`.
+template <class Settings> Settings probeSettings(const ProbeRequest& request, StepReport& report)
+{
+    Settings settings;
+    settings.host = request.host;
+    settings.port = request.port;
+    settings.security = request.security;
+    settings.tls = request.tls;
+    settings.timeoutSeconds = request.timeoutSeconds;
+    settings.authenticate = false;
+    settings.report = &report;
+    return settings;
+}
 
 /// Runs a session's set-up (`open`, which reports into `report`) and
 /// whatever else it does, then closes the last step: as succeeded, or as
@@ -62,8 +81,9 @@ const char* probeParamsSchema();
 
 namespace erpmail::transport {
 
-/// The "mail.<protocol>.probe" operation: runs probeServer() with the
-/// caller's params and logs the outcome. Admins only.
-Operation probeOperation(Context& context, Protocol protocol, const std::string& name, const std::string& summary);
+/// The "mail.<protocol>.probe" operation: runs `probe` with the caller's
+/// params and logs the outcome. Admins only.
+Operation probeOperation(Context& context, Protocol protocol, const std::string& name, const std::string& summary,
+                         SessionProbe probe);
 
 } // namespace erpmail::transport

@@ -4,10 +4,23 @@
 
 namespace erpmail {
 
+namespace {
+
+// The goodbye is no step: a rude one changes none of the answers.
+void probeImap(const transport::ProbeRequest& request, StepReport& report)
+{
+    transport::ImapSession session(transport::probeSettings<transport::ImapSettings>(request, report));
+    report.succeed();
+    session.logout();
+}
+
+} // namespace
+
 std::vector<Operation> ImapModule::operations()
 {
     return {transport::probeOperation(context_, transport::Protocol::Imap, "mail.imap.probe",
-                                      "Tests an IMAP server: connect, TLS (verified), greeting, CAPABILITY; each step reported"),
+                                      "Tests an IMAP server: connect, TLS (verified), greeting, CAPABILITY; each step reported",
+                                      probeImap),
             {"mail.imap.folders",
              "An IMAP account's folders on its server, with their special use (\\Sent, \\Trash, ...): the folder "
              "picker of the account's server settings",
