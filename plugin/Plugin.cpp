@@ -62,7 +62,7 @@ Plugin::Plugin(const erp_host_api* host) : context_(std::make_unique<Context>(ho
     modules.push_back(std::make_unique<Pop3Module>(*context_, accounts));
     modules.push_back(std::make_unique<ImapModule>(*context_, accounts));
     modules.push_back(std::make_unique<CertificateModule>(*context_));
-    modules.push_back(std::make_unique<TextBlockModule>(*context_));
+    modules.push_back(std::make_unique<TextBlockModule>(*context_, accounts));
     modules.push_back(std::make_unique<RetentionModule>(*context_));
 
     for (auto& module : modules) {

@@ -145,6 +145,7 @@ erp_host_api PluginHost::hostApi()
     api.module_register = &cbModuleRegister;
     api.document_fetch_as = &cbDocumentAs;
     api.variable_resolve_as = &cbVariableAs;
+    api.variable_catalogue = &cbVariableCatalogue;
     return api;
 }
 
@@ -454,6 +455,27 @@ erp_status PluginHost::cbDocument(void* ctx, const char* doctype, const char* do
         return ERP_ERROR;
     }
     return self->readDocument(doctype, docId, bytes, meta);
+}
+
+// The catalogue is the documents file's "_variables": {doctype: [{name, description, type, example}]}.
+erp_status PluginHost::cbVariableCatalogue(void* ctx, const char* doctype, erp_sink* out)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    if (!doctype) return ERP_INVALID_ARGUMENT;
+    try {
+        if (self->config_.documentsFile.empty()) return ERP_NOT_FOUND;
+        Poco::FileInputStream in(self->config_.documentsFile);
+        Poco::JSON::Parser parser;
+        auto root = parser.parse(in).extract<Poco::JSON::Object::Ptr>();
+        auto catalogue = root->getObject("_variables");
+        if (!catalogue || !catalogue->has(doctype)) return ERP_NOT_FOUND;
+        std::ostringstream text;
+        catalogue->get(doctype).extract<Poco::JSON::Array::Ptr>()->stringify(text);
+        return writeTo(out, text.str()) ? ERP_OK : ERP_ERROR;
+    } catch (const std::exception& e) {
+        writeTo(out, e.what());
+        return ERP_ERROR;
+    }
 }
 
 erp_status PluginHost::cbVariableAs(void* ctx, const char* doctype, const char* docId, const char* name,

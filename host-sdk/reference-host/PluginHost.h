@@ -90,6 +90,7 @@ private:
                                    erp_sink* meta);
     static erp_status cbVariableAs(void* ctx, const char* doctype, const char* docId, const char* name,
                                    const char* user, erp_sink* out);
+    static erp_status cbVariableCatalogue(void* ctx, const char* doctype, erp_sink* out);
     static void cbEvent(void* ctx, const char* type, const char* payload);
 
     // The document provider behind those callbacks, and why it refuses a reader.

@@ -6,7 +6,8 @@
  *        invocation, abi negotiation.
  *   1.1  erp_host_api: document_fetch_as and variable_resolve_as read a
  *        host document as the acting user; ERP_FORBIDDEN answers a user
- *        who may not read it.
+ *        who may not read it. variable_catalogue lists the variables of a
+ *        document type, for text blocks.
  *
  * Rules of this interface
  *   - Plain C. No exception and no C++ type crosses it.
@@ -170,6 +171,14 @@ typedef struct erp_host_api {
      * that user may not read document doctype/doc_id. */
     erp_status (*variable_resolve_as)(void* host_ctx, const char* doctype, const char* doc_id, const char* name,
                                       const char* acting_user, erp_sink* out);
+
+    /* Optional: the variables that documents of type doctype offer, for
+     * text blocks' "insert variable" picker and their checks on save: a
+     * JSON array written to out, each item {"name", "description", "type"
+     * ("text", "date", "amount" or "number"), "example"}. ERP_NOT_FOUND for
+     * a type the host does not have. Without it a plugin cannot check a
+     * block's document variables when the block is saved. */
+    erp_status (*variable_catalogue)(void* host_ctx, const char* doctype, erp_sink* out);
 } erp_host_api;
 
 /* One operation a module answers. */

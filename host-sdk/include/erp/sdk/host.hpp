@@ -119,6 +119,24 @@ public:
         return out.take();
     }
 
+    /// The JSON array of the variables documents of `doctype` offer (ABI 1.1
+    /// variable_catalogue); nullopt when the host has no catalogue or no
+    /// such type. Throws HostError when the host failed.
+    std::optional<std::string> variableCatalogue(const std::string& doctype) const
+    {
+        if (!(ERP_HAS_MEMBER(api_, variable_catalogue) && api_.variable_catalogue)) return std::nullopt;
+        StringSink out;
+        erp_status st = api_.variable_catalogue(api_.host_ctx, doctype.c_str(), out.get());
+        if (st == ERP_NOT_FOUND) return std::nullopt;
+        if (st != ERP_OK) throw HostError("variable_catalogue(" + doctype + ") failed: " + out.str());
+        return out.take();
+    }
+    /// Whether the host offers a variable catalogue (ABI 1.1).
+    bool hasVariableCatalogue() const
+    {
+        return ERP_HAS_MEMBER(api_, variable_catalogue) && api_.variable_catalogue;
+    }
+
     struct Document {
         std::string bytes;
         std::string metaJson;

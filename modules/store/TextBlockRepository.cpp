@@ -1,0 +1,137 @@
+#include "store/TextBlockRepository.h"
+
+namespace erpmail::store {
+
+namespace {
+
+constexpr const char* kColumns = "id, account_id, name, subject, body_text, body_html, doctypes, is_signature,"
+                                 " allow_empty, created_at_ms, updated_at_ms, updated_by";
+
+std::string joinTypes(const std::vector<std::string>& types)
+{
+    std::string out;
+    for (const auto& t : types) out += (out.empty() ? "" : ",") + t;
+    return out;
+}
+
+std::vector<std::string> splitTypes(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t comma = text.find(',', at);
+        if (comma == std::string::npos) comma = text.size();
+        if (comma > at) out.push_back(text.substr(at, comma - at));
+        at = comma + 1;
+    }
+    return out;
+}
+
+// Binds the columns insert and update share, from position `pos` on.
+int bindContent(Statement& st, int pos, const TextBlockRecord& b)
+{
+    st.bindText(pos++, b.name);
+    st.bindOptionalText(pos++, b.subject);
+    st.bindOptionalText(pos++, b.bodyText);
+    st.bindOptionalText(pos++, b.bodyHtml);
+    st.bindText(pos++, joinTypes(b.doctypes));
+    st.bindInt(pos++, b.signature ? 1 : 0);
+    st.bindInt(pos++, b.allowEmpty ? 1 : 0);
+    st.bindInt(pos++, b.updatedAtMs);
+    st.bindText(pos++, b.updatedBy);
+    return pos;
+}
+
+} // namespace
+
+void TextBlockRepository::insert(const TextBlockRecord& b)
+{
+    Statement st(c_, "INSERT INTO text_blocks (name, subject, body_text, body_html, doctypes, is_signature, allow_empty,"
+                     " updated_at_ms, updated_by, id, account_id, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    int pos = bindContent(st, 1, b);
+    st.bindText(pos++, b.id);
+    st.bindText(pos++, b.accountId);
+    st.bindInt(pos++, b.createdAtMs);
+    st.execute();
+}
+
+void TextBlockRepository::update(const TextBlockRecord& b)
+{
+    Statement st(c_, "UPDATE text_blocks SET name = ?, subject = ?, body_text = ?, body_html = ?, doctypes = ?,"
+                     " is_signature = ?, allow_empty = ?, updated_at_ms = ?, updated_by = ? WHERE id = ?");
+    int pos = bindContent(st, 1, b);
+    st.bindText(pos, b.id);
+    st.execute();
+}
+
+bool TextBlockRepository::remove(const std::string& id)
+{
+    Statement st(c_, "DELETE FROM text_blocks WHERE id = ?");
+    st.bindText(1, id);
+    return st.execute() > 0;
+}
+
+std::optional<TextBlockRecord> TextBlockRepository::find(const std::string& id)
+{
+    auto rows = select("id = ?", {id});
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::optional<TextBlockRecord> TextBlockRepository::findByName(const std::string& accountId, const std::string& name)
+{
+    auto rows = select("account_id = ? AND name = ?", {accountId, name});
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::optional<TextBlockRecord> TextBlockRepository::signatureOf(const std::string& accountId)
+{
+    auto rows = select("account_id = ? AND is_signature = 1", {accountId});
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::vector<TextBlockRecord> TextBlockRepository::list(const std::string& accountId,
+                                                       const std::optional<std::string>& doctype)
+{
+    if (!doctype) return select("account_id = ?", {accountId});
+    // The comma list is searched with commas around it, so "offer" does not
+    // match "offers"; LIKE's own wildcards in the type are escaped.
+    std::string pattern = "%,";
+    for (char c : *doctype) {
+        if (c == '%' || c == '_' || c == '!') pattern += '!';
+        pattern += c;
+    }
+    pattern += ",%";
+    return select("account_id = ? AND (doctypes = '' OR (',' || doctypes || ',') LIKE ? ESCAPE '!')",
+                  {accountId, pattern});
+}
+
+std::vector<TextBlockRecord> TextBlockRepository::select(const std::string& where, const std::vector<std::string>& texts)
+{
+    Statement st(c_, std::string("SELECT ") + kColumns + " FROM text_blocks WHERE " + where + " ORDER BY name, id");
+    int pos = 1;
+    for (const auto& t : texts) st.bindText(pos++, t);
+    st.execute();
+    std::vector<TextBlockRecord> out;
+    while (st.fetch()) {
+        TextBlockRecord b;
+        b.id = st.textOr(1);
+        b.accountId = st.textOr(2);
+        b.name = st.textOr(3);
+        b.subject = st.getText(4);
+        b.bodyText = st.getText(5);
+        b.bodyHtml = st.getText(6);
+        b.doctypes = splitTypes(st.textOr(7));
+        b.signature = st.intOr(8, 0) != 0;
+        b.allowEmpty = st.intOr(9, 0) != 0;
+        b.createdAtMs = st.intOr(10, 0);
+        b.updatedAtMs = st.intOr(11, 0);
+        b.updatedBy = st.textOr(12);
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+} // namespace erpmail::store
