@@ -1,0 +1,231 @@
+#include "certificate/Smime.h"
+
+#include <gtest/gtest.h>
+
+#include <openssl/pem.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+using namespace erpmail::smime;
+
+namespace {
+
+// A test CA, two of its users and a stranger with a CA of its own, made by
+// the openssl command line once per run.
+class SmimeTest : public ::testing::Test {
+protected:
+    static std::string dir;
+
+    static void SetUpTestSuite()
+    {
+        char pattern[] = "/tmp/smime-test.XXXXXX";
+        dir = mkdtemp(pattern);
+        const std::string script = R"(set -e
+cd ")" + dir + R"("
+q() { "$@" >/dev/null 2>&1; }
+q openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 -subj "/CN=erpmail Test CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+q openssl req -x509 -newkey rsa:2048 -nodes -keyout evil-ca.key -out evil-ca.pem -days 3650 -subj "/CN=Other CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+user() { # name email ca
+  printf 'subjectAltName=email:%s\nextendedKeyUsage=emailProtection\nkeyUsage=digitalSignature,keyEncipherment\n' "$2" > $1.ext
+  q openssl req -newkey rsa:2048 -nodes -keyout $1.key -out $1.csr -subj "/CN=$1"
+  q openssl x509 -req -in $1.csr -CA $3.pem -CAkey $3.key -CAcreateserial -out $1.pem -days 365 -extfile $1.ext
+}
+user alice alice@example.ch ca
+user bob bob@example.ch ca
+user mallory alice@example.ch evil-ca
+)";
+        std::ofstream(dir + "/make.sh") << script;
+        ASSERT_EQ(std::system(("bash " + dir + "/make.sh").c_str()), 0);
+    }
+    static void TearDownTestSuite() { std::system(("rm -rf " + dir).c_str()); }
+
+    static Certificate cert(const std::string& name)
+    {
+        FILE* f = std::fopen((dir + "/" + name + ".pem").c_str(), "r");
+        Certificate c(PEM_read_X509(f, nullptr, nullptr, nullptr));
+        std::fclose(f);
+        return c;
+    }
+    static PrivateKey key(const std::string& name)
+    {
+        FILE* f = std::fopen((dir + "/" + name + ".key").c_str(), "r");
+        PrivateKey k(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
+        std::fclose(f);
+        return k;
+    }
+    static std::string file(const std::string& name)
+    {
+        std::ifstream in(dir + "/" + name, std::ios::binary);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+    static void write(const std::string& name, const std::string& bytes)
+    {
+        std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+    }
+    static int run(const std::string& command) { return std::system(("cd " + dir + " && " + command + " >out.txt 2>&1").c_str()); }
+
+    X509_STORE* trust()
+    {
+        store_.reset(X509_STORE_new());
+        X509_STORE_load_file(store_.get(), (dir + "/ca.pem").c_str());
+        return store_.get();
+    }
+
+    static std::string invoice()
+    {
+        return "From: Alice <alice@example.ch>\r\nTo: kunde@example.com\r\nSubject: Rechnung 2026-0042\r\n"
+               "Date: Tue, 01 Dec 2026 10:00:00 +0100\r\nMessage-ID: <r42@example.ch>\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+               "Gr=C3=BCezi, anbei die Rechnung.\r\n";
+    }
+
+    std::string signedInvoice()
+    {
+        auto c = cert("alice");
+        auto k = key("alice");
+        MessageParts parts = splitMessage(invoice());
+        parts.entity = signEntity(parts.entity, Signer{c.get(), k.get(), {}});
+        return joinMessage(parts);
+    }
+
+    struct StoreFree {
+        void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+    };
+    std::unique_ptr<X509_STORE, StoreFree> store_;
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr)) * 1000;
+};
+
+std::string SmimeTest::dir;
+
+} // namespace
+
+TEST_F(SmimeTest, OpensslVerifiesWhatWeSignAndSoDoWe)
+{
+    const std::string message = signedInvoice();
+    write("signed.eml", message);
+    EXPECT_EQ(run("openssl cms -verify -in signed.eml -CAfile ca.pem -purpose smimesign -out content.txt"), 0)
+        << file("out.txt");
+    EXPECT_EQ(file("content.txt"), splitMessage(invoice()).entity);
+    Verification v = verifySigned(splitMessage(message).entity, trust(), "alice@example.ch", now);
+    EXPECT_EQ(v.status, "valid") << v.reason;
+    ASSERT_EQ(v.signers.size(), 1u);
+    EXPECT_EQ(v.signers[0].digest, "sha256");
+    EXPECT_EQ(v.content, splitMessage(invoice()).entity);
+}
+
+TEST_F(SmimeTest, WeVerifyWhatOpensslSigns)
+{
+    write("entity.txt", splitMessage(invoice()).entity);
+    ASSERT_EQ(run("openssl cms -sign -in entity.txt -signer alice.pem -inkey alice.key -md sha256 -binary -crlfeol "
+                  "-out theirs.eml"),
+              0)
+        << file("out.txt");
+    Verification v = verifySigned(splitMessage(file("theirs.eml")).entity, trust(), "alice@example.ch", now);
+    EXPECT_EQ(v.status, "valid") << v.reason;
+    ASSERT_EQ(run("openssl cms -sign -in entity.txt -signer alice.pem -inkey alice.key -md sha1 -binary -crlfeol "
+                  "-out sha1.eml"),
+              0);
+    v = verifySigned(splitMessage(file("sha1.eml")).entity, trust(), "alice@example.ch", now);
+    EXPECT_EQ(v.status, "weak") << v.reason;
+}
+
+TEST_F(SmimeTest, ChangedContentAndAWrongFromAreInvalid)
+{
+    std::string message = signedInvoice();
+    std::string changed = message;
+    changed.replace(changed.find("anbei"), 5, "ANBEI");
+    Verification v = verifySigned(splitMessage(changed).entity, trust(), "alice@example.ch", now);
+    EXPECT_EQ(v.status, "invalid");
+    EXPECT_NE(v.reason.find("changed"), std::string::npos) << v.reason;
+    v = verifySigned(splitMessage(message).entity, trust(), "ceo@example.ch", now);
+    EXPECT_EQ(v.status, "invalid");
+    EXPECT_NE(v.reason.find("ceo@example.ch"), std::string::npos) << v.reason;
+}
+
+TEST_F(SmimeTest, UntrustedChainExpiredSignerAndTwoSignersOneBad)
+{
+    const std::string entity = splitMessage(signedInvoice()).entity;
+    X509_STORE* empty = X509_STORE_new();
+    Verification v = verifySigned(entity, empty, "alice@example.ch", now);
+    X509_STORE_free(empty);
+    EXPECT_EQ(v.status, "untrusted");
+    v = verifySigned(entity, trust(), "alice@example.ch", now + 20LL * 365 * 86400000);
+    EXPECT_EQ(v.status, "untrusted");
+    EXPECT_NE(v.reason.find("expired"), std::string::npos) << v.reason;
+
+    write("entity.txt", splitMessage(invoice()).entity);
+    ASSERT_EQ(run("openssl cms -sign -in entity.txt -signer alice.pem -inkey alice.key -signer mallory.pem -inkey "
+                  "mallory.key -md sha256 -binary -crlfeol -out two.eml"),
+              0)
+        << file("out.txt");
+    v = verifySigned(splitMessage(file("two.eml")).entity, trust(), "alice@example.ch", now);
+    ASSERT_EQ(v.signers.size(), 2u);
+    std::multiset<std::string> statuses{v.signers[0].status, v.signers[1].status};
+    EXPECT_EQ(statuses, (std::multiset<std::string>{"valid", "untrusted"}));
+    EXPECT_EQ(v.status, "untrusted"); // one good signer does not make the mail valid
+}
+
+TEST_F(SmimeTest, ACutOrEmptySignatureIsInvalidAndNothingCrashes)
+{
+    std::string entity = splitMessage(signedInvoice()).entity;
+    std::size_t sig = entity.find("Signature\r\n\r\n");
+    ASSERT_NE(sig, std::string::npos);
+    std::string cut = entity;
+    cut.erase(sig + 400, 300); // a signature cut in its middle
+    EXPECT_EQ(verifySigned(cut, trust(), "alice@example.ch", now).status, "invalid");
+    EXPECT_THROW(verifySigned("Content-Type: text/plain\r\n\r\nhi\r\n", trust(), "a@b", now), SmimeError);
+    EXPECT_THROW(verifySigned(entity.substr(0, entity.find("smime.p7s")), trust(), "a@b", now), SmimeError);
+}
+
+TEST_F(SmimeTest, EncryptedForOpensslInCbcAndGcmAndOpenedAgain)
+{
+    auto alice = cert("alice");
+    auto bob = cert("bob");
+    const std::string entity = splitMessage(invoice()).entity;
+    for (Cipher cipher : {Cipher::Aes256Cbc, Cipher::Aes256Gcm}) {
+        MessageParts parts = splitMessage(invoice());
+        parts.entity = encryptEntity(entity, {bob.get(), alice.get()}, cipher);
+        write("enc.eml", joinMessage(parts));
+        EXPECT_EQ(run("openssl cms -decrypt -in enc.eml -recip bob.pem -inkey bob.key -out plain.txt"), 0)
+            << file("out.txt");
+        EXPECT_EQ(file("plain.txt"), entity);
+        auto aliceKey = key("alice");
+        Decryption d = decryptEntity(parts.entity, alice.get(), aliceKey.get());
+        EXPECT_EQ(d.entity, entity);
+        EXPECT_EQ(d.integrityProtected, cipher == Cipher::Aes256Gcm);
+    }
+    write("entity.txt", entity);
+    ASSERT_EQ(run("openssl cms -encrypt -aes256 -in entity.txt -binary -crlfeol -out theirs.eml bob.pem"), 0);
+    auto bobKey = key("bob");
+    EXPECT_EQ(decryptEntity(splitMessage(file("theirs.eml")).entity, bob.get(), bobKey.get()).entity, entity);
+    auto malloryKey = key("mallory");
+    auto mallory = cert("mallory");
+    try {
+        decryptEntity(splitMessage(file("theirs.eml")).entity, mallory.get(), malloryKey.get());
+        FAIL() << "mallory opened bob's mail";
+    } catch (const SmimeError& e) {
+        EXPECT_NE(std::string(e.what()).find("no recipient"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(SmimeTest, SignThenEncryptAndABareLfIsRefused)
+{
+    auto alice = cert("alice");
+    auto aliceKey = key("alice");
+    const std::string entity = splitMessage(invoice()).entity;
+    const std::string signedEntity = signEntity(entity, Signer{alice.get(), aliceKey.get(), {}});
+    const std::string sealed = encryptEntity(signedEntity, {alice.get()}, Cipher::Aes256Cbc);
+    Decryption d = decryptEntity(sealed, alice.get(), aliceKey.get());
+    EXPECT_EQ(verifySigned(d.entity, trust(), "alice@example.ch", now).status, "valid");
+    EXPECT_THROW(signEntity("Content-Type: text/plain\r\n\r\nzeile\nzwei\r\n", Signer{alice.get(), aliceKey.get(), {}}),
+                 SmimeError);
+}
