@@ -8,11 +8,17 @@ namespace erpmail {
 
 int MaintenanceSchedule::parseTimeOfDay(const std::string& text)
 {
-    int h = -1, m = -1, s = 0;
-    char extra = 0;
-    const int n = std::sscanf(text.c_str(), "%d:%d:%d%c", &h, &m, &s, &extra);
-    if (n < 2 || n > 3 || h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59) return -1;
-    return h * 3600 + m * 60 + s;
+    if (text.size() != 5 && text.size() != 8) return -1;
+    int fields[3] = {0, 0, 0};
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const bool colon = i % 3 == 2;
+        if (colon != (text[i] == ':')) return -1;
+        if (!colon && (text[i] < '0' || text[i] > '9')) return -1;
+    }
+    for (std::size_t f = 0; f * 3 < text.size(); ++f)
+        fields[f] = (text[f * 3] - '0') * 10 + (text[f * 3 + 1] - '0');
+    if (fields[0] > 23 || fields[1] > 59 || fields[2] > 59) return -1;
+    return fields[0] * 3600 + fields[1] * 60 + fields[2];
 }
 
 std::int64_t MaintenanceSchedule::nextAt(std::int64_t nowMs, int secondsOfDay)
