@@ -262,11 +262,11 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
 
         if (!options.dryRun && policy.emptyTrashAfterDays) repository.stampUntimedTrash(account.id, nowMs);
         auto plan = [&](auto&& page, Tally& tally) {
-            std::int64_t after = 0;
+            store::PageMark mark;
             for (;;) {
-                auto batch = page(after);
+                auto batch = page(mark);
                 if (batch.empty()) break;
-                after = batch.back().id;
+                mark = {batch.back().key, batch.back().id, true};
                 auto held = holds.held(batch);
                 for (std::size_t i = 0; i < batch.size(); ++i) {
                     if (planned.count(batch[i].id)) continue;
@@ -285,11 +285,11 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
         };
         if (policy.emptyTrashAfterDays) {
             const std::int64_t cutoff = nowMs - *policy.emptyTrashAfterDays * kDayMs;
-            plan([&](std::int64_t after) { return repository.trashedBy(account.id, cutoff, after, kPage); }, trash);
+            plan([&](const store::PageMark& m) { return repository.trashedBy(account.id, cutoff, m, kPage); }, trash);
         }
         if (policy.deleteMessagesAfterMonths) {
             const std::int64_t cutoff = monthsBefore(nowMs, *policy.deleteMessagesAfterMonths);
-            plan([&](std::int64_t after) { return repository.storedBy(account.id, cutoff, after, kPage); }, old);
+            plan([&](const store::PageMark& m) { return repository.storedBy(account.id, cutoff, m, kPage); }, old);
         }
         std::vector<Removal> removals;
         const std::int64_t minBytes = static_cast<std::int64_t>(policy.attachmentsLargerThanKb.value_or(0)) * 1024;
@@ -314,12 +314,16 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
             }
         }
 
-        const std::int64_t total = store::MessageRepository(c).countForAccount(account.id);
-        report->set("messages_before", total);
         const double fraction = maxFraction(context_);
         const int floor = transport::configInt(context_, "erpmail.retention.cap_floor", 10, 0, 1000000);
-        const auto allowed = std::max<std::int64_t>(floor, static_cast<std::int64_t>(std::floor(fraction * total)));
         const auto size = static_cast<std::int64_t>(deletions.size());
+        // Counted only when the floor does not decide: a count costs the whole mailbox.
+        std::int64_t total = 0;
+        if (size > floor) {
+            total = store::MessageRepository(c).countForAccount(account.id);
+            report->set("messages_before", total);
+        }
+        const auto allowed = std::max<std::int64_t>(floor, static_cast<std::int64_t>(std::floor(fraction * total)));
         bool capped = size > allowed && !options.confirmLarge;
 
         std::int64_t skipped = 0;

@@ -1,6 +1,7 @@
 #include "store/RetentionRepository.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace erpmail::store {
 
@@ -12,41 +13,50 @@ std::int64_t RetentionRepository::stampUntimedTrash(const std::string& accountId
     return std::max<std::int64_t>(st.execute(), 0);
 }
 
-std::vector<ExpiringMessage> RetentionRepository::select(const std::string& sql, const std::string& accountId,
-                                                         std::int64_t cutoffMs, std::int64_t afterId, int limit,
-                                                         const std::int64_t* minBytes)
+namespace {
+
+ExpiringMessage readExpiring(Statement& st)
 {
-    std::vector<ExpiringMessage> out;
-    Statement& st = c_.prepared(sql);
-    int pos = 1;
-    if (minBytes) st.bindInt(pos++, *minBytes);
-    st.bindText(pos, accountId).bindInt(pos + 1, cutoffMs).bindInt(pos + 2, afterId).bindInt(pos + 3, limit);
+    ExpiringMessage m;
+    m.id = st.intOr(1, 0);
+    m.rawSize = st.intOr(2, 0);
+    m.storedAtMs = st.intOr(3, 0);
+    m.documentLinks = st.textOr(4, "[]");
+    m.key = st.intOr(5, 0);
+    return m;
+}
+
+} // namespace
+
+std::vector<ExpiringMessage> RetentionRepository::byTime(const char* column, const std::string& accountId,
+                                                         std::int64_t cutoffMs, const PageMark& mark, int limit)
+{
+    const std::string c = column;
+    Statement& st = c_.prepared("SELECT id, raw_size, received_at_ms, document_links, " + c +
+                                " FROM messages WHERE account_id = ? AND " + c + " <= ?" +
+                                (c == "trashed_at_ms" ? " AND state = 'trash'" : "") + " AND " + c + " >= ? AND (" + c +
+                                " > ? OR id > ?) ORDER BY " + c + ", id LIMIT ?");
+    // The range starts at the last page's key, so that no page reads again what one before it read.
+    const std::int64_t from = mark.started ? mark.key : std::numeric_limits<std::int64_t>::min();
+    st.bindText(1, accountId).bindInt(2, cutoffMs).bindInt(3, from).bindInt(4, from);
+    st.bindInt(5, mark.started ? mark.id : 0).bindInt(6, limit);
     st.execute();
-    while (st.fetch()) {
-        ExpiringMessage m;
-        m.id = st.intOr(1, 0);
-        m.rawSize = st.intOr(2, 0);
-        m.storedAtMs = st.intOr(3, 0);
-        m.documentLinks = st.textOr(4, "[]");
-        out.push_back(std::move(m));
-    }
+    std::vector<ExpiringMessage> out;
+    while (st.fetch())
+        out.push_back(readExpiring(st));
     return out;
 }
 
 std::vector<ExpiringMessage> RetentionRepository::trashedBy(const std::string& accountId, std::int64_t cutoffMs,
-                                                            std::int64_t afterId, int limit)
+                                                            const PageMark& mark, int limit)
 {
-    return select("SELECT id, raw_size, received_at_ms, document_links FROM messages WHERE account_id = ?"
-                  " AND state = 'trash' AND trashed_at_ms <= ? AND id > ? ORDER BY id LIMIT ?",
-                  accountId, cutoffMs, afterId, limit);
+    return byTime("trashed_at_ms", accountId, cutoffMs, mark, limit);
 }
 
 std::vector<ExpiringMessage> RetentionRepository::storedBy(const std::string& accountId, std::int64_t cutoffMs,
-                                                           std::int64_t afterId, int limit)
+                                                           const PageMark& mark, int limit)
 {
-    return select("SELECT id, raw_size, received_at_ms, document_links FROM messages WHERE account_id = ?"
-                  " AND received_at_ms <= ? AND id > ? ORDER BY id LIMIT ?",
-                  accountId, cutoffMs, afterId, limit);
+    return byTime("received_at_ms", accountId, cutoffMs, mark, limit);
 }
 
 std::vector<ExpiringMessage> RetentionRepository::withLargeAttachments(const std::string& accountId,
@@ -55,11 +65,16 @@ std::vector<ExpiringMessage> RetentionRepository::withLargeAttachments(const std
 {
     // Driven by the partial index of attachments that still have their
     // bytes: a run looks only at large ones not yet removed.
-    return select("SELECT m.id, m.raw_size, m.received_at_ms, m.document_links FROM messages m"
-                  " WHERE m.id IN (SELECT t.message_id FROM attachments t WHERE t.removed_at_ms IS NULL"
-                  " AND t.size > ?) AND m.account_id = ? AND m.received_at_ms <= ? AND m.id > ?"
-                  " ORDER BY m.id LIMIT ?",
-                  accountId, cutoffMs, afterId, limit, &minBytes);
+    Statement& st = c_.prepared(
+        "SELECT m.id, m.raw_size, m.received_at_ms, m.document_links, m.id FROM messages m"
+        " WHERE m.id IN (SELECT t.message_id FROM attachments t WHERE t.removed_at_ms IS NULL AND t.size > ?)"
+        " AND m.account_id = ? AND m.received_at_ms <= ? AND m.id > ? ORDER BY m.id LIMIT ?");
+    st.bindInt(1, minBytes).bindText(2, accountId).bindInt(3, cutoffMs).bindInt(4, afterId).bindInt(5, limit);
+    st.execute();
+    std::vector<ExpiringMessage> out;
+    while (st.fetch())
+        out.push_back(readExpiring(st));
+    return out;
 }
 
 std::vector<ExpiringAttachment> RetentionRepository::largeAttachments(std::int64_t messageId, std::int64_t minBytes)
@@ -82,18 +97,22 @@ std::int64_t RetentionRepository::deleteMessages(const std::string& accountId, c
 {
     if (ids.empty()) return 0;
     const std::string in = placeholders(ids.size());
-    Statement att(c_, "DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE account_id = ?"
-                      " AND id IN (" +
-                          in + "))");
-    Statement msg(c_, "DELETE FROM messages WHERE account_id = ? AND id IN (" + in + ")");
-    for (Statement* st : {&att, &msg}) {
-        st->bindText(1, accountId);
-        int pos = 2;
-        for (std::int64_t id : ids)
-            st->bindInt(pos++, id);
+    // SQLite would look the account up in an index that holds every row of
+    // a one-account database and scan it per batch; "+" leaves it to the ids.
+    const char* account = c_.dialect() == Dialect::SQLite ? "+account_id" : "account_id";
+    Statement msg(c_, std::string("DELETE FROM messages WHERE id IN (") + in + ") AND " + account + " = ?");
+    // Attachments of those that went, whether or not the foreign key cascaded.
+    Statement att(c_, "DELETE FROM attachments WHERE message_id IN (" + in +
+                          ") AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = attachments.message_id)");
+    int pos = 1;
+    for (std::int64_t id : ids) {
+        msg.bindInt(pos, id);
+        att.bindInt(pos++, id);
     }
+    msg.bindText(pos, accountId);
+    const std::int64_t deleted = std::max<std::int64_t>(msg.execute(), 0);
     att.execute();
-    return std::max<std::int64_t>(msg.execute(), 0);
+    return deleted;
 }
 
 void RetentionRepository::replaceRaw(const std::string& accountId, std::int64_t id, const std::string& raw)

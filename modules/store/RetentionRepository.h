@@ -16,6 +16,14 @@ struct ExpiringMessage {
     std::int64_t rawSize = 0;
     std::int64_t storedAtMs = 0;      ///< received_at_ms: when erpmail stored it
     std::string documentLinks = "[]"; ///< JSON array of {"doctype","id"}
+    std::int64_t key = 0;             ///< what the page is ordered by (with id): the time the rule looks at
+};
+
+/// Where the next page starts: after (key, id) of the last message read.
+struct PageMark {
+    std::int64_t key = 0;
+    std::int64_t id = 0;
+    bool started = false;
 };
 
 /// An attachment the large-attachment rule selected.
@@ -31,12 +39,14 @@ public:
     /// Starts the trash clock at nowMs for the account's trashed messages
     /// that have none (trashed before it was recorded); returns how many.
     std::int64_t stampUntimedTrash(const std::string& accountId, std::int64_t nowMs);
-    /// Up to `limit` messages in the trash since at most `cutoffMs`, with an
-    /// id above `afterId`, in id order.
-    std::vector<ExpiringMessage> trashedBy(const std::string& accountId, std::int64_t cutoffMs, std::int64_t afterId,
+    /// Up to `limit` messages in the trash since at most `cutoffMs`, after
+    /// `mark`, in the order of the time they went there (then id): a page
+    /// reads only expired rows of the index, however large the mailbox.
+    std::vector<ExpiringMessage> trashedBy(const std::string& accountId, std::int64_t cutoffMs, const PageMark& mark,
                                            int limit);
-    /// Up to `limit` messages stored at or before `cutoffMs`, id above `afterId`, in id order.
-    std::vector<ExpiringMessage> storedBy(const std::string& accountId, std::int64_t cutoffMs, std::int64_t afterId,
+    /// Up to `limit` messages stored at or before `cutoffMs`, after `mark`,
+    /// in the order they were stored (then id).
+    std::vector<ExpiringMessage> storedBy(const std::string& accountId, std::int64_t cutoffMs, const PageMark& mark,
                                           int limit);
     /// Up to `limit` messages stored at or before `cutoffMs`, id above
     /// `afterId`, that keep an attachment larger than `minBytes`, in id order.
@@ -60,8 +70,8 @@ public:
     void giveBackFreeSpace();
 
 private:
-    std::vector<ExpiringMessage> select(const std::string& sql, const std::string& accountId, std::int64_t cutoffMs,
-                                        std::int64_t afterId, int limit, const std::int64_t* minBytes = nullptr);
+    std::vector<ExpiringMessage> byTime(const char* column, const std::string& accountId, std::int64_t cutoffMs,
+                                        const PageMark& mark, int limit);
     Connection& c_;
 };
 
