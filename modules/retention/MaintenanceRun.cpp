@@ -369,6 +369,10 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
         return finish(options.dryRun ? "dry_run" : "done", "");
     } catch (const OperationError& e) {
         return finish(e.code() == "unavailable" ? "offline" : "failed", e.what());
+    } catch (const store::DatabaseUnavailable& e) {
+        // Gone mid-run: what committed stays, the next run finishes the job.
+        accounts_.takeOffline(account, e.what());
+        return finish("offline", std::string("its database went away during the run: ") + e.what());
     } catch (const std::exception& e) {
         context_.log(ERP_LOG_WARNING, "erpmail.retention", "account '" + account.label + "': " + e.what());
         return finish("failed", e.what());
