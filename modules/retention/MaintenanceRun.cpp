@@ -202,7 +202,7 @@ std::int64_t removeAttachments(store::Connection& c, const std::string& accountI
                 rows.push_back(&a);
             }
     auto raw = mime::removeParts(message->raw, parts);
-    std::int64_t bytes = 0;
+    std::int64_t bytes = 0, here = 0;
     store::RetentionRepository repository(c);
     for (std::size_t i = 0; i < parts.size(); ++i) {
         if (!raw || !parts[i].done) {
@@ -211,11 +211,12 @@ std::int64_t removeAttachments(store::Connection& c, const std::string& accountI
         }
         if (write)
             repository.markAttachmentRemoved(removal.messageId, rows[i]->ordinal, nowMs, parts[i].sha256, reason);
-        ++removed;
+        ++here;
         bytes += rows[i]->size;
     }
+    removed += here;
     if (write) {
-        if (raw && removed) repository.replaceRaw(accountId, removal.messageId, *raw);
+        if (raw && here) repository.replaceRaw(accountId, removal.messageId, *raw);
         tx->commit();
         crashPoint("retention-batch");
     }
