@@ -161,6 +161,21 @@ class RulesTest(RetentionCase):
         self.assertEqual(rule(report, "trash")["messages"], 2, report)
         self.assertEqual(self.ids(acc), [])
 
+    def test_trash_clock_starts_again_for_a_message_brought_back_and_trashed_later(self):
+        acc = self.account({"empty_trash_after_days": 30})
+        t0 = now_ms() - 100 * DAY
+        m = self.store(acc, mail("Back"), t0)
+        set_clock(self.host, t0)
+        self.call("mail.message.trash", {"account": acc, "ids": [m]})
+        set_clock(self.host, t0 + 10 * DAY)
+        self.call("mail.message.unarchive", {"account": acc, "ids": [m]})
+        set_clock(self.host, t0 + 20 * DAY)
+        self.call("mail.message.trash", {"account": acc, "ids": [m]})
+        report = self.run_at(t0 + 45 * DAY, {"account": acc})
+        self.assertEqual((rule(report, "trash")["messages"], self.ids(acc, "trash")), (0, [m]))
+        report = self.run_at(t0 + 51 * DAY, {"account": acc})
+        self.assertEqual((rule(report, "trash")["messages"], self.ids(acc)), (1, []))
+
     def test_large_attachment_removed_after_y_days_leaves_placeholder_python_parses(self):
         acc = self.account({"attachments_larger_than_kb": 10, "attachments_after_days": 30})
         t0 = now_ms() - 100 * DAY
