@@ -26,6 +26,11 @@ USERS = {"anna": ("Anna Aebi", "sales", False), "ben": ("Ben Berger", "sales", F
 PDF = bytes(range(256)) * 64 + "Rechnung Müller".encode()
 
 
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def now_ms():
     return int(time.time() * 1000)
 
@@ -408,23 +413,35 @@ class RunTest(RetentionCase):
 
     def test_other_accounts_and_offline_databases_untouched(self):
         archive = os.path.join(self.host.dir, "archive.db")
+        lost = os.path.join(self.host.dir, "lost.db")
         with open(self.host.config, "a", encoding="utf-8") as f:
             f.write(f"\n[database.archive]\nconnection = Driver=SQLite3;Database={archive}\nsystem = no\n")
+            f.write(f"\n[database.lost]\nconnection = Driver=SQLite3;Database={lost}\nsystem = no\n")
         ruled = self.account({"delete_messages_after_months": 1}, label="Ruled")
         other = self.account({}, label="No rules")
         away = self.account({"delete_messages_after_months": 1}, label="Away", database="archive")
+        gone = self.account({"delete_messages_after_months": 1}, label="Gone", database="lost")
         t0 = now_ms() - 100 * DAY
-        for acc in (ruled, other, away):
+        for acc in (ruled, other, away, gone):
             self.store(acc, mail(f"Old of {acc}"), t0)
             self.store(acc, mail(f"New of {acc}"), now_ms())
         self.call("mail.account.set_online", {"id": away, "online": False}, user="root")
-        before = open(archive, "rb").read()
+        before = read_bytes(archive)
+        # The database of "Gone" cannot be reached any more (its folder is no longer there).
+        with open(self.host.config, encoding="utf-8") as f:
+            config = f.read()
+        with open(self.host.config, "w", encoding="utf-8") as f:
+            f.write(config.replace(f"Database={lost}", "Database=/nonexistent/erpmail/lost.db"))
+        kept = read_bytes(lost)
         report = self.run_at(now_ms(), {}, user="root")
         outcome = {a["account"]: a["outcome"] for a in report["accounts"]}
-        self.assertEqual(outcome, {ruled: "done", other: "no_rules", away: "offline"})
+        self.assertEqual(outcome, {ruled: "done", other: "no_rules", away: "offline", gone: "offline"})
+        self.assertEqual(read_bytes(lost), kept)
+        status = self.call("mail.account.status", {"id": gone}, user="root")
+        self.assertFalse(status["online"], status)
         self.assertEqual(len(self.ids(ruled)), 1)
         self.assertEqual(len(self.ids(other)), 2)
-        self.assertEqual(open(archive, "rb").read(), before, "the offline account's database is untouched")
+        self.assertEqual(read_bytes(archive), before, "the offline account's database is untouched")
 
     def test_sqlite_database_is_incremental_and_gives_space_back(self):
         acc = self.account({"empty_trash_after_days": 1})
