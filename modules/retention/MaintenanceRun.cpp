@@ -209,8 +209,10 @@ std::int64_t removeAttachments(store::Connection& c, const std::string& accountI
             ++skipped;
             continue;
         }
-        if (write)
-            repository.markAttachmentRemoved(removal.messageId, rows[i]->ordinal, nowMs, parts[i].sha256, reason);
+        // Another host's run may have taken it meanwhile: then it counts there.
+        if (write &&
+            !repository.markAttachmentRemoved(removal.messageId, rows[i]->ordinal, nowMs, parts[i].sha256, reason))
+            continue;
         ++here;
         bytes += rows[i]->size;
     }
