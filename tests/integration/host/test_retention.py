@@ -17,7 +17,7 @@ import time
 import unittest
 from email.message import EmailMessage
 
-from harness import ERPHOST, Host, call_until_crash_point, host_events, pg_database, sqlite_rows, testbed
+from harness import ERPHOST, Host, PrivateCluster, call_until_crash_point, host_events, pg_database, sqlite_rows
 
 DAY = 86400000
 MINUTE = 60000
@@ -133,11 +133,11 @@ class RetentionCase(unittest.TestCase):
 
 def pg_sql(odbc, statement, params=()):
     """Runs one statement through psql on the test bed's PostgreSQL; rows as tuples of text."""
-    tb = testbed()
     name = re.search(r"Database=([^;]+)", odbc).group(1)
+    port = re.search(r"Port=(\d+)", odbc).group(1)
     for p in params:
         statement = statement.replace("?", "'" + str(p).replace("'", "''") + "'", 1)
-    out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", tb["PG_PORT"], "-U", "erpmail", "-d", name, "-At", "-F",
+    out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", port, "-U", "erpmail", "-d", name, "-At", "-F",
                           "\t", "-c", statement], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PGPASSWORD="erpmail-Db-6"))
     return [tuple(line.split("\t")) for line in out.stdout.splitlines() if line]
@@ -506,6 +506,54 @@ class PostgreSqlRulesTest(RetentionCase):
         self.assertIn("removed by the retention rules on", answer["error"]["message"])
         got = self.call("mail.message.get", {"account": acc, "id": held})
         self.assertFalse(got["attachments"][0]["removed"])
+
+
+class DatabaseGoneMidRunTest(RetentionCase):
+    def setUp(self):
+        self.cluster = PrivateCluster()
+        self.databases = {"main": ("Driver=SQLite3;Database={dir}/main.db", True), "pg": (self.cluster.odbc, False)}
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        self.cluster.cleanup()
+
+    def trash(self):
+        return int(pg_sql(self.cluster.odbc, "SELECT COUNT(*) FROM messages WHERE state = 'trash'")[0][0])
+
+    def test_database_gone_mid_run_leaves_whole_batches_and_the_next_run_finishes(self):
+        acc = self.account({"empty_trash_after_days": 1}, database="pg")
+        t0 = now_ms() - 10 * DAY
+        kept = self.store(acc, mail("Kept"), t0)
+        template = self.store(acc, mail("Trash"), t0)
+        set_clock(self.host, t0)
+        self.call("mail.message.trash", {"account": acc, "ids": [template]})
+        pg_sql(self.cluster.odbc, "INSERT INTO messages (account_id, direction, state, folder, received_at_ms, raw,"
+               " raw_size, trashed_at_ms, document_links) SELECT account_id, direction, state, folder, received_at_ms,"
+               " raw, raw_size, trashed_at_ms, document_links FROM messages, generate_series(1, 60000)"
+               " WHERE id = ?", (template,))
+        total = self.trash()
+        self.assertEqual(total, 60001)
+        set_clock(self.host, now_ms())
+        run = subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.maintenance.run", "--as", "root",
+                                "--json", json.dumps({"account": acc, "confirm_large": True})],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        deadline = time.time() + 60
+        while self.trash() == total and time.time() < deadline:
+            time.sleep(0.02)
+        self.cluster.stop()
+        out, _ = run.communicate(timeout=120)
+        self.cluster.start()
+        left = self.trash()
+        self.assertLess(left, total, "the run had begun")
+        self.assertGreater(left, 0, "the database went away before the run ended")
+        self.assertEqual((total - left) % 200, 0, "only whole batches of 200 committed")
+        self.assertIn(json.loads(out)["accounts"][0]["outcome"], ("offline", "failed"), out)
+        self.call("mail.account.set_online", {"id": acc, "online": True}, user="root")
+        report = self.run_at(now_ms(), {"account": acc, "confirm_large": True}, user="root")
+        self.assertEqual(rule(report, "trash")["messages"], left)
+        self.assertEqual(self.trash(), 0)
+        self.assertEqual(self.ids(acc), [kept])
 
 
 if __name__ == "__main__":
