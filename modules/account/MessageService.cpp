@@ -251,6 +251,7 @@ Object::Ptr MessageService::get(const Request& request)
         item->set("size", a.size);
         item->set("removed", a.removed);
         if (a.removedAtMs) item->set("removed_at_ms", *a.removedAtMs);
+        if (a.removedReason) item->set("removed_reason", *a.removedReason);
         attachments->add(item);
     }
     o->set("attachments", attachments);

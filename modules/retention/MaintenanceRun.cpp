@@ -396,7 +396,7 @@ Object::Ptr MaintenanceRun::run(const std::vector<store::AccountRecord>& account
     record.dryRun = options.dryRun;
     record.id = runs.start(record);
 
-    Array::Ptr results = new Array;
+    Array::Ptr results = new Array, brief = new Array;
     Tally totals;
     std::int64_t skipped = 0;
     bool capped = false, failed = false;
@@ -420,6 +420,12 @@ Object::Ptr MaintenanceRun::run(const std::vector<store::AccountRecord>& account
         }
         runs.recordAccount({record.id, account.id, outcome, toJson(result)});
         results->add(result);
+        Object::Ptr line = new Object;
+        line->set("account", account.id);
+        line->set("outcome", outcome);
+        line->set("deleted", result->optValue<std::int64_t>("deleted", 0));
+        line->set("held", result->optValue<std::int64_t>("held", 0));
+        brief->add(line);
     }
 
     record.finishedAtMs = context_.host().nowMs();
@@ -452,6 +458,7 @@ Object::Ptr MaintenanceRun::run(const std::vector<store::AccountRecord>& account
         event->set("outcome", record.outcome);
         event->set("started_by", options.startedBy);
         event->set("totals", summary);
+        event->set("accounts", brief);
         context_.recordEvent(*system, "mail.maintenance.done", "", event);
         tx.commit();
     }

@@ -324,6 +324,8 @@ class RunTest(RetentionCase):
         self.assertEqual(history[0]["accounts"][0]["rules"], real["accounts"][0]["rules"])
         done = host_events(self.host, "mail.maintenance.done")
         self.assertEqual([e["payload"]["run_id"] for e in done], [dry["run_id"], real["run_id"]])
+        self.assertEqual(done[1]["payload"]["accounts"], [{"account": acc, "outcome": "done", "held": 1,
+                                                           "deleted": real["accounts"][0]["deleted"]}])
 
     def test_cap_stops_a_run_that_would_delete_90_percent(self):
         acc = self.account({"delete_messages_after_months": 1})
