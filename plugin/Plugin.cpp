@@ -63,7 +63,7 @@ Plugin::Plugin(const erp_host_api* host) : context_(std::make_unique<Context>(ho
     modules.push_back(std::make_unique<ImapModule>(*context_, accounts));
     modules.push_back(std::make_unique<CertificateModule>(*context_));
     modules.push_back(std::make_unique<TextBlockModule>(*context_, accounts));
-    modules.push_back(std::make_unique<RetentionModule>(*context_));
+    modules.push_back(std::make_unique<RetentionModule>(*context_, accounts));
 
     for (auto& module : modules) {
         auto slot = std::make_unique<Slot>();

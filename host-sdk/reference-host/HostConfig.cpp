@@ -80,6 +80,7 @@ HostConfig HostConfig::load(const std::string& path)
         c.eventLog = absolute(ini->getString("host.event_log", ""), path);
         c.documentsFile = absolute(ini->getString("host.documents", ""), path);
         c.clockOffsetMs = ini->getInt64("host.clock_offset_ms", 0);
+        c.offersLegalHold = yes(ini->getString("host.legal_hold", "yes"));
         if (c.pluginDir.empty()) throw ConfigError(path + ": [host] plugin_dir is required");
         if (c.dataDir.empty()) throw ConfigError(path + ": [host] data_dir is required");
 

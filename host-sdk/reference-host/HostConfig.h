@@ -31,7 +31,9 @@ struct Database {
 /// Everything erphost reads from its INI file:
 ///
 ///   [host]        name, plugin_dir, data_dir, log_level, log_file, event_log,
-///                 documents (JSON file of the document provider), clock_offset_ms
+///                 documents (JSON file of the document provider; an entry
+///                 with "legal_hold": true is under legal hold), clock_offset_ms,
+///                 legal_hold = yes|no (whether documents_on_hold is offered)
 ///   [plugin.NAME] modules = * | id, id, ...   (the enabled modules)
 ///   [database.ID] connection = <ODBC connection string>, system = yes|no
 ///   [user.ID]     name, groups = a, b, admin = yes|no
@@ -56,6 +58,7 @@ public:
     std::string eventLog;
     std::string documentsFile;
     long long clockOffsetMs = 0;
+    bool offersLegalHold = true; ///< [host] legal_hold: offer documents_on_hold (no: like a host without it)
 
     std::map<std::string, User> users;
     std::map<std::string, Database> databases;

@@ -146,6 +146,7 @@ erp_host_api PluginHost::hostApi()
     api.document_fetch_as = &cbDocumentAs;
     api.variable_resolve_as = &cbVariableAs;
     api.variable_catalogue = &cbVariableCatalogue;
+    if (config_.offersLegalHold) api.documents_on_hold = &cbDocumentsOnHold;
     return api;
 }
 
@@ -500,6 +501,36 @@ erp_status PluginHost::cbDocumentAs(void* ctx, const char* doctype, const char* 
         return ERP_FORBIDDEN;
     }
     return self->readDocument(doctype, docId, bytes, meta);
+}
+
+// A document is under hold when its entry says "legal_hold": true.
+erp_status PluginHost::cbDocumentsOnHold(void* ctx, const char* linksJson, erp_sink* out)
+{
+    auto* self = static_cast<PluginHost*>(ctx);
+    if (!linksJson) return ERP_INVALID_ARGUMENT;
+    try {
+        Poco::JSON::Parser parser;
+        auto links = parser.parse(linksJson).extract<Poco::JSON::Array::Ptr>();
+        Poco::JSON::Object::Ptr catalogue;
+        if (!self->config_.documentsFile.empty()) {
+            Poco::FileInputStream in(self->config_.documentsFile);
+            Poco::JSON::Parser fileParser;
+            catalogue = fileParser.parse(in).extract<Poco::JSON::Object::Ptr>();
+        }
+        Poco::JSON::Array::Ptr held = new Poco::JSON::Array;
+        for (std::size_t i = 0; i < links->size(); ++i) {
+            auto link = links->getObject(static_cast<unsigned>(i));
+            auto type = catalogue && link ? catalogue->getObject(link->optValue<std::string>("doctype", "")) : nullptr;
+            auto entry = type ? type->getObject(link->optValue<std::string>("id", "")) : nullptr;
+            held->add(entry && entry->optValue<bool>("legal_hold", false));
+        }
+        std::ostringstream text;
+        held->stringify(text);
+        return writeTo(out, text.str()) ? ERP_OK : ERP_ERROR;
+    } catch (const std::exception& e) {
+        writeTo(out, e.what());
+        return ERP_ERROR;
+    }
 }
 
 void PluginHost::cbEvent(void* ctx, const char* type, const char* payload)

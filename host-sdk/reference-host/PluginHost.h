@@ -92,6 +92,7 @@ private:
                                    const char* user, erp_sink* out);
     static erp_status cbVariableCatalogue(void* ctx, const char* doctype, erp_sink* out);
     static void cbEvent(void* ctx, const char* type, const char* payload);
+    static erp_status cbDocumentsOnHold(void* ctx, const char* linksJson, erp_sink* out);
 
     // The document provider behind those callbacks, and why it refuses a reader.
     erp_status readVariable(const char* doctype, const char* docId, const char* name, erp_sink* out) const;

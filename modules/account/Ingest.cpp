@@ -1,24 +1,14 @@
 #include "account/Ingest.h"
 
+#include "mime/AttachmentRemoval.h"
 #include "mime/MessageParser.h"
 #include "store/MessageRepository.h"
-
-#include <openssl/evp.h>
 
 namespace erpmail {
 
 std::string sha256Hex(const std::string& bytes)
 {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
+    return mime::sha256Of(bytes);
 }
 
 store::MessageRecord recordFromRaw(std::string raw, const std::string& accountId, bool personal,

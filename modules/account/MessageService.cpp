@@ -11,6 +11,7 @@
 #include <Poco/JSON/Parser.h>
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <sstream>
 
@@ -49,6 +50,25 @@ Object::Ptr summaryJson(const store::MessageRecord& m)
     o->set("message_id", opt(m.messageId));
     o->set("warning", opt(m.parseWarning));
     return o;
+}
+
+// What opening an attachment the retention rules removed answers: that they
+// did, when (UTC), and by which rule; the message keeps a placeholder part.
+OperationError removedAttachment(const store::AttachmentRecord& a, int index)
+{
+    char when[32] = "at an unknown time";
+    if (a.removedAtMs) {
+        const std::time_t seconds = static_cast<std::time_t>(*a.removedAtMs / 1000);
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        std::strftime(when, sizeof when, "on %Y-%m-%d at %H:%M UTC", &utc);
+    }
+    return OperationError("not_found", "attachment " + std::to_string(index) + " (" + a.fileName.value_or("unnamed") +
+                                           ", " + std::to_string(a.size) + " bytes) was removed by the retention rules " +
+                                           when + (a.removedReason ? ": " + *a.removedReason : std::string()) +
+                                           "; the message keeps a text part in its place with its name, size and "
+                                           "SHA-256",
+                          "index");
 }
 
 std::vector<std::int64_t> idsOf(const Object::Ptr& params)
@@ -230,6 +250,8 @@ Object::Ptr MessageService::get(const Request& request)
         item->set("content_type", a.contentType);
         item->set("size", a.size);
         item->set("removed", a.removed);
+        if (a.removedAtMs) item->set("removed_at_ms", *a.removedAtMs);
+        if (a.removedReason) item->set("removed_reason", *a.removedReason);
         attachments->add(item);
     }
     o->set("attachments", attachments);
@@ -245,7 +267,7 @@ Object::Ptr MessageService::attachment(const Request& request)
         return store::MessageRepository(c).attachment(account.id, id, index);
     });
     if (!a) throw OperationError("not_found", "message " + std::to_string(id) + " has no attachment " + std::to_string(index), "index");
-    if (a->removed) throw OperationError("not_found", "attachment " + std::to_string(index) + " was removed by the retention rules", "index");
+    if (a->removed) throw removedAttachment(*a, index);
     Object::Ptr o = new Object;
     o->set("file_name", opt(a->fileName));
     o->set("original_file_name", opt(a->originalFileName));
@@ -261,7 +283,7 @@ Object::Ptr MessageService::setState(const Request& request, const std::string& 
     auto ids = idsOf(request.params);
     std::int64_t changed = accounts_.withMailbox(account, [&](store::Connection& c) {
         store::Transaction tx(c);
-        auto n = store::MessageRepository(c).setState(account.id, ids, state);
+        auto n = store::MessageRepository(c).setState(account.id, ids, state, accounts_.context().host().nowMs());
         tx.commit();
         return n;
     });

@@ -26,7 +26,8 @@ constexpr const char* kSummaryColumns =
 
 // What readAttachment() reads, then the content if it reads bytes.
 constexpr const char* kAttachmentColumns =
-    "t.ordinal, t.file_name, t.content_type, t.content_id, t.size, t.removed_at_ms, t.original_file_name";
+    "t.ordinal, t.file_name, t.content_type, t.content_id, t.size, t.removed_at_ms, t.original_file_name,"
+    " t.removed_reason";
 
 AttachmentRecord readAttachment(Statement& st, bool withBytes)
 {
@@ -36,9 +37,11 @@ AttachmentRecord readAttachment(Statement& st, bool withBytes)
     a.contentType = st.textOr(3);
     a.contentId = st.getText(4);
     a.size = st.intOr(5, 0);
-    a.removed = st.getInt(6).has_value();
+    a.removedAtMs = st.getInt(6);
+    a.removed = a.removedAtMs.has_value();
     a.originalFileName = st.getText(7);
-    if (withBytes) a.bytes = st.getBlob(8).value_or("");
+    a.removedReason = st.getText(8);
+    if (withBytes) a.bytes = st.getBlob(9).value_or("");
     return a;
 }
 
@@ -205,12 +208,14 @@ std::optional<AttachmentRecord> MessageRepository::attachment(const std::string&
 }
 
 std::int64_t MessageRepository::setState(const std::string& accountId, const std::vector<std::int64_t>& ids,
-                                         const std::string& state)
+                                         const std::string& state, std::int64_t nowMs)
 {
     std::int64_t changed = 0;
-    Statement st(c_, "UPDATE messages SET state = ? WHERE account_id = ? AND id = ?");
+    // A message already in the trash keeps the time it went there.
+    Statement st(c_, "UPDATE messages SET state = ?, trashed_at_ms = CASE WHEN ? = 1 THEN COALESCE(trashed_at_ms, ?)"
+                     " ELSE NULL END WHERE account_id = ? AND id = ?");
     for (std::int64_t id : ids) {
-        st.bindText(1, state).bindText(2, accountId).bindInt(3, id);
+        st.bindText(1, state).bindInt(2, state == "trash" ? 1 : 0).bindInt(3, nowMs).bindText(4, accountId).bindInt(5, id);
         changed += std::max<std::int64_t>(st.execute(), 0);
     }
     return changed;

@@ -42,8 +42,11 @@ public:
     /// Every attachment of a message, with bytes (for copying).
     std::vector<AttachmentRecord> attachments(std::int64_t id, bool withBytes);
 
-    /// Sets the state of those of ids that belong to the account; returns how many.
-    std::int64_t setState(const std::string& accountId, const std::vector<std::int64_t>& ids, const std::string& state);
+    /// Sets the state of those of ids that belong to the account; returns how
+    /// many. Moving to the trash records when (nowMs, host clock), for the
+    /// retention rule that empties it; leaving the trash clears it.
+    std::int64_t setState(const std::string& accountId, const std::vector<std::int64_t>& ids, const std::string& state,
+                          std::int64_t nowMs);
     /// Hands messages to another account in the same database.
     std::int64_t reassign(const std::string& fromAccount, const std::vector<std::int64_t>& ids,
                           const std::string& toAccount, bool personal);

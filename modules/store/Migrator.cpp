@@ -94,6 +94,16 @@ MigrationReport migrate(Connection& c, Scope scope)
         report.currentVersion = currentVersion(c, scope);
         return report;
     }
+    if (c.dialect() == Dialect::SQLite) {
+        // auto_vacuum takes effect only before the first table (or at a
+        // VACUUM), and not after a read in the same transaction: a new
+        // database gets it here, ahead of migration 0013.
+        Statement tables(c, "SELECT COUNT(*) FROM sqlite_master");
+        tables.execute();
+        const bool fresh = tables.fetch() && tables.intOr(1, 0) == 0;
+        tables.close();
+        if (fresh) c.execute("PRAGMA auto_vacuum = INCREMENTAL");
+    }
     Transaction tx(c);
     if (c.dialect() == Dialect::PostgreSQL) {
         // Hosts starting together take turns; the table is created under the lock too.

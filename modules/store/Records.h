@@ -48,6 +48,8 @@ struct AttachmentRecord {
     std::int64_t size = 0;
     std::string bytes; ///< empty when only metadata was read
     bool removed = false;
+    std::optional<std::int64_t> removedAtMs;   ///< when the retention rules removed its bytes
+    std::optional<std::string> removedReason; ///< the rule that removed them, in words
 };
 
 struct MessageRecord {

@@ -7,7 +7,8 @@
  *   1.1  erp_host_api: document_fetch_as and variable_resolve_as read a
  *        host document as the acting user; ERP_FORBIDDEN answers a user
  *        who may not read it. variable_catalogue lists the variables of a
- *        document type, for text blocks.
+ *        document type, for text blocks. documents_on_hold answers which
+ *        host documents are under legal hold (mail linked to them is kept).
  *
  * Rules of this interface
  *   - Plain C. No exception and no C++ type crosses it.
@@ -179,6 +180,16 @@ typedef struct erp_host_api {
      * a type the host does not have. Without it a plugin cannot check a
      * block's document variables when the block is saved. */
     erp_status (*variable_catalogue)(void* host_ctx, const char* doctype, erp_sink* out);
+
+    /* Optional: which host documents are under legal hold, so that what
+     * links to them must be kept (Swiss OR 958f: accounting vouchers for 10
+     * years from the end of the financial year). links_json is a JSON
+     * array of {"doctype":"invoice","id":"2026-0042"}; the host writes to
+     * out_json a JSON array of as many booleans in the same order, true for
+     * a document under hold; an unknown document is not. On ERP_ERROR the
+     * reason was written to out_json, and the plugin keeps everything linked.
+     * Without it a plugin applies a rule of its own configuration. */
+    erp_status (*documents_on_hold)(void* host_ctx, const char* links_json, erp_sink* out_json);
 } erp_host_api;
 
 /* One operation a module answers. */

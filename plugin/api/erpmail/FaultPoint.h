@@ -5,6 +5,8 @@
 // Points:
 //   event-commit  events are committed and not yet handed to the host
 //                 (Context::deliverEvents, when it finds any)
+//   retention-batch  a batch of a maintenance run is committed, the next
+//                 not begun (MaintenanceRun)
 #pragma once
 
 #ifdef ERPMAIL_FAULT_POINTS

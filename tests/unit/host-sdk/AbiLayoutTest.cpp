@@ -36,7 +36,8 @@ static_assert(offsetof(erp_host_api, module_register) == 120);
 static_assert(offsetof(erp_host_api, document_fetch_as) == 128);
 static_assert(offsetof(erp_host_api, variable_resolve_as) == 136);
 static_assert(offsetof(erp_host_api, variable_catalogue) == 144);
-static_assert(sizeof(erp_host_api) == 152);
+static_assert(offsetof(erp_host_api, documents_on_hold) == 152);
+static_assert(sizeof(erp_host_api) == 160);
 
 static_assert(offsetof(erp_operation_info, struct_size) == 0);
 static_assert(offsetof(erp_operation_info, name) == 8);

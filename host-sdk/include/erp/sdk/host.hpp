@@ -165,6 +165,22 @@ public:
         return Document{bytes.take(), meta.take()};
     }
 
+    /// Whether the host answers which documents are under legal hold (ABI
+    /// 1.1 documents_on_hold).
+    bool answersLegalHolds() const { return ERP_HAS_MEMBER(api_, documents_on_hold) && api_.documents_on_hold; }
+
+    /// The host's answer to documents_on_hold for linksJson (a JSON array of
+    /// {"doctype","id"}): a JSON array of booleans, one per link. nullopt
+    /// when the host lacks the callback; throws HostError when it failed.
+    std::optional<std::string> documentsOnHold(const std::string& linksJson) const
+    {
+        if (!answersLegalHolds()) return std::nullopt;
+        StringSink out;
+        if (api_.documents_on_hold(api_.host_ctx, linksJson.c_str(), out.get()) != ERP_OK)
+            throw HostError("host documents_on_hold failed: " + out.str());
+        return out.take();
+    }
+
     void emit(const std::string& type, const std::string& payloadJson) const
     {
         api_.event_emit(api_.host_ctx, type.c_str(), payloadJson.c_str());
