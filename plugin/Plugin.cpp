@@ -61,7 +61,7 @@ Plugin::Plugin(const erp_host_api* host) : context_(std::make_unique<Context>(ho
     modules.push_back(std::make_unique<SmtpModule>(*context_, accounts));
     modules.push_back(std::make_unique<Pop3Module>(*context_, accounts));
     modules.push_back(std::make_unique<ImapModule>(*context_, accounts));
-    modules.push_back(std::make_unique<CertificateModule>(*context_));
+    modules.push_back(std::make_unique<CertificateModule>(*context_, accounts, nullptr));
     modules.push_back(std::make_unique<TextBlockModule>(*context_, accounts));
     modules.push_back(std::make_unique<RetentionModule>(*context_, accounts));
 

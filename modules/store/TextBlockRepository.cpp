@@ -1,5 +1,7 @@
 #include "store/TextBlockRepository.h"
 
+#include "store/SqlText.h"
+
 namespace erpmail::store {
 
 namespace {
@@ -96,16 +98,9 @@ std::vector<TextBlockRecord> TextBlockRepository::list(const std::string& accoun
                                                        const std::optional<std::string>& doctype)
 {
     if (!doctype) return select("account_id = ?", {accountId});
-    // The comma list is searched with commas around it, so "offer" does not
-    // match "offers"; LIKE's own wildcards in the type are escaped.
-    std::string pattern = "%,";
-    for (char c : *doctype) {
-        if (c == '%' || c == '_' || c == '!') pattern += '!';
-        pattern += c;
-    }
-    pattern += ",%";
+    // The comma list is searched with commas around it, so "offer" does not match "offers".
     return select("account_id = ? AND (doctypes = '' OR (',' || doctypes || ',') LIKE ? ESCAPE '!')",
-                  {accountId, pattern});
+                  {accountId, likeContaining("," + *doctype + ",")});
 }
 
 std::vector<TextBlockRecord> TextBlockRepository::select(const std::string& where, const std::vector<std::string>& texts)

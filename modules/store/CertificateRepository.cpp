@@ -1,0 +1,150 @@
+#include "store/CertificateRepository.h"
+
+#include "store/SqlText.h"
+
+namespace erpmail::store {
+
+namespace {
+
+constexpr const char* kColumns = "id, owner, fingerprint, subject, issuer, emails, not_after_ms, der, chain_der,"
+                                 " sealed_key, key_uri, created_at_ms, created_by";
+
+std::string joinEmails(const std::vector<std::string>& emails)
+{
+    std::string out;
+    for (const auto& e : emails) out += "," + e;
+    return out.empty() ? out : out + ",";
+}
+
+std::vector<std::string> splitEmails(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t comma = text.find(',', at);
+        if (comma == std::string::npos) comma = text.size();
+        if (comma > at) out.push_back(text.substr(at, comma - at));
+        at = comma + 1;
+    }
+    return out;
+}
+
+} // namespace
+
+void CertificateRepository::insert(const CertificateRecord& c)
+{
+    Statement st(c_, std::string("INSERT INTO certificates (") + kColumns +
+                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bindText(1, c.id).bindText(2, c.owner).bindText(3, c.fingerprint).bindText(4, c.subject).bindText(5, c.issuer);
+    st.bindText(6, joinEmails(c.emails)).bindInt(7, c.notAfterMs).bindBlob(8, c.der);
+    if (c.chainDer) st.bindBlob(9, *c.chainDer);
+    else st.bindNull(9);
+    if (c.sealedKey) st.bindBlob(10, *c.sealedKey);
+    else st.bindNull(10);
+    st.bindOptionalText(11, c.keyUri).bindInt(12, c.createdAtMs).bindText(13, c.createdBy);
+    st.execute();
+}
+
+bool CertificateRepository::remove(const std::string& id)
+{
+    Statement st(c_, "DELETE FROM certificates WHERE id = ?");
+    st.bindText(1, id);
+    return st.execute() > 0;
+}
+
+std::optional<CertificateRecord> CertificateRepository::find(const std::string& id)
+{
+    auto rows = select("id = ?", {id});
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::optional<CertificateRecord> CertificateRepository::findByFingerprint(const std::string& owner,
+                                                                         const std::string& fingerprint)
+{
+    auto rows = select("owner = ? AND fingerprint = ?", {owner, fingerprint});
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::vector<CertificateRecord> CertificateRepository::list(const std::string& owner,
+                                                          const std::optional<std::string>& email)
+{
+    if (!email) return select("owner = ?", {owner});
+    // Stored as ",a@x,b@y,": one address matches only as a whole.
+    return select("owner = ? AND emails LIKE ? ESCAPE '!'", {owner, likeContaining("," + *email + ",")});
+}
+
+std::vector<CertificateRecord> CertificateRepository::expiringBefore(std::int64_t beforeMs)
+{
+    return select("not_after_ms < ?", {}, beforeMs);
+}
+
+std::vector<std::string> CertificateRepository::usedBy(const std::string& certificateId)
+{
+    Statement st(c_, "SELECT account_id FROM account_certificates WHERE signing_id = ? OR encryption_id = ?"
+                     " ORDER BY account_id");
+    st.bindText(1, certificateId).bindText(2, certificateId);
+    st.execute();
+    std::vector<std::string> out;
+    while (st.fetch()) out.push_back(st.textOr(1));
+    return out;
+}
+
+AccountCertificates CertificateRepository::ofAccount(const std::string& accountId)
+{
+    Statement st(c_, "SELECT signing_id, encryption_id, always_sign FROM account_certificates WHERE account_id = ?");
+    st.bindText(1, accountId);
+    st.execute();
+    AccountCertificates out;
+    if (st.fetch()) {
+        out.signingId = st.getText(1);
+        out.encryptionId = st.getText(2);
+        out.alwaysSign = st.intOr(3, 0) != 0;
+    }
+    return out;
+}
+
+void CertificateRepository::setOfAccount(const std::string& accountId, const AccountCertificates& s)
+{
+    Statement drop(c_, "DELETE FROM account_certificates WHERE account_id = ?");
+    drop.bindText(1, accountId);
+    drop.execute();
+    Statement st(c_, "INSERT INTO account_certificates (account_id, signing_id, encryption_id, always_sign)"
+                     " VALUES (?, ?, ?, ?)");
+    st.bindText(1, accountId).bindOptionalText(2, s.signingId).bindOptionalText(3, s.encryptionId);
+    st.bindInt(4, s.alwaysSign ? 1 : 0);
+    st.execute();
+}
+
+std::vector<CertificateRecord> CertificateRepository::select(const std::string& where,
+                                                            const std::vector<std::string>& texts,
+                                                            std::optional<std::int64_t> number)
+{
+    Statement st(c_, std::string("SELECT ") + kColumns + " FROM certificates WHERE " + where + " ORDER BY subject, id");
+    int pos = 1;
+    for (const auto& t : texts) st.bindText(pos++, t);
+    if (number) st.bindInt(pos++, *number);
+    st.execute();
+    std::vector<CertificateRecord> out;
+    while (st.fetch()) {
+        CertificateRecord c;
+        c.id = st.textOr(1);
+        c.owner = st.textOr(2);
+        c.fingerprint = st.textOr(3);
+        c.subject = st.textOr(4);
+        c.issuer = st.textOr(5);
+        c.emails = splitEmails(st.textOr(6));
+        c.notAfterMs = st.intOr(7, 0);
+        c.der = st.getBlob(8).value_or("");
+        c.chainDer = st.getBlob(9);
+        c.sealedKey = st.getBlob(10);
+        c.keyUri = st.getText(11);
+        c.createdAtMs = st.intOr(12, 0);
+        c.createdBy = st.textOr(13);
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+} // namespace erpmail::store

@@ -1,0 +1,62 @@
+// The certificate stores in the system database: the plugin's own (owner
+// empty) and each user's personal one, and the certificates accounts use.
+#pragma once
+
+#include "store/Odbc.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace erpmail::store {
+
+struct CertificateRecord {
+    std::string id;
+    std::string owner; ///< empty: the plugin's store
+    std::string fingerprint; ///< SHA-256 of the DER, hex
+    std::string subject;
+    std::string issuer;
+    std::vector<std::string> emails;
+    std::int64_t notAfterMs = 0;
+    std::string der;
+    std::optional<std::string> chainDer; ///< the certificates sent along, DER one after another
+    std::optional<std::string> sealedKey;
+    std::optional<std::string> keyUri;
+    std::int64_t createdAtMs = 0;
+    std::string createdBy;
+};
+
+struct AccountCertificates {
+    std::optional<std::string> signingId;
+    std::optional<std::string> encryptionId;
+    bool alwaysSign = false;
+};
+
+class CertificateRepository {
+public:
+    explicit CertificateRepository(Connection& connection) : c_(connection) {}
+
+    /// ConstraintViolation when the store holds that certificate already.
+    void insert(const CertificateRecord& certificate);
+    bool remove(const std::string& id);
+    std::optional<CertificateRecord> find(const std::string& id);
+    std::optional<CertificateRecord> findByFingerprint(const std::string& owner, const std::string& fingerprint);
+    /// One store's certificates by subject; with an e-mail, those issued to it.
+    std::vector<CertificateRecord> list(const std::string& owner, const std::optional<std::string>& email);
+    /// Certificates of any store that expire before `beforeMs`.
+    std::vector<CertificateRecord> expiringBefore(std::int64_t beforeMs);
+    /// Accounts that use the certificate.
+    std::vector<std::string> usedBy(const std::string& certificateId);
+
+    AccountCertificates ofAccount(const std::string& accountId);
+    void setOfAccount(const std::string& accountId, const AccountCertificates& selection);
+
+private:
+    std::vector<CertificateRecord> select(const std::string& where, const std::vector<std::string>& texts,
+                                          std::optional<std::int64_t> number = std::nullopt);
+
+    Connection& c_;
+};
+
+} // namespace erpmail::store

@@ -1,0 +1,19 @@
+// Sealing a secret under the plugin's secret key, bound to what it is for.
+#pragma once
+
+#include <string>
+
+namespace erpmail {
+
+class SecretSealer {
+public:
+    virtual ~SecretSealer() = default;
+    /// Seals `secret`; it opens only with the same `boundTo`. Throws when
+    /// the secret key is unavailable.
+    virtual std::string sealSecret(const std::string& secret, const std::string& boundTo) = 0;
+    /// Opens what sealSecret() made for `boundTo`. Throws when the key is
+    /// unavailable or the value was sealed for something else.
+    virtual std::string openSecret(const std::string& sealed, const std::string& boundTo) = 0;
+};
+
+} // namespace erpmail

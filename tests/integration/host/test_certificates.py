@@ -1,0 +1,128 @@
+"""Certificate stores through erphost: import, list, show, export, delete,
+each store's visibility, and bad files refused without a trace."""
+
+import base64
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import Host
+
+USERS = {"anna": ("Anna Aebi", "sales", False), "ben": ("Ben Buchhalter", "sales", False),
+         "root": ("Admin", "", True)}
+
+
+def make_certificates(folder):
+    """A test CA and Anna's S/MIME certificate with its key, as PEM, DER and PKCS#12."""
+    def run(*args):
+        subprocess.run(args, cwd=folder, check=True, capture_output=True)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "3650", "-subj", "/CN=erpmail Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    with open(os.path.join(folder, "anna.ext"), "w") as f:
+        f.write("subjectAltName=email:anna@example.ch\nextendedKeyUsage=emailProtection\n"
+                "keyUsage=digitalSignature,keyEncipherment\n")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "anna.key", "-out", "anna.csr",
+        "-subj", "/CN=Anna Aebi")
+    run("openssl", "x509", "-req", "-in", "anna.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "anna.pem", "-days", "365", "-extfile", "anna.ext")
+    run("openssl", "x509", "-in", "anna.pem", "-outform", "DER", "-out", "anna.der")
+    run("openssl", "pkcs12", "-export", "-in", "anna.pem", "-inkey", "anna.key", "-certfile", "ca.pem",
+        "-passout", "pass:Gr\u00fcezi-2026", "-out", "anna.p12")
+
+
+class CertificateStoreTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.files = tempfile.mkdtemp(prefix="erpmail-certs.")
+        make_certificates(cls.files)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.files, ignore_errors=True)
+
+    def setUp(self):
+        self.host = Host(users=USERS, grants={"mail.use": "*"})
+
+    def tearDown(self):
+        self.host.cleanup()
+
+    def read(self, name, mode="r"):
+        with open(os.path.join(self.files, name), mode) as f:
+            return f.read()
+
+    def call(self, op, user, params):
+        return self.host.call(op, user, params)
+
+    def ok(self, op, user, params):
+        code, result, err = self.call(op, user, params)
+        self.assertEqual(code, 0, (result, err))
+        return result
+
+    def refused(self, op, user, params):
+        code, result, _ = self.call(op, user, params)
+        self.assertNotEqual(code, 0, result)
+        return result["error"]
+
+    def test_pem_and_der_round_trip_and_describe_the_certificate(self):
+        pem = self.ok("mail.certificate.import", "anna", {"pem": self.read("anna.pem")})
+        self.assertTrue(pem["imported"])
+        self.assertEqual((pem["store"], pem["owner"], pem["private_key"]), ("personal", "anna", False))
+        self.assertEqual(pem["emails"], ["anna@example.ch"])
+        self.assertIn("email_protection", pem["extended_key_usage"])
+        self.assertIn("digital_signature", pem["key_usage"])
+        der = base64.b64encode(self.read("anna.der", "rb")).decode()
+        again = self.ok("mail.certificate.import", "anna", {"data_base64": der})
+        self.assertEqual((again["id"], again["imported"]), (pem["id"], False))  # the same certificate, kept once
+        exported = self.ok("mail.certificate.export", "anna", {"id": pem["id"], "format": "der"})
+        self.assertEqual(base64.b64decode(exported["data_base64"]), self.read("anna.der", "rb"))
+        exported = self.ok("mail.certificate.export", "anna", {"id": pem["id"]})
+        check = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256"], input=exported["pem"],
+                               capture_output=True, text=True, check=True)
+        self.assertEqual(check.stdout.split("=")[1].strip().replace(":", "").lower(), pem["fingerprint_sha256"])
+
+    def test_list_filters_by_email_and_show_builds_the_chain(self):
+        self.ok("mail.certificate.import", "root", {"store": "plugin", "pem": self.read("anna.pem")})
+        listed = self.ok("mail.certificate.list", "anna", {"store": "plugin", "email": "ANNA@example.ch"})
+        self.assertEqual(len(listed["items"]), 1)
+        self.assertEqual(self.ok("mail.certificate.list", "anna", {"store": "plugin", "email": "nn@example.ch"})["items"],
+                         [])
+        shown = self.ok("mail.certificate.show", "ben", {"id": listed["items"][0]["id"]})
+        self.assertFalse(shown["trusted"])  # the test CA is in no trust store
+        self.assertIn("issuer", shown["untrusted_because"])
+        system = self.ok("mail.certificate.list", "anna", {"store": "system"})
+        self.assertTrue(all(item["store"] == "system" for item in system["items"]))
+
+    def test_corrupt_cut_and_wrong_password_files_are_refused_and_nothing_is_stored(self):
+        p12 = base64.b64encode(self.read("anna.p12", "rb")).decode()
+        error = self.refused("mail.certificate.import", "anna", {"data_base64": p12, "password": "falsch"})
+        self.assertEqual((error["code"], error["field"]), ("invalid_params", "password"))
+        error = self.refused("mail.certificate.import", "anna", {"data_base64": p12})
+        self.assertEqual(error["field"], "password")
+        cut = self.read("anna.pem")[:300]
+        error = self.refused("mail.certificate.import", "anna", {"pem": cut})
+        self.assertEqual(error["field"], "pem")
+        error = self.refused("mail.certificate.import", "anna",
+                             {"data_base64": base64.b64encode(b"\x30\x82\x01garbage").decode()})
+        self.assertEqual(error["field"], "data_base64")
+        self.assertEqual(self.ok("mail.certificate.list", "anna", {"store": "personal"})["items"], [])
+
+    def test_a_clerk_sees_neither_another_users_personal_store_nor_changes_the_plugins(self):
+        mine = self.ok("mail.certificate.import", "anna", {"pem": self.read("anna.pem")})
+        self.assertEqual(self.refused("mail.certificate.show", "ben", {"id": mine["id"]})["code"], "not_found")
+        self.assertEqual(self.refused("mail.certificate.delete", "ben", {"id": mine["id"]})["code"], "not_found")
+        self.assertEqual(self.ok("mail.certificate.list", "ben", {"store": "personal"})["items"], [])
+        error = self.refused("mail.certificate.import", "ben", {"store": "plugin", "pem": self.read("anna.pem")})
+        self.assertEqual((error["code"], error["field"]), ("forbidden", "store"))
+        self.ok("mail.certificate.show", "root", {"id": mine["id"]})  # admins see every store
+        error = self.refused("mail.certificate.export", "anna", {"id": mine["id"], "format": "pkcs12",
+                                                                 "password": "neues-passwort"})
+        self.assertEqual(error["code"], "forbidden")
+        self.ok("mail.certificate.delete", "anna", {"id": mine["id"]})
+        self.assertEqual(self.ok("mail.certificate.list", "anna", {"store": "personal"})["items"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
