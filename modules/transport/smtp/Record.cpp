@@ -1,0 +1,116 @@
+// Recording a delivery attempt: the verdict on the mail, then one commit of
+// its state, its recipients' answers, its Sent copy and its event.
+#include "transport/smtp/Record.h"
+
+#include "transport/smtp/Announce.h"
+#include "transport/smtp/Backoff.h"
+#include "transport/smtp/Claims.h"
+#include "transport/smtp/OutboxEntries.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace erpmail {
+
+namespace {
+
+using transport::SmtpOutcome;
+
+Verdict judge(const store::OutboxEntry& entry, const SmtpOutcome& outcome, int maxAttempts, std::int64_t now)
+{
+    Verdict v;
+    // This attempt's answers over what earlier attempts recorded.
+    for (const auto& r : outcome.recipients)
+        v.answers.push_back({r.address, outcomeName(r.kind), r.code, r.answer, entry.attempts, now});
+    for (const auto& r : entry.recipients)
+        v.reachedBefore = v.reachedBefore || r.outcome == "accepted";
+    for (const auto& r : v.answers)
+        if (r.outcome == "accepted") v.accepted.push_back(r.address);
+    const bool reached = !v.accepted.empty();
+    const bool left = !outstandingRecipients(entry, v.answers).empty();
+    const bool lastTry = entry.attempts >= maxAttempts;
+    v.permanent = outcome.kind == SmtpOutcome::Kind::Permanent;
+    // A permanent outcome without recipients' answers (a refused sender, a failed login) stands for all of them.
+    v.retry = left && !lastTry && !(v.permanent && outcome.recipients.empty());
+    v.state = v.retry ? "queued" : v.reachedBefore || reached ? "sent" : "failed";
+    v.event = reached ? "mail.sent" : v.retry ? "" : "mail.failed";
+    return v;
+}
+
+} // namespace
+
+Recorded record(const SendPath& path, const store::AccountRecord& account, const store::OutboxEntry& entry,
+                const SmtpOutcome& outcome, std::int64_t passStart, std::optional<store::OutboxEntry>* next)
+{
+    const std::int64_t now = path.context.host().nowMs();
+    const Verdict verdict = judge(entry, outcome, path.settings.maxAttempts, now);
+    const bool reached = !verdict.accepted.empty();
+    const bool firstReach = reached && !verdict.reachedBefore;
+    const std::string token = entry.claimToken.value_or("");
+
+    // The sent mark, the sent copy and the event commit together, after the
+    // 250, and only while the claim is this attempt's.
+    auto commit = [&]() -> bool {
+        auto lease = path.accounts.mailbox(account);
+        store::OutboxRepository outbox(*lease);
+        store::Transaction tx(*lease);
+        bool marked;
+        if (verdict.state == "queued")
+            marked = outbox.markRetry(entry.id, token, outcome.answer,
+                                      now + retryDelayMs(path.settings.retryBaseSeconds, entry.attempts));
+        else if (verdict.state == "sent")
+            marked = outbox.markSent(entry.id, token, outcome.answer);
+        else
+            marked = outbox.markFailed(entry.id, token, outcome.answer);
+        if (!marked) return false; // rolled back
+        outbox.recordRecipients(entry.id, verdict.answers);
+        if (firstReach) path.accounts.storeMessage(*lease, account, entry.raw, "sent", "out", entry.documentLinks);
+        recordAnnouncement(path, *lease, account, entry, outcome, verdict);
+        std::optional<store::OutboxEntry> following;
+        if (next && reached) following = claimNext(path, *lease, account, passStart);
+        tx.commit();
+        if (next) *next = std::move(following);
+        return true;
+    };
+    bool marked = false;
+    const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(path.settings.recordRetrySeconds);
+    for (std::chrono::milliseconds pause(250);; pause = std::min(pause * 2, std::chrono::milliseconds(30000))) {
+        try {
+            marked = commit();
+            break;
+        } catch (const std::exception& e) {
+            // A mail that reached anyone is recorded or it would go out again: retried
+            // for as long as erpmail.outbox.record_retry_seconds, its claim renewed meanwhile.
+            const bool again = reached && std::chrono::steady_clock::now() + pause < giveUp;
+            path.context.log(ERP_LOG_ERROR, "erpmail.outbox",
+                             "could not record the outcome of " + entry.messageId + ": " + e.what() +
+                                 (again ? "; trying again" : ""));
+            if (!again) return {};
+            std::this_thread::sleep_for(pause);
+        }
+    }
+    if (!marked) {
+        path.context.log(ERP_LOG_ERROR, "erpmail.outbox",
+                         "the claim on " + entry.messageId +
+                             " was taken over by another sender; this sender's "
+                             "outcome (" +
+                             outcome.answer + ") is not recorded");
+        return {};
+    }
+    const std::string& event = verdict.event;
+    path.context.log(event == "mail.sent" ? ERP_LOG_INFO : ERP_LOG_WARNING, "erpmail.outbox",
+                     entry.messageId +
+                         (event.empty()          ? " will be retried"
+                          : event == "mail.sent" ? " sent"
+                                                 : " failed") +
+                         ": " + outcome.answer);
+    Recorded recorded;
+    recorded.kind = event == "mail.sent"     ? Recorded::Kind::Sent
+                    : event == "mail.failed" ? Recorded::Kind::Failed
+                                             : Recorded::Kind::Retrying;
+    recorded.sentCopyStored = firstReach;
+    return recorded;
+}
+
+} // namespace erpmail
