@@ -20,6 +20,7 @@
 #include <ctime>
 #include <functional>
 #include <iostream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -75,14 +76,37 @@ std::string versionText(uint32_t v)
     return std::to_string(ERP_ABI_MAJOR_OF(v)) + "." + std::to_string(ERP_ABI_MINOR_OF(v));
 }
 
+// The documents file as parsed, read again only when it changed (its time
+// or size), so that a plugin filling 300 reminders does not parse it 300
+// times; nullptr when there is none.
+Poco::JSON::Object::Ptr documentsRoot(const HostConfig& config)
+{
+    if (config.documentsFile.empty()) return nullptr;
+    static std::mutex mutex;
+    static std::string cachedPath;
+    static struct timespec cachedTime {};
+    static off_t cachedSize = -1;
+    static Poco::JSON::Object::Ptr cached;
+    struct stat st {};
+    if (::stat(config.documentsFile.c_str(), &st) != 0) throw std::runtime_error("no documents file " + config.documentsFile);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!cached || cachedPath != config.documentsFile || cachedSize != st.st_size ||
+        cachedTime.tv_sec != st.st_mtim.tv_sec || cachedTime.tv_nsec != st.st_mtim.tv_nsec) {
+        Poco::FileInputStream in(config.documentsFile);
+        Poco::JSON::Parser parser;
+        cached = parser.parse(in).extract<Poco::JSON::Object::Ptr>();
+        cachedPath = config.documentsFile;
+        cachedTime = st.st_mtim;
+        cachedSize = st.st_size;
+    }
+    return cached;
+}
+
 // The document provider's catalogue: {doctype: {id: {file, file_name, content_type, variables}}}.
 Poco::JSON::Object::Ptr documentEntry(const HostConfig& config, const std::string& doctype, const std::string& id)
 {
-    if (config.documentsFile.empty()) return nullptr;
-    Poco::FileInputStream in(config.documentsFile);
-    Poco::JSON::Parser parser;
-    auto root = parser.parse(in).extract<Poco::JSON::Object::Ptr>();
-    auto type = root->getObject(doctype);
+    auto root = documentsRoot(config);
+    auto type = root ? root->getObject(doctype) : nullptr;
     return type ? type->getObject(id) : nullptr;
 }
 
@@ -464,11 +488,8 @@ erp_status PluginHost::cbVariableCatalogue(void* ctx, const char* doctype, erp_s
     auto* self = static_cast<PluginHost*>(ctx);
     if (!doctype) return ERP_INVALID_ARGUMENT;
     try {
-        if (self->config_.documentsFile.empty()) return ERP_NOT_FOUND;
-        Poco::FileInputStream in(self->config_.documentsFile);
-        Poco::JSON::Parser parser;
-        auto root = parser.parse(in).extract<Poco::JSON::Object::Ptr>();
-        auto catalogue = root->getObject("_variables");
+        auto root = documentsRoot(self->config_);
+        auto catalogue = root ? root->getObject("_variables") : nullptr;
         if (!catalogue || !catalogue->has(doctype)) return ERP_NOT_FOUND;
         std::ostringstream text;
         catalogue->get(doctype).extract<Poco::JSON::Array::Ptr>()->stringify(text);
@@ -511,12 +532,7 @@ erp_status PluginHost::cbDocumentsOnHold(void* ctx, const char* linksJson, erp_s
     try {
         Poco::JSON::Parser parser;
         auto links = parser.parse(linksJson).extract<Poco::JSON::Array::Ptr>();
-        Poco::JSON::Object::Ptr catalogue;
-        if (!self->config_.documentsFile.empty()) {
-            Poco::FileInputStream in(self->config_.documentsFile);
-            Poco::JSON::Parser fileParser;
-            catalogue = fileParser.parse(in).extract<Poco::JSON::Object::Ptr>();
-        }
+        Poco::JSON::Object::Ptr catalogue = documentsRoot(self->config_);
         Poco::JSON::Array::Ptr held = new Poco::JSON::Array;
         for (std::size_t i = 0; i < links->size(); ++i) {
             auto link = links->getObject(static_cast<unsigned>(i));

@@ -81,7 +81,9 @@ RenderedBlock BlockRenderer::render(const Request& request, const store::Account
     auto fill = [&](const std::optional<std::string>& source, Escaping escaping) -> std::optional<std::string> {
         if (!source) return std::nullopt;
         try {
-            return Template::parse(*source).render(lookup, formats.callback(), escaping, block.allowEmpty);
+            // What the user wrote may be nothing: {{ body }} is then left out.
+            return Template::parse(*source).render(lookup, formats.callback(), escaping, block.allowEmpty,
+                                                   [](const std::string& name) { return name == "body"; });
         } catch (const TemplateValueError& e) {
             const std::string document =
                 input.document ? "document " + input.document->doctype + " " + input.document->id : "no document";

@@ -307,7 +307,8 @@ Template Template::parse(const std::string& source)
 }
 
 std::string Template::render(const std::function<std::optional<std::string>(const std::string&)>& lookup,
-                             const FormatValue& format, Escaping escaping, bool allowEmpty) const
+                             const FormatValue& format, Escaping escaping, bool allowEmpty,
+                             const std::function<bool(const std::string&)>& mayBeEmpty) const
 {
     std::string out;
     auto valueOf = [&](const VariableUse& use) -> std::optional<std::string> {
@@ -332,7 +333,8 @@ std::string Template::render(const std::function<std::optional<std::string>(cons
                         out += *d->argument; // the block's own text, not a document's value
                         break;
                     }
-                    if (!allowEmpty) throw TemplateValueError(use.name, "the document has no value for '" + use.name + "'");
+                    if (!allowEmpty && !(mayBeEmpty && mayBeEmpty(use.name)))
+                        throw TemplateValueError(use.name, "the document has no value for '" + use.name + "'");
                 } else {
                     shown = *value;
                     for (const Format& f : use.formats)

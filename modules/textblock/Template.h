@@ -91,11 +91,13 @@ public:
     const std::vector<VariableUse>& variables() const { return uses_; }
 
     /// Fills the template. lookup(name) gives a variable's value or nullopt
-    /// when the document has none; a missing value that has no `default`
-    /// format throws TemplateValueError, unless allowEmpty. A value goes
-    /// through its formats in order, then is escaped.
+    /// when the document has none; a missing (or empty) value that has no
+    /// `default` format throws TemplateValueError, unless allowEmpty or
+    /// mayBeEmpty(name). A value goes through its formats in order, then is
+    /// escaped.
     std::string render(const std::function<std::optional<std::string>(const std::string&)>& lookup,
-                       const FormatValue& format, Escaping escaping, bool allowEmpty = false) const;
+                       const FormatValue& format, Escaping escaping, bool allowEmpty = false,
+                       const std::function<bool(const std::string&)>& mayBeEmpty = {}) const;
 
     struct Node;
 

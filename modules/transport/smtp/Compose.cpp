@@ -1,9 +1,11 @@
-// Composing mail.send: the sending account, the addresses, the bodies and
-// signature, the attachments, and the size cap while it is put together.
+// Composing mail.send: the sending account, the addresses, the bodies (given,
+// or filled from a text block) and signature, the attachments, and the size
+// cap while it is put together.
 #include "transport/smtp/Compose.h"
 
 #include "transport/smtp/AccountSmtp.h"
 #include "transport/smtp/AttachmentSources.h"
+#include "transport/smtp/TextBlockFill.h"
 
 #include <Poco/JSON/Array.h>
 
@@ -35,25 +37,6 @@ std::vector<mime::Address> addressList(const Object::Ptr& params, const std::str
     return out;
 }
 
-/// The account's signature below each body, as text and as escaped HTML.
-void appendSignature(mime::OutgoingMessage& m, const std::string& signature)
-{
-    if (!m.text.empty()) m.text += "\n-- \n" + signature + "\n";
-    if (!m.html.empty()) {
-        std::string escaped;
-        for (char c : signature) {
-            switch (c) {
-            case '<': escaped += "&lt;"; break;
-            case '>': escaped += "&gt;"; break;
-            case '&': escaped += "&amp;"; break;
-            case '\n': escaped += "<br>"; break;
-            default: escaped += c;
-            }
-        }
-        m.html += "<p>-- <br>" + escaped + "</p>";
-    }
-}
-
 } // namespace
 
 store::AccountRecord senderAccount(const SendPath& path, const Request& request)
@@ -83,11 +66,14 @@ ComposedMail compose(const SendPath& path, const Request& request, const store::
     m.to = addressList(p, "to");
     m.cc = addressList(p, "cc");
     m.bcc = addressList(p, "bcc");
-    m.subject = p->getValue<std::string>("subject");
+    m.subject = p->optValue<std::string>("subject", "");
     m.text = p->optValue<std::string>("text", "");
     m.html = p->optValue<std::string>("html", "");
+    if (p->has("textblock")) fillFromTextBlock(path, request, sender, m);
+    if (!p->has("subject") && m.subject.empty())
+        throw invalidParam("subject", p->has("textblock") ? "the text block has no subject: give one" : "give a subject");
     if (m.text.empty() && m.html.empty()) throw invalidParam("text", "give a text or an HTML body");
-    if (sender.alwaysSignature && sender.signature && !sender.signature->empty()) appendSignature(m, *sender.signature);
+    addSignature(path, request, sender, m);
 
     // A few small document references can stand for many large documents:
     // the mail is capped as it is put together, not once it is built.

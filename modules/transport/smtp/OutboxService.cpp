@@ -3,6 +3,7 @@
 #include "transport/smtp/OutboxService.h"
 
 #include "transport/smtp/AccountTest.h"
+#include "transport/smtp/Bulk.h"
 #include "transport/smtp/Compose.h"
 #include "transport/smtp/Deliver.h"
 #include "transport/smtp/OutboxOperations.h"
@@ -40,10 +41,12 @@ std::vector<Operation> OutboxService::operations()
     const std::string addresses = std::string(R"({"type":"array","maxItems":1000,"items":)") + kAddressItems + "}";
     return {
         {"mail.send",
-         "Queues a mail from an account (the caller's main account when none is named); answers at once with the "
-         "Message-ID, and a worker sends it",
-         R"({"type":"object","additionalProperties":false,"required":["to","subject"],"properties":{
+         "Queues a mail from an account (the caller's main account when none is named), written or filled from a "
+         "text block and the first of its documents; answers at once with the Message-ID, and a worker sends it",
+         R"({"type":"object","additionalProperties":false,"required":["to"],"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
+             "textblock":{"type":"string","minLength":1,"maxLength":200},
+             "signature":{"type":"boolean"},
              "to":)" +
              addresses + R"(,"cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
              "subject":{"type":"string","maxLength":998},
@@ -61,6 +64,15 @@ std::vector<Operation> OutboxService::operations()
                                                            "id":{"type":"string","minLength":1,"maxLength":200}}}},
              "e_printing":{"type":"boolean"}}})",
          permission::Use, [this](const Request& r) { return send(r); }},
+        {"mail.send.bulk",
+         "Queues one mail per host document from one text block (for example 300 reminders) in one call: each is "
+         "filled and checked first; the answer lists the documents that failed and why, and the others are queued",
+         bulkSchema(addresses), permission::Use,
+         [this](const Request& r) {
+             Object::Ptr answer = sendBulk(path_, r);
+             wakeWorker();
+             return answer;
+         }},
         {"mail.outbox.list",
          "Queued, sending, sent, failed and cancelled mail with attempts, the server's last answer and each "
          "recipient's outcome",

@@ -7,6 +7,8 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <vector>
+
 namespace erpmail {
 
 /// Puts the secured mail into the outbox of `account`'s database, due at
@@ -17,5 +19,17 @@ namespace erpmail {
 /// StoreError, and OperationError(unavailable) when the database is gone.
 Poco::JSON::Object::Ptr queue(const SendPath& path, const store::AccountRecord& account, const Request& request,
                               const ComposedMail& composed, SecuredMessage secured);
+
+/// A mail composed and secured, with the request it was made for.
+struct ReadyMail {
+    Request request;
+    ComposedMail composed;
+    SecuredMessage secured;
+};
+
+/// queue() for many mails of one account, in one transaction: all are
+/// queued, or none. Returns mail.send's answer for each, in order.
+std::vector<Poco::JSON::Object::Ptr> queueAll(const SendPath& path, const store::AccountRecord& account,
+                                              std::vector<ReadyMail>& mails);
 
 } // namespace erpmail

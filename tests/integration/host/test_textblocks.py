@@ -1,9 +1,13 @@
 """Text blocks through erphost: stored per account, checked when saved,
 filled from the reference host's documents as the acting user reads them."""
 
+import email
+import email.policy
 import unittest
+import uuid
 
-from harness import Host
+from harness import Host, testbed, testbed_ca
+from test_sending import imap_messages
 
 USERS = {"anna": ("Anna Aebi", "sales", False), "ben": ("Ben Buchhalter", "sales", False),
          "hanna": ("Hanna Huber", "hr", False), "root": ("Admin", "", True)}
@@ -148,6 +152,119 @@ class TextBlockTest(unittest.TestCase):
         self.assertNotIn("employee.salary", names)
         subject = self.refused("mail.textblock.create", "anna", self.reminder(subject="Zeile\nzwei"))
         self.assertEqual(subject["field"], "subject")
+
+
+class SendWithTextBlockTest(unittest.TestCase):
+    """mail.send and mail.send.bulk with a text block, through the test bed's Postfix and Dovecot."""
+
+    def setUp(self):
+        self.tb = testbed()
+        self.token = uuid.uuid4().hex[:10]
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, extra="[config]\nerpmail.locale = de-CH\n")
+        self.documents = {"_variables": {"reminder": CATALOGUE, "invoice": CATALOGUE, "offer": CATALOGUE}, "reminder": {}}
+        for i in range(300):
+            variables = {"document.number": f"M-{self.token}-{i:03}", "customer.name": f"Kunde {i} Zürich",
+                         "invoice.total": f"{1000 + i}.5", "invoice.due_date": "2026-11-26"}
+            if i == 137:
+                del variables["invoice.due_date"]
+            self.documents["reminder"][f"M-{i:03}"] = {"file": "mahnung.pdf", "file_name": f"Mahnung {i}.pdf",
+                                                       "variables": variables}
+        self.host.write_documents(self.documents)
+        with open(f"{self.host.dir}/mahnung.pdf", "wb") as f:
+            f.write(b"%PDF-1.4\n% Mahnung\n" + b"x" * 2000 + b"\n%%EOF\n")
+        code, account, err = self.host.call("mail.account.create", "anna", {
+            "label": "Debitoren", "sender_name": "Anna Aebi", "sender_email": self.tb["USER_ALICE"],
+            "always_signature": True, "signature": "Anna Aebi\nDebitorenbuchhaltung",
+            "incoming": {"protocol": "imaps", "host": "localhost", "port": int(self.tb["IMAPS_PORT"]),
+                         "user": self.tb["USER_ALICE"], "password": self.tb["PASS_ALICE"], "ca": testbed_ca()},
+            "smtp": {"host": "localhost", "port": int(self.tb["SUBMISSION_PORT"]), "ca": testbed_ca()}})
+        self.assertEqual(code, 0, (account, err))
+        self.account = account["id"]
+        code, self.block, err = self.host.call("mail.textblock.create", "anna", {
+            "account": self.account, "name": "Mahnung", "doctypes": ["reminder"],
+            "subject": "Zahlungserinnerung {{ document.number }} für {{ customer.name }}",
+            "text": "Guten Tag {{ customer.name }}\n\n{{ invoice.total | amount:\"CHF\" }} waren am "
+                    "{{ invoice.due_date | date }} fällig.\n{{ body }}",
+            "html": "<p>{{ customer.name }}: {{ invoice.total | amount:\"CHF\" }}</p>"})
+        self.assertEqual(code, 0, (self.block, err))
+
+    def tearDown(self):
+        self.host.cleanup()
+
+    def arrived(self, count, needle=None):
+        found = imap_messages(self.tb["USER_BENCH"], self.tb["PASS_BENCH"], needle or self.token, wait_for=count,
+                              timeout=120)
+        return [email.message_from_bytes(raw, policy=email.policy.default) for raw in found]
+
+    def outbox(self):
+        _, listed, _ = self.host.call("mail.outbox.list", "anna", {"account": self.account, "page_size": 500})
+        return listed["items"]
+
+    def test_a_reminder_from_a_block_arrives_filled_with_the_signature_once(self):
+        code, queued, err = self.host.call("mail.send", "anna", {
+            "account": self.account, "to": [self.tb["USER_BENCH"]], "textblock": "Mahnung",
+            "documents": [{"doctype": "reminder", "id": "M-007"}], "text": "Freundliche Grüsse"})
+        self.assertEqual(code, 0, (queued, err))
+        self.host.call("mail.outbox.process", "anna", {"account": self.account})
+        [mail] = self.arrived(1)
+        self.assertEqual(mail["Subject"], f"Zahlungserinnerung M-{self.token}-007 für Kunde 7 Zürich")
+        text = mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        html = mail.get_body(("html",)).get_content()
+        self.assertIn("Guten Tag Kunde 7 Zürich\n\nCHF 1'007.50 waren am 26.11.2026 fällig.\nFreundliche Grüsse",
+                      text)
+        self.assertEqual(text.count("Debitorenbuchhaltung"), 1)
+        self.assertEqual(html.count("Debitorenbuchhaltung"), 1)
+        self.assertIn("CHF 1&#39;007.50", html)
+
+    def test_signature_opted_out_and_a_signature_block_is_not_added_twice(self):
+        self.host.call("mail.textblock.create", "anna", {"account": self.account, "name": "Signatur",
+                                                       "signature": True, "text": "Anna Aebi, {{ account.label }}"})
+        code, _, err = self.host.call("mail.send", "anna", {
+            "account": self.account, "to": [self.tb["USER_BENCH"]], "subject": f"Ohne {self.token}",
+            "text": "kurz", "signature": False})
+        self.assertEqual(code, 0, err)
+        code, _, err = self.host.call("mail.send", "anna", {
+            "account": self.account, "to": [self.tb["USER_BENCH"]], "subject": f"Schon drin {self.token}",
+            "text": "Gruss\nAnna Aebi, Debitoren"})
+        self.assertEqual(code, 0, err)
+        self.host.call("mail.outbox.process", "anna", {"account": self.account})
+        mails = {m["Subject"]: m.get_body(("plain",)).get_content() for m in self.arrived(2)}
+        self.assertNotIn("Anna Aebi", mails[f"Ohne {self.token}"])
+        self.assertEqual(mails[f"Schon drin {self.token}"].count("Anna Aebi, Debitoren"), 1)
+
+    def test_a_value_missing_at_send_time_queues_nothing_unless_a_default_covers_it(self):
+        code, result, _ = self.host.call("mail.send", "anna", {
+            "account": self.account, "to": [self.tb["USER_BENCH"]], "textblock": "Mahnung",
+            "documents": [{"doctype": "reminder", "id": "M-137"}]})
+        self.assertNotEqual(code, 0)
+        self.assertIn("invoice.due_date", result["error"]["message"])
+        self.assertIn("reminder M-137", result["error"]["message"])
+        self.assertEqual(self.outbox(), [])
+        self.host.call("mail.textblock.update", "anna", {"id": self.block["id"], "text":
+                       "Fällig {{ invoice.due_date | date | default:\"sofort\" }}"})
+        code, result, err = self.host.call("mail.send", "anna", {
+            "account": self.account, "to": [self.tb["USER_BENCH"]], "textblock": self.block["id"],
+            "documents": [{"doctype": "reminder", "id": "M-137"}]})
+        self.assertEqual(code, 0, (result, err))
+
+    def test_bulk_300_reminders_one_missing_its_due_date(self):
+        items = [{"doctype": "reminder", "id": f"M-{i:03}", "to": [self.tb["USER_BENCH"]]} for i in range(300)]
+        code, result, err = self.host.call("mail.send.bulk", "anna", {
+            "account": self.account, "textblock": "Mahnung", "attach_documents": True, "items": items})
+        self.assertEqual(code, 0, (result, err))
+        self.assertEqual((result["queued_count"], result["failed_count"]), (299, 1))
+        [failed] = result["failed"]
+        self.assertEqual((failed["id"], failed["code"]), ("M-137", "invalid_params"))
+        self.assertIn("invoice.due_date", failed["message"])
+        self.host.call("mail.outbox.process", "anna", {"account": self.account})
+        mails = self.arrived(299)
+        self.assertEqual(len(mails), 299)
+        numbers = {m["Subject"].split()[1] for m in mails}
+        self.assertEqual(len(numbers), 299)
+        self.assertNotIn(f"M-{self.token}-137", numbers)
+        attached = [p.get_filename() for p in mails[0].iter_attachments()]
+        self.assertEqual(len(attached), 1)
+        self.assertTrue(attached[0].startswith("Mahnung "))
 
 
 if __name__ == "__main__":
