@@ -1,6 +1,9 @@
+// Parsing a received message with GMime: its headers, the walk over its
+// parts into texts and attachments, and the repairs it needs applied first.
 #include "mime/MessageParser.h"
 
 #include "mime/HeaderText.h"
+#include "mime/MessageRepairs.h"
 #include "mime/TextDecoding.h"
 
 #include <gmime/gmime.h>
@@ -125,15 +128,6 @@ std::string lowerAscii(std::string s)
     return s;
 }
 
-std::string_view trimmed(std::string_view s)
-{
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
-    return s;
-}
-
 // A header's value as written, before GMime decodes it.
 std::optional<std::string_view> rawHeader(GMimeObject* object, const char* name)
 {
@@ -219,26 +213,6 @@ std::string nameFromSubject(GMimeMessage* inner)
     std::replace(subject.begin(), subject.end(), '/', '_');
     std::replace(subject.begin(), subject.end(), '\\', '_');
     return safeFileName(subject + ".eml");
-}
-
-// A boundary a multipart's body uses although its header does not say so
-// (missing, or cut short): the first "--x" line, when "--x" recurs.
-std::string boundaryInBody(std::string_view body)
-{
-    for (std::size_t pos = 0; pos < body.size();) {
-        const std::size_t eol = body.find('\n', pos);
-        if (eol == std::string_view::npos) break; // a boundary that does not recur
-        const std::string_view line = trimmed(body.substr(pos, eol - pos));
-        pos = eol + 1;
-        if (line.size() <= 2 || line.size() > 72 || line.substr(0, 2) != "--") continue;
-        const std::string_view candidate = line.substr(2);
-        const bool bchars = std::all_of(candidate.begin(), candidate.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("'()+_,-./:=? ", c);
-        });
-        if (bchars && body.find("\n--" + std::string(candidate), eol) != std::string_view::npos)
-            return std::string(candidate);
-    }
-    return {};
 }
 
 struct Walker {
@@ -361,62 +335,6 @@ struct Walker {
     }
 };
 
-struct HeaderField {
-    std::size_t begin, end; ///< in the message, end after the line end of its last line
-    std::size_t length;     ///< as it counts against the limit: each line with CRLF
-};
-
-// The fields of the message's top-level header block.
-std::vector<HeaderField> topHeaderFields(std::string_view raw)
-{
-    std::vector<HeaderField> fields;
-    std::size_t pos = 0;
-    while (pos < raw.size()) {
-        std::size_t eol = raw.find('\n', pos);
-        std::size_t next = eol == std::string_view::npos ? raw.size() : eol + 1;
-        std::string_view line = raw.substr(pos, (eol == std::string_view::npos ? raw.size() : eol) - pos);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) break; // end of the header block
-        if ((line[0] == ' ' || line[0] == '\t') && !fields.empty()) {
-            fields.back().end = next;
-            fields.back().length += line.size() + 2;
-        } else {
-            fields.push_back({pos, next, line.size() + 2});
-        }
-        pos = next;
-    }
-    return fields;
-}
-
-// Each top-level header field over `limit` cut to it, so that the rest of
-// the message is still read; empty when none is over.
-std::string cutLongHeaders(std::string_view raw, std::size_t limit, std::vector<std::string>& warnings)
-{
-    std::string cut;
-    std::size_t copied = 0;
-    for (const auto& field : topHeaderFields(raw)) {
-        if (field.length <= limit) continue;
-        std::string_view text = raw.substr(field.begin, field.end - field.begin);
-        const std::string name(trimmed(text.substr(0, std::min<std::size_t>(text.find(':'), 100))));
-        const bool crlf = text.size() >= 2 && text.substr(text.size() - 2) == "\r\n";
-        std::string_view kept = text.substr(0, limit > 2 ? limit - 2 : 0);
-        while (!kept.empty() && (static_cast<unsigned char>(kept.back()) & 0xC0) == 0x80)
-            kept.remove_suffix(1);
-        if (!kept.empty() && static_cast<unsigned char>(kept.back()) >= 0xC0) kept.remove_suffix(1);
-        while (!kept.empty() && std::isspace(static_cast<unsigned char>(kept.back())))
-            kept.remove_suffix(1);
-        cut.append(raw.substr(copied, field.begin - copied));
-        cut.append(kept);
-        cut.append(crlf ? "\r\n" : "\n");
-        copied = field.end;
-        warnings.push_back("the header " + validUtf8(name.c_str()) + " of " + std::to_string(field.length) +
-                           " bytes exceeds the limit of " + std::to_string(limit) + " and was cut to it");
-    }
-    if (copied == 0) return {};
-    cut.append(raw.substr(copied));
-    return cut;
-}
-
 // One GMime parse of bytes that the caller keeps alive: GMime reads them in
 // place, a large mail is not copied. Remembers where GMime met a line in a
 // header block that is not a header field.
@@ -451,40 +369,6 @@ private:
     GObjectPtr<GMimeMessage> message_;
     std::vector<std::size_t> notHeaderLines_;
 };
-
-// Where a header block runs into its content without the blank line: the
-// first line GMime skipped as not a header field, when no header field
-// follows it in the block (a line starting with "--" always starts content:
-// a boundary or text). Offsets into `bytes`, ascending.
-std::vector<std::size_t> missingBlankLines(std::string_view bytes, std::vector<std::size_t> notHeaders)
-{
-    std::sort(notHeaders.begin(), notHeaders.end());
-    auto isNotHeader = [&](std::size_t at) { return std::binary_search(notHeaders.begin(), notHeaders.end(), at); };
-    auto lineEnd = [&](std::size_t at) {
-        const std::size_t eol = bytes.find('\n', at);
-        return eol == std::string_view::npos ? bytes.size() : eol + 1;
-    };
-    std::vector<std::size_t> at;
-    std::size_t blockEnd = 0;
-    for (std::size_t start : notHeaders) {
-        if (start < blockEnd || start >= bytes.size()) continue;
-        bool headerFollows = false;
-        std::size_t pos = lineEnd(start);
-        while (pos < bytes.size()) {
-            const std::string_view line = bytes.substr(pos, lineEnd(pos) - pos);
-            if (trimmed(line).empty() && line.find_first_not_of("\r\n") == std::string_view::npos) break;
-            if (line.substr(0, 2) == "--" && !isNotHeader(pos)) break; // a boundary ends the block
-            if (!isNotHeader(pos) && line[0] != ' ' && line[0] != '\t') {
-                headerFollows = true;
-                break;
-            }
-            pos = lineEnd(pos);
-        }
-        blockEnd = pos;
-        if (!headerFollows || bytes.substr(start, 2) == "--") at.push_back(start);
-    }
-    return at;
-}
 
 } // namespace
 
@@ -556,14 +440,7 @@ ParsedMessage parseMessage(std::string_view raw, const ParseLimits& limits)
     first.emplace(input);
     const GMimeRun* run = &*first;
     if (const auto missing = missingBlankLines(input, first->notHeaderLines()); !missing.empty()) {
-        std::size_t copied = 0;
-        for (std::size_t at : missing) {
-            blankLinesAdded.append(input.substr(copied, at - copied));
-            const std::size_t eol = input.find('\n', at);
-            blankLinesAdded += eol != std::string_view::npos && eol > at && input[eol - 1] == '\r' ? "\r\n" : "\n";
-            copied = at;
-        }
-        blankLinesAdded.append(input.substr(copied));
+        blankLinesAdded = withBlankLines(input, missing);
         second.emplace(blankLinesAdded);
         if (second->message()) {
             input = blankLinesAdded;
