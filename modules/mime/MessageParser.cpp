@@ -1,8 +1,9 @@
-// Parsing a received message with GMime: its headers, the walk over its
-// parts into texts and attachments, and the repairs it needs applied first.
+// Parsing a received message with GMime: its headers and the walk over its
+// parts into texts and attachments, after the repairs of MessageRepairs.
 #include "mime/MessageParser.h"
 
 #include "mime/HeaderText.h"
+#include "mime/GMimeReading.h"
 #include "mime/MessageRepairs.h"
 #include "mime/TextDecoding.h"
 
@@ -13,32 +14,12 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
 namespace erpmail::mime {
 
 namespace {
-
-void initGMime()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { g_mime_init(); });
-}
-
-template <class T>
-struct GObjectPtr {
-    T* p = nullptr;
-    explicit GObjectPtr(T* ptr) : p(ptr) {}
-    ~GObjectPtr()
-    {
-        if (p) g_object_unref(p);
-    }
-    GObjectPtr(GObjectPtr&& other) noexcept : p(other.p) { other.p = nullptr; }
-    GObjectPtr(const GObjectPtr&) = delete;
-    GObjectPtr& operator=(const GObjectPtr&) = delete;
-};
 
 // The text as UTF-8, invalid bytes as U+FFFD (see toValidUtf8).
 std::string validUtf8(const char* text, gssize length = -1)
@@ -68,58 +49,6 @@ void collectAddresses(InternetAddressList* list, std::vector<Address>& out)
                            validUtf8(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)))});
         }
     }
-}
-
-// The part's content with its transfer encoding removed, decoded in chunks
-// straight into the result: a large attachment is held once, not twice.
-std::string partBytes(GMimePart* part)
-{
-    GMimeDataWrapper* content = g_mime_part_get_content(part);
-    if (!content) return {};
-    GMimeStream* encoded = g_mime_data_wrapper_get_stream(content);
-    if (!encoded || g_mime_stream_reset(encoded) == -1) return {};
-    const GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
-    std::string out;
-    if (const gint64 length = g_mime_stream_length(encoded); length > 0)
-        out.reserve(static_cast<std::size_t>(encoding == GMIME_CONTENT_ENCODING_BASE64 ? length / 4 * 3 + 4 : length));
-    // Buffers left uninitialised: zeroing them cost as much as a pass over
-    // every mail's text.
-    constexpr std::size_t kRead = 65536;
-    std::unique_ptr<char[]> in(new char[kRead]);
-    if (encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
-        // Most received text is quoted-printable: decoded a run at a time
-        // rather than byte by byte; an escape cut off at the end of a chunk
-        // waits for the next one.
-        std::size_t carried = 0;
-        for (;;) {
-            const gssize n = g_mime_stream_read(encoded, in.get() + carried, kRead - carried);
-            const bool last = n <= 0;
-            const std::size_t have = carried + static_cast<std::size_t>(last ? 0 : n);
-            const std::size_t used = decodeQuotedPrintable(std::string_view(in.get(), have), last, out);
-            carried = have - used;
-            if (last) break;
-            std::memmove(in.get(), in.get() + used, carried);
-        }
-        return out;
-    }
-    GMimeEncoding state;
-    g_mime_encoding_init_decode(&state, encoding);
-    std::unique_ptr<char[]> decoded(new char[g_mime_encoding_outlen(&state, kRead) + 16]);
-    for (;;) {
-        const gssize n = g_mime_stream_read(encoded, in.get(), kRead);
-        if (n <= 0) break;
-        out.append(decoded.get(), g_mime_encoding_step(&state, in.get(), static_cast<size_t>(n), decoded.get()));
-    }
-    out.append(decoded.get(), g_mime_encoding_flush(&state, in.get(), 0, decoded.get()));
-    return out;
-}
-
-std::string objectBytes(GMimeObject* object)
-{
-    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new());
-    g_mime_object_write_to_stream(object, nullptr, stream.p);
-    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream.p));
-    return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
 }
 
 std::string lowerAscii(std::string s)
@@ -168,14 +97,6 @@ std::string sentFileName(GMimeObject* object, const char* gmimeName)
         if (hasExtendedParameter(*raw, parameter)) break;
     }
     return validUtf8(gmimeName);
-}
-
-GMimeParserOptions* newParserOptions()
-{
-    GMimeParserOptions* options = g_mime_parser_options_new();
-    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    return options;
 }
 
 // Addresses as GMime reads them; a header that holds text GMime cannot read
@@ -333,41 +254,6 @@ struct Walker {
             out.text += body[i];
         }
     }
-};
-
-// One GMime parse of bytes that the caller keeps alive: GMime reads them in
-// place, a large mail is not copied. Remembers where GMime met a line in a
-// header block that is not a header field.
-class GMimeRun {
-public:
-    explicit GMimeRun(std::string_view bytes)
-        : bytes_{reinterpret_cast<guint8*>(const_cast<char*>(bytes.data())), static_cast<guint>(bytes.size())},
-          stream_(g_mime_stream_mem_new_with_byte_array(&bytes_)), message_(nullptr)
-    {
-        g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream_.p), FALSE);
-        GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream_.p));
-        GMimeParserOptions* options = newParserOptions();
-        g_mime_parser_options_set_warning_callback(options, &GMimeRun::onWarning, this);
-        message_.p = g_mime_parser_construct_message(parser.p, options);
-        g_mime_parser_options_free(options);
-    }
-    GMimeRun(const GMimeRun&) = delete;
-    GMimeRun& operator=(const GMimeRun&) = delete;
-
-    GMimeMessage* message() const { return message_.p; }
-    const std::vector<std::size_t>& notHeaderLines() const { return notHeaderLines_; }
-
-private:
-    static void onWarning(gint64 offset, GMimeParserWarning code, const gchar*, gpointer self)
-    {
-        if (code == GMIME_CRIT_INVALID_HEADER_NAME && offset >= 0)
-            static_cast<GMimeRun*>(self)->notHeaderLines_.push_back(static_cast<std::size_t>(offset));
-    }
-
-    GByteArray bytes_;
-    GObjectPtr<GMimeStream> stream_;
-    GObjectPtr<GMimeMessage> message_;
-    std::vector<std::size_t> notHeaderLines_;
 };
 
 } // namespace
