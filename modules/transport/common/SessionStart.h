@@ -7,6 +7,7 @@
 #include "transport/common/LineChannel.h"
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,13 @@ struct SessionSettings {
     std::size_t maxLineBytes = 64 * 1024;
     bool authenticate = true;     ///< false: the session stops before the login (a probe without credentials)
     StepReport* report = nullptr; ///< when set, each phase is reported there as it runs
+};
+
+/// The server refused the login: the password or token is wrong (each
+/// protocol throws its own subclass).
+class LoginRefused : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 /// Connects as the report's first step ("connect+tls" for Security::Tls,

@@ -4,7 +4,11 @@
 #include "transport/common/SessionStart.h"
 #include "transport/imap/ImapSyntax.h"
 
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace erpmail::transport {
 
@@ -15,9 +19,10 @@ struct ImapSettings : SessionSettings {
     std::size_t maxLiteralBytes = 256 * 1024 * 1024; ///< a larger literal ends the session, unread
 };
 
-class ImapAuthError : public std::runtime_error {
+/// The IMAP server refused the login, or offers no way erpmail may log in.
+class ImapAuthError : public LoginRefused {
 public:
-    using std::runtime_error::runtime_error;
+    using LoginRefused::LoginRefused;
 };
 
 struct SelectedFolder {

@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace erpmail::transport {
 
@@ -21,9 +24,9 @@ struct Pop3Settings : SessionSettings {
 };
 
 /// The server refused the login: the password (or token) is wrong.
-class Pop3AuthError : public std::runtime_error {
+class Pop3AuthError : public LoginRefused {
 public:
-    using std::runtime_error::runtime_error;
+    using LoginRefused::LoginRefused;
 };
 
 class Pop3Session {
