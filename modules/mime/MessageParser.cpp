@@ -1,6 +1,10 @@
+// Parsing a received message with GMime: its headers and the walk over its
+// parts into texts and attachments, after the repairs of MessageRepairs.
 #include "mime/MessageParser.h"
 
 #include "mime/HeaderText.h"
+#include "mime/GMimeReading.h"
+#include "mime/MessageRepairs.h"
 #include "mime/TextDecoding.h"
 
 #include <gmime/gmime.h>
@@ -10,32 +14,12 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
 namespace erpmail::mime {
 
 namespace {
-
-void initGMime()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { g_mime_init(); });
-}
-
-template <class T>
-struct GObjectPtr {
-    T* p = nullptr;
-    explicit GObjectPtr(T* ptr) : p(ptr) {}
-    ~GObjectPtr()
-    {
-        if (p) g_object_unref(p);
-    }
-    GObjectPtr(GObjectPtr&& other) noexcept : p(other.p) { other.p = nullptr; }
-    GObjectPtr(const GObjectPtr&) = delete;
-    GObjectPtr& operator=(const GObjectPtr&) = delete;
-};
 
 // The text as UTF-8, invalid bytes as U+FFFD (see toValidUtf8).
 std::string validUtf8(const char* text, gssize length = -1)
@@ -67,70 +51,9 @@ void collectAddresses(InternetAddressList* list, std::vector<Address>& out)
     }
 }
 
-// The part's content with its transfer encoding removed, decoded in chunks
-// straight into the result: a large attachment is held once, not twice.
-std::string partBytes(GMimePart* part)
-{
-    GMimeDataWrapper* content = g_mime_part_get_content(part);
-    if (!content) return {};
-    GMimeStream* encoded = g_mime_data_wrapper_get_stream(content);
-    if (!encoded || g_mime_stream_reset(encoded) == -1) return {};
-    const GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
-    std::string out;
-    if (const gint64 length = g_mime_stream_length(encoded); length > 0)
-        out.reserve(static_cast<std::size_t>(encoding == GMIME_CONTENT_ENCODING_BASE64 ? length / 4 * 3 + 4 : length));
-    // Buffers left uninitialised: zeroing them cost as much as a pass over
-    // every mail's text.
-    constexpr std::size_t kRead = 65536;
-    std::unique_ptr<char[]> in(new char[kRead]);
-    if (encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
-        // Most received text is quoted-printable: decoded a run at a time
-        // rather than byte by byte; an escape cut off at the end of a chunk
-        // waits for the next one.
-        std::size_t carried = 0;
-        for (;;) {
-            const gssize n = g_mime_stream_read(encoded, in.get() + carried, kRead - carried);
-            const bool last = n <= 0;
-            const std::size_t have = carried + static_cast<std::size_t>(last ? 0 : n);
-            const std::size_t used = decodeQuotedPrintable(std::string_view(in.get(), have), last, out);
-            carried = have - used;
-            if (last) break;
-            std::memmove(in.get(), in.get() + used, carried);
-        }
-        return out;
-    }
-    GMimeEncoding state;
-    g_mime_encoding_init_decode(&state, encoding);
-    std::unique_ptr<char[]> decoded(new char[g_mime_encoding_outlen(&state, kRead) + 16]);
-    for (;;) {
-        const gssize n = g_mime_stream_read(encoded, in.get(), kRead);
-        if (n <= 0) break;
-        out.append(decoded.get(), g_mime_encoding_step(&state, in.get(), static_cast<size_t>(n), decoded.get()));
-    }
-    out.append(decoded.get(), g_mime_encoding_flush(&state, in.get(), 0, decoded.get()));
-    return out;
-}
-
-std::string objectBytes(GMimeObject* object)
-{
-    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new());
-    g_mime_object_write_to_stream(object, nullptr, stream.p);
-    GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream.p));
-    return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
-}
-
 std::string lowerAscii(std::string s)
 {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-std::string_view trimmed(std::string_view s)
-{
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
     return s;
 }
 
@@ -176,14 +99,6 @@ std::string sentFileName(GMimeObject* object, const char* gmimeName)
     return validUtf8(gmimeName);
 }
 
-GMimeParserOptions* newParserOptions()
-{
-    GMimeParserOptions* options = g_mime_parser_options_new();
-    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    return options;
-}
-
 // Addresses as GMime reads them; a header that holds text GMime cannot read
 // as addresses keeps a readable name (and the address, if one is there).
 void collectHeaderAddresses(GMimeMessage* message, InternetAddressList* list, const char* header,
@@ -219,26 +134,6 @@ std::string nameFromSubject(GMimeMessage* inner)
     std::replace(subject.begin(), subject.end(), '/', '_');
     std::replace(subject.begin(), subject.end(), '\\', '_');
     return safeFileName(subject + ".eml");
-}
-
-// A boundary a multipart's body uses although its header does not say so
-// (missing, or cut short): the first "--x" line, when "--x" recurs.
-std::string boundaryInBody(std::string_view body)
-{
-    for (std::size_t pos = 0; pos < body.size();) {
-        const std::size_t eol = body.find('\n', pos);
-        if (eol == std::string_view::npos) break; // a boundary that does not recur
-        const std::string_view line = trimmed(body.substr(pos, eol - pos));
-        pos = eol + 1;
-        if (line.size() <= 2 || line.size() > 72 || line.substr(0, 2) != "--") continue;
-        const std::string_view candidate = line.substr(2);
-        const bool bchars = std::all_of(candidate.begin(), candidate.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("'()+_,-./:=? ", c);
-        });
-        if (bchars && body.find("\n--" + std::string(candidate), eol) != std::string_view::npos)
-            return std::string(candidate);
-    }
-    return {};
 }
 
 struct Walker {
@@ -361,131 +256,6 @@ struct Walker {
     }
 };
 
-struct HeaderField {
-    std::size_t begin, end; ///< in the message, end after the line end of its last line
-    std::size_t length;     ///< as it counts against the limit: each line with CRLF
-};
-
-// The fields of the message's top-level header block.
-std::vector<HeaderField> topHeaderFields(std::string_view raw)
-{
-    std::vector<HeaderField> fields;
-    std::size_t pos = 0;
-    while (pos < raw.size()) {
-        std::size_t eol = raw.find('\n', pos);
-        std::size_t next = eol == std::string_view::npos ? raw.size() : eol + 1;
-        std::string_view line = raw.substr(pos, (eol == std::string_view::npos ? raw.size() : eol) - pos);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.empty()) break; // end of the header block
-        if ((line[0] == ' ' || line[0] == '\t') && !fields.empty()) {
-            fields.back().end = next;
-            fields.back().length += line.size() + 2;
-        } else {
-            fields.push_back({pos, next, line.size() + 2});
-        }
-        pos = next;
-    }
-    return fields;
-}
-
-// Each top-level header field over `limit` cut to it, so that the rest of
-// the message is still read; empty when none is over.
-std::string cutLongHeaders(std::string_view raw, std::size_t limit, std::vector<std::string>& warnings)
-{
-    std::string cut;
-    std::size_t copied = 0;
-    for (const auto& field : topHeaderFields(raw)) {
-        if (field.length <= limit) continue;
-        std::string_view text = raw.substr(field.begin, field.end - field.begin);
-        const std::string name(trimmed(text.substr(0, std::min<std::size_t>(text.find(':'), 100))));
-        const bool crlf = text.size() >= 2 && text.substr(text.size() - 2) == "\r\n";
-        std::string_view kept = text.substr(0, limit > 2 ? limit - 2 : 0);
-        while (!kept.empty() && (static_cast<unsigned char>(kept.back()) & 0xC0) == 0x80)
-            kept.remove_suffix(1);
-        if (!kept.empty() && static_cast<unsigned char>(kept.back()) >= 0xC0) kept.remove_suffix(1);
-        while (!kept.empty() && std::isspace(static_cast<unsigned char>(kept.back())))
-            kept.remove_suffix(1);
-        cut.append(raw.substr(copied, field.begin - copied));
-        cut.append(kept);
-        cut.append(crlf ? "\r\n" : "\n");
-        copied = field.end;
-        warnings.push_back("the header " + validUtf8(name.c_str()) + " of " + std::to_string(field.length) +
-                           " bytes exceeds the limit of " + std::to_string(limit) + " and was cut to it");
-    }
-    if (copied == 0) return {};
-    cut.append(raw.substr(copied));
-    return cut;
-}
-
-// One GMime parse of bytes that the caller keeps alive: GMime reads them in
-// place, a large mail is not copied. Remembers where GMime met a line in a
-// header block that is not a header field.
-class GMimeRun {
-public:
-    explicit GMimeRun(std::string_view bytes)
-        : bytes_{reinterpret_cast<guint8*>(const_cast<char*>(bytes.data())), static_cast<guint>(bytes.size())},
-          stream_(g_mime_stream_mem_new_with_byte_array(&bytes_)), message_(nullptr)
-    {
-        g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream_.p), FALSE);
-        GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream_.p));
-        GMimeParserOptions* options = newParserOptions();
-        g_mime_parser_options_set_warning_callback(options, &GMimeRun::onWarning, this);
-        message_.p = g_mime_parser_construct_message(parser.p, options);
-        g_mime_parser_options_free(options);
-    }
-    GMimeRun(const GMimeRun&) = delete;
-    GMimeRun& operator=(const GMimeRun&) = delete;
-
-    GMimeMessage* message() const { return message_.p; }
-    const std::vector<std::size_t>& notHeaderLines() const { return notHeaderLines_; }
-
-private:
-    static void onWarning(gint64 offset, GMimeParserWarning code, const gchar*, gpointer self)
-    {
-        if (code == GMIME_CRIT_INVALID_HEADER_NAME && offset >= 0)
-            static_cast<GMimeRun*>(self)->notHeaderLines_.push_back(static_cast<std::size_t>(offset));
-    }
-
-    GByteArray bytes_;
-    GObjectPtr<GMimeStream> stream_;
-    GObjectPtr<GMimeMessage> message_;
-    std::vector<std::size_t> notHeaderLines_;
-};
-
-// Where a header block runs into its content without the blank line: the
-// first line GMime skipped as not a header field, when no header field
-// follows it in the block (a line starting with "--" always starts content:
-// a boundary or text). Offsets into `bytes`, ascending.
-std::vector<std::size_t> missingBlankLines(std::string_view bytes, std::vector<std::size_t> notHeaders)
-{
-    std::sort(notHeaders.begin(), notHeaders.end());
-    auto isNotHeader = [&](std::size_t at) { return std::binary_search(notHeaders.begin(), notHeaders.end(), at); };
-    auto lineEnd = [&](std::size_t at) {
-        const std::size_t eol = bytes.find('\n', at);
-        return eol == std::string_view::npos ? bytes.size() : eol + 1;
-    };
-    std::vector<std::size_t> at;
-    std::size_t blockEnd = 0;
-    for (std::size_t start : notHeaders) {
-        if (start < blockEnd || start >= bytes.size()) continue;
-        bool headerFollows = false;
-        std::size_t pos = lineEnd(start);
-        while (pos < bytes.size()) {
-            const std::string_view line = bytes.substr(pos, lineEnd(pos) - pos);
-            if (trimmed(line).empty() && line.find_first_not_of("\r\n") == std::string_view::npos) break;
-            if (line.substr(0, 2) == "--" && !isNotHeader(pos)) break; // a boundary ends the block
-            if (!isNotHeader(pos) && line[0] != ' ' && line[0] != '\t') {
-                headerFollows = true;
-                break;
-            }
-            pos = lineEnd(pos);
-        }
-        blockEnd = pos;
-        if (!headerFollows || bytes.substr(start, 2) == "--") at.push_back(start);
-    }
-    return at;
-}
-
 } // namespace
 
 std::vector<Address> ParsedMessage::allAddresses() const
@@ -556,14 +326,7 @@ ParsedMessage parseMessage(std::string_view raw, const ParseLimits& limits)
     first.emplace(input);
     const GMimeRun* run = &*first;
     if (const auto missing = missingBlankLines(input, first->notHeaderLines()); !missing.empty()) {
-        std::size_t copied = 0;
-        for (std::size_t at : missing) {
-            blankLinesAdded.append(input.substr(copied, at - copied));
-            const std::size_t eol = input.find('\n', at);
-            blankLinesAdded += eol != std::string_view::npos && eol > at && input[eol - 1] == '\r' ? "\r\n" : "\n";
-            copied = at;
-        }
-        blankLinesAdded.append(input.substr(copied));
+        blankLinesAdded = withBlankLines(input, missing);
         second.emplace(blankLinesAdded);
         if (second->message()) {
             input = blankLinesAdded;

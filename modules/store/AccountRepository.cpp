@@ -41,6 +41,20 @@ AccountRecord readRow(Statement& st)
     return a;
 }
 
+// Binds the columns an insert and an update both write, label to secrets,
+// from `pos`; returns the position after them.
+int bindWritable(Statement& st, int pos, const AccountRecord& a)
+{
+    st.bindText(pos, a.label).bindText(pos + 1, a.owner).bindText(pos + 2, a.kind).bindText(pos + 3, a.databaseId);
+    st.bindOptionalText(pos + 4, a.senderName).bindOptionalText(pos + 5, a.senderEmail);
+    st.bindInt(pos + 6, a.online ? 1 : 0).bindOptionalText(pos + 7, a.offlineReason);
+    st.bindInt(pos + 8, a.alwaysSignature ? 1 : 0).bindOptionalText(pos + 9, a.signature);
+    st.bindInt(pos + 10, a.contactsSync ? 1 : 0).bindInt(pos + 11, a.ePrinting ? 1 : 0);
+    st.bindOptionalText(pos + 12, a.visibilityGroup).bindText(pos + 13, a.serverSettings);
+    st.bindText(pos + 14, a.retentionSettings).bindOptionalBlob(pos + 15, a.secrets);
+    return pos + 16;
+}
+
 } // namespace
 
 std::vector<AccountRecord> AccountRepository::select(const std::string& where, const std::vector<std::string>& texts,
@@ -51,7 +65,7 @@ std::vector<AccountRecord> AccountRepository::select(const std::string& where, c
         Statement st(c_, std::string("SELECT ") + kColumns + " FROM accounts a WHERE " + where + " ORDER BY a.label, a.id");
         int pos = 1;
         if (admin) st.bindInt(pos++, *admin ? 1 : 0);
-        for (const auto& t : texts) st.bindText(pos++, t);
+        st.bindTexts(pos, texts);
         st.execute();
         while (st.fetch()) out.push_back(readRow(st));
     }
@@ -94,14 +108,9 @@ void AccountRepository::insert(const AccountRecord& a)
                      " offline_reason, always_signature, signature, contacts_sync, e_printing, visibility_group,"
                      " server_settings, retention_settings, secrets, created_at_ms, updated_at_ms)"
                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    st.bindText(1, a.id).bindText(2, a.label).bindText(3, a.owner).bindText(4, a.kind).bindText(5, a.databaseId);
-    st.bindOptionalText(6, a.senderName).bindOptionalText(7, a.senderEmail).bindInt(8, a.online ? 1 : 0);
-    st.bindOptionalText(9, a.offlineReason).bindInt(10, a.alwaysSignature ? 1 : 0).bindOptionalText(11, a.signature);
-    st.bindInt(12, a.contactsSync ? 1 : 0).bindInt(13, a.ePrinting ? 1 : 0).bindOptionalText(14, a.visibilityGroup);
-    st.bindText(15, a.serverSettings).bindText(16, a.retentionSettings);
-    if (a.secrets) st.bindBlob(17, *a.secrets);
-    else st.bindNull(17);
-    st.bindInt(18, a.createdAtMs).bindInt(19, a.updatedAtMs);
+    st.bindText(1, a.id);
+    const int next = bindWritable(st, 2, a);
+    st.bindInt(next, a.createdAtMs).bindInt(next + 1, a.updatedAtMs);
     st.execute();
     writeVisibility(a);
 }
@@ -112,14 +121,8 @@ void AccountRepository::update(const AccountRecord& a)
                      " sender_email = ?, online = ?, offline_reason = ?, always_signature = ?, signature = ?,"
                      " contacts_sync = ?, e_printing = ?, visibility_group = ?, server_settings = ?,"
                      " retention_settings = ?, secrets = ?, updated_at_ms = ? WHERE id = ?");
-    st.bindText(1, a.label).bindText(2, a.owner).bindText(3, a.kind).bindText(4, a.databaseId);
-    st.bindOptionalText(5, a.senderName).bindOptionalText(6, a.senderEmail).bindInt(7, a.online ? 1 : 0);
-    st.bindOptionalText(8, a.offlineReason).bindInt(9, a.alwaysSignature ? 1 : 0).bindOptionalText(10, a.signature);
-    st.bindInt(11, a.contactsSync ? 1 : 0).bindInt(12, a.ePrinting ? 1 : 0).bindOptionalText(13, a.visibilityGroup);
-    st.bindText(14, a.serverSettings).bindText(15, a.retentionSettings);
-    if (a.secrets) st.bindBlob(16, *a.secrets);
-    else st.bindNull(16);
-    st.bindInt(17, a.updatedAtMs).bindText(18, a.id);
+    const int next = bindWritable(st, 1, a);
+    st.bindInt(next, a.updatedAtMs).bindText(next + 1, a.id);
     st.execute();
     Statement clear(c_, "DELETE FROM account_visibility WHERE account_id = ?");
     clear.bindText(1, a.id);
@@ -192,18 +195,13 @@ void AccountRepository::lockForUpdate(const std::string& id)
 void AccountRepository::setSecrets(const std::string& id, const std::optional<std::string>& sealed)
 {
     Statement st(c_, "UPDATE accounts SET secrets = ? WHERE id = ?");
-    if (sealed) st.bindBlob(1, *sealed);
-    else st.bindNull(1);
-    st.bindText(2, id);
+    st.bindOptionalBlob(1, sealed).bindText(2, id);
     st.execute();
 }
 
 std::int64_t AccountRepository::countWithSecrets(const std::string& except)
 {
-    Statement st(c_, "SELECT COUNT(*) FROM accounts WHERE secrets IS NOT NULL AND id <> ?");
-    st.bindText(1, except);
-    st.execute();
-    return st.fetch() ? st.intOr(1, 0) : 0;
+    return c_.count("SELECT COUNT(*) FROM accounts WHERE secrets IS NOT NULL AND id <> ?", except);
 }
 
 } // namespace erpmail::store

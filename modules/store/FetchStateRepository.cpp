@@ -99,8 +99,7 @@ void FetchStateRepository::recordImapState(const std::string& accountId, const s
     Statement st(c_, "UPDATE fetch_state SET uidvalidity = ?, uidnext = ?, highest_modseq = ?, next_delete_ms = ?"
                      " WHERE account_id = ? AND folder = ?");
     st.bindInt(1, uidValidity).bindInt(2, uidNext);
-    if (highestModSeq) st.bindInt(3, *highestModSeq); else st.bindNull(3);
-    if (nextDeleteMs) st.bindInt(4, *nextDeleteMs); else st.bindNull(4);
+    st.bindOptionalInt(3, highestModSeq).bindOptionalInt(4, nextDeleteMs);
     st.bindText(5, accountId).bindText(6, folder);
     st.execute();
 }

@@ -7,12 +7,6 @@ namespace erpmail::store {
 
 namespace {
 
-void bindOptionalInt(Statement& st, int pos, const std::optional<std::int64_t>& v)
-{
-    if (v) st.bindInt(pos, *v);
-    else st.bindNull(pos);
-}
-
 std::string lower(std::string s)
 {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -76,12 +70,11 @@ std::int64_t MessageRepository::insert(const MessageRecord& m)
                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bindText(1, m.accountId).bindText(2, m.direction).bindText(3, m.state).bindInt(4, m.personal ? 1 : 0);
     st.bindText(5, m.folder);
-    bindOptionalInt(st, 6, m.imapUidValidity);
-    bindOptionalInt(st, 7, m.imapUid);
+    st.bindOptionalInt(6, m.imapUidValidity).bindOptionalInt(7, m.imapUid);
     st.bindOptionalText(8, m.pop3Uidl).bindOptionalText(9, m.messageId).bindOptionalText(10, m.inReplyTo);
     st.bindOptionalText(11, m.references).bindOptionalText(12, m.subject).bindOptionalText(13, m.from);
     st.bindOptionalText(14, m.to).bindOptionalText(15, m.cc);
-    bindOptionalInt(st, 16, m.dateMs);
+    st.bindOptionalInt(16, m.dateMs);
     st.bindInt(17, m.receivedAtMs).bindOptionalText(18, m.bodyText).bindOptionalText(19, m.bodyHtml);
     st.bindBlob(20, m.raw).bindInt(21, static_cast<std::int64_t>(m.raw.size()));
     st.bindOptionalText(22, m.contentSha256).bindOptionalText(23, m.parseWarning).bindText(24, m.documentLinks);
@@ -122,19 +115,14 @@ MessagePage MessageRepository::list(const std::vector<std::string>& accountIds, 
                               ") AND m.state = ?";
     {
         Statement count(c_, "SELECT COUNT(*)" + where);
-        int pos = 1;
-        for (const auto& a : accountIds) count.bindText(pos++, a);
-        count.bindText(pos, state);
+        count.bindText(count.bindTexts(1, accountIds), state);
         count.execute();
         if (count.fetch()) page.total = count.intOr(1, 0);
     }
     Statement st(c_, std::string("SELECT ") + kSummaryColumns + where +
                          " ORDER BY m.received_at_ms DESC, m.id DESC LIMIT ? OFFSET ?");
-    int pos = 1;
-    for (const auto& a : accountIds) st.bindText(pos++, a);
-    st.bindText(pos, state);
-    st.bindInt(pos + 1, limit);
-    st.bindInt(pos + 2, offset);
+    const int pos = st.bindTexts(1, accountIds);
+    st.bindText(pos, state).bindInt(pos + 1, limit).bindInt(pos + 2, offset);
     st.execute();
     while (st.fetch()) page.items.push_back(readSummary(st));
     return page;
@@ -144,40 +132,26 @@ std::optional<MessageRecord> MessageRepository::get(const std::string& accountId
 {
     std::optional<MessageRecord> out;
     {
-        Statement st(c_, "SELECT id, account_id, direction, state, personal, folder, imap_uidvalidity, imap_uid,"
-                         " pop3_uidl, message_id, in_reply_to, references_header, subject, from_address,"
-                         " to_addresses, cc_addresses, date_ms, received_at_ms, body_text, body_html, raw_size,"
-                         " content_sha256, parse_warning, document_links" +
-                             std::string(withRaw ? ", raw" : "") + " FROM messages WHERE account_id = ? AND id = ?");
+        // The summary's columns first, then the rest of the row.
+        Statement st(c_, std::string("SELECT ") + kSummaryColumns +
+                             ", m.folder, m.imap_uidvalidity, m.imap_uid, m.pop3_uidl, m.in_reply_to,"
+                             " m.references_header, m.cc_addresses, m.body_text, m.body_html, m.content_sha256,"
+                             " m.document_links" +
+                             (withRaw ? ", m.raw" : "") + " FROM messages m WHERE m.account_id = ? AND m.id = ?");
         st.bindText(1, accountId).bindInt(2, id);
         st.execute();
         if (!st.fetch()) return std::nullopt;
-        MessageRecord m;
-        m.id = st.intOr(1, 0);
-        m.accountId = st.textOr(2);
-        m.direction = st.textOr(3);
-        m.state = st.textOr(4);
-        m.personal = st.intOr(5, 0) != 0;
-        m.folder = st.textOr(6);
-        m.imapUidValidity = st.getInt(7);
-        m.imapUid = st.getInt(8);
-        m.pop3Uidl = st.getText(9);
-        m.messageId = st.getText(10);
-        m.inReplyTo = st.getText(11);
-        m.references = st.getText(12);
-        m.subject = st.getText(13);
-        m.from = st.getText(14);
-        m.to = st.getText(15);
-        m.cc = st.getText(16);
-        m.dateMs = st.getInt(17);
-        m.receivedAtMs = st.intOr(18, 0);
-        m.bodyText = st.getText(19);
-        m.bodyHtml = st.getText(20);
-        m.rawSize = st.intOr(21, 0);
-        m.contentSha256 = st.getText(22);
-        m.parseWarning = st.getText(23);
-        m.documentLinks = st.textOr(24, "[]");
-        if (withRaw) m.raw = st.getBlob(25).value_or("");
+        MessageRecord m = readSummary(st);
+        m.folder = st.textOr(15);
+        m.imapUidValidity = st.getInt(16);
+        m.imapUid = st.getInt(17);
+        int col = 18;
+        for (auto text : {&MessageRecord::pop3Uidl, &MessageRecord::inReplyTo, &MessageRecord::references,
+                          &MessageRecord::cc, &MessageRecord::bodyText, &MessageRecord::bodyHtml,
+                          &MessageRecord::contentSha256})
+            m.*text = st.getText(col++);
+        m.documentLinks = st.textOr(col, "[]");
+        if (withRaw) m.raw = st.getBlob(col + 1).value_or("");
         out = std::move(m);
     }
     out->attachments = attachments(id, false);
@@ -311,10 +285,7 @@ void MessageRepository::rekeyImap(std::int64_t id, std::int64_t uidValidity, std
 
 std::int64_t MessageRepository::countForAccount(const std::string& accountId)
 {
-    Statement st(c_, "SELECT COUNT(*) FROM messages WHERE account_id = ?");
-    st.bindText(1, accountId);
-    st.execute();
-    return st.fetch() ? st.intOr(1, 0) : 0;
+    return c_.count("SELECT COUNT(*) FROM messages WHERE account_id = ?", accountId);
 }
 
 std::int64_t MessageRepository::removeAccount(const std::string& accountId)

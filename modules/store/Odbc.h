@@ -76,6 +76,9 @@ public:
     /// Runs one statement without parameters or results.
     void execute(std::string_view sql);
 
+    /// Runs a `SELECT COUNT(*)` with one text parameter; its count.
+    std::int64_t count(std::string_view sql, std::string_view text);
+
     /// The id the last INSERT on this connection generated (SQLite's rowid,
     /// PostgreSQL's lastval()). The SQLite ODBC driver returns no rows for
     /// INSERT ... RETURNING, so inserts ask this instead.
@@ -134,6 +137,11 @@ public:
     Statement& bindText(int pos, std::string_view utf8);
     Statement& bindBlob(int pos, std::string_view bytes);
     Statement& bindOptionalText(int pos, const std::optional<std::string>& utf8);
+    Statement& bindOptionalInt(int pos, const std::optional<std::int64_t>& value);
+    /// A BLOB, or NULL for nullopt; referenced like bindBlob().
+    Statement& bindOptionalBlob(int pos, const std::optional<std::string>& bytes);
+    /// Binds each text in turn from `pos` (an IN list); returns the position after the last.
+    int bindTexts(int pos, const std::vector<std::string>& utf8);
 
     /// Executes; returns the rows affected (-1 when the driver does not say).
     std::int64_t execute();
@@ -164,7 +172,8 @@ private:
     };
 
     std::optional<std::string> getChunked(int col, SQLSMALLINT cType);
-    Param& param(int pos);
+    /// The parameter at pos, cleared and typed.
+    Param& param(int pos, SQLSMALLINT cType, SQLSMALLINT sqlType);
 
     Connection& connection_;
     SQLHSTMT stmt_ = SQL_NULL_HSTMT;

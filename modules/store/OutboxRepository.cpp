@@ -64,10 +64,8 @@ std::vector<OutboxEntry> OutboxRepository::claimDue(const std::vector<std::strin
                           placeholders(accountIds.size()) + ") ORDER BY next_attempt_ms, id LIMIT ?";
         if (c_.dialect() == Dialect::PostgreSQL) sql += " FOR UPDATE SKIP LOCKED";
         Statement st(c_, sql);
-        int pos = 1;
-        st.bindInt(pos++, nowMs);
-        for (const auto& a : accountIds) st.bindText(pos++, a);
-        st.bindInt(pos, limit);
+        st.bindInt(1, nowMs);
+        st.bindInt(st.bindTexts(2, accountIds), limit);
         st.execute();
         while (st.fetch()) ids.push_back(st.intOr(1, 0));
     }
@@ -209,12 +207,8 @@ std::vector<OutboxEntry> OutboxRepository::list(const std::vector<std::string>& 
     Statement st(c_, std::string("SELECT ") + kColumns + " FROM outbox WHERE account_id IN (" +
                          placeholders(accountIds.size()) + ") AND (? = '' OR state = ?)" +
                          " ORDER BY created_at_ms DESC, id DESC LIMIT ? OFFSET ?");
-    int pos = 1;
-    for (const auto& a : accountIds) st.bindText(pos++, a);
-    st.bindText(pos, state);
-    st.bindText(pos + 1, state);
-    st.bindInt(pos + 2, limit);
-    st.bindInt(pos + 3, offset);
+    const int pos = st.bindTexts(1, accountIds);
+    st.bindText(pos, state).bindText(pos + 1, state).bindInt(pos + 2, limit).bindInt(pos + 3, offset);
     st.execute();
     while (st.fetch()) out.push_back(readRow(st, false));
     return out;

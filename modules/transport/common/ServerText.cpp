@@ -1,5 +1,8 @@
 #include "transport/common/ServerText.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace erpmail::transport {
 
 std::string serverText(std::string_view text, std::size_t maxBytes)
@@ -31,6 +34,13 @@ std::string serverText(std::string_view text, std::size_t maxBytes)
     }
     if (cut) out += "...";
     return out;
+}
+
+std::string upperCase(std::string text)
+{
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return text;
 }
 
 } // namespace erpmail::transport

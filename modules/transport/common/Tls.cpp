@@ -134,10 +134,10 @@ X509_LOOKUP_METHOD* bundleLookup()
     return method;
 }
 
-// The system's trusted CAs. Parsing the whole bundle file costs tens of
-// milliseconds per connection; a hashed directory is read lazily, only the
-// certificates a chain names, and the bundle is read only when a chain
-// needs it, once per process. SSL_CERT_FILE names a bundle on purpose: then
+// The system's trusted CAs. Parsing the whole bundle file at every
+// connection would slow each one down, so a hashed directory is read
+// lazily, only the certificates a chain names, and the bundle is read only
+// when a chain needs it, once per process. SSL_CERT_FILE names a bundle on purpose: then
 // it comes first, and SSL_CERT_DIR (or the default directory) after it.
 void trustSystemCertificates(SSL_CTX* ctx)
 {

@@ -1,8 +1,8 @@
 // An IMAP4rev1 client session: what erpmail needs to fetch a folder.
 #pragma once
 
-#include "erpmail/StepReport.h"
-#include "transport/common/LineChannel.h"
+#include "transport/common/SessionStart.h"
+#include "transport/imap/ImapSyntax.h"
 
 #include <cstdint>
 #include <functional>
@@ -12,32 +12,17 @@
 
 namespace erpmail::transport {
 
-struct ImapSettings {
-    std::string host;
-    unsigned port = 993;
-    Security security = Security::Tls; ///< Tls (993) or StartTls (143, required)
-    TlsSettings tls;
-    std::string user;
-    std::string password;
-    std::string oauthToken; ///< when set: AUTHENTICATE XOAUTH2
-    int timeoutSeconds = 60;
+/// An IMAP session's settings: port 993 for Tls, 143 for StartTls; an
+/// oauthToken logs in with AUTHENTICATE XOAUTH2.
+struct ImapSettings : SessionSettings {
+    ImapSettings() : SessionSettings(993, 8 * 1024 * 1024) {}
     std::size_t maxLiteralBytes = 256 * 1024 * 1024; ///< a larger literal ends the session, unread
-    std::size_t maxLineBytes = 8 * 1024 * 1024;
-    bool authenticate = true;     ///< false: the session stops before the login (a probe without credentials)
-    StepReport* report = nullptr; ///< when set, each phase is reported there as it runs
 };
 
-class ImapAuthError : public std::runtime_error {
+/// The IMAP server refused the login, or offers no way erpmail may log in.
+class ImapAuthError : public LoginRefused {
 public:
-    using std::runtime_error::runtime_error;
-};
-
-/// One token of a response: an atom or number, a quoted string, a literal,
-/// or a parenthesis.
-struct ImapToken {
-    enum class Kind { Atom, String, Literal, Open, Close };
-    Kind kind = Kind::Atom;
-    std::string value;
+    using LoginRefused::LoginRefused;
 };
 
 struct SelectedFolder {

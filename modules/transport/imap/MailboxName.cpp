@@ -1,5 +1,6 @@
 #include "transport/imap/MailboxName.h"
 
+#include "erpmail/Base64.h"
 #include "transport/common/LineChannel.h"
 
 #include <cstdint>
@@ -90,16 +91,6 @@ std::string shifted(const std::vector<char32_t>& run)
     return out + "-";
 }
 
-int sextet(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == ',') return 63;
-    return -1;
-}
-
 // The UTF-8 of one shifted run's base64 (between '&' and '-'), or nullopt.
 std::optional<std::string> unshifted(const std::string& b64)
 {
@@ -108,7 +99,7 @@ std::optional<std::string> unshifted(const std::string& b64)
     int count = 0, bytes = 0;
     std::uint16_t unit = 0;
     for (char c : b64) {
-        const int v = sextet(c);
+        const int v = base64Value(static_cast<unsigned char>(c), ',');
         if (v < 0) return std::nullopt;
         bits = (bits << 6) | static_cast<std::uint32_t>(v);
         count += 6;

@@ -15,25 +15,13 @@ bool startsWith(const std::string& s, const char* prefix)
     return s.rfind(prefix, 0) == 0;
 }
 
-std::string upper(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return s;
-}
-
 } // namespace
 
 Pop3Session::Pop3Session(const Pop3Settings& settings)
     : settings_(settings), report_(settings.report ? settings.report : &unreported_)
 {
-    report_->begin(settings.security == Security::Tls ? "connect+tls" : "connect");
-    channel_ = std::make_unique<LineChannel>(settings.host, settings.port, settings.security, settings.tls,
-                                             Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes);
+    channel_ = openSessionChannel(settings, *report_);
     open_ = true;
-    report_->tls = channel_->tlsDescription();
-    report_->note(settings.host + ":" + std::to_string(settings.port) +
-                  (channel_->tls() ? " (" + report_->tls + ")" : ""));
-    report_->begin("greeting");
     report_->greeting = serverText(expectOk("greeting"));
     report_->note(report_->greeting, report_->greeting);
     reportCapabilities();
@@ -43,12 +31,10 @@ Pop3Session::Pop3Session(const Pop3Settings& settings)
             throw ProtocolError("POP3 server " + settings.host + " does not offer STLS, which this account requires");
         channel_->writeLine("STLS");
         const std::string agreed = expectOk("STLS");
-        channel_->upgradeToTls();
-        report_->tls = channel_->tlsDescription();
-        report_->note(report_->tls, serverText("+OK " + agreed));
+        upgradeSessionChannel(*channel_, *report_, "+OK " + agreed);
         reportCapabilities();
     }
-    for (const auto& c : capabilities_) pipelining_ = pipelining_ || upper(c) == "PIPELINING";
+    for (const auto& c : capabilities_) pipelining_ = pipelining_ || upperCase(c) == "PIPELINING";
     if (!settings.authenticate) return;
     report_->begin("login");
     login();
@@ -57,11 +43,8 @@ Pop3Session::Pop3Session(const Pop3Settings& settings)
 void Pop3Session::reportCapabilities()
 {
     report_->begin("capabilities");
-    report_->capabilities = capabilities_ = readCapabilities();
-    std::string joined;
-    for (const auto& c : capabilities_)
-        joined += (joined.empty() ? "" : " ") + c;
-    report_->note(serverText(joined, 2000));
+    capabilities_ = readCapabilities();
+    noteCapabilities(*report_, capabilities_);
 }
 
 Pop3Session::~Pop3Session()
@@ -109,10 +92,10 @@ std::string Pop3Session::readMessage(std::size_t expected, std::size_t keep, boo
 
 void Pop3Session::login()
 {
-    if (!channel_->tls()) throw ProtocolError("a password is never sent without TLS");
+    requireTlsForLogin(*channel_);
     auto saslOffers = [&](const std::string& mechanism) {
         for (const auto& c : capabilities_) {
-            std::istringstream words(upper(c));
+            std::istringstream words(upperCase(c));
             std::string first;
             words >> first;
             if (first != "SASL") continue;

@@ -1,8 +1,7 @@
 // A POP3 client session (RFC 1939, 2449 CAPA, 2595 STLS, 5034 SASL).
 #pragma once
 
-#include "erpmail/StepReport.h"
-#include "transport/common/LineChannel.h"
+#include "transport/common/SessionStart.h"
 
 #include <cstdint>
 #include <functional>
@@ -14,27 +13,20 @@
 
 namespace erpmail::transport {
 
-struct Pop3Settings {
-    std::string host;
-    unsigned port = 995;
-    Security security = Security::Tls; ///< Tls (995) or StartTls (110, STLS required)
-    TlsSettings tls;
-    std::string user;
-    std::string password;
-    std::string oauthToken; ///< when set: AUTH XOAUTH2 (two-step, as Exchange needs)
-    int timeoutSeconds = 60;
+/// A POP3 session's settings: port 995 for Tls, 110 for StartTls (STLS
+/// required); an oauthToken logs in with AUTH XOAUTH2 (two-step, as Exchange
+/// needs). Real mail breaks the 998-character rule: a line up to
+/// maxLineBytes (32 MiB here) is read, and such a mail stored raw with a
+/// warning, not refused.
+struct Pop3Settings : SessionSettings {
+    Pop3Settings() : SessionSettings(995, 32 * 1024 * 1024) {}
     std::size_t maxMessageBytes = 256 * 1024 * 1024;
-    /// Real mail breaks the 998-character rule: a line up to this long is
-    /// read (and such a mail stored raw, with a warning), not refused.
-    std::size_t maxLineBytes = 32 * 1024 * 1024;
-    bool authenticate = true;     ///< false: the session stops before the login (a probe without credentials)
-    StepReport* report = nullptr; ///< when set, each phase is reported there as it runs
 };
 
 /// The server refused the login: the password (or token) is wrong.
-class Pop3AuthError : public std::runtime_error {
+class Pop3AuthError : public LoginRefused {
 public:
-    using std::runtime_error::runtime_error;
+    using LoginRefused::LoginRefused;
 };
 
 class Pop3Session {

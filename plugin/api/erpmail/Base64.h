@@ -22,20 +22,25 @@ inline std::string toBase64(const std::string& bytes)
     return out.str();
 }
 
+/// The value (0 to 63) of a base64 character, or -1. `last` is the
+/// character for 63: '/' in RFC 4648, ',' in IMAP's modified base64 (RFC
+/// 3501 section 5.1.3).
+inline int base64Value(unsigned char c, char last = '/')
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == static_cast<unsigned char>(last)) return 63;
+    return -1;
+}
+
 /// Decodes base64 (RFC 4648, standard alphabet, padded to a multiple of
 /// four). Line breaks, spaces and tabs between characters are skipped, as
 /// MIME writes them. Any other character, missing or misplaced padding, or
 /// a truncated group gives nullopt: nothing is dropped silently.
 inline std::optional<std::string> decodeBase64(const std::string& text)
 {
-    auto value = [](unsigned char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
     std::string out;
     out.reserve(text.size() / 4 * 3);
     unsigned group = 0;
@@ -49,7 +54,7 @@ inline std::optional<std::string> decodeBase64(const std::string& text)
             if (count + padding > 4) return std::nullopt;
             continue;
         }
-        const int v = value(c);
+        const int v = base64Value(c);
         if (v < 0 || padding > 0) return std::nullopt;
         group = group << 6 | static_cast<unsigned>(v);
         if (++count == 4) {

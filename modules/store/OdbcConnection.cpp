@@ -1,3 +1,5 @@
+// An ODBC connection: connecting through Poco, the SQLite settings, kept
+// statements, transactions, and errors raised from ODBC diagnostics.
 #include "store/Odbc.h"
 
 #include <Poco/Data/ODBC/SessionImpl.h>
@@ -5,7 +7,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <sstream>
 
 namespace erpmail::store {
@@ -85,12 +86,6 @@ std::string connectFailureReason(const Poco::Exception& e)
     return reason.empty() ? e.message() : reason;
 }
 
-// Most columns are short (ids, UIDLs, addresses): a first read of this size
-// takes them whole. A driver pads a character buffer to its full length and
-// the buffer is zeroed first, so a large first read costs for every value.
-constexpr SQLLEN kFirstChunk = 512;
-constexpr SQLLEN kChunk = 64 * 1024;
-
 } // namespace
 
 std::string placeholders(std::size_t n)
@@ -140,12 +135,11 @@ Connection::Connection(std::string databaseId, const std::string& connectionStri
         execute("PRAGMA page_size = 16384");
         // A rollback journal unless the connection string names a mode
         // (the driver's JournalMode=WAL, say) or the file is in WAL mode
-        // already: new pages, and so almost all of a received mail, are
-        // written once, where WAL writes them to its log and then again
-        // into the database (POP3, 10,000 mails: 2.0-2.1 s against
-        // 2.3-2.6 s). WAL lets readers go on during a commit and sends about
-        // 4% faster; it suits many concurrent users. A WAL file is not
-        // switched back here: that needs every other connection closed.
+        // already, because it writes new pages, and so almost all of a
+        // received mail, once where WAL writes them to its log and again
+        // into the database; WAL suits many concurrent readers, and a WAL
+        // file is not switched back here, as that needs every other
+        // connection closed.
         auto journalMode = [this](const char* sql) {
             Statement mode(*this, sql);
             mode.execute();
@@ -186,10 +180,9 @@ Statement& Connection::prepared(const std::string& sql)
     auto it = prepared_.find(sql);
     if (it != prepared_.end()) return *it->second;
     // SQLite's ODBC driver keeps only statements that start with SELECT,
-    // PRAGMA or WITH compiled between executions; it compiles every other
-    // one again for each execute (41,000 compilations, an eighth of the CPU
-    // time, in a fetch of 10,000 mails). With a WITH clause in front, a kept
-    // INSERT, UPDATE or DELETE is compiled once. The driver then treats it
+    // PRAGMA or WITH compiled between executions and compiles every other
+    // one again at each execute, so a kept INSERT, UPDATE or DELETE gets a
+    // WITH clause in front and is compiled once. The driver then treats it
     // as a query and reports no row count, so execute() asks SQLite's
     // changes(). Only with parameters: a query without any may be left to
     // run when fetched (the driver's StepAPI option).
@@ -242,6 +235,14 @@ void Connection::execute(std::string_view sql)
 {
     Statement st(*this, sql);
     st.execute();
+}
+
+std::int64_t Connection::count(std::string_view sql, std::string_view text)
+{
+    Statement st(*this, sql);
+    st.bindText(1, text);
+    st.execute();
+    return st.fetch() ? st.intOr(1, 0) : 0;
 }
 
 std::int64_t Connection::lastInsertId()
@@ -323,188 +324,6 @@ void Connection::raise(SQLSMALLINT handleType, SQLHANDLE h, std::string_view wha
     if (looksLikeLinkFailure(diags)) throw DatabaseUnavailable(databaseId_, text);
     if (looksLikeConstraint(diags)) throw ConstraintViolation(databaseId_, text);
     throw StoreError(databaseId_, text);
-}
-
-Statement::Statement(Connection& connection, std::string_view sql) : connection_(connection)
-{
-    SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_STMT, connection_.handle(), &stmt_);
-    if (!SQL_SUCCEEDED(rc)) connection_.raise(SQL_HANDLE_DBC, connection_.handle(), "allocate statement");
-    rc = SQLPrepare(stmt_, reinterpret_cast<SQLCHAR*>(const_cast<char*>(sql.data())),
-                    static_cast<SQLINTEGER>(sql.size()));
-    if (!SQL_SUCCEEDED(rc)) {
-        std::string what = "prepare '" + std::string(sql.substr(0, 80)) + "'";
-        try {
-            connection_.raise(SQL_HANDLE_STMT, stmt_, what);
-        } catch (...) {
-            SQLFreeHandle(SQL_HANDLE_STMT, stmt_);
-            stmt_ = SQL_NULL_HSTMT;
-            throw;
-        }
-    }
-}
-
-Statement::~Statement()
-{
-    if (stmt_ != SQL_NULL_HSTMT) SQLFreeHandle(SQL_HANDLE_STMT, stmt_);
-}
-
-Statement::Param& Statement::param(int pos)
-{
-    if (pos < 1) throw StoreError(connection_.databaseId(), "parameter positions start at 1");
-    if (static_cast<std::size_t>(pos) > params_.size()) params_.resize(static_cast<std::size_t>(pos));
-    return params_[static_cast<std::size_t>(pos) - 1];
-}
-
-Statement& Statement::bindNull(int pos)
-{
-    Param& p = param(pos);
-    p = Param{};
-    p.cType = SQL_C_CHAR;
-    p.sqlType = SQL_VARCHAR;
-    p.indicator = SQL_NULL_DATA;
-    return *this;
-}
-
-Statement& Statement::bindInt(int pos, std::int64_t value)
-{
-    Param& p = param(pos);
-    p = Param{};
-    p.cType = SQL_C_SBIGINT;
-    p.sqlType = SQL_BIGINT;
-    p.intValue = value;
-    return *this;
-}
-
-Statement& Statement::bindText(int pos, std::string_view utf8)
-{
-    Param& p = param(pos);
-    p = Param{};
-    p.cType = SQL_C_CHAR;
-    p.sqlType = utf8.size() <= 4000 ? SQL_VARCHAR : SQL_LONGVARCHAR;
-    p.owned.assign(utf8.data(), utf8.size());
-    p.length = static_cast<SQLLEN>(utf8.size());
-    p.indicator = p.length;
-    return *this;
-}
-
-Statement& Statement::bindBlob(int pos, std::string_view bytes)
-{
-    Param& p = param(pos);
-    p = Param{};
-    p.cType = SQL_C_BINARY;
-    // psqlODBC maps LONGVARBINARY to large objects unless ByteaAsLongVarBinary
-    // is set; VARBINARY always means bytea there.
-    p.sqlType = connection_.dialect() == Dialect::PostgreSQL ? SQL_VARBINARY : SQL_LONGVARBINARY;
-    p.data = bytes.empty() ? "" : bytes.data();
-    p.length = static_cast<SQLLEN>(bytes.size());
-    p.indicator = p.length;
-    return *this;
-}
-
-Statement& Statement::bindOptionalText(int pos, const std::optional<std::string>& utf8)
-{
-    return utf8 ? bindText(pos, *utf8) : bindNull(pos);
-}
-
-void Statement::close() noexcept
-{
-    if (cursorOpen_) SQLFreeStmt(stmt_, SQL_CLOSE);
-    cursorOpen_ = false;
-}
-
-std::int64_t Statement::execute()
-{
-    close();
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-        Param& p = params_[i];
-        if (p.cType == SQL_C_CHAR && p.indicator != SQL_NULL_DATA) p.data = p.owned.c_str();
-        SQLPOINTER value = p.cType == SQL_C_SBIGINT ? static_cast<SQLPOINTER>(&p.intValue)
-                                                    : static_cast<SQLPOINTER>(const_cast<char*>(p.data));
-        SQLULEN columnSize = p.cType == SQL_C_SBIGINT ? 0 : static_cast<SQLULEN>(std::max<SQLLEN>(p.length, 1));
-        SQLRETURN rc = SQLBindParameter(stmt_, static_cast<SQLUSMALLINT>(i + 1), SQL_PARAM_INPUT, p.cType, p.sqlType,
-                                        columnSize, 0, value, p.length, &p.indicator);
-        if (!SQL_SUCCEEDED(rc)) connection_.raise(SQL_HANDLE_STMT, stmt_, "bind parameter " + std::to_string(i + 1));
-    }
-    SQLRETURN rc = SQLExecute(stmt_);
-    if (rc != SQL_NO_DATA && !SQL_SUCCEEDED(rc)) connection_.raise(SQL_HANDLE_STMT, stmt_, "execute");
-    cursorOpen_ = true;
-    if (countsChanges_) {
-        close();
-        return connection_.changes();
-    }
-    SQLLEN rows = -1;
-    if (!SQL_SUCCEEDED(SQLRowCount(stmt_, &rows))) rows = -1;
-    return rows;
-}
-
-bool Statement::fetch()
-{
-    SQLRETURN rc = SQLFetch(stmt_);
-    if (rc == SQL_NO_DATA) return false;
-    if (!SQL_SUCCEEDED(rc)) connection_.raise(SQL_HANDLE_STMT, stmt_, "fetch");
-    return true;
-}
-
-std::optional<std::int64_t> Statement::getInt(int col)
-{
-    SQLBIGINT value = 0;
-    SQLLEN ind = 0;
-    SQLRETURN rc = SQLGetData(stmt_, static_cast<SQLUSMALLINT>(col), SQL_C_SBIGINT, &value, sizeof value, &ind);
-    if (!SQL_SUCCEEDED(rc)) connection_.raise(SQL_HANDLE_STMT, stmt_, "read column " + std::to_string(col));
-    if (ind == SQL_NULL_DATA) return std::nullopt;
-    return static_cast<std::int64_t>(value);
-}
-
-std::optional<std::string> Statement::getText(int col)
-{
-    return getChunked(col, SQL_C_CHAR);
-}
-
-std::optional<std::string> Statement::getBlob(int col)
-{
-    return getChunked(col, SQL_C_BINARY);
-}
-
-std::int64_t Statement::intOr(int col, std::int64_t fallback)
-{
-    return getInt(col).value_or(fallback);
-}
-
-std::string Statement::textOr(int col, std::string fallback)
-{
-    auto v = getText(col);
-    return v ? std::move(*v) : std::move(fallback);
-}
-
-// Reads a column of any length: a small first chunk holds most values and
-// tells the driver's total of the others, whose rest then lands straight in
-// the result in one call. Drivers that cannot tell the total are read chunk
-// by chunk.
-std::optional<std::string> Statement::getChunked(int col, SQLSMALLINT cType)
-{
-    const SQLLEN terminator = cType == SQL_C_CHAR ? 1 : 0;
-    std::string out;
-    SQLLEN want = kFirstChunk;
-    for (;;) {
-        std::size_t offset = out.size();
-        out.resize(offset + static_cast<std::size_t>(want + terminator));
-        SQLLEN ind = 0;
-        SQLRETURN rc = SQLGetData(stmt_, static_cast<SQLUSMALLINT>(col), cType, &out[offset], want + terminator, &ind);
-        if (rc == SQL_NO_DATA) {
-            out.resize(offset);
-            break;
-        }
-        if (!SQL_SUCCEEDED(rc)) connection_.raise(SQL_HANDLE_STMT, stmt_, "read column " + std::to_string(col));
-        if (ind == SQL_NULL_DATA) return std::nullopt;
-        if (ind != SQL_NO_TOTAL && ind <= want) {
-            out.resize(offset + static_cast<std::size_t>(ind));
-            break;
-        }
-        // Truncated: `want` bytes arrived; ind is what was left before this call.
-        out.resize(offset + static_cast<std::size_t>(want));
-        want = ind == SQL_NO_TOTAL ? kChunk : ind - want;
-    }
-    return out;
 }
 
 Transaction::Transaction(Connection& connection) : connection_(connection)
