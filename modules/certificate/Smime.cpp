@@ -1,5 +1,9 @@
 #include "certificate/Smime.h"
 
+#include "certificate/CertificateFiles.h"
+#include "certificate/X509Info.h"
+#include "mime/MessageComposer.h"
+
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -168,29 +172,6 @@ std::string mediaType(const std::string& contentType)
     return Poco::toLower(Poco::trim(contentType.substr(0, contentType.find(';'))));
 }
 
-std::string nameOf(X509_NAME* name)
-{
-    Bio out(BIO_new(BIO_s_mem()));
-    X509_NAME_print_ex(out.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-    return drain(out.get());
-}
-
-std::vector<std::string> emailsOf(X509* cert)
-{
-    std::vector<std::string> out;
-    STACK_OF(OPENSSL_STRING)* list = X509_get1_email(cert);
-    for (int i = 0; i < sk_OPENSSL_STRING_num(list); ++i) out.push_back(Poco::toLower(std::string(sk_OPENSSL_STRING_value(list, i))));
-    X509_email_free(list);
-    return out;
-}
-
-std::string pemOf(X509* cert)
-{
-    Bio out(BIO_new(BIO_s_mem()));
-    PEM_write_bio_X509(out.get(), cert);
-    return drain(out.get());
-}
-
 int rank(const std::string& status)
 {
     if (status == "invalid") return 3;
@@ -222,20 +203,7 @@ std::string signatureProblem(CMS_SignerInfo* si, const std::string& content, con
 
 std::string canonical(const std::string& text)
 {
-    std::string out;
-    out.reserve(text.size() + text.size() / 32);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '\r') {
-            out += "\r\n";
-            if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-        } else if (c == '\n') {
-            out += "\r\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
+    return mime::toCrlf(text);
 }
 
 MessageParts splitMessage(const std::string& raw)
@@ -378,8 +346,9 @@ Verification verifySigned(const std::string& entity, X509_STORE* trust, const st
             check.status = "invalid";
             check.reason = "the signer's certificate is not in the signature";
         } else {
-            check.subject = nameOf(X509_get_subject_name(cert));
-            check.emails = emailsOf(cert);
+            const X509Info info = X509Info::of(cert);
+            check.subject = info.subject;
+            for (const auto& e : info.emails) check.emails.push_back(Poco::toLower(e));
             check.certificatePem = pemOf(cert);
             const std::string problem = signatureProblem(si, v.content, EVP_get_digestbynid(digestNid));
             if (!problem.empty()) {

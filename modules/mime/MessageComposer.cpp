@@ -45,30 +45,12 @@ void checkAddresses(const std::string& field, const std::vector<Address>& list)
     }
 }
 
-// Bodies leave as CRLF text: bare LF and bare CR become CRLF.
-std::string crlf(const std::string& text)
-{
-    std::string out;
-    out.reserve(text.size() + text.size() / 40);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '\r') {
-            out += "\r\n";
-            if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-        } else if (c == '\n') {
-            out += "\r\n";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
 
 GMimeObject* textPart(const std::string& subtype, const std::string& text)
 {
     // The bytes stay UTF-8 (set_text would pick a charset of its own).
     GMimeTextPart* part = g_mime_text_part_new_with_subtype(subtype.c_str());
-    std::string body = crlf(text);
+    std::string body = toCrlf(text);
     GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(body.data(), body.size()));
     GPtr<GMimeDataWrapper> content(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
     g_mime_part_set_content(GMIME_PART(part), content.get());
@@ -113,6 +95,24 @@ std::string hex(const unsigned char* p, std::size_t n)
 }
 
 } // namespace
+
+std::string toCrlf(const std::string& text)
+{
+    std::string out;
+    out.reserve(text.size() + text.size() / 40);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '\r') {
+            out += "\r\n";
+            if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+        } else if (c == '\n') {
+            out += "\r\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
 
 std::string newMessageId(const std::string& senderAddress)
 {

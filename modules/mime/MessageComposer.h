@@ -50,6 +50,9 @@ struct ComposedMessage {
     std::vector<std::string> recipients; ///< to, cc and bcc addresses, once each
 };
 
+/// The text in canonical form: bare LF and bare CR become CRLF.
+std::string toCrlf(const std::string& text);
+
 /// Checks and composes. Subject and display names become RFC 2047 words
 /// (never splitting a UTF-8 sequence), file names RFC 2231 parameters,
 /// bodies quoted-printable or base64 as their content needs;

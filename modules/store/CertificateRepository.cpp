@@ -1,5 +1,6 @@
 #include "store/CertificateRepository.h"
 
+#include "store/Rows.h"
 #include "store/SqlText.h"
 
 namespace erpmail::store {
@@ -9,26 +10,6 @@ namespace {
 constexpr const char* kColumns = "id, owner, fingerprint, subject, issuer, emails, not_after_ms, der, chain_der,"
                                  " sealed_key, key_uri, created_at_ms, created_by";
 
-std::string joinEmails(const std::vector<std::string>& emails)
-{
-    std::string out;
-    for (const auto& e : emails) out += "," + e;
-    return out.empty() ? out : out + ",";
-}
-
-std::vector<std::string> splitEmails(const std::string& text)
-{
-    std::vector<std::string> out;
-    std::size_t at = 0;
-    while (at < text.size()) {
-        std::size_t comma = text.find(',', at);
-        if (comma == std::string::npos) comma = text.size();
-        if (comma > at) out.push_back(text.substr(at, comma - at));
-        at = comma + 1;
-    }
-    return out;
-}
-
 } // namespace
 
 void CertificateRepository::insert(const CertificateRecord& c)
@@ -36,35 +17,26 @@ void CertificateRepository::insert(const CertificateRecord& c)
     Statement st(c_, std::string("INSERT INTO certificates (") + kColumns +
                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bindText(1, c.id).bindText(2, c.owner).bindText(3, c.fingerprint).bindText(4, c.subject).bindText(5, c.issuer);
-    st.bindText(6, joinEmails(c.emails)).bindInt(7, c.notAfterMs).bindBlob(8, c.der);
-    if (c.chainDer) st.bindBlob(9, *c.chainDer);
-    else st.bindNull(9);
-    if (c.sealedKey) st.bindBlob(10, *c.sealedKey);
-    else st.bindNull(10);
+    st.bindText(6, "," + joinCommaList(c.emails) + ",").bindInt(7, c.notAfterMs).bindBlob(8, c.der);
+    st.bindOptionalBlob(9, c.chainDer).bindOptionalBlob(10, c.sealedKey);
     st.bindOptionalText(11, c.keyUri).bindInt(12, c.createdAtMs).bindText(13, c.createdBy);
     st.execute();
 }
 
 bool CertificateRepository::remove(const std::string& id)
 {
-    Statement st(c_, "DELETE FROM certificates WHERE id = ?");
-    st.bindText(1, id);
-    return st.execute() > 0;
+    return deleteById(c_, "certificates", id);
 }
 
 std::optional<CertificateRecord> CertificateRepository::find(const std::string& id)
 {
-    auto rows = select("id = ?", {id});
-    if (rows.empty()) return std::nullopt;
-    return rows.front();
+    return firstOf(select("id = ?", {id}));
 }
 
 std::optional<CertificateRecord> CertificateRepository::findByFingerprint(const std::string& owner,
                                                                          const std::string& fingerprint)
 {
-    auto rows = select("owner = ? AND fingerprint = ?", {owner, fingerprint});
-    if (rows.empty()) return std::nullopt;
-    return rows.front();
+    return firstOf(select("owner = ? AND fingerprint = ?", {owner, fingerprint}));
 }
 
 std::vector<CertificateRecord> CertificateRepository::list(const std::string& owner,
@@ -134,7 +106,7 @@ std::vector<CertificateRecord> CertificateRepository::select(const std::string& 
         c.fingerprint = st.textOr(3);
         c.subject = st.textOr(4);
         c.issuer = st.textOr(5);
-        c.emails = splitEmails(st.textOr(6));
+        c.emails = splitCommaList(st.textOr(6));
         c.notAfterMs = st.intOr(7, 0);
         c.der = st.getBlob(8).value_or("");
         c.chainDer = st.getBlob(9);

@@ -1,5 +1,6 @@
 #include "store/TextBlockRepository.h"
 
+#include "store/Rows.h"
 #include "store/SqlText.h"
 
 namespace erpmail::store {
@@ -9,26 +10,6 @@ namespace {
 constexpr const char* kColumns = "id, account_id, name, subject, body_text, body_html, doctypes, is_signature,"
                                  " allow_empty, created_at_ms, updated_at_ms, updated_by";
 
-std::string joinTypes(const std::vector<std::string>& types)
-{
-    std::string out;
-    for (const auto& t : types) out += (out.empty() ? "" : ",") + t;
-    return out;
-}
-
-std::vector<std::string> splitTypes(const std::string& text)
-{
-    std::vector<std::string> out;
-    std::size_t at = 0;
-    while (at < text.size()) {
-        std::size_t comma = text.find(',', at);
-        if (comma == std::string::npos) comma = text.size();
-        if (comma > at) out.push_back(text.substr(at, comma - at));
-        at = comma + 1;
-    }
-    return out;
-}
-
 // Binds the columns insert and update share, from position `pos` on.
 int bindContent(Statement& st, int pos, const TextBlockRecord& b)
 {
@@ -36,7 +17,7 @@ int bindContent(Statement& st, int pos, const TextBlockRecord& b)
     st.bindOptionalText(pos++, b.subject);
     st.bindOptionalText(pos++, b.bodyText);
     st.bindOptionalText(pos++, b.bodyHtml);
-    st.bindText(pos++, joinTypes(b.doctypes));
+    st.bindText(pos++, joinCommaList(b.doctypes));
     st.bindInt(pos++, b.signature ? 1 : 0);
     st.bindInt(pos++, b.allowEmpty ? 1 : 0);
     st.bindInt(pos++, b.updatedAtMs);
@@ -68,30 +49,22 @@ void TextBlockRepository::update(const TextBlockRecord& b)
 
 bool TextBlockRepository::remove(const std::string& id)
 {
-    Statement st(c_, "DELETE FROM text_blocks WHERE id = ?");
-    st.bindText(1, id);
-    return st.execute() > 0;
+    return deleteById(c_, "text_blocks", id);
 }
 
 std::optional<TextBlockRecord> TextBlockRepository::find(const std::string& id)
 {
-    auto rows = select("id = ?", {id});
-    if (rows.empty()) return std::nullopt;
-    return rows.front();
+    return firstOf(select("id = ?", {id}));
 }
 
 std::optional<TextBlockRecord> TextBlockRepository::findByName(const std::string& accountId, const std::string& name)
 {
-    auto rows = select("account_id = ? AND name = ?", {accountId, name});
-    if (rows.empty()) return std::nullopt;
-    return rows.front();
+    return firstOf(select("account_id = ? AND name = ?", {accountId, name}));
 }
 
 std::optional<TextBlockRecord> TextBlockRepository::signatureOf(const std::string& accountId)
 {
-    auto rows = select("account_id = ? AND is_signature = 1", {accountId});
-    if (rows.empty()) return std::nullopt;
-    return rows.front();
+    return firstOf(select("account_id = ? AND is_signature = 1", {accountId}));
 }
 
 std::vector<TextBlockRecord> TextBlockRepository::list(const std::string& accountId,
@@ -118,7 +91,7 @@ std::vector<TextBlockRecord> TextBlockRepository::select(const std::string& wher
         b.subject = st.getText(4);
         b.bodyText = st.getText(5);
         b.bodyHtml = st.getText(6);
-        b.doctypes = splitTypes(st.textOr(7));
+        b.doctypes = splitCommaList(st.textOr(7));
         b.signature = st.intOr(8, 0) != 0;
         b.allowEmpty = st.intOr(9, 0) != 0;
         b.createdAtMs = st.intOr(10, 0);
