@@ -6,6 +6,8 @@
 
 #include <erp/erp_plugin.h>
 
+#include <Poco/Dynamic/Var.h>
+
 #include <fstream>
 #include <map>
 #include <memory>
@@ -117,5 +119,7 @@ private:
 
 /// {"error":{"code":code,"message":message}} as text.
 std::string errorJson(const std::string& code, const std::string& message);
+/// A JSON value as compact text.
+std::string json(const Poco::Dynamic::Var& value);
 
 } // namespace erphost
