@@ -4,31 +4,12 @@
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
-#include "retention/MaintenanceSchedule.h"
+
+#include <memory>
 
 namespace erpmail {
 
-class RetentionModule : public Module {
-public:
-    RetentionModule(Context& context, AccountAccess& accounts)
-        : context_(context), accounts_(accounts), schedule_(context, accounts)
-    {
-    }
-    std::string id() const override { return "retention"; }
-    std::string summary() const override { return "Retention rules: trash, large attachments, old messages"; }
-    std::vector<std::string> dependencies() const override { return {"account"}; }
-    std::vector<Operation> operations() override;
-    /// Starts the daily run in a long-running host.
-    void start() override { schedule_.start(); }
-    void stop() noexcept override { schedule_.stop(); }
-
-private:
-    Poco::JSON::Object::Ptr run(const Request& request);
-    Poco::JSON::Object::Ptr history(const Request& request);
-
-    Context& context_;
-    AccountAccess& accounts_;
-    MaintenanceSchedule schedule_;
-};
+/// The retention module: mail.maintenance.run and .history, and the daily run.
+std::unique_ptr<Module> makeRetentionModule(Context& context, AccountAccess& accounts);
 
 } // namespace erpmail

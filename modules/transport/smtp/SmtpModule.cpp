@@ -1,6 +1,7 @@
 #include "transport/smtp/SmtpModule.h"
 
 #include "transport/common/ServerProbe.h"
+#include "transport/smtp/OutboxService.h"
 #include "transport/smtp/SmtpConnection.h"
 
 namespace erpmail {
@@ -15,7 +16,28 @@ void probeSmtp(const transport::ProbeRequest& request, StepReport& report)
     connection.quit();
 }
 
+class SmtpModule : public Module {
+public:
+    SmtpModule(Context& context, AccountAccess& accounts) : context_(context), outbox_(context, accounts) {}
+    std::string id() const override { return "transport.smtp"; }
+    std::string summary() const override { return "Sending over SMTP: submission with STARTTLS, SMTPS, authentication"; }
+    std::vector<std::string> dependencies() const override { return {"account"}; }
+    std::vector<Operation> operations() override;
+    /// Starts the outbox worker (unless erpmail.outbox.worker is off).
+    void start() override { outbox_.start(); }
+    void stop() noexcept override { outbox_.stop(); }
+
+private:
+    Context& context_;
+    OutboxService outbox_;
+};
+
 } // namespace
+
+std::unique_ptr<Module> makeSmtpModule(Context& context, AccountAccess& accounts)
+{
+    return std::make_unique<SmtpModule>(context, accounts);
+}
 
 std::vector<Operation> SmtpModule::operations()
 {

@@ -4,24 +4,12 @@
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
-#include "transport/smtp/OutboxService.h"
+
+#include <memory>
 
 namespace erpmail {
 
-class SmtpModule : public Module {
-public:
-    SmtpModule(Context& context, AccountAccess& accounts) : context_(context), outbox_(context, accounts) {}
-    std::string id() const override { return "transport.smtp"; }
-    std::string summary() const override { return "Sending over SMTP: submission with STARTTLS, SMTPS, authentication"; }
-    std::vector<std::string> dependencies() const override { return {"account"}; }
-    std::vector<Operation> operations() override;
-    /// Starts the outbox worker (unless erpmail.outbox.worker is off).
-    void start() override { outbox_.start(); }
-    void stop() noexcept override { outbox_.stop(); }
-
-private:
-    Context& context_;
-    OutboxService outbox_;
-};
+/// The SMTP module: mail.send and the outbox, its worker, mail.smtp.probe.
+std::unique_ptr<Module> makeSmtpModule(Context& context, AccountAccess& accounts);
 
 } // namespace erpmail
