@@ -301,13 +301,15 @@ void applyAccountParams(const Object::Ptr& p, const HostDirectory& directory, st
     }
 
     Object::Ptr server = parseStoredObject(a.serverSettings);
+    auto previousOf = [&](const char* block) {
+        return server->has(block) ? server->getObject(block) : Object::Ptr(new Object);
+    };
     if (p->has("incoming")) {
         if (p->isNull("incoming")) {
             server->remove("incoming");
             secrets.incomingPassword = "";
         } else {
-            Object::Ptr previous = server->has("incoming") ? server->getObject("incoming") : Object::Ptr(new Object);
-            server->set("incoming", incomingSettings(p->getObject("incoming"), previous, secrets));
+            server->set("incoming", incomingSettings(p->getObject("incoming"), previousOf("incoming"), secrets));
         }
     }
     const bool m365 =
@@ -317,7 +319,7 @@ void applyAccountParams(const Object::Ptr& p, const HostDirectory& directory, st
             server->remove("smtp");
             secrets.smtpPassword = "";
         } else {
-            Object::Ptr previous = server->has("smtp") ? server->getObject("smtp") : Object::Ptr(new Object);
+            Object::Ptr previous = previousOf("smtp");
             if (m365) previous = withMicrosoftSmtpDefaults(previous);
             server->set("smtp", smtpSettings(p->getObject("smtp"), previous, secrets));
         }

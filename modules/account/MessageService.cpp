@@ -23,21 +23,19 @@ using Poco::JSON::Object;
 
 Object::Ptr summaryJson(const store::MessageRecord& m)
 {
-    Object::Ptr o = new Object;
-    o->set("account", m.accountId);
-    o->set("id", m.id);
-    o->set("state", m.state);
-    o->set("direction", m.direction);
-    o->set("personal", m.personal);
-    o->set("subject", orNull(m.subject));
-    o->set("from", orNull(m.from));
-    o->set("to", orNull(m.to));
-    o->set("date_ms", orNull(m.dateMs));
-    o->set("received_at_ms", m.receivedAtMs);
-    o->set("size", m.rawSize);
-    o->set("message_id", orNull(m.messageId));
-    o->set("warning", orNull(m.parseWarning));
-    return o;
+    return jsonObject({{"account", m.accountId},
+                       {"id", m.id},
+                       {"state", m.state},
+                       {"direction", m.direction},
+                       {"personal", m.personal},
+                       {"subject", orNull(m.subject)},
+                       {"from", orNull(m.from)},
+                       {"to", orNull(m.to)},
+                       {"date_ms", orNull(m.dateMs)},
+                       {"received_at_ms", m.receivedAtMs},
+                       {"size", m.rawSize},
+                       {"message_id", orNull(m.messageId)},
+                       {"warning", orNull(m.parseWarning)}});
 }
 
 std::vector<std::int64_t> idsOf(const Object::Ptr& params)

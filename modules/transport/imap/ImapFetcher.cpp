@@ -37,12 +37,7 @@ std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRe
 {
     auto imap = settingsOf(account, settings);
     imap.report = report;
-    try {
-        return std::make_unique<transport::ImapSession>(imap);
-    } catch (const transport::ImapAuthError&) {
-        transport::forgetAccessToken(secrets_, account.id); // refused: buy a new one next time
-        throw;
-    }
+    return transport::signIn<transport::ImapSession, transport::ImapAuthError>(secrets_, account.id, imap);
 }
 
 void ImapFetcher::testLogin(const store::AccountRecord& account, const AccountSettings& settings, StepReport& report)

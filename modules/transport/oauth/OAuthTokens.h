@@ -14,6 +14,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -63,6 +64,20 @@ std::string accessTokenFor(Context& context, SecretStore& secrets, const store::
 /// Drops the account's access token, cached and stored (a server refused
 /// it), so that the next login buys a new one.
 void forgetAccessToken(SecretStore& secrets, const std::string& accountId);
+
+/// A session (ImapSession, Pop3Session) signed in with `settings`; when the
+/// server refuses the login (`AuthError`), the account's access token is
+/// forgotten, so that the next login buys a new one, and the error goes on.
+template <class Session, class AuthError, class Settings>
+std::unique_ptr<Session> signIn(SecretStore& secrets, const std::string& accountId, const Settings& settings)
+{
+    try {
+        return std::make_unique<Session>(settings);
+    } catch (const AuthError&) {
+        forgetAccessToken(secrets, accountId);
+        throw;
+    }
+}
 
 /// The account's incoming server as a session's settings (ImapSettings,
 /// Pop3Settings): address, TLS, user, and its password opened or an OAuth

@@ -33,12 +33,7 @@ std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRe
     auto settings = transport::incomingLogin<transport::Pop3Settings>(context_, secrets_, account, incoming, 995);
     settings.maxMessageBytes = transport::readLimitBytes(context_);
     settings.report = report;
-    try {
-        return std::make_unique<transport::Pop3Session>(settings);
-    } catch (const transport::Pop3AuthError&) {
-        transport::forgetAccessToken(secrets_, account.id); // refused: buy a new one next time
-        throw;
-    }
+    return transport::signIn<transport::Pop3Session, transport::Pop3AuthError>(secrets_, account.id, settings);
 }
 
 void Pop3Fetcher::testLogin(const store::AccountRecord& account, const AccountSettings& settings, StepReport& report)
