@@ -1,6 +1,9 @@
-// The account operations and the rules every account-scoped operation uses:
-// who may see and change an account, and what happens when its database is
-// gone (the account goes offline by itself).
+// The account module's service: the account operations and what other
+// modules may ask of accounts (AccountAccess). Its parts live in files named
+// after them: AccountService.cpp (set-up, the operation table),
+// AccountCrud.cpp, AccountRights.cpp, AccountSecretStore.cpp,
+// SecretKeyOperations.cpp, AccountMessageStore.cpp, AccountOffline.cpp,
+// AccountFetchers.cpp and AccountStatus.cpp.
 #pragma once
 
 #include "account/AccountJson.h"
@@ -27,10 +30,9 @@ public:
     void start();
 
     std::vector<Operation> operations();
-    /// mail.secrets.check: per account with sealed secrets, whether they open.
-    Poco::JSON::Object::Ptr checkSecrets(const Request& request);
-    /// mail.secrets.rotate: every secret resealed under a new key (see SecretBox).
-    Poco::JSON::Object::Ptr rotateSecrets(const Request& request);
+    Context& context() { return context_; }
+
+    // Finding accounts and what a request may do with them (AccountRights.cpp)
 
     /// The account if the caller may see it. Not found and not visible answer
     /// alike (forbidden), so a caller learns nothing about accounts hidden
@@ -38,11 +40,19 @@ public:
     store::AccountRecord requireVisible(const std::string& id, const Request& request) override;
     /// Visible and online; an offline account's mail is neither shown nor used.
     store::AccountRecord requireOnline(const std::string& id, const Request& request) override;
+    store::AccountRecord requireOnline(const std::string& id, const Request& request, AccountRight right) override;
     /// Every account the caller may see, sorted by label (see LabelOrder.h).
     std::vector<store::AccountRecord> listVisible(const Request& request);
-
+    std::vector<store::AccountRecord> visibleAccounts(const Request& request) override { return listVisible(request); }
+    std::vector<store::AccountRecord> allAccounts() override;
+    /// The main account of a user: the owned account with the first label.
+    std::optional<store::AccountRecord> mainAccountOf(const std::string& user) override;
     /// The rules of AccountRight, for an account the request can see.
     static bool holds(const store::AccountRecord& account, const Request& request, AccountRight right);
+    bool allows(const store::AccountRecord& account, const Request& request, AccountRight right) override
+    {
+        return holds(account, request, right);
+    }
     /// Personal: owner or admin. Public: every user.
     static bool canChange(const store::AccountRecord& account, const Request& request)
     {
@@ -54,6 +64,20 @@ public:
         return holds(account, request, AccountRight::Own);
     }
 
+    // Secrets (AccountSecretStore.cpp, SecretKeyOperations.cpp)
+
+    AccountCredentials credentials(const store::AccountRecord& account) override;
+    AccountCredentials currentCredentials(const store::AccountRecord& account) override;
+    OAuthAccess lockedAccessToken(const store::AccountRecord& account, std::int64_t nowMs,
+                                  const std::function<OAuthAccess(const AccountCredentials&)>& buy) override;
+    void dropAccessToken(const std::string& accountId, const std::string& refused) override;
+    /// mail.secrets.check: per account with sealed secrets, whether they open.
+    Poco::JSON::Object::Ptr checkSecrets(const Request& request);
+    /// mail.secrets.rotate: every secret resealed under a new key (see SecretBox).
+    Poco::JSON::Object::Ptr rotateSecrets(const Request& request);
+
+    // The account's database and its messages (AccountMessageStore.cpp)
+
     /// Runs fn with a connection to the account's own database. If that
     /// database cannot be reached, the account is set offline (once, with an
     /// account.offline event) and OperationError(unavailable) is thrown.
@@ -64,28 +88,10 @@ public:
             auto lease = context_.databases().acquire(account.databaseId, store::Scope::Mailbox);
             return fn(*lease);
         } catch (const store::DatabaseUnavailable& e) {
-            takeOffline(account, e.what());
-            throw OperationError("unavailable", "account '" + account.label + "' is offline: " + e.what());
+            throw wentOffline(account, e);
         }
     }
-
-    /// The main account of a user: the owned account with the first label.
-    std::optional<store::AccountRecord> mainAccountOf(const std::string& user) override;
-
-    // AccountAccess
-    std::vector<store::AccountRecord> visibleAccounts(const Request& request) override { return listVisible(request); }
-    std::vector<store::AccountRecord> allAccounts() override;
-    store::AccountRecord requireOnline(const std::string& id, const Request& request, AccountRight right) override;
-    bool allows(const store::AccountRecord& account, const Request& request, AccountRight right) override
-    {
-        return holds(account, request, right);
-    }
-    AccountCredentials credentials(const store::AccountRecord& account) override;
-    AccountCredentials currentCredentials(const store::AccountRecord& account) override;
-    OAuthAccess lockedAccessToken(const store::AccountRecord& account, std::int64_t nowMs,
-                                  const std::function<OAuthAccess(const AccountCredentials&)>& buy) override;
-    void dropAccessToken(const std::string& accountId, const std::string& refused) override;
-    void takeOffline(const store::AccountRecord& account, const std::string& reason) override;
+    store::ConnectionLease mailbox(const store::AccountRecord& account) override;
     StoredMessage storeMessage(store::Connection& connection, const store::AccountRecord& account, const std::string& raw,
                                const std::string& state, const std::string& direction,
                                const std::string& documentLinks, const store::MessageOrigin& origin = {}) override;
@@ -93,14 +99,12 @@ public:
                                    const std::string& direction, const std::string& documentLinks,
                                    const store::MessageOrigin& origin) override;
     StoredMessage storePrepared(store::Connection& connection, PreparedMessage& message) override;
-    store::ConnectionLease mailbox(const store::AccountRecord& account) override;
-    void registerFetcher(MailFetcher* fetcher) override;
-    void unregisterFetcher(MailFetcher* fetcher) override;
-    void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
-    void testIncomingLogin(const store::AccountRecord& account, StepReport& report) override;
 
-    Context& context() { return context_; }
+    // Offline and back online (AccountOffline.cpp)
 
+    /// Takes the account offline because its database is gone; the error to throw.
+    OperationError wentOffline(const store::AccountRecord& account, const store::DatabaseUnavailable& e);
+    void takeOffline(const store::AccountRecord& account, const std::string& reason) override;
     /// erpmail.account.auto_online_seconds: how often accounts that went
     /// offline by themselves are tried again; 0 (the default) never.
     int autoOnlineSeconds() const;
@@ -109,22 +113,32 @@ public:
     /// account.online event. Returns how many came back.
     int bringBackOnline();
 
+    // The receiving modules' fetchers (AccountFetchers.cpp)
+
+    void registerFetcher(MailFetcher* fetcher) override;
+    void unregisterFetcher(MailFetcher* fetcher) override;
+    void testIncomingLogin(const store::AccountRecord& account, StepReport& report) override;
+    void keepSentOnServer(const store::AccountRecord& account, const std::vector<std::string>& raws) override;
+
 private:
-    /// The running fetcher that receives the account's mail, if any.
-    MailFetcher* fetcherFor(const store::AccountRecord& account);
+    // The operations, each in the file of its concern.
     Poco::JSON::Object::Ptr create(const Request& request);
     Poco::JSON::Object::Ptr get(const Request& request);
     Poco::JSON::Object::Ptr list(const Request& request);
     Poco::JSON::Object::Ptr update(const Request& request);
     Poco::JSON::Object::Ptr remove(const Request& request);
     Poco::JSON::Object::Ptr setOwner(const Request& request);
-    Poco::JSON::Object::Ptr setOnline(const Request& request);
     Poco::JSON::Object::Ptr mainAccount(const Request& request);
     Poco::JSON::Object::Ptr visibilityCandidates(const Request& request);
+    Poco::JSON::Object::Ptr setOnline(const Request& request);
     Poco::JSON::Object::Ptr status(const Request& request);
     Poco::JSON::Object::Ptr fetch(const Request& request);
 
-    AccountDirectory directory() const;
+    /// The host's users, groups and databases that account input is checked against.
+    HostDirectory hostDirectory() const;
+    Poco::JSON::Object::Ptr render(const store::AccountRecord& account, const Request& request);
+    store::ConnectionLease system();
+
     /// The key file: erpmail.secrets.key_file (relative to the data folder)
     /// or <data folder>/erpmail-secrets.key.
     std::string keyFilePath() const;
@@ -144,8 +158,8 @@ private:
     Poco::JSON::Object::Ptr secretsStatus(const store::AccountRecord& account) const;
     /// offline_since_ms, offline_by and comes_back_by_itself of mail.account.status.
     void addOfflineStatus(Poco::JSON::Object& status, const store::AccountRecord& account) const;
-    Poco::JSON::Object::Ptr render(const store::AccountRecord& account, const Request& request);
-    store::ConnectionLease system();
+    /// The running fetcher that receives the account's mail, if any.
+    MailFetcher* fetcherFor(const AccountSettings& settings);
 
     Context& context_;
     std::unique_ptr<SecretBox> secrets_;

@@ -1,10 +1,9 @@
 #include "account/MessageService.h"
 
-#include "account/Ingest.h"
+#include "account/JsonValues.h"
 #include "erpmail/Base64.h"
 #include "erpmail/ServerFile.h"
 #include "mime/HeaderSafety.h"
-#include "mime/MessageParser.h"
 #include "store/MessageRepository.h"
 
 #include <Poco/JSON/Array.h>
@@ -23,33 +22,21 @@ using Poco::Dynamic::Var;
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-Var opt(const std::optional<std::string>& v)
-{
-    return v ? Var(*v) : Var();
-}
-
-Var optInt(const std::optional<std::int64_t>& v)
-{
-    return v ? Var(*v) : Var();
-}
-
 Object::Ptr summaryJson(const store::MessageRecord& m)
 {
-    Object::Ptr o = new Object;
-    o->set("account", m.accountId);
-    o->set("id", m.id);
-    o->set("state", m.state);
-    o->set("direction", m.direction);
-    o->set("personal", m.personal);
-    o->set("subject", opt(m.subject));
-    o->set("from", opt(m.from));
-    o->set("to", opt(m.to));
-    o->set("date_ms", optInt(m.dateMs));
-    o->set("received_at_ms", m.receivedAtMs);
-    o->set("size", m.rawSize);
-    o->set("message_id", opt(m.messageId));
-    o->set("warning", opt(m.parseWarning));
-    return o;
+    return jsonObject({{"account", m.accountId},
+                       {"id", m.id},
+                       {"state", m.state},
+                       {"direction", m.direction},
+                       {"personal", m.personal},
+                       {"subject", orNull(m.subject)},
+                       {"from", orNull(m.from)},
+                       {"to", orNull(m.to)},
+                       {"date_ms", orNull(m.dateMs)},
+                       {"received_at_ms", m.receivedAtMs},
+                       {"size", m.rawSize},
+                       {"message_id", orNull(m.messageId)},
+                       {"warning", orNull(m.parseWarning)}});
 }
 
 // What opening an attachment the retention rules removed answers: that they
@@ -177,7 +164,7 @@ Object::Ptr MessageService::list(const Request& request)
             Object::Ptr h = new Object;
             h->set("account", a.id);
             h->set("label", a.label);
-            h->set("reason", opt(a.offlineReason));
+            h->set("reason", orNull(a.offlineReason));
             hidden->add(h);
         }
     }
@@ -233,23 +220,22 @@ Object::Ptr MessageService::get(const Request& request)
     });
     if (!message) throw OperationError("not_found", "account '" + account.label + "' has no message " + std::to_string(id), "id");
     Object::Ptr o = summaryJson(*message);
-    o->set("cc", opt(message->cc));
-    o->set("in_reply_to", opt(message->inReplyTo));
-    o->set("references", opt(message->references));
-    o->set("text", opt(message->bodyText));
-    o->set("html", opt(message->bodyHtml));
-    o->set("sha256", opt(message->contentSha256));
+    o->set("cc", orNull(message->cc));
+    o->set("in_reply_to", orNull(message->inReplyTo));
+    o->set("references", orNull(message->references));
+    o->set("text", orNull(message->bodyText));
+    o->set("html", orNull(message->bodyHtml));
+    o->set("sha256", orNull(message->contentSha256));
     Poco::JSON::Parser parser;
     o->set("document_links", parser.parse(message->documentLinks));
     Array::Ptr attachments = new Array;
     for (const auto& a : message->attachments) {
-        Object::Ptr item = new Object;
-        item->set("index", a.ordinal);
-        item->set("file_name", opt(a.fileName));
-        item->set("original_file_name", opt(a.originalFileName));
-        item->set("content_type", a.contentType);
-        item->set("size", a.size);
-        item->set("removed", a.removed);
+        Object::Ptr item = jsonObject({{"index", a.ordinal},
+                                       {"file_name", orNull(a.fileName)},
+                                       {"original_file_name", orNull(a.originalFileName)},
+                                       {"content_type", a.contentType},
+                                       {"size", a.size},
+                                       {"removed", a.removed}});
         if (a.removedAtMs) item->set("removed_at_ms", *a.removedAtMs);
         if (a.removedReason) item->set("removed_reason", *a.removedReason);
         attachments->add(item);
@@ -269,8 +255,8 @@ Object::Ptr MessageService::attachment(const Request& request)
     if (!a) throw OperationError("not_found", "message " + std::to_string(id) + " has no attachment " + std::to_string(index), "index");
     if (a->removed) throw removedAttachment(*a, index);
     Object::Ptr o = new Object;
-    o->set("file_name", opt(a->fileName));
-    o->set("original_file_name", opt(a->originalFileName));
+    o->set("file_name", orNull(a->fileName));
+    o->set("original_file_name", orNull(a->originalFileName));
     o->set("content_type", a->contentType);
     o->set("size", a->size);
     o->set("content_base64", toBase64(a->bytes));
@@ -305,9 +291,7 @@ Object::Ptr MessageService::remove(const Request& request)
         tx.commit();
         return n;
     });
-    Object::Ptr o = new Object;
-    o->set("deleted", deleted);
-    return o;
+    return jsonObject({{"deleted", deleted}});
 }
 
 Object::Ptr MessageService::move(const Request& request)
@@ -380,21 +364,16 @@ Object::Ptr MessageService::import(const Request& request)
         raw = fromBase64Param(p->getValue<std::string>("raw_base64"), "raw_base64");
     }
     if (raw.empty()) throw invalidParam(p->has("path") ? "path" : "raw_base64", "the message is empty");
-    const std::int64_t now = accounts_.context().host().nowMs();
-    mime::ParsedMessage parsed;
-    store::MessageRecord record = recordFromRaw(raw, account.id, account.kind == "personal", now, &parsed);
-    record.state = p->optValue<std::string>("state", "pending");
-    record.direction = record.state == "sent" ? "out" : "in";
-    std::int64_t id = accounts_.withMailbox(account, [&](store::Connection& c) {
-        return storeMessage(c, record, parsed.allAddresses(), now);
+    const std::string state = p->optValue<std::string>("state", "pending");
+    // The path every received mail takes: an imported reply is linked to its receipt's documents too.
+    const StoredMessage stored = accounts_.withMailbox(account, [&](store::Connection& c) {
+        return accounts_.storeMessage(c, account, raw, state, state == "sent" ? "out" : "in", "[]");
     });
-    Object::Ptr o = new Object;
-    o->set("account", account.id);
-    o->set("id", id);
-    o->set("subject", opt(record.subject));
-    o->set("attachments", static_cast<std::int64_t>(record.attachments.size()));
-    o->set("warning", opt(record.parseWarning));
-    return o;
+    return jsonObject({{"account", account.id},
+                       {"id", stored.id},
+                       {"subject", stored.subject.empty() ? Var() : Var(stored.subject)},
+                       {"attachments", static_cast<std::int64_t>(stored.attachments)},
+                       {"warning", orNull(stored.warning)}});
 }
 
 Object::Ptr MessageService::addressList(const Request& request)
@@ -410,13 +389,11 @@ Object::Ptr MessageService::addressList(const Request& request)
     for (const auto& a : rows) {
         Object::Ptr o = new Object;
         o->set("email", a.email);
-        o->set("name", opt(a.displayName));
+        o->set("name", orNull(a.displayName));
         o->set("last_seen_ms", a.lastSeenMs);
         items->add(o);
     }
-    Object::Ptr result = new Object;
-    result->set("items", items);
-    return result;
+    return jsonObject({{"items", items}});
 }
 
 Object::Ptr MessageService::addressUpsert(const Request& request)
@@ -436,7 +413,7 @@ Object::Ptr MessageService::addressUpsert(const Request& request)
     });
     Object::Ptr o = new Object;
     o->set("email", email);
-    o->set("name", opt(name));
+    o->set("name", orNull(name));
     return o;
 }
 

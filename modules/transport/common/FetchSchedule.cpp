@@ -34,14 +34,6 @@ TooLargeMail describeTooLarge(std::string id, std::int64_t size, std::string_vie
     return mail;
 }
 
-Poco::JSON::Object::Ptr incomingSettings(const store::AccountRecord& account)
-{
-    Poco::JSON::Parser parser;
-    auto server = parser.parse(account.serverSettings.empty() ? "{}" : account.serverSettings)
-                      .extract<Poco::JSON::Object::Ptr>();
-    return server->has("incoming") ? server->getObject("incoming") : nullptr;
-}
-
 void FetchSchedule::start(Context& context, std::function<void()> fetchAll)
 {
     if (!configFlag(context, "erp.host.background", true)) return;
@@ -81,11 +73,11 @@ void recordReceived(Context& context, store::Connection& connection, const std::
     context.recordEvent(connection, "mail.received", accountId, event);
 }
 
-FetchReport runFetch(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+FetchReport runFetch(Context& context, MessageStore& messages, const store::AccountRecord& account,
                      const std::string& folder, const char* component, const FetchBody& body)
 {
     static const std::string owner = leaseOwnerName();
-    auto lease = accounts.mailbox(account);
+    auto lease = messages.mailbox(account);
     store::FetchStateRepository state(*lease);
     if (!takeFetchLease(state, account.id, folder, owner, context.host().nowMs()))
         throw OperationError("conflict", "account '" + account.label + "' is being fetched already");
@@ -137,12 +129,14 @@ bool readyToDeleteOnServer(Context& context, store::Connection& connection, cons
     return false;
 }
 
-void fetchAllHandled(Context& context, AccountAccess& accounts, MailFetcher& fetcher, const char* component)
+void fetchAllHandled(Context& context, AccountDirectory& accounts, MailFetcher& fetcher, const char* component)
 {
     for (const auto& account : accounts.allAccounts()) {
-        if (!account.online || !fetcher.handles(account)) continue;
+        if (!account.online) continue;
+        const AccountSettings settings = AccountSettings::of(account);
+        if (!fetcher.handles(settings)) continue;
         try {
-            fetcher.fetch(account);
+            fetcher.fetch(account, settings);
         } catch (const std::exception& e) {
             context.log(ERP_LOG_WARNING, component, std::string("scheduled fetch: ") + e.what());
         }

@@ -1,8 +1,11 @@
 // Scheduled fetching for a receiving module, and what it tells the host.
 #pragma once
 
-#include "erpmail/AccountAccess.h"
+#include "erpmail/AccountDirectory.h"
 #include "erpmail/Context.h"
+#include "erpmail/MailFetcher.h"
+#include "erpmail/MessageStore.h"
+#include "erpmail/OperationError.h"
 #include "store/FetchStateRepository.h"
 
 #include <condition_variable>
@@ -40,9 +43,6 @@ std::size_t readLimitBytes(Context& context);
 /// A mail left on the server for its size, described from its header.
 TooLargeMail describeTooLarge(std::string id, std::int64_t size, std::string_view header);
 
-/// The account's incoming server settings, or null when it has none.
-Poco::JSON::Object::Ptr incomingSettings(const store::AccountRecord& account);
-
 /// Records the mail.received event of a stored mail, with its document
 /// links, in the transaction that stores it (see Context::recordEvent).
 void recordReceived(Context& context, store::Connection& connection, const std::string& accountId,
@@ -59,7 +59,7 @@ using FetchBody = std::function<FetchReport(store::Connection& connection, store
 /// database handed to the host (mail.received for what was stored). Throws
 /// OperationError: conflict while another fetch runs, unavailable when the
 /// body failed.
-FetchReport runFetch(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+FetchReport runFetch(Context& context, MessageStore& messages, const store::AccountRecord& account,
                      const std::string& folder, const char* component, const FetchBody& body);
 
 /// Before mail is deleted on the server: flushes what the fetch stored to
@@ -68,7 +68,8 @@ FetchReport runFetch(Context& context, AccountAccess& accounts, const store::Acc
 bool readyToDeleteOnServer(Context& context, store::Connection& connection, const store::AccountRecord& account,
                            const char* component);
 
-/// Fetches every online account the fetcher handles; failures are logged.
-void fetchAllHandled(Context& context, AccountAccess& accounts, MailFetcher& fetcher, const char* component);
+/// Fetches every online account the fetcher handles, each with its settings
+/// parsed once; failures are logged.
+void fetchAllHandled(Context& context, AccountDirectory& accounts, MailFetcher& fetcher, const char* component);
 
 } // namespace erpmail::transport

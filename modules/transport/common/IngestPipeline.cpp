@@ -16,15 +16,15 @@ std::size_t sizeOf(const PreparedMessage& m)
 
 } // namespace
 
-IngestPipeline::IngestPipeline(AccountAccess& accounts, const store::AccountRecord& account, store::Connection& db,
+IngestPipeline::IngestPipeline(MessageStore& messages, const store::AccountRecord& account, store::Connection& db,
                                StoreStep store)
-    : IngestPipeline(accounts, account, db, std::move(store), Limits{})
+    : IngestPipeline(messages, account, db, std::move(store), Limits{})
 {
 }
 
-IngestPipeline::IngestPipeline(AccountAccess& accounts, const store::AccountRecord& account, store::Connection& db,
+IngestPipeline::IngestPipeline(MessageStore& messages, const store::AccountRecord& account, store::Connection& db,
                                StoreStep store, Limits limits)
-    : accounts_(accounts), account_(account), db_(db), store_(std::move(store)), limits_(limits)
+    : messages_(messages), account_(account), db_(db), store_(std::move(store)), limits_(limits)
 {
     // In a SQLite database in WAL mode, bulk ingest commits without waiting
     // for the disk (safe against a crash of the process, not of the
@@ -37,7 +37,7 @@ IngestPipeline::IngestPipeline(AccountAccess& accounts, const store::AccountReco
         sync.close();
         db_.execute("PRAGMA synchronous = NORMAL");
         try {
-            checkpointDb_.emplace(accounts_.mailbox(account_));
+            checkpointDb_.emplace(messages_.mailbox(account_));
             db_.execute("PRAGMA wal_autocheckpoint = 0");
             checkpointer_ = std::thread([this] { checkpointLoop(); });
         } catch (const std::exception&) {
@@ -111,7 +111,7 @@ void IngestPipeline::parseLoop()
                 raw_.bytes -= next.raw.size();
                 if (drained(raw_, 0)) rawSpace_.notify_one();
             }
-            PreparedMessage m = accounts_.prepareMessage(account_, std::move(next.raw), "pending", "in", "[]", next.origin);
+            PreparedMessage m = messages_.prepareMessage(account_, std::move(next.raw), "pending", "in", "[]", next.origin);
             const std::size_t size = sizeOf(m);
             std::unique_lock<std::mutex> lock(mutex_);
             if (!fits(prepared_, size))

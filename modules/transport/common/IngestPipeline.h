@@ -5,7 +5,7 @@
 // deleting anything on the server, the fetch flushes it to disk as well.
 #pragma once
 
-#include "erpmail/AccountAccess.h"
+#include "erpmail/MessageStore.h"
 #include "store/DatabaseRegistry.h"
 
 #include <condition_variable>
@@ -35,9 +35,9 @@ public:
     };
 
     /// `db` belongs to the writer thread until finish() returns.
-    IngestPipeline(AccountAccess& accounts, const store::AccountRecord& account, store::Connection& db,
+    IngestPipeline(MessageStore& messages, const store::AccountRecord& account, store::Connection& db,
                    StoreStep store, Limits limits);
-    IngestPipeline(AccountAccess& accounts, const store::AccountRecord& account, store::Connection& db,
+    IngestPipeline(MessageStore& messages, const store::AccountRecord& account, store::Connection& db,
                    StoreStep store);
     /// Commits what was handed over and stops; errors are dropped here (a
     /// fetch that ends by an exception reports that one).
@@ -80,7 +80,7 @@ private:
     void throwIfFailed();
     void stop() noexcept;
 
-    AccountAccess& accounts_;
+    MessageStore& messages_;
     store::AccountRecord account_;
     store::Connection& db_;
     StoreStep store_;

@@ -1,6 +1,5 @@
 #include "transport/imap/ImapFetcher.h"
 
-#include "account/Ingest.h"
 #include "store/FetchStateRepository.h"
 #include "store/MessageRepository.h"
 #include "transport/common/FetchLease.h"
@@ -9,56 +8,42 @@
 #include "transport/imap/ImapSession.h"
 #include "transport/oauth/OAuthTokens.h"
 
-#include <Poco/JSON/Parser.h>
-
 #include <algorithm>
 #include <iterator>
 #include <set>
 
 namespace erpmail {
 
-namespace {
-
-
-} // namespace
-
-ImapFetcher::ImapFetcher(Context& context, AccountAccess& accounts)
-    : context_(context), accounts_(accounts)
+ImapFetcher::ImapFetcher(Context& context, SecretStore& secrets, MessageStore& messages)
+    : context_(context), secrets_(secrets), messages_(messages)
 {
 }
 
-bool ImapFetcher::handles(const store::AccountRecord& account) const
+bool ImapFetcher::handles(const AccountSettings& settings) const
 {
-    auto in = transport::incomingSettings(account);
-    const std::string protocol = in ? in->optValue<std::string>("protocol", "") : "";
-    return protocol == "imap" || protocol == "imaps" || protocol == "m365";
+    return settings.incoming && settings.incoming->receivesOverImap();
 }
 
-transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& account)
+transport::ImapSettings ImapFetcher::settingsOf(const store::AccountRecord& account, const AccountSettings& settings)
 {
-    auto in = transport::incomingSettings(account);
-    if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
-    auto settings = transport::incomingLogin<transport::ImapSettings>(context_, accounts_, account, in, 993);
-    settings.maxLiteralBytes = transport::readLimitBytes(context_); // larger mail is found by SEARCH LARGER first
-    return settings;
+    if (!handles(settings)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
+    auto imap = transport::incomingLogin<transport::ImapSettings>(context_, secrets_, account, *settings.incoming, 993);
+    imap.maxLiteralBytes = transport::readLimitBytes(context_); // larger mail is found by SEARCH LARGER first
+    return imap;
 }
 
-std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRecord& account, StepReport* report)
+std::unique_ptr<transport::ImapSession> ImapFetcher::open(const store::AccountRecord& account,
+                                                          const AccountSettings& settings, StepReport* report)
 {
-    auto settings = settingsOf(account);
-    settings.report = report;
-    try {
-        return std::make_unique<transport::ImapSession>(settings);
-    } catch (const transport::ImapAuthError&) {
-        transport::forgetAccessToken(accounts_, account.id); // refused: buy a new one next time
-        throw;
-    }
+    auto imap = settingsOf(account, settings);
+    imap.report = report;
+    return transport::signIn<transport::ImapSession, transport::ImapAuthError>(secrets_, account.id, imap);
 }
 
-void ImapFetcher::testLogin(const store::AccountRecord& account, StepReport& report)
+void ImapFetcher::testLogin(const store::AccountRecord& account, const AccountSettings& settings, StepReport& report)
 {
-    auto session = open(account, &report);
-    const std::string folder = folderOf(account);
+    auto session = open(account, settings, &report);
+    const std::string folder = folderOf(settings);
     report.begin("select");
     const auto selected = session->select(folder, true); // EXAMINE: the test changes no \Recent flag
     report.note(folder + ": " + std::to_string(selected.exists) + " messages, UIDVALIDITY " +
@@ -67,35 +52,33 @@ void ImapFetcher::testLogin(const store::AccountRecord& account, StepReport& rep
     session->logout();
 }
 
-std::string ImapFetcher::folderOf(const store::AccountRecord& account)
+std::string ImapFetcher::folderOf(const AccountSettings& settings)
 {
-    auto in = transport::incomingSettings(account);
-    return in ? in->optValue<std::string>("folder", "INBOX") : "INBOX";
+    return settings.incoming ? settings.incoming->folder : "INBOX";
 }
 
-void ImapFetcher::appendToSent(const store::AccountRecord& account, const std::vector<std::string>& raws)
+void ImapFetcher::appendToSent(const store::AccountRecord& account, const AccountSettings& settings,
+                               const std::vector<std::string>& raws)
 {
-    auto session = open(account);
+    auto session = open(account, settings);
     const std::string folder = session->sentFolder();
     session->appendMany(folder, raws);
     session->logout();
 }
 
-FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
+FetchReport ImapFetcher::fetch(const store::AccountRecord& account, const AccountSettings& settings)
 {
-    auto in = transport::incomingSettings(account);
-    if (!in || !handles(account)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
-    const std::string folder = folderOf(account);
-    auto leave = in->getObject("leave_on_server");
-    const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
-    const std::int64_t keepMs = leave ? leave->optValue<std::int64_t>("days", 0) * 86400000LL : 0;
+    if (!handles(settings)) throw invalidParam("account", "account '" + account.label + "' does not receive over IMAP");
+    const std::string folder = folderOf(settings);
+    const std::string& mode = settings.incoming->leaveMode;
+    const std::int64_t keepMs = settings.incoming->keepOnServerMs();
 
-    return transport::runFetch(context_, accounts_, account, folder, "erpmail.imap",
+    return transport::runFetch(context_, messages_, account, folder, "erpmail.imap",
                                [&](store::Connection& db, store::FetchStateRepository& state,
                                    std::vector<StoredMessage>& stored) {
         FetchReport report;
         store::MessageRepository messages(db);
-        auto opened = open(account);
+        auto opened = open(account, settings);
         transport::ImapSession& session = *opened;
         state.recordLogin(account.id, folder, context_.host().nowMs());
         const auto selected = session.select(folder);
@@ -145,7 +128,7 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         // message is gone here, only marked fetched), not stored again.
         const bool rekeying = state.imapSeenUnderOtherValidity(account.id, folder, validity);
         {
-            transport::IngestPipeline pipeline(accounts_, account, db,
+            transport::IngestPipeline pipeline(messages_, account, db,
                                                [&](store::Connection& c, PreparedMessage& m) -> std::optional<StoredMessage> {
                 const std::int64_t uid = *m.record.imapUid;
                 const std::optional<std::string> sha = m.record.contentSha256;
@@ -155,7 +138,7 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
                         messages.rekeyImap(*existing, validity, uid);
                     return std::nullopt;
                 }
-                StoredMessage s = accounts_.storePrepared(c, m);
+                StoredMessage s = messages_.storePrepared(c, m);
                 transport::recordReceived(context_, c, account.id, s);
                 return s;
             });
@@ -199,11 +182,6 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account)
         session.logout();
         return report;
     });
-}
-
-void ImapFetcher::fetchAll()
-{
-    transport::fetchAllHandled(context_, accounts_, *this, "erpmail.imap");
 }
 
 } // namespace erpmail

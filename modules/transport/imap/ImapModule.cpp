@@ -35,8 +35,10 @@ Poco::JSON::Object::Ptr ImapModule::folders(const Request& request)
     if (!accounts_.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "only who may change account '" + account.label + "' may list its folders");
     std::vector<transport::ImapFolder> listed;
+    AccountSettings settings;
     try {
-        auto session = fetcher_.open(account);
+        settings = AccountSettings::of(account);
+        auto session = fetcher_.open(account, settings);
         listed = session->listFolders();
         session->logout();
     } catch (const OperationError&) {
@@ -58,14 +60,14 @@ Poco::JSON::Object::Ptr ImapModule::folders(const Request& request)
     Poco::JSON::Object::Ptr result = new Poco::JSON::Object;
     result->set("account", account.id);
     result->set("folders", items);
-    result->set("receiving_from", ImapFetcher::folderOf(account));
+    result->set("receiving_from", ImapFetcher::folderOf(settings));
     return result;
 }
 
 void ImapModule::start()
 {
     accounts_.registerFetcher(&fetcher_);
-    schedule_.start(context_, [this] { fetcher_.fetchAll(); });
+    schedule_.start(context_, [this] { transport::fetchAllHandled(context_, accounts_, fetcher_, "erpmail.imap"); });
     push_.start();
 }
 

@@ -14,7 +14,7 @@ namespace erpmail {
 class ImapModule : public Module {
 public:
     ImapModule(Context& context, AccountAccess& accounts)
-        : context_(context), accounts_(accounts), fetcher_(context, accounts), push_(context, accounts, fetcher_)
+        : context_(context), accounts_(accounts), fetcher_(context, accounts, accounts), push_(context, accounts, fetcher_)
     {
     }
     /// Joins the workers only: the account module may be gone by now.

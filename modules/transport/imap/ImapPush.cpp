@@ -18,7 +18,7 @@ std::string fingerprint(const store::AccountRecord& account)
 
 } // namespace
 
-ImapPush::ImapPush(Context& context, AccountAccess& accounts, ImapFetcher& fetcher)
+ImapPush::ImapPush(Context& context, AccountDirectory& accounts, ImapFetcher& fetcher)
     : context_(context), accounts_(accounts), fetcher_(fetcher)
 {
 }
@@ -59,13 +59,16 @@ void ImapPush::stop() noexcept
 
 void ImapPush::rescan()
 {
-    std::map<std::string, store::AccountRecord> wanted;
-    for (auto& account : accounts_.allAccounts())
-        if (account.online && fetcher_.handles(account)) wanted.emplace(account.id, std::move(account));
+    std::map<std::string, std::pair<store::AccountRecord, AccountSettings>> wanted;
+    for (auto& account : accounts_.allAccounts()) {
+        if (!account.online) continue;
+        AccountSettings settings = AccountSettings::of(account);
+        if (fetcher_.handles(settings)) wanted.emplace(account.id, std::make_pair(std::move(account), std::move(settings)));
+    }
     // Stop watchers of accounts gone, offline or changed; start the missing ones.
     for (auto it = watchers_.begin(); it != watchers_.end();) {
         auto want = wanted.find(it->first);
-        if (want != wanted.end() && fingerprint(want->second) == it->second->fingerprint) {
+        if (want != wanted.end() && fingerprint(want->second.first) == it->second->fingerprint) {
             ++it;
             continue;
         }
@@ -77,14 +80,14 @@ void ImapPush::rescan()
         if (it->second->thread.joinable()) it->second->thread.join();
         it = watchers_.erase(it);
     }
-    for (auto& [id, account] : wanted) {
+    for (auto& [id, target] : wanted) {
         if (watchers_.count(id)) continue;
         std::lock_guard<std::mutex> lock(mutex_);
         if (stopping_) return;
         auto w = std::make_unique<Watcher>();
-        w->fingerprint = fingerprint(account);
+        w->fingerprint = fingerprint(target.first);
         Watcher& self = *w;
-        w->thread = std::thread([this, account = account, &self] { watch(account, self); });
+        w->thread = std::thread([this, target = target, &self] { watch(target.first, target.second, self); });
         watchers_.emplace(id, std::move(w));
     }
 }
@@ -96,13 +99,13 @@ bool ImapPush::pause(Watcher& self, int seconds)
     return !self.stopping;
 }
 
-void ImapPush::fetchNow(const store::AccountRecord& account, Watcher& self)
+void ImapPush::fetchNow(const store::AccountRecord& account, const AccountSettings& settings, Watcher& self)
 {
     // Another fetch of the account may be running (the schedule, a user's
     // mail.fetch); it may have begun before this mail arrived, so try again.
     for (int attempt = 0; attempt < 10 && !self.stopping; ++attempt) {
         try {
-            fetcher_.fetch(account);
+            fetcher_.fetch(account, settings);
             return;
         } catch (const OperationError& e) {
             if (e.code() != "conflict") return; // logged and recorded in the account's status
@@ -113,12 +116,12 @@ void ImapPush::fetchNow(const store::AccountRecord& account, Watcher& self)
     }
 }
 
-void ImapPush::watch(store::AccountRecord account, Watcher& self)
+void ImapPush::watch(store::AccountRecord account, AccountSettings settings, Watcher& self)
 {
     int backoff = 5;
     while (!self.stopping) {
         try {
-            auto opened = fetcher_.open(account);
+            auto opened = fetcher_.open(account, settings);
             transport::ImapSession& session = *opened;
             if (!session.hasCapability("IDLE")) {
                 context_.log(ERP_LOG_INFO, kComponent, "account " + account.label +
@@ -128,11 +131,12 @@ void ImapPush::watch(store::AccountRecord account, Watcher& self)
                 }
                 return;
             }
-            session.select(ImapFetcher::folderOf(account), true);
-            fetchNow(account, self); // whatever came before IDLE began
+            session.select(ImapFetcher::folderOf(settings), true);
+            fetchNow(account, settings, self); // whatever came before IDLE began
             backoff = 5;
             while (!self.stopping)
-                if (session.idle(Poco::Timespan(25 * 60, 0), [&] { return self.stopping.load(); })) fetchNow(account, self);
+                if (session.idle(Poco::Timespan(25 * 60, 0), [&] { return self.stopping.load(); }))
+                    fetchNow(account, settings, self);
             session.logout();
         } catch (const std::exception& e) {
             context_.log(ERP_LOG_WARNING, kComponent, "IDLE on account " + account.label + " stopped: " + e.what() +

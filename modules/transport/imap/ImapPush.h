@@ -4,7 +4,8 @@
 // interval schedule still runs beside it (and covers servers without IDLE).
 #pragma once
 
-#include "erpmail/AccountAccess.h"
+#include "erpmail/AccountDirectory.h"
+#include "erpmail/AccountSettings.h"
 #include "erpmail/Context.h"
 #include "transport/imap/ImapFetcher.h"
 
@@ -19,7 +20,7 @@ namespace erpmail {
 
 class ImapPush {
 public:
-    ImapPush(Context& context, AccountAccess& accounts, ImapFetcher& fetcher);
+    ImapPush(Context& context, AccountDirectory& accounts, ImapFetcher& fetcher);
     ~ImapPush() { stop(); }
     /// Starts watching, unless the host runs no background work or
     /// erpmail.imap.idle is "no". Accounts are looked at again every
@@ -36,13 +37,13 @@ private:
     };
 
     void rescan();
-    void watch(store::AccountRecord account, Watcher& self);
+    void watch(store::AccountRecord account, AccountSettings settings, Watcher& self);
     /// Sleeps up to `seconds`, or less when stopping; false when stopping.
     bool pause(Watcher& self, int seconds);
-    void fetchNow(const store::AccountRecord& account, Watcher& self);
+    void fetchNow(const store::AccountRecord& account, const AccountSettings& settings, Watcher& self);
 
     Context& context_;
-    AccountAccess& accounts_;
+    AccountDirectory& accounts_;
     ImapFetcher& fetcher_;
     std::mutex mutex_;
     std::condition_variable wake_;

@@ -129,8 +129,14 @@ bool usesOAuth(const Poco::JSON::Object::Ptr& incoming)
     return incoming && incoming->optValue<std::string>("auth", "password") == "oauth2";
 }
 
-std::string accessTokenFor(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+std::string accessTokenFor(Context& context, SecretStore& secrets, const store::AccountRecord& account,
                            const Poco::JSON::Object::Ptr& incoming)
+{
+    return accessTokenFor(context, secrets, account, IncomingSettings::fromJson(*incoming));
+}
+
+std::string accessTokenFor(Context& context, SecretStore& secrets, const store::AccountRecord& account,
+                           const IncomingSettings& incoming)
 {
     auto cached = [&]() -> std::string {
         std::lock_guard<std::mutex> lock(cacheMutex());
@@ -148,23 +154,22 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
     std::lock_guard<std::mutex> purchase(purchaseMutex());
     if (std::string token = cached(); !token.empty()) return token; // bought meanwhile
 
-    auto oauth = incoming->getObject("oauth2");
-    if (!oauth) throw OAuthError("account '" + account.label + "' signs in with OAuth but has no oauth2 settings");
+    if (!incoming.oauth2) throw OAuthError("account '" + account.label + "' signs in with OAuth but has no oauth2 settings");
     OAuthAccess access =
-        accounts.lockedAccessToken(account, context.host().nowMs(), [&](const AccountCredentials& secrets) {
-            if (secrets.oauthRefreshToken.empty())
+        secrets.lockedAccessToken(account, context.host().nowMs(), [&](const AccountCredentials& stored) {
+            if (stored.oauthRefreshToken.empty())
                 throw OAuthError("account '" + account.label +
                                  "' has no OAuth refresh token: grant access and "
                                  "store it (incoming.oauth2.refresh_token)");
             OAuthRequest request;
             WipedOnExit wiped{{&request.refreshToken, &request.clientSecret}};
-            request.tokenUrl = oauth->optValue<std::string>("token_url", "");
-            request.clientId = oauth->optValue<std::string>("client_id", "");
-            request.scope = oauth->optValue<std::string>("scope", "");
-            request.clientSecret = secrets.oauthClientSecret;
-            request.refreshToken = secrets.oauthRefreshToken;
-            request.tls.caFile = incoming->optValue<std::string>("ca_file", "");
-            request.tls.caPem = incoming->optValue<std::string>("ca", "");
+            request.tokenUrl = incoming.oauth2->tokenUrl;
+            request.clientId = incoming.oauth2->clientId;
+            request.scope = incoming.oauth2->scope;
+            request.clientSecret = stored.oauthClientSecret;
+            request.refreshToken = stored.oauthRefreshToken;
+            request.tls.caFile = incoming.caFile;
+            request.tls.caPem = incoming.caPem;
             OAuthGrant grant = refreshAccessToken(request);
             WipedOnExit wipedGrant{{&grant.refreshToken, &grant.accessToken}};
             OAuthAccess bought;
@@ -181,7 +186,7 @@ std::string accessTokenFor(Context& context, AccountAccess& accounts, const stor
     return access.accessToken;
 }
 
-void forgetAccessToken(AccountAccess& accounts, const std::string& accountId)
+void forgetAccessToken(SecretStore& secrets, const std::string& accountId)
 {
     std::string refused;
     {
@@ -193,7 +198,7 @@ void forgetAccessToken(AccountAccess& accounts, const std::string& accountId)
     }
     WipedOnExit wiped{{&refused}};
     try {
-        accounts.dropAccessToken(accountId, refused);
+        secrets.dropAccessToken(accountId, refused);
     } catch (const std::exception&) {
         // The login's own error is what the caller reports; a token left
         // stored is refused once more and dropped then.

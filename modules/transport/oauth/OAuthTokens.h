@@ -6,13 +6,15 @@
 // token is used.
 #pragma once
 
-#include "erpmail/AccountAccess.h"
+#include "erpmail/AccountSettings.h"
+#include "erpmail/SecretStore.h"
 #include "erpmail/Context.h"
 #include "transport/common/LineChannel.h"
 #include "transport/common/Tls.h"
 
 #include <Poco/JSON/Object.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -51,34 +53,51 @@ bool usesOAuth(const Poco::JSON::Object::Ptr& incoming);
 /// are `incoming`), which its SMTP server takes too: cached in this process,
 /// stored with the account by another process, or bought now (one purchase
 /// per account at a time across all processes sharing the system database; see
-/// AccountAccess::lockedAccessToken). Throws OAuthError, StoreError when a
+/// SecretStore::lockedAccessToken). Throws OAuthError, StoreError when a
 /// rotated refresh token cannot be stored, or OperationError.
-std::string accessTokenFor(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
+std::string accessTokenFor(Context& context, SecretStore& secrets, const store::AccountRecord& account,
+                           const IncomingSettings& incoming);
+/// The same for the stored "incoming" block as JSON.
+std::string accessTokenFor(Context& context, SecretStore& secrets, const store::AccountRecord& account,
                            const Poco::JSON::Object::Ptr& incoming);
 
 /// Drops the account's access token, cached and stored (a server refused
 /// it), so that the next login buys a new one.
-void forgetAccessToken(AccountAccess& accounts, const std::string& accountId);
+void forgetAccessToken(SecretStore& secrets, const std::string& accountId);
+
+/// A session (ImapSession, Pop3Session) signed in with `settings`; when the
+/// server refuses the login (`AuthError`), the account's access token is
+/// forgotten, so that the next login buys a new one, and the error goes on.
+template <class Session, class AuthError, class Settings>
+std::unique_ptr<Session> signIn(SecretStore& secrets, const std::string& accountId, const Settings& settings)
+{
+    try {
+        return std::make_unique<Session>(settings);
+    } catch (const AuthError&) {
+        forgetAccessToken(secrets, accountId);
+        throw;
+    }
+}
 
 /// The account's incoming server as a session's settings (ImapSettings,
 /// Pop3Settings): address, TLS, user, and its password opened or an OAuth
 /// access token bought. Throws OAuthError, or OperationError(unavailable)
 /// when the password is missing or cannot be opened.
 template <class Settings>
-Settings incomingLogin(Context& context, AccountAccess& accounts, const store::AccountRecord& account,
-                       const Poco::JSON::Object::Ptr& incoming, unsigned defaultPort)
+Settings incomingLogin(Context& context, SecretStore& secrets, const store::AccountRecord& account,
+                       const IncomingSettings& incoming, unsigned defaultPort)
 {
     Settings settings;
-    settings.host = incoming->optValue<std::string>("host", "");
-    settings.port = incoming->optValue<unsigned>("port", defaultPort);
-    settings.security = parseSecurity(incoming->optValue<std::string>("security", "tls"));
-    settings.tls.caFile = incoming->optValue<std::string>("ca_file", "");
-    settings.tls.caPem = incoming->optValue<std::string>("ca", "");
-    settings.user = incoming->optValue<std::string>("user", "");
-    if (usesOAuth(incoming)) {
-        settings.oauthToken = accessTokenFor(context, accounts, account, incoming);
+    settings.host = incoming.host;
+    settings.port = incoming.port ? incoming.port : defaultPort;
+    settings.security = parseSecurity(incoming.security);
+    settings.tls.caFile = incoming.caFile;
+    settings.tls.caPem = incoming.caPem;
+    settings.user = incoming.user;
+    if (incoming.usesOAuth()) {
+        settings.oauthToken = accessTokenFor(context, secrets, account, incoming);
     } else {
-        settings.password = accounts.credentials(account).incomingPassword;
+        settings.password = secrets.credentials(account).incomingPassword;
         if (settings.password.empty()) throw missingPassword(account, "incoming.password");
     }
     return settings;

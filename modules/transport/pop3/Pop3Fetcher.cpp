@@ -7,12 +7,7 @@
 #include "transport/pop3/Pop3Session.h"
 #include "transport/oauth/OAuthTokens.h"
 
-#include <Poco/Environment.h>
-#include <Poco/JSON/Parser.h>
-#include <Poco/Process.h>
-
 #include <set>
-
 
 namespace erpmail {
 
@@ -20,39 +15,31 @@ namespace {
 
 constexpr const char* kFolder = "POP3";
 
-
 } // namespace
 
-bool receivesOverPop3(const store::AccountRecord& account)
+bool Pop3Fetcher::handles(const AccountSettings& settings) const
 {
-    auto in = transport::incomingSettings(account);
-    return in && in->optValue<std::string>("protocol", "").rfind("pop3", 0) == 0;
+    return settings.incoming && settings.incoming->receivesOverPop3();
 }
 
-bool Pop3Fetcher::handles(const store::AccountRecord& account) const
+Pop3Fetcher::Pop3Fetcher(Context& context, SecretStore& secrets, MessageStore& messages)
+    : context_(context), secrets_(secrets), messages_(messages)
 {
-    return receivesOverPop3(account);
 }
 
-Pop3Fetcher::Pop3Fetcher(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts) {}
-
-std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRecord& account, StepReport* report)
+std::unique_ptr<transport::Pop3Session> Pop3Fetcher::open(const store::AccountRecord& account,
+                                                          const IncomingSettings& incoming, StepReport* report)
 {
-    auto settings = transport::incomingLogin<transport::Pop3Settings>(context_, accounts_, account,
-                                                                      transport::incomingSettings(account), 995);
+    auto settings = transport::incomingLogin<transport::Pop3Settings>(context_, secrets_, account, incoming, 995);
     settings.maxMessageBytes = transport::readLimitBytes(context_);
     settings.report = report;
-    try {
-        return std::make_unique<transport::Pop3Session>(settings);
-    } catch (const transport::Pop3AuthError&) {
-        transport::forgetAccessToken(accounts_, account.id); // refused: buy a new one next time
-        throw;
-    }
+    return transport::signIn<transport::Pop3Session, transport::Pop3AuthError>(secrets_, account.id, settings);
 }
 
-void Pop3Fetcher::testLogin(const store::AccountRecord& account, StepReport& report)
+void Pop3Fetcher::testLogin(const store::AccountRecord& account, const AccountSettings& settings, StepReport& report)
 {
-    auto session = open(account, &report);
+    if (!handles(settings)) throw invalidParam("account", "account '" + account.label + "' does not receive over POP3");
+    auto session = open(account, *settings.incoming, &report);
     report.begin("stat");
     const auto [count, octets] = session->stat();
     report.note(std::to_string(count) + " messages, " + std::to_string(octets) + " bytes");
@@ -60,20 +47,18 @@ void Pop3Fetcher::testLogin(const store::AccountRecord& account, StepReport& rep
     session->quit();
 }
 
-FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
+FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account, const AccountSettings& settings)
 {
-    auto in = transport::incomingSettings(account);
-    if (!in || !receivesOverPop3(account))
-        throw invalidParam("account", "account '" + account.label + "' does not receive over POP3");
-    auto leave = in->getObject("leave_on_server");
-    const std::string mode = leave ? leave->optValue<std::string>("mode", "never") : "never";
-    const std::int64_t keepMs = leave ? leave->optValue<std::int64_t>("days", 0) * 86400000LL : 0;
+    if (!handles(settings)) throw invalidParam("account", "account '" + account.label + "' does not receive over POP3");
+    const IncomingSettings& incoming = *settings.incoming;
+    const std::string& mode = incoming.leaveMode;
+    const std::int64_t keepMs = incoming.keepOnServerMs();
 
-    return transport::runFetch(context_, accounts_, account, kFolder, "erpmail.pop3",
+    return transport::runFetch(context_, messages_, account, kFolder, "erpmail.pop3",
                                [&](store::Connection& db, store::FetchStateRepository& state,
                                    std::vector<StoredMessage>& stored) {
         FetchReport report;
-        auto opened = open(account);
+        auto opened = open(account, incoming);
         transport::Pop3Session& session = *opened;
         state.recordLogin(account.id, kFolder, context_.host().nowMs());
         const auto list = session.uidl();
@@ -113,9 +98,9 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
         }
         {
             // Each message, its "seen" mark and its mail.received commit together.
-            transport::IngestPipeline pipeline(accounts_, account, db,
+            transport::IngestPipeline pipeline(messages_, account, db,
                                                [&](store::Connection& c, PreparedMessage& m) -> std::optional<StoredMessage> {
-                StoredMessage s = accounts_.storePrepared(c, m);
+                StoredMessage s = messages_.storePrepared(c, m);
                 state.markSeen(account.id, *m.record.pop3Uidl, m.record.receivedAtMs);
                 transport::recordReceived(context_, c, account.id, s);
                 return s;
@@ -151,11 +136,6 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account)
         report.deletedOnServer = static_cast<int>(doomed.size());
         return report;
     });
-}
-
-void Pop3Fetcher::fetchAll()
-{
-    transport::fetchAllHandled(context_, accounts_, *this, "erpmail.pop3");
 }
 
 } // namespace erpmail

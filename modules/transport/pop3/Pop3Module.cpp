@@ -30,7 +30,7 @@ std::vector<Operation> Pop3Module::operations()
 void Pop3Module::start()
 {
     accounts_.registerFetcher(&fetcher_);
-    schedule_.start(context_, [this] { fetcher_.fetchAll(); });
+    schedule_.start(context_, [this] { transport::fetchAllHandled(context_, accounts_, fetcher_, "erpmail.pop3"); });
 }
 
 void Pop3Module::stop() noexcept

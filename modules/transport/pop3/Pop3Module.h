@@ -13,7 +13,7 @@ namespace erpmail {
 class Pop3Module : public Module {
 public:
     Pop3Module(Context& context, AccountAccess& accounts)
-        : context_(context), accounts_(accounts), fetcher_(context, accounts)
+        : context_(context), accounts_(accounts), fetcher_(context, accounts, accounts)
     {
     }
     /// Joins the schedule only: the account module may be gone by now.

@@ -438,6 +438,33 @@ class ReceivingTest(unittest.TestCase):
         for key in ("split", "daemon", "bug", "forward"):
             self.assertIsNone(got[key]["warning"], key)
 
+    def test_an_imported_reply_carries_the_documents_of_the_receipt_as_a_received_one(self):
+        sender = self.call("mail.account.create", {
+            "label": "Verkauf", "sender_email": USER,
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "user": USER, "password": PASSWORD,
+                     "ca": CA}})["id"]
+        queued = self.call("mail.send", {"account": sender, "to": [TB["USER_BOB"]], "subject": "Rechnung 41",
+                                         "text": "Anbei", "documents": [{"doctype": "invoice", "id": "41"}]})
+        self.assertEqual(self.call("mail.outbox.process", {"account": sender})["sent"], 1)
+        reply = EmailMessage()
+        reply["From"] = "Kunde <kunde@kunde.example>"
+        reply["To"] = USER
+        reply["Subject"] = "Re: Rechnung 41"
+        reply["Message-ID"] = f"<{uuid.uuid4().hex}@kunde.example>"
+        reply["In-Reply-To"] = f"<{queued['message_id']}>"
+        reply["References"] = f"<{queued['message_id']}>"
+        reply.set_content("Bezahlt.")
+        imported = self.call("mail.message.import", {
+            "account": sender, "raw_base64": base64.b64encode(reply.as_bytes()).decode()})
+        self.assertEqual((imported["subject"], imported["attachments"], imported["warning"]),
+                         ("Re: Rechnung 41", 0, None))
+        got = self.call("mail.message.get", {"account": sender, "id": imported["id"]})
+        self.assertEqual(got["document_links"], [{"doctype": "invoice", "id": "41"}])
+        # Imported as sent, it answers nothing and stays unlinked, as a sent mail does.
+        sent = self.call("mail.message.import", {
+            "account": sender, "state": "sent", "raw_base64": base64.b64encode(reply.as_bytes()).decode()})
+        self.assertEqual(self.call("mail.message.get", {"account": sender, "id": sent["id"]})["document_links"], [])
+
 class HostileMailboxTest(unittest.TestCase):
     """Injection and dropped connections, from a scripted server: a real one never does this."""
 

@@ -1,8 +1,7 @@
-#include "account/Ingest.h"
+#include "transport/common/Ingest.h"
 
 #include "mime/AttachmentRemoval.h"
 #include "mime/MessageParser.h"
-#include "store/MessageRepository.h"
 
 namespace erpmail {
 
@@ -50,19 +49,6 @@ store::MessageRecord recordFromRaw(std::string raw, const std::string& accountId
         *parsedOut = std::move(parsed);
     }
     return m;
-}
-
-std::int64_t storeMessage(store::Connection& c, const store::MessageRecord& message,
-                          const std::vector<mime::Address>& addresses, std::int64_t nowMs)
-{
-    store::Transaction tx(c);
-    store::MessageRepository repository(c);
-    std::int64_t id = repository.insert(message);
-    for (const auto& a : addresses)
-        repository.upsertAddress({message.accountId, a.email,
-                                  a.name.empty() ? std::nullopt : std::optional<std::string>(a.name), nowMs});
-    tx.commit();
-    return id;
 }
 
 } // namespace erpmail

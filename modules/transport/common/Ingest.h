@@ -1,8 +1,8 @@
-// From a raw message to what an account's database keeps.
+// From a raw message to the record an account's database keeps: parsed,
+// with its attachments and the SHA-256 of its bytes.
 #pragma once
 
 #include "mime/MessageParser.h"
-#include "store/Odbc.h"
 #include "store/Records.h"
 
 #include <string>
@@ -15,11 +15,6 @@ namespace erpmail {
 store::MessageRecord recordFromRaw(std::string raw, const std::string& accountId, bool personal,
                                    std::int64_t nowMs, mime::ParsedMessage* parsed = nullptr,
                                    const mime::ParseLimits& limits = {});
-
-/// Stores the message and collects its addresses into the account's address
-/// book, in one transaction; returns the message id.
-std::int64_t storeMessage(store::Connection& connection, const store::MessageRecord& message,
-                          const std::vector<mime::Address>& addresses, std::int64_t nowMs);
 
 /// Lower-case hex SHA-256.
 std::string sha256Hex(const std::string& bytes);
