@@ -57,11 +57,12 @@ Plugin::Plugin(const erp_host_api* host) : context_(std::make_unique<Context>(ho
     std::vector<std::unique_ptr<Module>> modules;
     auto account = std::make_unique<AccountModule>(*context_, *this);
     AccountAccess& accounts = account->access();
+    SecretSealer& sealer = account->sealer();
     modules.push_back(std::move(account));
     modules.push_back(makeSmtpModule(*context_, accounts));
     modules.push_back(std::make_unique<Pop3Module>(*context_, accounts));
     modules.push_back(std::make_unique<ImapModule>(*context_, accounts));
-    modules.push_back(std::make_unique<CertificateModule>(*context_, accounts, nullptr));
+    modules.push_back(std::make_unique<CertificateModule>(*context_, accounts, &sealer));
     modules.push_back(std::make_unique<TextBlockModule>(*context_, accounts));
     modules.push_back(makeRetentionModule(*context_, accounts));
 

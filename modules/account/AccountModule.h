@@ -25,6 +25,8 @@ public:
     void stop() noexcept override;
     /// What other modules may ask of accounts.
     AccountAccess& access() { return accounts_; }
+    /// Seals other secrets (certificates' private keys) under the accounts' key.
+    SecretSealer& sealer() { return accounts_; }
 
 private:
     Poco::JSON::Object::Ptr version(const Request& request);

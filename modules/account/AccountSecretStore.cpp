@@ -2,6 +2,8 @@
 // change, cleared when the server they were given for changes.
 #include "account/AccountService.h"
 
+#include "store/CertificateRepository.h"
+
 #include <Poco/JSON/Array.h>
 
 namespace erpmail {
@@ -45,7 +47,9 @@ void AccountService::sealSecrets(store::AccountRecord& account, const AccountSec
     if (!secrets_->hasKey()) {
         auto lease = system();
         // The account's own value is being replaced (discard_unreadable_secrets).
-        if (store::AccountRepository(*lease).countWithSecrets(account.id) == 0) secrets_->createKeyIfMissing();
+        if (store::AccountRepository(*lease).countWithSecrets(account.id) == 0 &&
+            store::CertificateRepository(*lease).countWithSealedKeys() == 0)
+            secrets_->createKeyIfMissing();
     }
     std::string plain = secrets.toJson();
     try {
@@ -199,6 +203,33 @@ void AccountService::dropAccessToken(const std::string& accountId, const std::st
     sealSecrets(*account, *secrets);
     repository.setSecrets(account->id, account->secrets);
     tx.commit();
+}
+
+std::string AccountService::sealSecret(const std::string& secret, const std::string& boundTo)
+{
+    if (!secrets_->hasKey()) {
+        auto lease = system();
+        // A key is made only while nothing is sealed: never one in place of a lost key.
+        if (store::AccountRepository(*lease).countWithSecrets() == 0 &&
+            store::CertificateRepository(*lease).countWithSealedKeys() == 0)
+            secrets_->createKeyIfMissing();
+    }
+    try {
+        return secrets_->seal(secret, boundTo);
+    } catch (const SecretKeyUnavailable& e) {
+        throw OperationError("unavailable", std::string("a private key cannot be stored while other stored secrets "
+                                                        "have no key: ") +
+                                                e.what() + ". Restore the key file first");
+    }
+}
+
+std::string AccountService::openSecret(const std::string& sealed, const std::string& boundTo)
+{
+    try {
+        return secrets_->open(sealed, boundTo, boundTo);
+    } catch (const SecretError& e) {
+        throw OperationError("unavailable", std::string("a stored private key does not open: ") + e.what());
+    }
 }
 
 } // namespace erpmail

@@ -8,6 +8,7 @@
 
 #include "account/AccountJson.h"
 #include "account/SecretBox.h"
+#include "erpmail/SecretSealer.h"
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
@@ -22,12 +23,17 @@
 
 namespace erpmail {
 
-class AccountService : public AccountAccess {
+class AccountService : public AccountAccess, public SecretSealer {
 public:
     explicit AccountService(Context& context) : context_(context) {}
 
     /// Opens the key file and migrates the system database.
     void start();
+
+    // Other secrets under the same key: certificates' private keys (AccountSecretStore.cpp)
+
+    std::string sealSecret(const std::string& secret, const std::string& boundTo) override;
+    std::string openSecret(const std::string& sealed, const std::string& boundTo) override;
 
     std::vector<Operation> operations();
     Context& context() { return context_; }

@@ -2,6 +2,8 @@
 // and resealing them all under a new key.
 #include "account/AccountService.h"
 
+#include "store/CertificateRepository.h"
+
 #include <Poco/JSON/Array.h>
 
 namespace erpmail {
@@ -53,8 +55,10 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
         // Every value under the new key in one transaction, or none; the
         // second pass catches what another host sealed under the old key
         // before it saw the new one.
+        std::int64_t certificateKeys = 0;
         auto resealAll = [&](bool onlyOthers) {
             std::int64_t n = 0;
+            certificateKeys = onlyOthers ? certificateKeys : 0;
             std::vector<std::string> failed;
             auto lease = system();
             store::Transaction tx(*lease);
@@ -75,12 +79,28 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
                 wipe(plain);
                 ++n;
             }
+            // Certificates' private keys are sealed under the same key.
+            store::CertificateRepository certificates(*lease);
+            for (const auto& c : certificates.withSealedKeys()) {
+                if (onlyOthers && SecretBox::keyIdOf(*c.sealedKey) == key->idHex()) continue;
+                const std::string bound = certificateKeyBinding(c.fingerprint);
+                std::string plain;
+                try {
+                    plain = secrets_->open(*c.sealedKey, bound, bound);
+                } catch (const SecretError&) {
+                    failed.push_back("certificate " + c.id);
+                    continue;
+                }
+                certificates.setSealedKey(c.id, secrets_->sealWith(*key, plain, bound));
+                wipe(plain);
+                ++certificateKeys;
+            }
             if (!failed.empty()) {
                 std::string ids;
                 for (const auto& id : failed)
                     ids += (ids.empty() ? "" : ", ") + id;
                 throw OperationError("conflict", std::to_string(failed.size()) +
-                                                     " account(s) hold secrets that no key opens (" + ids +
+                                                     " account(s) or certificate(s) hold secrets that no key opens (" + ids +
                                                      "); nothing was resealed. See mail.secrets.check");
             }
             tx.commit();
@@ -95,6 +115,7 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
                          " account(s) resealed under key " + key->idHex() + ", key " + previous + " retired");
         Object::Ptr o = new Object;
         o->set("resealed", resealed);
+        o->set("certificate_keys_resealed", certificateKeys);
         o->set("key_id", key->idHex());
         o->set("previous_key_id", previous);
         o->set("key_file", secrets_->keyPath());

@@ -204,7 +204,7 @@ Object::Ptr CertificateModule::import(const Request& request)
             throw invalidParam("data_base64", "the PKCS#12 file's key does not belong to its certificate");
         if (!sealer_) throw OperationError("unavailable", "private keys cannot be sealed in this installation");
         std::string keyDer = keyDerOf(file.key.get());
-        record.sealedKey = sealer_->sealSecret(keyDer, "certificate:" + record.fingerprint);
+        record.sealedKey = sealer_->sealSecret(keyDer, certificateKeyBinding(record.fingerprint));
         OPENSSL_cleanse(&keyDer[0], keyDer.size());
     }
     record.createdAtMs = context_.host().nowMs();
@@ -312,7 +312,7 @@ Object::Ptr CertificateModule::exportCertificate(const Request& request)
     if (!record.sealedKey) throw invalidParam("format", "this certificate has no private key in the store");
     if (!p->has("password")) throw invalidParam("password", "a PKCS#12 export needs a new password");
     if (!sealer_) throw OperationError("unavailable", "private keys cannot be opened in this installation");
-    std::string keyDer = sealer_->openSecret(*record.sealedKey, "certificate:" + record.fingerprint);
+    std::string keyDer = sealer_->openSecret(*record.sealedKey, certificateKeyBinding(record.fingerprint));
     smime::PrivateKey key = keyFromDer(keyDer);
     OPENSSL_cleanse(&keyDer[0], keyDer.size());
     auto carried = certificatesFromDer(record.chainDer.value_or(""));

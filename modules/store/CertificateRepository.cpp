@@ -52,6 +52,25 @@ std::vector<CertificateRecord> CertificateRepository::expiringBefore(std::int64_
     return select("not_after_ms < ?", {}, beforeMs);
 }
 
+std::vector<CertificateRecord> CertificateRepository::withSealedKeys()
+{
+    return select("sealed_key IS NOT NULL", {});
+}
+
+std::int64_t CertificateRepository::countWithSealedKeys()
+{
+    Statement st(c_, "SELECT COUNT(*) FROM certificates WHERE sealed_key IS NOT NULL");
+    st.execute();
+    return st.fetch() ? st.intOr(1, 0) : 0;
+}
+
+void CertificateRepository::setSealedKey(const std::string& id, const std::string& sealed)
+{
+    Statement st(c_, "UPDATE certificates SET sealed_key = ? WHERE id = ?");
+    st.bindBlob(1, sealed).bindText(2, id);
+    st.execute();
+}
+
 std::vector<std::string> CertificateRepository::usedBy(const std::string& certificateId)
 {
     Statement st(c_, "SELECT account_id FROM account_certificates WHERE signing_id = ? OR encryption_id = ?"

@@ -46,6 +46,10 @@ public:
     std::vector<CertificateRecord> list(const std::string& owner, const std::optional<std::string>& email);
     /// Certificates of any store that expire before `beforeMs`.
     std::vector<CertificateRecord> expiringBefore(std::int64_t beforeMs);
+    /// Certificates whose private key is sealed in the store (a key rotation reseals them).
+    std::vector<CertificateRecord> withSealedKeys();
+    std::int64_t countWithSealedKeys();
+    void setSealedKey(const std::string& id, const std::string& sealed);
     /// Accounts that use the certificate.
     std::vector<std::string> usedBy(const std::string& certificateId);
 

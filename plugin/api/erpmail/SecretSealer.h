@@ -5,6 +5,12 @@
 
 namespace erpmail {
 
+/// What a certificate's private key is sealed for: that certificate only.
+inline std::string certificateKeyBinding(const std::string& fingerprint)
+{
+    return "certificate:" + fingerprint;
+}
+
 class SecretSealer {
 public:
     virtual ~SecretSealer() = default;

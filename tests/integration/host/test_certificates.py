@@ -123,6 +123,31 @@ class CertificateStoreTest(unittest.TestCase):
         self.ok("mail.certificate.delete", "anna", {"id": mine["id"]})
         self.assertEqual(self.ok("mail.certificate.list", "anna", {"store": "personal"})["items"], [])
 
+    def test_pkcs12_key_is_sealed_exported_by_admins_only_and_survives_a_key_rotation(self):
+        p12 = base64.b64encode(self.read("anna.p12", "rb")).decode()
+        imported = self.ok("mail.certificate.import", "anna", {"data_base64": p12, "password": "Gr\u00fcezi-2026"})
+        self.assertTrue(imported["private_key"])
+        key = base64.b64decode("".join(self.read("anna.key").splitlines()[1:-1]))
+        secret_part = key[-60:-20]  # the end of the private key: no certificate holds it
+        for root, _, files in os.walk(self.host.dir):  # the key is nowhere in the clear
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    self.assertFalse(secret_part in f.read(), f"the private key is in the clear in {name}")
+        rotated = self.ok("mail.secrets.rotate", "root", {})
+        self.assertEqual(rotated["certificate_keys_resealed"], 1)
+        exported = self.ok("mail.certificate.export", "root", {"id": imported["id"], "format": "pkcs12",
+                                                               "password": "neues-Passwort-1"})
+        out = os.path.join(self.files, "exported.p12")
+        with open(out, "wb") as f:
+            f.write(base64.b64decode(exported["data_base64"]))
+        opened = subprocess.run(["openssl", "pkcs12", "-in", out, "-passin", "pass:neues-Passwort-1", "-nodes",
+                                 "-nocerts"], capture_output=True, text=True)
+        self.assertEqual(opened.returncode, 0, opened.stderr)
+        theirs = subprocess.run(["openssl", "pkey", "-pubout"], input=opened.stdout, capture_output=True, text=True)
+        ours = subprocess.run(["openssl", "pkey", "-in", os.path.join(self.files, "anna.key"), "-pubout"],
+                              capture_output=True, text=True)
+        self.assertEqual(theirs.stdout, ours.stdout)  # the same key came back
+
 
 if __name__ == "__main__":
     unittest.main()
