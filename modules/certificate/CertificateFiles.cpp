@@ -135,8 +135,10 @@ std::vector<smime::Certificate> certificatesFromDer(const std::string& ders)
 
 std::string keyDerOf(EVP_PKEY* key)
 {
-    Bio out(BIO_new(BIO_s_mem()));
-    i2d_PKCS8PrivateKey_bio(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+    // On OpenSSL's secure heap, wiped when freed: only the caller's copy stays.
+    Bio out(BIO_new(BIO_s_secmem()));
+    if (!out || i2d_PKCS8PrivateKey_bio(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+        throw OperationError("unavailable", "the private key could not be read out to be sealed");
     return drain(out.get());
 }
 
@@ -155,8 +157,9 @@ std::string pkcs12Of(X509* certificate, const std::vector<X509*>& chain, EVP_PKE
     sk_X509_free(ca);
     if (!p12) throw OperationError("unavailable", "the PKCS#12 file could not be made");
     Bio out(BIO_new(BIO_s_mem()));
-    i2d_PKCS12_bio(out.get(), p12);
+    const int written = i2d_PKCS12_bio(out.get(), p12);
     PKCS12_free(p12);
+    if (written != 1) throw OperationError("unavailable", "the PKCS#12 file could not be written");
     return drain(out.get());
 }
 

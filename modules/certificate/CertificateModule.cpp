@@ -5,6 +5,7 @@
 #include "erpmail/Base64.h"
 #include "erpmail/OperationError.h"
 #include "erpmail/ServerFile.h"
+#include "mime/HeaderSafety.h"
 #include "store/CertificateRepository.h"
 
 #include <openssl/crypto.h>
@@ -191,7 +192,14 @@ Object::Ptr CertificateModule::import(const Request& request)
     const X509Info info = X509Info::of(file.leaf.get());
     record.subject = info.subject;
     record.issuer = info.issuer;
-    for (const auto& e : info.emails) record.emails.push_back(Poco::toLower(e));
+    for (const auto& e : info.emails) {
+        // The store keeps addresses as a comma list; a certificate whose
+        // address holds a comma or a control character could pose as another.
+        if (e.find(',') != std::string::npos || mime::hasControlCharacters(e))
+            throw invalidParam(hasPem ? "pem" : "data_base64",
+                               "the certificate's e-mail address '" + e + "' holds a comma or a control character");
+        record.emails.push_back(Poco::toLower(e));
+    }
     record.notAfterMs = info.notAfterMs;
     record.der = derOf(file.leaf.get());
     if (!file.chain.empty()) {
@@ -213,8 +221,15 @@ Object::Ptr CertificateModule::import(const Request& request)
     auto system = context_.databases().acquire(context_.systemDatabaseId(), store::Scope::System);
     store::CertificateRepository certificates(*system);
     if (auto known = certificates.findByFingerprint(owner, record.fingerprint)) {
+        // The store holds it already; a key the file brings is kept.
+        const bool keyAdded = record.sealedKey && !known->sealedKey;
+        if (keyAdded) {
+            certificates.setSealedKey(known->id, *record.sealedKey);
+            known->sealedKey = record.sealedKey;
+        }
         Object::Ptr result = recordJson(*known, context_.host().nowMs());
-        result->set("imported", false); // the store holds it already
+        result->set("imported", false);
+        result->set("key_added", keyAdded);
         return result;
     }
     certificates.insert(record);
@@ -315,6 +330,7 @@ Object::Ptr CertificateModule::exportCertificate(const Request& request)
     std::string keyDer = sealer_->openSecret(*record.sealedKey, certificateKeyBinding(record.fingerprint));
     smime::PrivateKey key = keyFromDer(keyDer);
     OPENSSL_cleanse(&keyDer[0], keyDer.size());
+    if (!key) throw OperationError("unavailable", "the stored private key of this certificate does not read back");
     auto carried = certificatesFromDer(record.chainDer.value_or(""));
     std::vector<X509*> chain;
     for (auto& x : carried) chain.push_back(x.get());

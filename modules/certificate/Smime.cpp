@@ -82,8 +82,11 @@ std::string unbase64(const std::string& text)
         if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
     std::istringstream in(clean);
     Poco::Base64Decoder decoder(in);
-    std::string out((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
-    return out;
+    try {
+        return std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+    } catch (const Poco::Exception&) {
+        throw SmimeError("the S/MIME part's base64 is broken");
+    }
 }
 
 std::string randomBoundary(const char* kind)
@@ -219,7 +222,10 @@ MessageParts splitMessage(const std::string& raw)
         std::size_t eol = message.find("\r\n", at);
         if (eol == std::string::npos || eol >= end) break;
         std::size_t next = eol + 2;
-        while (next < end && (message[next] == ' ' || message[next] == '\t')) next = message.find("\r\n", next) + 2;
+        while (next < end && (message[next] == ' ' || message[next] == '\t')) {
+            std::size_t lineEnd = message.find("\r\n", next);
+            next = lineEnd == std::string::npos || lineEnd >= end ? end : lineEnd + 2;
+        }
         std::string whole = message.substr(at, next - at);
         if (whole == "\r\n") break;
         std::string name = Poco::toLower(whole.substr(0, whole.find(':')));
@@ -311,7 +317,14 @@ Verification verifySigned(const std::string& entity, X509_STORE* trust, const st
         throw SmimeError("multipart/signed: the signature part is cut");
     const std::string signaturePart = body.substr(sigAt + 2, sigEnd - sigAt - 2);
     Headers sh = readHeaders(signaturePart);
-    const std::string der = unbase64(signaturePart.substr(sh.bodyAt));
+    std::string der;
+    try {
+        der = unbase64(signaturePart.substr(sh.bodyAt));
+    } catch (const SmimeError&) {
+        v.status = "invalid";
+        v.reason = "the signature part's base64 is broken";
+        return v;
+    }
 
     Bio in = memory(der);
     Cms cms(d2i_CMS_bio(in.get(), nullptr));

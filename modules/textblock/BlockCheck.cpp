@@ -1,6 +1,7 @@
 #include "textblock/BlockCheck.h"
 
 #include "erpmail/OperationError.h"
+#include "mime/HeaderSafety.h"
 #include "textblock/Template.h"
 
 namespace erpmail::textblock {
@@ -8,8 +9,9 @@ namespace erpmail::textblock {
 std::vector<std::string> checkBlock(const store::TextBlockRecord& block, const Catalogue& catalogue)
 {
     if (!block.bodyText && !block.bodyHtml) throw invalidParam("text", "a text block needs a text or an HTML body");
-    if (block.subject && block.subject->find_first_of("\r\n") != std::string::npos)
-        throw invalidParam("subject", "a subject is one line: it must not contain a line break");
+    if (block.subject && mime::hasControlCharacters(*block.subject))
+        throw invalidParam("subject", "a subject is one line: it must not contain a line break or another control "
+                                      "character");
     auto known = catalogue.knownFor(block.doctypes);
     std::string firstField;
     std::string message;

@@ -28,7 +28,8 @@ std::string localTime(std::int64_t ms, const char* pattern)
 LocaleFormat localeFormat(const Context& context)
 {
     const std::string locale = context.host().config("erpmail.locale").value_or("de-CH");
-    const bool swiss = locale.size() > 3 && locale.compare(locale.size() - 3, 3, "-CH") == 0;
+    const bool swiss = locale.size() > 3 && (locale.compare(locale.size() - 3, 3, "-CH") == 0 ||
+                                             locale.compare(locale.size() - 3, 3, "_CH") == 0);
     const std::string grouping = context.host().config("erpmail.locale.grouping").value_or(swiss ? "'" : "");
     try {
         return LocaleFormat(locale, grouping, context.host().config("erpmail.currency").value_or(""));

@@ -7,6 +7,7 @@
 #include <unicode/timezone.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <optional>
@@ -83,7 +84,9 @@ LocaleFormat::LocaleFormat(const std::string& locale, const std::string& groupin
     : impl_(std::make_unique<Impl>())
 {
     UErrorCode status = U_ZERO_ERROR;
-    impl_->locale = icu::Locale::forLanguageTag(locale, status);
+    std::string tag = locale;
+    std::replace(tag.begin(), tag.end(), '_', '-'); // ICU's form (de_CH) as BCP 47
+    impl_->locale = icu::Locale::forLanguageTag(tag, status);
     if (U_FAILURE(status) || impl_->locale.isBogus() || std::string(impl_->locale.getLanguage()).empty())
         throw std::invalid_argument("'" + locale + "' is not a locale, such as de-CH");
     impl_->symbols = std::make_unique<icu::DecimalFormatSymbols>(impl_->locale, status);

@@ -15,6 +15,11 @@ struct Template::Node {
 
 namespace {
 
+// Deeper {{#if}} nesting is refused: the tree is walked recursively.
+constexpr std::size_t kMaxIfDepth = 16;
+// A text with more problems is not parsed further: each one costs a scan of its line.
+constexpr std::size_t kMaxErrors = 50;
+
 bool isNameChar(char c)
 {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
@@ -79,7 +84,7 @@ public:
             text.clear();
             current().push_back(std::move(t));
         };
-        while (pos_ < s_.size()) {
+        while (pos_ < s_.size() && errors_.size() < kMaxErrors) {
             if (s_.compare(pos_, 2, "{{") != 0) {
                 text += advance();
                 continue;
@@ -102,6 +107,12 @@ public:
                 if (body.size() > 3 && body[3] != ' ') name.clear();
                 if (!validName(name)) {
                     fail("broken_placeholder", at, name, "{{#if}} at " + where(at) + " needs one variable name");
+                }
+                if (open.size() >= kMaxIfDepth) {
+                    fail("unbalanced_if", at, name,
+                         "{{#if}} at " + where(at) + " is nested deeper than " + std::to_string(kMaxIfDepth) +
+                             " levels");
+                    break;
                 }
                 Open o;
                 o.node.kind = Template::Node::Kind::If;
@@ -308,9 +319,15 @@ Template Template::parse(const std::string& source)
 
 std::string Template::render(const std::function<std::optional<std::string>(const std::string&)>& lookup,
                              const FormatValue& format, Escaping escaping, bool allowEmpty,
-                             const std::function<bool(const std::string&)>& mayBeEmpty) const
+                             const std::function<bool(const std::string&)>& mayBeEmpty, std::size_t maxBytes) const
 {
     std::string out;
+    auto append = [&](const std::string& piece, const std::string& variable) {
+        if (piece.size() > maxBytes - out.size())
+            throw TemplateValueError(variable, "the filled text would be longer than " + std::to_string(maxBytes >> 20) +
+                                                   " MiB");
+        out += piece;
+    };
     auto valueOf = [&](const VariableUse& use) -> std::optional<std::string> {
         auto v = lookup(use.name);
         if (v && v->empty()) v.reset();
@@ -320,7 +337,7 @@ std::string Template::render(const std::function<std::optional<std::string>(cons
         for (const Node& n : nodes) {
             switch (n.kind) {
             case Node::Kind::Sequence: walk(n.then); break;
-            case Node::Kind::Text: out += n.text; break;
+            case Node::Kind::Text: append(n.text, ""); break;
             case Node::Kind::If: walk(valueOf(uses_[n.use]) ? n.then : n.otherwise); break;
             case Node::Kind::Variable: {
                 const VariableUse& use = uses_[n.use];
@@ -330,7 +347,7 @@ std::string Template::render(const std::function<std::optional<std::string>(cons
                     auto d = std::find_if(use.formats.begin(), use.formats.end(),
                                           [](const Format& f) { return f.name == "default"; });
                     if (d != use.formats.end()) {
-                        out += *d->argument; // the block's own text, not a document's value
+                        append(*d->argument, use.name); // the block's own text, not a document's value
                         break;
                     }
                     if (!allowEmpty && !(mayBeEmpty && mayBeEmpty(use.name)))
@@ -340,10 +357,12 @@ std::string Template::render(const std::function<std::optional<std::string>(cons
                     for (const Format& f : use.formats)
                         if (f.name != "default") shown = format(shown, f, use);
                 }
-                if (escaping == Escaping::Subject && shown.find_first_of("\r\n") != std::string::npos)
+                if (escaping == Escaping::Subject &&
+                    std::any_of(shown.begin(), shown.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
                     throw TemplateValueError(use.name, "the value of '" + use.name +
-                                                           "' has a line break and cannot go into a subject");
-                out += escaping == Escaping::Html ? escapeHtml(shown) : shown;
+                                                           "' has a line break or another control character and "
+                                                           "cannot go into a subject");
+                append(escaping == Escaping::Html ? escapeHtml(shown) : shown, use.name);
                 break;
             }
             }

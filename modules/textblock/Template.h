@@ -3,6 +3,7 @@
 // tree, checked when a block is saved, rendered when a mail is made.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -94,10 +95,12 @@ public:
     /// when the document has none; a missing (or empty) value that has no
     /// `default` format throws TemplateValueError, unless allowEmpty or
     /// mayBeEmpty(name). A value goes through its formats in order, then is
-    /// escaped.
+    /// escaped. Throws TemplateValueError when the result would be longer
+    /// than maxBytes.
     std::string render(const std::function<std::optional<std::string>(const std::string&)>& lookup,
                        const FormatValue& format, Escaping escaping, bool allowEmpty = false,
-                       const std::function<bool(const std::string&)>& mayBeEmpty = {}) const;
+                       const std::function<bool(const std::string&)>& mayBeEmpty = {},
+                       std::size_t maxBytes = std::size_t{16} << 20) const;
 
     struct Node;
 

@@ -179,9 +179,15 @@ Object::Ptr TextBlockModule::save(store::TextBlockRecord block, bool isNew)
                                      "' already; make that one an ordinary block first",
                                  "signature");
     }
-    if (isNew) blocks.insert(block);
-    else blocks.update(block);
-    tx.commit();
+    try {
+        if (isNew) blocks.insert(block);
+        else blocks.update(block);
+        tx.commit();
+    } catch (const store::ConstraintViolation&) {
+        // Another user saved a block of that name, or a signature, meanwhile.
+        throw OperationError("conflict", "the account got a text block named '" + block.name +
+                                             "' or a signature meanwhile; look again and save once more");
+    }
     auto result = blockJson(block);
     Array::Ptr w = new Array;
     for (const auto& s : warnings) w->add(s);

@@ -7,7 +7,7 @@ CREATE TABLE text_blocks (
     subject                 TEXT,
     body_text               TEXT,
     body_html               TEXT,
-    doctypes                VARCHAR(1000) NOT NULL DEFAULT '',
+    doctypes                TEXT NOT NULL DEFAULT '',
     is_signature            INTEGER NOT NULL DEFAULT 0,
     allow_empty             INTEGER NOT NULL DEFAULT 0,
     created_at_ms           BIGINT NOT NULL,

@@ -60,6 +60,19 @@ Request itemRequest(const SendPath& path, const Request& bulk, const Object::Ptr
     return r;
 }
 
+Object::Ptr failure(std::size_t i, const Object::Ptr& item, const std::string& code, const std::string& field,
+                    const std::string& message)
+{
+    Object::Ptr f = new Object;
+    f->set("index", static_cast<int>(i));
+    f->set("doctype", item->getValue<std::string>("doctype"));
+    f->set("id", item->getValue<std::string>("id"));
+    f->set("code", code);
+    if (!field.empty()) f->set("field", field);
+    f->set("message", message);
+    return f;
+}
+
 } // namespace
 
 std::string bulkSchema(const std::string& addresses)
@@ -98,18 +111,14 @@ Object::Ptr sendBulk(const SendPath& path, const Request& request)
             ready.push_back({std::move(r), std::move(composed), std::move(secured)});
             readyIndex.push_back(i);
         } catch (const OperationError& e) {
-            Object::Ptr f = new Object;
-            f->set("index", static_cast<int>(i));
-            f->set("doctype", item->getValue<std::string>("doctype"));
-            f->set("id", item->getValue<std::string>("id"));
-            f->set("code", e.code());
-            if (!e.field().empty()) f->set("field", e.field());
-            f->set("message", e.what());
-            failed->add(f);
+            failed->add(failure(i, item, e.code(), e.field(), e.what()));
+        } catch (const std::exception& e) {
+            // One broken document does not stop the others.
+            failed->add(failure(i, item, "internal", "", e.what()));
         }
     }
     Array::Ptr queued = new Array;
-    const auto answers = queueAll(path, account, ready);
+    const auto answers = ready.empty() ? std::vector<Object::Ptr>{} : queueAll(path, account, ready);
     for (std::size_t k = 0; k < answers.size(); ++k) {
         Object::Ptr q = answers[k];
         auto item = items->getObject(static_cast<unsigned>(readyIndex[k]));

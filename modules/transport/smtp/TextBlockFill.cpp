@@ -62,6 +62,9 @@ void fillFromTextBlock(const SendPath& path, const Request& request, const store
     }
     if (!block || block->accountId != sender.id)
         throw invalidParam("textblock", "account '" + sender.label + "' has no text block '" + named + "'");
+    if (p->has("html"))
+        throw invalidParam("html", "a mail from text block '" + block->name +
+                                       "' takes its HTML from the block; give your words as text, for {{ body }}");
     if (p->has("text") && !usesBody(block->bodyText) && !usesBody(block->bodyHtml))
         throw invalidParam("text", "text block '" + block->name +
                                        "' has no {{ body }} for the text you wrote; add one, or leave the text out");

@@ -229,3 +229,13 @@ TEST_F(SmimeTest, SignThenEncryptAndABareLfIsRefused)
     EXPECT_THROW(signEntity("Content-Type: text/plain\r\n\r\nzeile\nzwei\r\n", Signer{alice.get(), aliceKey.get(), {}}),
                  SmimeError);
 }
+
+TEST_F(SmimeTest, BrokenBase64AndAFoldedLastHeaderNeitherThrowNorHang)
+{
+    std::string entity = splitMessage(signedInvoice()).entity;
+    std::size_t sig = entity.find("Signature\r\n\r\n") + 13;
+    entity.insert(sig + 10, "*!*");
+    EXPECT_EQ(verifySigned(entity, trust(), "alice@example.ch", now).status, "invalid");
+    MessageParts parts = splitMessage("Subject: a\r\n b");
+    EXPECT_EQ(parts.outerHeaders, "Subject: a\r\n b");
+}

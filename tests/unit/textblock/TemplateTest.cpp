@@ -155,3 +155,29 @@ TEST(LocaleFormat, RefusesAnUnknownLocale)
 {
     EXPECT_THROW(LocaleFormat("not a locale!", "", ""), std::invalid_argument);
 }
+
+TEST(Template, HostileBlocksAreRefusedWithoutExhaustingTheHost)
+{
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += "{{#if a}}";
+    auto errors = errorsOf(deep);
+    ASSERT_FALSE(errors.empty());
+    EXPECT_NE(errors.front().message.find("nested deeper"), std::string::npos) << errors.front().message;
+
+    // Every unclosed {{ costs a scan of its line: the parse stops after a few dozen.
+    errors = errorsOf(std::string(1 << 20, '{'));
+    EXPECT_LE(errors.size(), 60u);
+
+    auto parsed = Template::parse(std::string(10000, 'x') + "{{ body }}{{ body }}{{ body }}");
+    LocaleFormat formats("de-CH", "'", "");
+    const std::string body(1 << 20, 'y');
+    EXPECT_THROW(parsed.render([&](const std::string&) { return body; }, formats.callback(), Escaping::Text, false, {},
+                               2 << 20),
+                 TemplateValueError);
+}
+
+TEST(Template, ASubjectValueWithAnyControlCharacterIsRefusedAndIcuLocaleNamesWork)
+{
+    EXPECT_THROW(render("{{ a }}", {{"a", "x\x0by"}}, Escaping::Subject), TemplateValueError);
+    EXPECT_EQ(render("{{ a | amount }}", {{"a", "1234.5"}}, Escaping::Text, "de_CH"), "1'234.50");
+}
