@@ -55,15 +55,15 @@ std::vector<const char*> cStrings(const std::vector<std::string>& strings)
 Plugin::Plugin(const erp_host_api* host) : context_(std::make_unique<Context>(host))
 {
     std::vector<std::unique_ptr<Module>> modules;
-    auto account = std::make_unique<AccountModule>(*context_, *this);
-    AccountAccess& accounts = account->access();
-    SecretSealer& sealer = account->sealer();
-    modules.push_back(std::move(account));
+    AccountModuleParts account = makeAccountModule(*context_, *this);
+    AccountAccess& accounts = account.access;
+    SecretSealer& sealer = account.sealer;
+    modules.push_back(std::move(account.module));
     modules.push_back(makeSmtpModule(*context_, accounts));
-    modules.push_back(std::make_unique<Pop3Module>(*context_, accounts));
-    modules.push_back(std::make_unique<ImapModule>(*context_, accounts));
+    modules.push_back(makePop3Module(*context_, accounts));
+    modules.push_back(makeImapModule(*context_, accounts));
     modules.push_back(std::make_unique<CertificateModule>(*context_, accounts, &sealer));
-    modules.push_back(std::make_unique<TextBlockModule>(*context_, accounts));
+    modules.push_back(makeTextBlockModule(*context_, accounts));
     modules.push_back(makeRetentionModule(*context_, accounts));
 
     for (auto& module : modules) {

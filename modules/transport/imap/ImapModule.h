@@ -4,43 +4,13 @@
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
-#include "transport/imap/ImapFetcher.h"
-#include "transport/imap/ImapPush.h"
 
-#include "transport/common/FetchSchedule.h"
+#include <memory>
 
 namespace erpmail {
 
-class ImapModule : public Module {
-public:
-    ImapModule(Context& context, AccountAccess& accounts)
-        : context_(context), accounts_(accounts), fetcher_(context, accounts, accounts), push_(context, accounts, fetcher_)
-    {
-    }
-    /// Joins the workers only: the account module may be gone by now.
-    ~ImapModule() override
-    {
-        push_.stop();
-        schedule_.stop();
-    }
-    std::string id() const override { return "transport.imap"; }
-    std::string summary() const override { return "Receiving over IMAP and IMAPS"; }
-    std::vector<std::string> dependencies() const override { return {"account"}; }
-    std::vector<Operation> operations() override;
-    /// Offers the IMAP fetcher to mail.fetch and, in long-running hosts,
-    /// fetches online IMAP accounts every erpmail.fetch.interval_seconds and
-    /// keeps those whose server offers IDLE idling for new mail.
-    void start() override;
-    void stop() noexcept override;
-
-private:
-    Poco::JSON::Object::Ptr folders(const Request& request);
-
-    Context& context_;
-    AccountAccess& accounts_;
-    ImapFetcher fetcher_;
-    transport::FetchSchedule schedule_;
-    ImapPush push_;
-};
+/// The IMAP module: the IMAP fetcher behind mail.fetch, the scheduled fetch
+/// and IDLE push of online accounts, mail.imap.probe and mail.imap.folders.
+std::unique_ptr<Module> makeImapModule(Context& context, AccountAccess& accounts);
 
 } // namespace erpmail

@@ -124,17 +124,6 @@ OAuthGrant refreshAccessToken(const OAuthRequest& request)
     return grant;
 }
 
-bool usesOAuth(const Poco::JSON::Object::Ptr& incoming)
-{
-    return incoming && incoming->optValue<std::string>("auth", "password") == "oauth2";
-}
-
-std::string accessTokenFor(Context& context, SecretStore& secrets, const store::AccountRecord& account,
-                           const Poco::JSON::Object::Ptr& incoming)
-{
-    return accessTokenFor(context, secrets, account, IncomingSettings::fromJson(*incoming));
-}
-
 std::string accessTokenFor(Context& context, SecretStore& secrets, const store::AccountRecord& account,
                            const IncomingSettings& incoming)
 {

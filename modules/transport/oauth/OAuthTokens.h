@@ -46,9 +46,6 @@ struct OAuthGrant {
 /// One refresh-token grant at the token endpoint.
 OAuthGrant refreshAccessToken(const OAuthRequest& request);
 
-/// Whether the account's incoming server signs in with OAuth 2.0.
-bool usesOAuth(const Poco::JSON::Object::Ptr& incoming);
-
 /// A valid access token for the account's incoming server (whose settings
 /// are `incoming`), which its SMTP server takes too: cached in this process,
 /// stored with the account by another process, or bought now (one purchase
@@ -57,9 +54,6 @@ bool usesOAuth(const Poco::JSON::Object::Ptr& incoming);
 /// rotated refresh token cannot be stored, or OperationError.
 std::string accessTokenFor(Context& context, SecretStore& secrets, const store::AccountRecord& account,
                            const IncomingSettings& incoming);
-/// The same for the stored "incoming" block as JSON.
-std::string accessTokenFor(Context& context, SecretStore& secrets, const store::AccountRecord& account,
-                           const Poco::JSON::Object::Ptr& incoming);
 
 /// Drops the account's access token, cached and stored (a server refused
 /// it), so that the next login buys a new one.

@@ -1,6 +1,8 @@
 #include "transport/pop3/Pop3Module.h"
 
+#include "transport/common/FetchSchedule.h"
 #include "transport/common/ServerProbe.h"
+#include "transport/pop3/Pop3Fetcher.h"
 #include "transport/pop3/Pop3Session.h"
 
 namespace erpmail {
@@ -17,6 +19,31 @@ void probePop3(const transport::ProbeRequest& request, StepReport& report)
     } catch (const std::exception&) {
     }
 }
+
+class Pop3Module : public Module {
+public:
+    Pop3Module(Context& context, AccountAccess& accounts)
+        : context_(context), accounts_(accounts), fetcher_(context, accounts, accounts)
+    {
+    }
+    /// Joins the schedule only: the account module may be gone by now.
+    ~Pop3Module() override { schedule_.stop(); }
+    std::string id() const override { return "transport.pop3"; }
+    std::string summary() const override { return "Receiving over POP3 and POP3S"; }
+    std::vector<std::string> dependencies() const override { return {"account"}; }
+    std::vector<Operation> operations() override;
+    /// Starts the scheduled fetch of online POP3 accounts
+    /// (erpmail.fetch.interval_seconds, default 300) in long-running hosts.
+    void start() override;
+    void stop() noexcept override;
+
+private:
+    Context& context_;
+    AccountAccess& accounts_;
+    Pop3Fetcher fetcher_;
+    transport::FetchSchedule schedule_;
+};
+
 
 } // namespace
 
@@ -37,6 +64,11 @@ void Pop3Module::stop() noexcept
 {
     accounts_.unregisterFetcher(&fetcher_);
     schedule_.stop();
+}
+
+std::unique_ptr<Module> makePop3Module(Context& context, AccountAccess& accounts)
+{
+    return std::make_unique<Pop3Module>(context, accounts);
 }
 
 } // namespace erpmail

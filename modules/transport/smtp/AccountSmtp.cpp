@@ -2,32 +2,31 @@
 // account stores, the way every SMTP session of erpmail signs in.
 #include "transport/smtp/AccountSmtp.h"
 
+#include "erpmail/AccountSettings.h"
 #include "transport/oauth/OAuthTokens.h"
 
 namespace erpmail {
 
-using Poco::JSON::Object;
-
 transport::SmtpSettings smtpSettingsOf(const SendPath& path, const store::AccountRecord& account, bool buyToken)
 {
-    auto server = parseStoredObject(account.serverSettings);
-    if (!server->has("smtp")) throw invalidParam("account", "account '" + account.label + "' has no SMTP server");
-    auto smtp = server->getObject("smtp");
+    const AccountSettings settings = AccountSettings::of(account);
+    if (!settings.smtp) throw invalidParam("account", "account '" + account.label + "' has no SMTP server");
+    const SmtpSettings& smtp = *settings.smtp;
     transport::SmtpSettings s;
-    s.host = smtp->optValue<std::string>("host", "");
-    s.port = smtp->optValue<unsigned>("port", 587);
-    s.security = transport::parseSecurity(smtp->optValue<std::string>("security", "starttls"));
-    s.tls.caFile = smtp->optValue<std::string>("ca_file", "");
-    s.tls.caPem = smtp->optValue<std::string>("ca", "");
-    s.authenticate = smtp->optValue<bool>("requires_password", true);
+    s.host = smtp.host;
+    s.port = smtp.port;
+    s.security = transport::parseSecurity(smtp.security);
+    s.tls.caFile = smtp.caFile;
+    s.tls.caPem = smtp.caPem;
+    s.authenticate = smtp.requiresPassword;
     AccountCredentials credentials = path.accounts.credentials(account);
-    s.user = smtp->optValue<std::string>("user", "");
+    s.user = smtp.user;
     s.password = credentials.smtpPassword;
     if (s.user.empty()) {
         // "Server requires password": the incoming credentials, unless SMTP has its own.
-        auto in = server->has("incoming") ? server->getObject("incoming") : Object::Ptr(new Object);
-        s.user = in->optValue<std::string>("user", "");
-        if (s.authenticate && transport::usesOAuth(in)) {
+        const IncomingSettings in = settings.incoming.value_or(IncomingSettings{});
+        s.user = in.user;
+        if (s.authenticate && in.usesOAuth()) {
             if (credentials.oauthRefreshToken.empty()) throw missingPassword(account, "incoming.oauth2.refresh_token");
             // An access token opens the mailbox too: it goes only to the
             // SMTP server the refresh token was entered with.

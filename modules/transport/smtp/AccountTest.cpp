@@ -2,6 +2,7 @@
 // sending uses, the incoming side through the account module's fetcher.
 #include "transport/smtp/AccountTest.h"
 
+#include "erpmail/AccountSettings.h"
 #include "transport/common/ServerProbe.h"
 #include "transport/smtp/AccountSmtp.h"
 
@@ -63,12 +64,12 @@ Object::Ptr testAccount(const SendPath& path, const Request& request)
     auto account = path.accounts.requireVisible(request.params->getValue<std::string>("id"), request);
     if (!path.accounts.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "only who may change account '" + account.label + "' may test it");
-    auto server = parseStoredObject(account.serverSettings);
+    const AccountSettings settings = AccountSettings::of(account);
     Object::Ptr result = new Object;
     // Each side runs the session class and settings that send or fetch use.
-    if (server->has("smtp"))
+    if (settings.smtp)
         result->set("smtp", testSmtp(path, account, request.params->optValue<bool>("check_sender", false)));
-    if (server->has("incoming")) result->set("incoming", testIncoming(path, account));
+    if (settings.incoming) result->set("incoming", testIncoming(path, account));
     bool ok = true;
     for (const char* side : {"smtp", "incoming"})
         if (result->has(side)) ok = ok && result->getObject(side)->getValue<bool>("ok");

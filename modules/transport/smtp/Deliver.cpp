@@ -3,6 +3,7 @@
 // recorded.
 #include "transport/smtp/Deliver.h"
 
+#include "erpmail/AccountSettings.h"
 #include "transport/smtp/AccountSmtp.h"
 #include "transport/smtp/Announce.h"
 #include "transport/smtp/Claims.h"
@@ -57,7 +58,7 @@ DeliveryReport deliverDue(const SendPath& path, const std::vector<store::Account
     std::map<std::string, bool> released;
     for (const auto& account : accounts) {
         if (!account.online) continue; // nothing is sent from an offline account
-        if (!parseStoredObject(account.serverSettings)->has("smtp")) continue;
+        if (!AccountSettings::of(account).smtp) continue;
         try {
             if (!released[account.databaseId]) {
                 released[account.databaseId] = true;
