@@ -3,6 +3,7 @@
 #include "erpmail/OperationError.h"
 
 #include <Poco/JSON/Array.h>
+#include <Poco/RegularExpression.h>
 #include <Poco/UTF8String.h>
 #include <Poco/UnicodeConverter.h>
 
@@ -100,11 +101,21 @@ void check(const Object::Ptr& schema, const Var& value, const std::string& path)
         std::string s = value.toString();
         std::size_t len = codePoints(s);
         if (schema->has("minLength") && len < schema->getValue<std::size_t>("minLength"))
-            throw invalidParam(field, field + " must have at least " + schema->get("minLength").toString() +
-                                          " characters");
+            throw invalidParam(field,
+                               field + " must have at least " + schema->get("minLength").toString() + " characters");
         if (schema->has("maxLength") && len > schema->getValue<std::size_t>("maxLength"))
-            throw invalidParam(field, field + " must have at most " + schema->get("maxLength").toString() +
-                                          " characters");
+            throw invalidParam(field,
+                               field + " must have at most " + schema->get("maxLength").toString() + " characters");
+        if (schema->has("pattern")) {
+            // JSON Schema's pattern matches anywhere unless it is anchored, and its $
+            // is the end of the text, not also before a final line break.
+            const std::string pattern = schema->getValue<std::string>("pattern");
+            Poco::RegularExpression::Match found;
+            if (Poco::RegularExpression(pattern,
+                                        Poco::RegularExpression::RE_UTF8 | Poco::RegularExpression::RE_DOLLAR_ENDONLY)
+                    .match(s, found) == 0)
+                throw invalidParam(field, field + " is not of the form " + pattern);
+        }
     }
 
     if (have == "integer" || have == "number") {

@@ -230,6 +230,7 @@ std::string accountParamsSchema(bool forUpdate)
   "signature":{"type":["string","null"],"maxLength":100000},
   "contacts_sync":{"type":"boolean"},
   "retention":{"type":"object"},
+  "locale":{"type":["string","null"],"pattern":"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$"},
   "visibility":{"type":"object","additionalProperties":false,"properties":{
      "group":{"type":["string","null"],"maxLength":100},
      "users":{"type":"array","maxItems":10000,"items":{"type":"string","minLength":1,"maxLength":100}}}},)" +
@@ -275,6 +276,7 @@ void applyAccountParams(const Object::Ptr& p, const HostDirectory& directory, st
     if (p->has("always_signature")) a.alwaysSignature = p->getValue<bool>("always_signature");
     if (p->has("signature")) a.signature = optionalText(p, "signature");
     if (p->has("contacts_sync")) a.contactsSync = p->getValue<bool>("contacts_sync");
+    if (p->has("locale")) a.locale = optionalText(p, "locale");
     if (p->has("retention"))
         a.retentionSettings = toJson(RetentionPolicy::fromJson(p->getObject("retention"), "retention").toJson());
 
@@ -359,6 +361,7 @@ Object::Ptr accountToJson(const store::AccountRecord& a, const std::optional<Acc
     o->set("signature", a.signature ? Poco::Dynamic::Var(*a.signature) : Poco::Dynamic::Var());
     o->set("contacts_sync", a.contactsSync);
     o->set("retention", parseStoredObject(a.retentionSettings));
+    o->set("locale", a.locale ? Poco::Dynamic::Var(*a.locale) : Poco::Dynamic::Var());
     Object::Ptr visibility = new Object;
     visibility->set("group", a.visibilityGroup ? Poco::Dynamic::Var(*a.visibilityGroup) : Poco::Dynamic::Var());
     Array::Ptr users = new Array;

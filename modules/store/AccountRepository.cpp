@@ -7,7 +7,7 @@ namespace {
 constexpr const char* kColumns =
     "a.id, a.label, a.owner, a.kind, a.database_id, a.sender_name, a.sender_email, a.online, a.offline_reason,"
     " a.always_signature, a.signature, a.contacts_sync, a.e_printing, a.visibility_group, a.server_settings,"
-    " a.retention_settings, a.secrets, a.created_at_ms, a.updated_at_ms, a.offline_since_ms, a.offline_by";
+    " a.retention_settings, a.secrets, a.created_at_ms, a.updated_at_ms, a.offline_since_ms, a.offline_by, a.locale";
 
 // The rule of who sees an account, as SQL. Parameters: admin flag, user, user.
 constexpr const char* kVisibleTo =
@@ -38,11 +38,12 @@ AccountRecord readRow(Statement& st)
     a.updatedAtMs = st.intOr(19, 0);
     a.offlineSinceMs = st.getInt(20);
     a.offlineBy = st.getText(21);
+    a.locale = st.getText(22);
     return a;
 }
 
 // Binds the columns an insert and an update both write, label to secrets,
-// from `pos`; returns the position after them.
+// and the locale, from `pos`; returns the position after them.
 int bindWritable(Statement& st, int pos, const AccountRecord& a)
 {
     st.bindText(pos, a.label).bindText(pos + 1, a.owner).bindText(pos + 2, a.kind).bindText(pos + 3, a.databaseId);
@@ -52,7 +53,8 @@ int bindWritable(Statement& st, int pos, const AccountRecord& a)
     st.bindInt(pos + 10, a.contactsSync ? 1 : 0).bindInt(pos + 11, a.ePrinting ? 1 : 0);
     st.bindOptionalText(pos + 12, a.visibilityGroup).bindText(pos + 13, a.serverSettings);
     st.bindText(pos + 14, a.retentionSettings).bindOptionalBlob(pos + 15, a.secrets);
-    return pos + 16;
+    st.bindOptionalText(pos + 16, a.locale);
+    return pos + 17;
 }
 
 } // namespace
@@ -106,8 +108,8 @@ void AccountRepository::insert(const AccountRecord& a)
 {
     Statement st(c_, "INSERT INTO accounts (id, label, owner, kind, database_id, sender_name, sender_email, online,"
                      " offline_reason, always_signature, signature, contacts_sync, e_printing, visibility_group,"
-                     " server_settings, retention_settings, secrets, created_at_ms, updated_at_ms)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                     " server_settings, retention_settings, secrets, locale, created_at_ms, updated_at_ms)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bindText(1, a.id);
     const int next = bindWritable(st, 2, a);
     st.bindInt(next, a.createdAtMs).bindInt(next + 1, a.updatedAtMs);
@@ -120,7 +122,7 @@ void AccountRepository::update(const AccountRecord& a)
     Statement st(c_, "UPDATE accounts SET label = ?, owner = ?, kind = ?, database_id = ?, sender_name = ?,"
                      " sender_email = ?, online = ?, offline_reason = ?, always_signature = ?, signature = ?,"
                      " contacts_sync = ?, e_printing = ?, visibility_group = ?, server_settings = ?,"
-                     " retention_settings = ?, secrets = ?, updated_at_ms = ? WHERE id = ?");
+                     " retention_settings = ?, secrets = ?, locale = ?, updated_at_ms = ? WHERE id = ?");
     const int next = bindWritable(st, 1, a);
     st.bindInt(next, a.updatedAtMs).bindText(next + 1, a.id);
     st.execute();

@@ -28,6 +28,7 @@ struct AccountRecord {
     std::vector<std::string> visibleTo;
     std::string serverSettings = "{}";    ///< JSON, without secrets
     std::string retentionSettings = "{}"; ///< JSON
+    std::optional<std::string> locale;    ///< text blocks' formats (BCP 47); unset: the installation's
     std::optional<std::string> secrets;   ///< sealed by the account module
     std::int64_t createdAtMs = 0;
     std::int64_t updatedAtMs = 0;

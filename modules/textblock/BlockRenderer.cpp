@@ -23,17 +23,21 @@ std::string localTime(std::int64_t ms, const char* pattern)
     return out;
 }
 
-// The locale's formats as the configuration sets them; Swiss locales group
-// digits with ' unless erpmail.locale.grouping says otherwise.
-LocaleFormat localeFormat(const Context& context)
+// The account's locale, else the installation's (erpmail.locale). Swiss
+// locales group digits with '; erpmail.locale.grouping replaces the grouping
+// of the installation's locale only, since it was chosen for that one.
+LocaleFormat localeFormat(const Context& context, const store::AccountRecord& account)
 {
-    const std::string locale = context.host().config("erpmail.locale").value_or("de-CH");
+    const std::string locale = account.locale ? *account.locale : context.host().config("erpmail.locale").value_or("de-CH");
     const bool swiss = locale.size() > 3 && (locale.compare(locale.size() - 3, 3, "-CH") == 0 ||
                                              locale.compare(locale.size() - 3, 3, "_CH") == 0);
-    const std::string grouping = context.host().config("erpmail.locale.grouping").value_or(swiss ? "'" : "");
+    const std::string swissGrouping = swiss ? "'" : "";
+    const std::string grouping =
+        account.locale ? swissGrouping : context.host().config("erpmail.locale.grouping").value_or(swissGrouping);
     try {
         return LocaleFormat(locale, grouping, context.host().config("erpmail.currency").value_or(""));
     } catch (const std::invalid_argument& e) {
+        if (account.locale) throw invalidParam("locale", "account '" + account.label + "': " + e.what());
         throw OperationError("unavailable", std::string("erpmail.locale: ") + e.what());
     }
 }
@@ -43,7 +47,7 @@ LocaleFormat localeFormat(const Context& context)
 RenderedBlock BlockRenderer::render(const Request& request, const store::AccountRecord& account,
                                     const store::TextBlockRecord& block, const RenderInput& input) const
 {
-    const LocaleFormat formats = localeFormat(context_);
+    const LocaleFormat formats = localeFormat(context_, account);
     const std::int64_t now = context_.host().nowMs();
     std::optional<Poco::JSON::Object::Ptr> user;
     auto userField = [&](const char* key) -> std::optional<std::string> {
@@ -96,7 +100,7 @@ RenderedBlock BlockRenderer::render(const Request& request, const store::Account
         }
     };
     RenderedBlock out;
-    out.subject = fill(block.subject, Escaping::Subject);
+    if (input.withSubject) out.subject = fill(block.subject, Escaping::Subject);
     out.text = fill(block.bodyText, Escaping::Text);
     out.html = fill(block.bodyHtml, Escaping::Html);
     return out;

@@ -22,6 +22,7 @@ struct RenderInput {
     std::string body;           ///< what the user wrote, for {{ body }}
     std::string recipientName;  ///< the first recipient, for recipient.*
     std::string recipientEmail;
+    bool withSubject = true; ///< false: the caller gives the subject, the block's is not filled
 };
 
 struct RenderedBlock {

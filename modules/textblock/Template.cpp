@@ -362,7 +362,7 @@ std::string Template::render(const std::function<std::optional<std::string>(cons
                     throw TemplateValueError(use.name, "the value of '" + use.name +
                                                            "' has a line break or another control character and "
                                                            "cannot go into a subject");
-                append(escaping == Escaping::Html ? escapeHtml(shown) : shown, use.name);
+                append(escaping == Escaping::Html ? htmlLines(shown) : shown, use.name);
                 break;
             }
             }
@@ -396,6 +396,17 @@ std::string escapeHtml(const std::string& text)
         case '\'': out += "&#39;"; break;
         default: out += c;
         }
+    }
+    return out;
+}
+
+std::string htmlLines(const std::string& text)
+{
+    std::string out;
+    out.reserve(text.size());
+    for (char c : escapeHtml(text)) {
+        if (c == '\n') out += "<br>";
+        else if (c != '\r') out += c;
     }
     return out;
 }

@@ -48,7 +48,7 @@ struct VariableUse {
 /// How values are written into the output.
 enum class Escaping {
     Text,    ///< verbatim
-    Html,    ///< & < > " ' as entities
+    Html,    ///< & < > " ' as entities, line breaks as <br> (htmlLines)
     Subject, ///< verbatim; a value with CR or LF is refused
 };
 
@@ -116,5 +116,8 @@ void checkVariables(const Template& parsed, const std::function<bool(const std::
 
 /// "& < > \" '" as HTML entities.
 std::string escapeHtml(const std::string& text);
+/// Text as HTML: escaped, each line break a <br>, so that what a user wrote
+/// on several lines keeps its lines in an HTML body.
+std::string htmlLines(const std::string& text);
 
 } // namespace erpmail::textblock

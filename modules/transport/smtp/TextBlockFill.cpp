@@ -35,17 +35,6 @@ bool usesBody(const std::optional<std::string>& source)
     return false;
 }
 
-// The HTML of a text signature: escaped, one line a line.
-std::string htmlOf(const std::string& text)
-{
-    std::string out;
-    for (char c : textblock::escapeHtml(text)) {
-        if (c == '\n') out += "<br>";
-        else if (c != '\r') out += c;
-    }
-    return out;
-}
-
 } // namespace
 
 void fillFromTextBlock(const SendPath& path, const Request& request, const store::AccountRecord& sender,
@@ -68,8 +57,10 @@ void fillFromTextBlock(const SendPath& path, const Request& request, const store
     if (p->has("text") && !usesBody(block->bodyText) && !usesBody(block->bodyHtml))
         throw invalidParam("text", "text block '" + block->name +
                                        "' has no {{ body }} for the text you wrote; add one, or leave the text out");
-    auto filled = textblock::BlockRenderer(path.context).render(request, sender, *block, renderInput(request, message));
-    if (filled.subject && !p->has("subject")) message.subject = *filled.subject;
+    textblock::RenderInput input = renderInput(request, message);
+    input.withSubject = !p->has("subject");
+    auto filled = textblock::BlockRenderer(path.context).render(request, sender, *block, input);
+    if (filled.subject) message.subject = *filled.subject;
     message.text = filled.text.value_or("");
     message.html = filled.html.value_or("");
 }
@@ -87,10 +78,10 @@ void addSignature(const SendPath& path, const Request& request, const store::Acc
     if (block) {
         auto filled = textblock::BlockRenderer(path.context).render(request, sender, *block, renderInput(request, message));
         text = filled.text.value_or("");
-        html = filled.html ? *filled.html : htmlOf(text);
+        html = filled.html ? *filled.html : textblock::htmlLines(text);
     } else if (sender.signature && !sender.signature->empty()) {
         text = *sender.signature;
-        html = htmlOf(text);
+        html = textblock::htmlLines(text);
     }
     if (!text.empty() && !message.text.empty() && message.text.find(text) == std::string::npos)
         message.text += "\n-- \n" + text + "\n";

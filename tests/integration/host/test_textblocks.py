@@ -153,6 +153,31 @@ class TextBlockTest(unittest.TestCase):
         subject = self.refused("mail.textblock.create", "anna", self.reminder(subject="Zeile\nzwei"))
         self.assertEqual(subject["field"], "subject")
 
+    def test_an_accounts_own_locale_formats_its_blocks_and_a_bad_one_is_refused(self):
+        block = self.ok("mail.textblock.create", "anna", self.reminder(text="{{ invoice.total | amount:\"CHF\" }} "
+                                                                           "{{ invoice.due_date | date }}"))
+        render = {"id": block["id"], "doctype": "invoice", "doc_id": "2026-0042"}
+        self.assertEqual(self.ok("mail.textblock.render", "anna", render)["text"], "CHF 1'234.50 26.11.2026")
+        self.ok("mail.account.update", "anna", {"id": self.account["id"], "locale": "en-US"})
+        self.assertEqual(self.ok("mail.account.get", "anna", {"id": self.account["id"]})["locale"], "en-US")
+        self.assertEqual(self.ok("mail.textblock.render", "anna", render)["text"], "CHF 1,234.50 Nov 26, 2026")
+        self.ok("mail.account.update", "anna", {"id": self.account["id"], "locale": "fr-CH"})
+        self.assertEqual(self.ok("mail.textblock.render", "anna", render)["text"], "1'234.50 CHF 26 nov. 2026")
+        self.ok("mail.account.update", "anna", {"id": self.account["id"], "locale": None})
+        self.assertEqual(self.ok("mail.textblock.render", "anna", render)["text"], "CHF 1'234.50 26.11.2026")
+        error = self.refused("mail.account.update", "anna", {"id": self.account["id"], "locale": "de CH; DROP"})
+        self.assertEqual((error["code"], error["field"]), ("invalid_params", "locale"))
+        self.assertIsNone(self.ok("mail.account.get", "anna", {"id": self.account["id"]})["locale"])
+
+    def test_lines_the_user_wrote_keep_their_breaks_in_html(self):
+        block = self.ok("mail.textblock.create", "anna", self.reminder(
+            html="<p>{{ body }}</p>", text="{{ body }}", subject=None, name="Frei"))
+        filled = self.ok("mail.textblock.render", "anna", {"id": block["id"], "doctype": "invoice",
+                                                           "doc_id": "2026-0042",
+                                                           "text": "Guten Tag\r\n<b>Frau</b> Keller\nGruss"})
+        self.assertEqual(filled["html"], "<p>Guten Tag<br>&lt;b&gt;Frau&lt;/b&gt; Keller<br>Gruss</p>")
+        self.assertEqual(filled["text"], "Guten Tag\r\n<b>Frau</b> Keller\nGruss")
+
 
 class SendWithTextBlockTest(unittest.TestCase):
     """mail.send and mail.send.bulk with a text block, through the test bed's Postfix and Dovecot."""
@@ -246,6 +271,22 @@ class SendWithTextBlockTest(unittest.TestCase):
             "account": self.account, "to": [self.tb["USER_BENCH"]], "textblock": self.block["id"],
             "documents": [{"doctype": "reminder", "id": "M-137"}]})
         self.assertEqual(code, 0, (result, err))
+
+    def test_a_subject_the_clerk_gives_replaces_the_blocks_which_is_then_not_filled(self):
+        self.host.call("mail.textblock.update", "anna", {"id": self.block["id"],
+                                                       "subject": "Mahnung fällig {{ invoice.due_date | date }}"})
+        code, result, _ = self.host.call("mail.send", "anna", {
+            "account": self.account, "to": [self.tb["USER_BENCH"]], "textblock": "Mahnung",
+            "documents": [{"doctype": "reminder", "id": "M-137"}]})
+        self.assertNotEqual(code, 0)  # the block's subject needs the due date M-137 lacks
+        self.host.call("mail.textblock.update", "anna", {"id": self.block["id"], "text": "Guten Tag"})
+        code, result, err = self.host.call("mail.send", "anna", {
+            "account": self.account, "to": [self.tb["USER_BENCH"]], "textblock": "Mahnung",
+            "subject": f"Ihre Rechnung {self.token}", "documents": [{"doctype": "reminder", "id": "M-137"}]})
+        self.assertEqual(code, 0, (result, err))
+        self.host.call("mail.outbox.process", "anna", {"account": self.account})
+        [mail] = self.arrived(1)
+        self.assertEqual(mail["Subject"], f"Ihre Rechnung {self.token}")
 
     def test_bulk_300_reminders_one_missing_its_due_date(self):
         items = [{"doctype": "reminder", "id": f"M-{i:03}", "to": [self.tb["USER_BENCH"]]} for i in range(300)]

@@ -93,3 +93,24 @@ TEST(SchemaValidator, RefusesIntegersBeyondSixtyFourBitsWithTheField)
     EXPECT_EQ(blame("9223372036854775807"), "");
     EXPECT_EQ(blame("1"), "");
 }
+
+TEST(SchemaValidator, StringsMustMatchTheirPatternAnywhereUnlessAnchored)
+{
+    const auto schema = parse(R"({"type":"object","properties":{
+        "code":{"type":["string","null"],"pattern":"^[a-z]{2}(-[A-Z]{2})?$"},
+        "word":{"type":"string","pattern":"[0-9]"}}})");
+    auto check = [&](const std::string& params) {
+        try {
+            erpmail::validateAgainstSchema(schema, parse(params));
+            return std::string();
+        } catch (const OperationError& e) {
+            return e.field();
+        }
+    };
+    EXPECT_EQ(check(R"({"code":"de-CH"})"), "");
+    EXPECT_EQ(check(R"({"code":null})"), "");
+    EXPECT_EQ(check(R"({"code":"de CH; DROP"})"), "code");
+    EXPECT_EQ(check(R"({"code":"de-CH\n"})"), "code");
+    EXPECT_EQ(check(R"({"word":"abc1def"})"), "");
+    EXPECT_EQ(check(R"({"word":"abcdef"})"), "word");
+}
