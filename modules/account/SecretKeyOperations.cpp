@@ -55,10 +55,11 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
         // Every value under the new key in one transaction, or none; the
         // second pass catches what another host sealed under the old key
         // before it saw the new one.
-        std::int64_t certificateKeys = 0;
+        std::int64_t certificateKeys = 0, tokenPins = 0;
         auto resealAll = [&](bool onlyOthers) {
             std::int64_t n = 0;
             certificateKeys = onlyOthers ? certificateKeys : 0;
+            tokenPins = onlyOthers ? tokenPins : 0;
             std::vector<std::string> failed;
             auto lease = system();
             store::Transaction tx(*lease);
@@ -95,6 +96,21 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
                 wipe(plain);
                 ++certificateKeys;
             }
+            // So are the PINs of the tokens that hold certificates' keys.
+            for (const auto& c : certificates.withSealedPins()) {
+                if (onlyOthers && SecretBox::keyIdOf(*c.sealedPin) == key->idHex()) continue;
+                const std::string bound = certificatePinBinding(c.fingerprint);
+                std::string plain;
+                try {
+                    plain = secrets_->open(*c.sealedPin, bound, bound);
+                } catch (const SecretError&) {
+                    failed.push_back("certificate " + c.id + " (token PIN)");
+                    continue;
+                }
+                certificates.setSealedPin(c.id, secrets_->sealWith(*key, plain, bound));
+                wipe(plain);
+                ++tokenPins;
+            }
             if (!failed.empty()) {
                 std::string ids;
                 for (const auto& id : failed)
@@ -116,6 +132,7 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
         Object::Ptr o = new Object;
         o->set("resealed", resealed);
         o->set("certificate_keys_resealed", certificateKeys);
+        o->set("token_pins_resealed", tokenPins);
         o->set("key_id", key->idHex());
         o->set("previous_key_id", previous);
         o->set("key_file", secrets_->keyPath());
