@@ -80,37 +80,32 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
                 wipe(plain);
                 ++n;
             }
-            // Certificates' private keys are sealed under the same key.
+            // Certificates' private keys and the PINs of the tokens that
+            // hold keys are sealed under the same key.
             store::CertificateRepository certificates(*lease);
-            for (const auto& c : certificates.withSealedKeys()) {
-                if (onlyOthers && SecretBox::keyIdOf(*c.sealedKey) == key->idHex()) continue;
-                const std::string bound = certificateKeyBinding(c.fingerprint);
-                std::string plain;
-                try {
-                    plain = secrets_->open(*c.sealedKey, bound, bound);
-                } catch (const SecretError&) {
-                    failed.push_back("certificate " + c.id);
-                    continue;
+            auto resealCertificates = [&](bool pins) {
+                std::int64_t resealed = 0;
+                for (const auto& c : pins ? certificates.withSealedPins() : certificates.withSealedKeys()) {
+                    const std::string& sealed = pins ? *c.sealedPin : *c.sealedKey;
+                    if (onlyOthers && SecretBox::keyIdOf(sealed) == key->idHex()) continue;
+                    const std::string bound =
+                        pins ? certificatePinBinding(c.fingerprint) : certificateKeyBinding(c.fingerprint);
+                    std::string plain;
+                    try {
+                        plain = secrets_->open(sealed, bound, bound);
+                    } catch (const SecretError&) {
+                        failed.push_back("certificate " + c.id + (pins ? " (token PIN)" : ""));
+                        continue;
+                    }
+                    const std::string resealedValue = secrets_->sealWith(*key, plain, bound);
+                    pins ? certificates.setSealedPin(c.id, resealedValue) : certificates.setSealedKey(c.id, resealedValue);
+                    wipe(plain);
+                    ++resealed;
                 }
-                certificates.setSealedKey(c.id, secrets_->sealWith(*key, plain, bound));
-                wipe(plain);
-                ++certificateKeys;
-            }
-            // So are the PINs of the tokens that hold certificates' keys.
-            for (const auto& c : certificates.withSealedPins()) {
-                if (onlyOthers && SecretBox::keyIdOf(*c.sealedPin) == key->idHex()) continue;
-                const std::string bound = certificatePinBinding(c.fingerprint);
-                std::string plain;
-                try {
-                    plain = secrets_->open(*c.sealedPin, bound, bound);
-                } catch (const SecretError&) {
-                    failed.push_back("certificate " + c.id + " (token PIN)");
-                    continue;
-                }
-                certificates.setSealedPin(c.id, secrets_->sealWith(*key, plain, bound));
-                wipe(plain);
-                ++tokenPins;
-            }
+                return resealed;
+            };
+            certificateKeys += resealCertificates(false);
+            tokenPins += resealCertificates(true);
             if (!failed.empty()) {
                 std::string ids;
                 for (const auto& id : failed)

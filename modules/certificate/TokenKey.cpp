@@ -177,43 +177,54 @@ std::string tokenObjectUri(const std::string& uri)
     return "pkcs11:" + kept + (query.empty() ? std::string() : "?" + query);
 }
 
-PrivateKey openTokenKey(const std::string& uri, const std::string& pin)
+namespace {
+
+// Runs `load` on the engine with the PIN set, one caller at a time; the PIN
+// is taken back afterwards. `load` returns the object or null. A private key
+// needs a login, so it proves the PIN; a certificate may be read without.
+template <class Load>
+auto loadFromToken(const std::string& object, const std::string& pin, const char* what, bool provesPin, Load load)
 {
-    const std::string object = tokenObjectUri(uri);
     TokenEngine& t = tokenEngine();
     std::lock_guard<std::mutex> lock(t.mutex);
     ENGINE* e = boundEngine(t);
     ERR_clear_error();
     setPin(e, pin);
-    PrivateKey key(ENGINE_load_private_key(e, object.c_str(), noPrompt(), nullptr));
+    auto loaded = load(e);
     const std::string errors = takeErrors();
     setPin(e, "");
-    if (!key) throwTokenError("private key", object, errors);
+    if (!loaded) throwTokenError(what, object, errors);
+    if (!provesPin) return loaded;
     const std::string digest = pinDigest(t, pin);
     const auto accepted = t.acceptedPins.emplace(tokenOf(object), digest).first;
     if (accepted->second != digest)
         throw TokenError(TokenError::Kind::Pin, "the token refused the PIN for '" + object + "'");
-    return key;
+    return loaded;
+}
+
+} // namespace
+
+PrivateKey openTokenKey(const std::string& uri, const std::string& pin)
+{
+    const std::string object = tokenObjectUri(uri);
+    return loadFromToken(object, pin, "private key", true, [&](ENGINE* e) {
+        return PrivateKey(ENGINE_load_private_key(e, object.c_str(), noPrompt(), nullptr));
+    });
 }
 
 Certificate openTokenCertificate(const std::string& uri, const std::string& pin)
 {
     const std::string object = tokenObjectUri(uri);
-    TokenEngine& t = tokenEngine();
-    std::lock_guard<std::mutex> lock(t.mutex);
-    ENGINE* e = boundEngine(t);
-    ERR_clear_error();
-    setPin(e, pin);
-    struct {
-        const char* uri;
-        X509* certificate;
-    } parameters = {object.c_str(), nullptr};
-    const int loaded = ENGINE_ctrl_cmd(e, "LOAD_CERT_CTRL", 0, &parameters, nullptr, 0);
-    const std::string errors = takeErrors();
-    setPin(e, "");
-    Certificate certificate(parameters.certificate);
-    if (loaded != 1 || !certificate) throwTokenError("certificate", object, errors);
-    return certificate;
+    return loadFromToken(object, pin, "certificate", false, [&](ENGINE* e) {
+        struct {
+            const char* uri;
+            X509* certificate;
+        } parameters = {object.c_str(), nullptr};
+        Certificate certificate(parameters.certificate);
+        const bool loaded = ENGINE_ctrl_cmd(e, "LOAD_CERT_CTRL", 0, &parameters, nullptr, 0) == 1;
+        certificate.reset(parameters.certificate);
+        return loaded ? std::move(certificate) : Certificate();
+    });
 }
 
 } // namespace erpmail::smime
