@@ -1,5 +1,10 @@
+#include "account/SecretBox.h"
+#include "certificate/CertificateFiles.h"
 #include "certificate/Smime.h"
 #include "certificate/TokenKey.h"
+#include "certificate/TokenPin.h"
+#include "erpmail/OperationError.h"
+#include "store/CertificateRepository.h"
 
 #include <gtest/gtest.h>
 
@@ -143,4 +148,59 @@ TEST_F(TokenKeyTest, NoSuchKeyAPinInTheUriAndAMissingModuleAreClearErrors)
     EXPECT_NE(message.find("no-such-pkcs11-module.so"), std::string::npos) << message;
     setTokenModule(kDefaultTokenModule);
     EXPECT_TRUE(openTokenKey(kKeyUri, kPin));
+}
+
+namespace {
+
+// Seals as the host's secrets do: AES-256-GCM, bound to what it is for.
+class BoxSealer : public erpmail::SecretSealer {
+public:
+    explicit BoxSealer(const std::string& keyPath) : box_(keyPath, true) {}
+    std::string sealSecret(const std::string& secret, const std::string& boundTo) override
+    {
+        return box_.seal(secret, boundTo);
+    }
+    std::string openSecret(const std::string& sealed, const std::string& boundTo) override
+    {
+        return box_.open(sealed, boundTo, boundTo);
+    }
+
+private:
+    erpmail::SecretBox box_;
+};
+
+} // namespace
+
+TEST_F(TokenKeyTest, AStoredCertificateOpensItsTokenKeyOnlyWithThePinSealedForIt)
+{
+    BoxSealer sealer(dir + "/secrets.key");
+    Certificate certificate = openTokenCertificate(kKeyUri, kPin);
+    erpmail::store::CertificateRecord record;
+    record.id = "c1";
+    record.fingerprint = erpmail::fingerprintOf(certificate.get());
+    record.keyUri = tokenObjectUri(kKeyUri);
+    record.sealedPin = sealer.sealSecret(kPin, erpmail::certificatePinBinding(record.fingerprint));
+    PrivateKey key = erpmail::openCertificateTokenKey(record, sealer);
+    ASSERT_TRUE(key);
+    EXPECT_EQ(X509_check_private_key(certificate.get(), key.get()), 1);
+
+    auto refusal = [&](const erpmail::store::CertificateRecord& r) {
+        try {
+            erpmail::openCertificateTokenKey(r, sealer);
+        } catch (const erpmail::OperationError& e) {
+            EXPECT_EQ(e.code(), "unavailable");
+            return std::string(e.what());
+        }
+        ADD_FAILURE() << "the key opened";
+        return std::string();
+    };
+    erpmail::store::CertificateRecord other = record;
+    other.sealedPin = sealer.sealSecret(kPin, erpmail::certificateKeyBinding(record.fingerprint));
+    EXPECT_NE(refusal(other).find("does not open"), std::string::npos); // sealed for the key, not the PIN
+    other.sealedPin = sealer.sealSecret("0000-Zug", erpmail::certificatePinBinding(record.fingerprint));
+    const std::string changed = refusal(other);
+    EXPECT_NE(changed.find("import the certificate again"), std::string::npos) << changed;
+    EXPECT_EQ(changed.find("0000"), std::string::npos) << changed;
+    other.keyUri.reset();
+    EXPECT_NE(refusal(other).find("no private key on a token"), std::string::npos);
 }
