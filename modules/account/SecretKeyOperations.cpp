@@ -55,10 +55,11 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
         // Every value under the new key in one transaction, or none; the
         // second pass catches what another host sealed under the old key
         // before it saw the new one.
-        std::int64_t certificateKeys = 0;
+        std::int64_t certificateKeys = 0, tokenPins = 0;
         auto resealAll = [&](bool onlyOthers) {
             std::int64_t n = 0;
             certificateKeys = onlyOthers ? certificateKeys : 0;
+            tokenPins = onlyOthers ? tokenPins : 0;
             std::vector<std::string> failed;
             auto lease = system();
             store::Transaction tx(*lease);
@@ -79,22 +80,32 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
                 wipe(plain);
                 ++n;
             }
-            // Certificates' private keys are sealed under the same key.
+            // Certificates' private keys and the PINs of the tokens that
+            // hold keys are sealed under the same key.
             store::CertificateRepository certificates(*lease);
-            for (const auto& c : certificates.withSealedKeys()) {
-                if (onlyOthers && SecretBox::keyIdOf(*c.sealedKey) == key->idHex()) continue;
-                const std::string bound = certificateKeyBinding(c.fingerprint);
-                std::string plain;
-                try {
-                    plain = secrets_->open(*c.sealedKey, bound, bound);
-                } catch (const SecretError&) {
-                    failed.push_back("certificate " + c.id);
-                    continue;
+            auto resealCertificates = [&](bool pins) {
+                std::int64_t resealed = 0;
+                for (const auto& c : pins ? certificates.withSealedPins() : certificates.withSealedKeys()) {
+                    const std::string& sealed = pins ? *c.sealedPin : *c.sealedKey;
+                    if (onlyOthers && SecretBox::keyIdOf(sealed) == key->idHex()) continue;
+                    const std::string bound =
+                        pins ? certificatePinBinding(c.fingerprint) : certificateKeyBinding(c.fingerprint);
+                    std::string plain;
+                    try {
+                        plain = secrets_->open(sealed, bound, bound);
+                    } catch (const SecretError&) {
+                        failed.push_back("certificate " + c.id + (pins ? " (token PIN)" : ""));
+                        continue;
+                    }
+                    const std::string resealedValue = secrets_->sealWith(*key, plain, bound);
+                    pins ? certificates.setSealedPin(c.id, resealedValue) : certificates.setSealedKey(c.id, resealedValue);
+                    wipe(plain);
+                    ++resealed;
                 }
-                certificates.setSealedKey(c.id, secrets_->sealWith(*key, plain, bound));
-                wipe(plain);
-                ++certificateKeys;
-            }
+                return resealed;
+            };
+            certificateKeys += resealCertificates(false);
+            tokenPins += resealCertificates(true);
             if (!failed.empty()) {
                 std::string ids;
                 for (const auto& id : failed)
@@ -116,6 +127,7 @@ Object::Ptr AccountService::rotateSecrets(const Request& request)
         Object::Ptr o = new Object;
         o->set("resealed", resealed);
         o->set("certificate_keys_resealed", certificateKeys);
+        o->set("token_pins_resealed", tokenPins);
         o->set("key_id", key->idHex());
         o->set("previous_key_id", previous);
         o->set("key_file", secrets_->keyPath());

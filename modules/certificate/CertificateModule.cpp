@@ -60,6 +60,8 @@ Object::Ptr recordJson(const store::CertificateRecord& r, std::int64_t nowMs)
     if (!r.owner.empty()) o->set("owner", r.owner);
     o->set("fingerprint_sha256", r.fingerprint);
     o->set("private_key", r.sealedKey || r.keyUri);
+    o->set("private_key_location", r.keyUri ? "token" : r.sealedKey ? "store" : "none");
+    if (r.keyUri) o->set("key_uri", *r.keyUri);
     o->set("imported_at_ms", r.createdAtMs);
     o->set("imported_by", r.createdBy);
     return o;
@@ -107,12 +109,15 @@ std::vector<Operation> CertificateModule::operations()
          permission::Use, bind(&CertificateModule::inspect)},
         {"mail.certificate.import",
          "Imports a certificate into the plugin's store (admins) or the user's personal store: PEM or DER "
-         "(.cer, .crt, .pem) as text or base64, or a PKCS#12 file (.p12, .pfx) with its password and private key",
+         "(.cer, .crt, .pem) as text or base64, a PKCS#12 file (.p12, .pfx) with its password and private key, or "
+         "a certificate on a PKCS#11 token (key_uri, a pkcs11: URI, with the token's pin) whose key stays there",
          R"({"type":"object","additionalProperties":false,
              "properties":{"store":{"enum":["plugin","personal"]},
                            "pem":{"type":"string","minLength":1,"maxLength":1000000},
                            "data_base64":{"type":"string","minLength":1,"maxLength":2000000},
-                           "password":{"type":"string","maxLength":1000}}})",
+                           "password":{"type":"string","maxLength":1000},
+                           "key_uri":{"type":"string","minLength":8,"maxLength":2000},
+                           "pin":{"type":"string","minLength":1,"maxLength":256}}})",
          permission::Use, bind(&CertificateModule::import)},
         {"mail.certificate.list",
          "The certificates of one store or of all (plugin, personal, system), optionally only those issued to an "
@@ -177,6 +182,8 @@ Object::Ptr CertificateModule::import(const Request& request)
 {
     const auto& p = request.params;
     const std::string owner = storeOwner(p->optValue<std::string>("store", "personal"), request, true);
+    if (p->has("key_uri")) return importTokenKey(request, owner);
+    if (p->has("pin")) throw invalidParam("pin", "a PIN goes with key_uri, the token that holds the key");
     const bool hasPem = p->has("pem"), hasData = p->has("data_base64");
     if (hasPem == hasData) throw invalidParam("pem", "give exactly one of pem or data_base64");
     std::string bytes = hasPem ? p->getValue<std::string>("pem") : std::string();
@@ -184,7 +191,13 @@ Object::Ptr CertificateModule::import(const Request& request)
     std::optional<std::string> password;
     if (p->has("password")) password = p->getValue<std::string>("password");
     CertificateFile file = readCertificateFile(bytes, password, hasPem ? "pem" : "data_base64");
+    return storeImported(file, owner, hasPem ? "pem" : "data_base64", request);
+}
 
+Object::Ptr CertificateModule::storeImported(const CertificateFile& file, const std::string& owner,
+                                             const std::string& field, const Request& request,
+                                             const std::optional<std::string>& keyUri, const std::string& pin)
+{
     store::CertificateRecord record;
     record.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
     record.owner = owner;
@@ -196,7 +209,7 @@ Object::Ptr CertificateModule::import(const Request& request)
         // The store keeps addresses as a comma list; a certificate whose
         // address holds a comma or a control character could pose as another.
         if (e.find(',') != std::string::npos || mime::hasControlCharacters(e))
-            throw invalidParam(hasPem ? "pem" : "data_base64",
+            throw invalidParam(field,
                                "the certificate's e-mail address '" + e + "' holds a comma or a control character");
         record.emails.push_back(Poco::toLower(e));
     }
@@ -215,6 +228,11 @@ Object::Ptr CertificateModule::import(const Request& request)
         record.sealedKey = sealer_->sealSecret(keyDer, certificateKeyBinding(record.fingerprint));
         OPENSSL_cleanse(&keyDer[0], keyDer.size());
     }
+    if (keyUri) {
+        if (!sealer_) throw OperationError("unavailable", "token PINs cannot be sealed in this installation");
+        record.keyUri = keyUri;
+        record.sealedPin = sealer_->sealSecret(pin, certificatePinBinding(record.fingerprint));
+    }
     record.createdAtMs = context_.host().nowMs();
     record.createdBy = request.user;
 
@@ -222,10 +240,16 @@ Object::Ptr CertificateModule::import(const Request& request)
     store::CertificateRepository certificates(*system);
     if (auto known = certificates.findByFingerprint(owner, record.fingerprint)) {
         // The store holds it already; a key the file brings is kept.
-        const bool keyAdded = record.sealedKey && !known->sealedKey;
+        bool keyAdded = record.sealedKey && !known->sealedKey;
         if (keyAdded) {
             certificates.setSealedKey(known->id, *record.sealedKey);
             known->sealedKey = record.sealedKey;
+        }
+        // A token reference (again, e.g. after a PIN change) replaces the old one.
+        if (record.keyUri && !known->sealedKey) {
+            certificates.setTokenKey(known->id, *record.keyUri, *record.sealedPin);
+            keyAdded = !known->keyUri;
+            known->keyUri = record.keyUri;
         }
         Object::Ptr result = recordJson(*known, context_.host().nowMs());
         result->set("imported", false);
@@ -324,6 +348,7 @@ Object::Ptr CertificateModule::exportCertificate(const Request& request)
     }
     if (!request.userIsAdmin)
         throw OperationError("forbidden", "only admins export a private key (PKCS#12)", "format");
+    if (record.keyUri) throw invalidParam("format", "this certificate's private key is on a token and never leaves it");
     if (!record.sealedKey) throw invalidParam("format", "this certificate has no private key in the store");
     if (!p->has("password")) throw invalidParam("password", "a PKCS#12 export needs a new password");
     if (!sealer_) throw OperationError("unavailable", "private keys cannot be opened in this installation");

@@ -7,11 +7,14 @@
 #include "erpmail/Module.h"
 #include "erpmail/SecretSealer.h"
 
+#include <optional>
+
 namespace erpmail {
 
 namespace store {
 struct CertificateRecord;
 }
+struct CertificateFile;
 
 class CertificateModule : public Module {
 public:
@@ -24,10 +27,20 @@ public:
     std::string summary() const override { return "S/MIME certificates and their expiry"; }
     std::vector<std::string> dependencies() const override { return {"account"}; }
     std::vector<Operation> operations() override;
+    /// Binds the pkcs11 engine to erpmail.pkcs11.module (softhsm2's by default).
+    void start() override;
 
 private:
     Poco::JSON::Object::Ptr inspect(const Request& request);
     Poco::JSON::Object::Ptr import(const Request& request);
+    /// A certificate whose private key stays on a PKCS#11 token (TokenImport.cpp).
+    Poco::JSON::Object::Ptr importTokenKey(const Request& request, const std::string& owner);
+    /// Stores an imported certificate (or finds it stored), sealing a key it
+    /// brings, or the PIN of the token at `keyUri` that holds its key.
+    Poco::JSON::Object::Ptr storeImported(const CertificateFile& file, const std::string& owner,
+                                          const std::string& field, const Request& request,
+                                          const std::optional<std::string>& keyUri = std::nullopt,
+                                          const std::string& pin = "");
     Poco::JSON::Object::Ptr list(const Request& request);
     Poco::JSON::Object::Ptr show(const Request& request);
     Poco::JSON::Object::Ptr exportCertificate(const Request& request);

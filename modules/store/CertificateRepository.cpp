@@ -8,18 +8,19 @@ namespace erpmail::store {
 namespace {
 
 constexpr const char* kColumns = "id, owner, fingerprint, subject, issuer, emails, not_after_ms, der, chain_der,"
-                                 " sealed_key, key_uri, created_at_ms, created_by";
+                                 " sealed_key, key_uri, created_at_ms, created_by, sealed_pin";
 
 } // namespace
 
 void CertificateRepository::insert(const CertificateRecord& c)
 {
     Statement st(c_, std::string("INSERT INTO certificates (") + kColumns +
-                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bindText(1, c.id).bindText(2, c.owner).bindText(3, c.fingerprint).bindText(4, c.subject).bindText(5, c.issuer);
     st.bindText(6, "," + joinCommaList(c.emails) + ",").bindInt(7, c.notAfterMs).bindBlob(8, c.der);
     st.bindOptionalBlob(9, c.chainDer).bindOptionalBlob(10, c.sealedKey);
     st.bindOptionalText(11, c.keyUri).bindInt(12, c.createdAtMs).bindText(13, c.createdBy);
+    st.bindOptionalBlob(14, c.sealedPin);
     st.execute();
 }
 
@@ -59,7 +60,7 @@ std::vector<CertificateRecord> CertificateRepository::withSealedKeys()
 
 std::int64_t CertificateRepository::countWithSealedKeys()
 {
-    Statement st(c_, "SELECT COUNT(*) FROM certificates WHERE sealed_key IS NOT NULL");
+    Statement st(c_, "SELECT COUNT(*) FROM certificates WHERE sealed_key IS NOT NULL OR sealed_pin IS NOT NULL");
     st.execute();
     return st.fetch() ? st.intOr(1, 0) : 0;
 }
@@ -68,6 +69,25 @@ void CertificateRepository::setSealedKey(const std::string& id, const std::strin
 {
     Statement st(c_, "UPDATE certificates SET sealed_key = ? WHERE id = ?");
     st.bindBlob(1, sealed).bindText(2, id);
+    st.execute();
+}
+
+std::vector<CertificateRecord> CertificateRepository::withSealedPins()
+{
+    return select("sealed_pin IS NOT NULL", {});
+}
+
+void CertificateRepository::setTokenKey(const std::string& id, const std::string& keyUri, const std::string& sealedPin)
+{
+    Statement st(c_, "UPDATE certificates SET key_uri = ?, sealed_pin = ? WHERE id = ?");
+    st.bindText(1, keyUri).bindBlob(2, sealedPin).bindText(3, id);
+    st.execute();
+}
+
+void CertificateRepository::setSealedPin(const std::string& id, const std::string& sealedPin)
+{
+    Statement st(c_, "UPDATE certificates SET sealed_pin = ? WHERE id = ?");
+    st.bindBlob(1, sealedPin).bindText(2, id);
     st.execute();
 }
 
@@ -133,6 +153,7 @@ std::vector<CertificateRecord> CertificateRepository::select(const std::string& 
         c.keyUri = st.getText(11);
         c.createdAtMs = st.intOr(12, 0);
         c.createdBy = st.textOr(13);
+        c.sealedPin = st.getBlob(14);
         out.push_back(std::move(c));
     }
     return out;

@@ -22,7 +22,9 @@ struct CertificateRecord {
     std::string der;
     std::optional<std::string> chainDer; ///< the certificates sent along, DER one after another
     std::optional<std::string> sealedKey;
-    std::optional<std::string> keyUri;
+    std::optional<std::string> keyUri; ///< a key on a PKCS#11 token: its pkcs11: URI
+    /// The token's PIN, sealed for certificatePinBinding(fingerprint).
+    std::optional<std::string> sealedPin;
     std::int64_t createdAtMs = 0;
     std::string createdBy;
 };
@@ -48,8 +50,14 @@ public:
     std::vector<CertificateRecord> expiringBefore(std::int64_t beforeMs);
     /// Certificates whose private key is sealed in the store (a key rotation reseals them).
     std::vector<CertificateRecord> withSealedKeys();
+    /// Certificates with a sealed key or a sealed token PIN.
     std::int64_t countWithSealedKeys();
     void setSealedKey(const std::string& id, const std::string& sealed);
+    /// Certificates whose token PIN is sealed in the store.
+    std::vector<CertificateRecord> withSealedPins();
+    /// The key on a token: its URI and the sealed PIN.
+    void setTokenKey(const std::string& id, const std::string& keyUri, const std::string& sealedPin);
+    void setSealedPin(const std::string& id, const std::string& sealedPin);
     /// Accounts that use the certificate.
     std::vector<std::string> usedBy(const std::string& certificateId);
 

@@ -11,6 +11,13 @@ inline std::string certificateKeyBinding(const std::string& fingerprint)
     return "certificate:" + fingerprint;
 }
 
+/// What the PIN of the token holding a certificate's key is sealed for: that
+/// certificate's token PIN only, never its key.
+inline std::string certificatePinBinding(const std::string& fingerprint)
+{
+    return certificateKeyBinding(fingerprint) + "/pin";
+}
+
 class SecretSealer {
 public:
     virtual ~SecretSealer() = default;

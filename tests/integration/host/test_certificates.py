@@ -2,6 +2,7 @@
 each store's visibility, and bad files refused without a trace."""
 
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -147,6 +148,97 @@ class CertificateStoreTest(unittest.TestCase):
         ours = subprocess.run(["openssl", "pkey", "-in", os.path.join(self.files, "anna.key"), "-pubout"],
                               capture_output=True, text=True)
         self.assertEqual(theirs.stdout, ours.stdout)  # the same key came back
+
+
+TOKEN_PIN = "Pin-7391-Zug"
+TOKEN_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../fixtures/softhsm_token.sh")
+
+
+class TokenCertificateTest(unittest.TestCase):
+    """Anna's key and certificate on a softhsm2 token in the test's own folder: only the key's pkcs11: URI and
+    the PIN, sealed, come into the store."""
+    read, call, ok, refused = (CertificateStoreTest.read, CertificateStoreTest.call, CertificateStoreTest.ok,
+                               CertificateStoreTest.refused)
+    tearDown = CertificateStoreTest.tearDown
+
+    @classmethod
+    def setUpClass(cls):
+        cls.files = tempfile.mkdtemp(prefix="erpmail-token.")
+        make_certificates(cls.files)
+        cls.token = os.path.join(cls.files, "hsm")
+        subprocess.run([TOKEN_SCRIPT, cls.token, "erpmail", TOKEN_PIN, "anna.key", "anna.pem", "anna"],
+                       cwd=cls.files, check=True, capture_output=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.files, ignore_errors=True)
+
+    def setUp(self):
+        self.host = Host(users=USERS, grants={"mail.use": "*"},
+                         env={"SOFTHSM2_CONF": os.path.join(self.token, "softhsm2.conf")})
+
+    def assert_pin_nowhere(self, *outputs):
+        for text in outputs:
+            self.assertNotIn(TOKEN_PIN, text if isinstance(text, str) else json.dumps(text))
+        for root, _, files in os.walk(self.host.dir):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    self.assertNotIn(TOKEN_PIN.encode(), f.read(), f"the PIN is in the clear in {name}")
+
+    def test_certificate_read_from_the_token_keeps_its_key_there_and_the_pin_sealed(self):
+        code, imported, err = self.call("mail.certificate.import", "anna",
+                                        {"key_uri": "pkcs11:token=erpmail;object=anna;type=cert", "pin": TOKEN_PIN})
+        self.assertEqual(code, 0, (imported, err))
+        self.assertTrue(imported["imported"])
+        self.assertEqual((imported["private_key"], imported["private_key_location"], imported["key_uri"]),
+                         (True, "token", "pkcs11:token=erpmail;object=anna"))
+        self.assertEqual(imported["emails"], ["anna@example.ch"])
+        listed = self.ok("mail.certificate.list", "anna", {"store": "personal"})["items"]
+        self.assertEqual([(i["id"], i["private_key_location"]) for i in listed], [(imported["id"], "token")])
+        shown = self.ok("mail.certificate.show", "anna", {"id": imported["id"]})
+        self.assertEqual(shown["private_key_location"], "token")
+        # A PEM certificate beside the key's URI is the same certificate: kept once.
+        again = self.ok("mail.certificate.import", "anna", {"pem": self.read("anna.pem"), "pin": TOKEN_PIN,
+                                                            "key_uri": "pkcs11:token=erpmail;object=anna;type=private"})
+        self.assertEqual((again["id"], again["imported"], again["key_added"]), (imported["id"], False, False))
+        error = self.refused("mail.certificate.export", "root", {"id": imported["id"], "format": "pkcs12",
+                                                                 "password": "neues-Passwort-1"})
+        self.assertIn("on a token", error["message"])
+        rotated = self.ok("mail.secrets.rotate", "root", {})
+        self.assertEqual(rotated["token_pins_resealed"], 1)
+        self.assert_pin_nowhere(err, imported, listed, shown, again, rotated)
+
+    def test_a_wrong_pin_or_a_key_that_is_not_the_certificates_is_refused_and_nothing_is_stored(self):
+        uri = "pkcs11:token=erpmail;object=anna"
+        code, result, err = self.call("mail.certificate.import", "anna", {"key_uri": uri, "pin": "Pin-0000-Zug"})
+        self.assertNotEqual(code, 0, result)
+        self.assertEqual((result["error"]["code"], result["error"]["field"]), ("invalid_params", "pin"))
+        self.assertIn("refused the PIN", result["error"]["message"])
+        self.assertNotIn("0000", result["error"]["message"] + err)
+        error = self.refused("mail.certificate.import", "anna",
+                             {"key_uri": "pkcs11:token=erpmail;object=bob", "pin": TOKEN_PIN})
+        self.assertEqual(error["field"], "key_uri")
+        error = self.refused("mail.certificate.import", "anna", {"key_uri": uri + "?pin-value=" + TOKEN_PIN,
+                                                                 "pin": TOKEN_PIN})
+        self.assertEqual(error["field"], "key_uri")
+        # The CA's certificate with Anna's key: the key does not belong to it.
+        error = self.refused("mail.certificate.import", "anna", {"key_uri": uri, "pin": TOKEN_PIN,
+                                                                 "pem": self.read("ca.pem")})
+        self.assertEqual(error["field"], "key_uri")
+        self.assertIn("does not belong", error["message"])
+        error = self.refused("mail.certificate.import", "anna", {"pem": self.read("anna.pem"), "pin": TOKEN_PIN})
+        self.assertEqual(error["field"], "pin")
+        self.assertEqual(self.ok("mail.certificate.list", "anna", {"store": "personal"})["items"], [])
+        self.assert_pin_nowhere(err)
+
+    def test_a_missing_pkcs11_module_is_named(self):
+        self.host.cleanup()
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, extra="[config]\nerpmail.pkcs11.module = /opt/none.so\n",
+                         env={"SOFTHSM2_CONF": os.path.join(self.token, "softhsm2.conf")})
+        error = self.refused("mail.certificate.import", "anna",
+                             {"key_uri": "pkcs11:token=erpmail;object=anna", "pin": TOKEN_PIN})
+        self.assertEqual(error["code"], "unavailable")
+        self.assertIn("/opt/none.so", error["message"])
 
 
 if __name__ == "__main__":
