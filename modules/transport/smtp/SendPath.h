@@ -4,6 +4,7 @@
 
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
+#include "erpmail/SecretSealer.h"
 #include "transport/smtp/SmtpConnection.h"
 
 #include <string>
@@ -33,6 +34,7 @@ struct SendPath {
     AccountAccess& accounts;
     OutboxSettings settings;
     std::string owner; ///< this process's name on its claims: host, process id and a random part
+    SecretSealer* sealer = nullptr; ///< opens the signing keys; none: nothing is signed
 };
 
 /// A name for this process's claims that no other sender on the same
