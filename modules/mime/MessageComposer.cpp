@@ -57,7 +57,9 @@ GMimeObject* textPart(const std::string& subtype, const std::string& text, bool 
     g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
     GMimeContentEncoding encoding =
         g_mime_part_get_best_content_encoding(GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT);
-    if (relaySafe && encoding == GMIME_CONTENT_ENCODING_7BIT) encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+    // Plain ASCII comes back as the default (7bit), which a relay may rewrap or strip.
+    if (relaySafe && (encoding == GMIME_CONTENT_ENCODING_DEFAULT || encoding == GMIME_CONTENT_ENCODING_7BIT))
+        encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
     g_mime_part_set_content_encoding(GMIME_PART(part), encoding);
     return GMIME_OBJECT(part);
 }
