@@ -29,7 +29,8 @@ Poco::Dynamic::Var signingCertificateStatus(Context& context, const std::string&
     o->set("subject", record->subject);
     o->set("issuer", record->issuer);
     o->set("fingerprint_sha256", record->fingerprint);
-    o->set("not_after", Poco::DateTimeFormatter::format(Poco::Timestamp(record->notAfterMs * 1000), "%Y-%m-%dT%H:%M:%SZ"));
+    o->set("not_after",
+           Poco::DateTimeFormatter::format(Poco::Timestamp(record->notAfterMs * 1000), "%Y-%m-%dT%H:%M:%SZ"));
     o->set("not_after_ms", record->notAfterMs);
     o->set("days_left", (record->notAfterMs - now) / 86400000);
     o->set("expired", now > record->notAfterMs);

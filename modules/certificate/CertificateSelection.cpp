@@ -108,8 +108,10 @@ Object::Ptr CertificateModule::select(const Request& request)
     auto choose = [&](const char* field, const std::optional<store::CertificateRecord>& record,
                       std::optional<std::string>& slot) {
         if (!p->has(field)) return;
-        if (record) slot = intoPluginStore(*record, request, certificates);
-        else slot.reset();
+        if (record)
+            slot = intoPluginStore(*record, request, certificates);
+        else
+            slot.reset();
     };
     choose("signing", signing, selection.signingId);
     choose("encryption", encryption, selection.encryptionId);
@@ -133,8 +135,8 @@ Object::Ptr CertificateModule::select(const Request& request)
     result->set("always_sign", selection.alwaysSign);
     result->set("always_encrypt", selection.alwaysEncrypt);
     result->set("cipher", selection.cipher);
-    context_.log(ERP_LOG_INFO, "erpmail.certificate", "user " + request.user + " chose the certificates of account " +
-                                                          account.id);
+    context_.log(ERP_LOG_INFO, "erpmail.certificate",
+                 "user " + request.user + " chose the certificates of account " + account.id);
     return result;
 }
 

@@ -64,14 +64,16 @@ std::size_t ExpiryWatch::lookOnce()
         event->set("subject", c.subject);
         event->set("fingerprint_sha256", c.fingerprint);
         Poco::JSON::Array::Ptr emails = new Poco::JSON::Array;
-        for (const auto& e : c.emails) emails->add(e);
+        for (const auto& e : c.emails)
+            emails->add(e);
         event->set("emails", emails);
         smime::Certificate x509(certificateFromDer(c.der));
         if (x509) event->set("not_after", X509Info::of(x509.get()).notAfterIso);
         event->set("not_after_ms", c.notAfterMs);
         event->set("days_left", (c.notAfterMs - now) / kDayMs);
         Poco::JSON::Array::Ptr accounts = new Poco::JSON::Array;
-        for (const auto& a : certificates.usedBy(c.id)) accounts->add(a);
+        for (const auto& a : certificates.usedBy(c.id))
+            accounts->add(a);
         event->set("accounts", accounts);
         store::Transaction tx(*system);
         if (!certificates.noteExpiryNotice(c.id, now / kDayMs, now)) continue;

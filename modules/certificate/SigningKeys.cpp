@@ -12,7 +12,8 @@ smime::Signer SigningKey::signer() const
     smime::Signer s;
     s.certificate = certificate.get();
     s.key = key.get();
-    for (const auto& c : chain) s.chain.push_back(c.get());
+    for (const auto& c : chain)
+        s.chain.push_back(c.get());
     return s;
 }
 
@@ -21,7 +22,8 @@ SigningKey openSigningKey(const store::CertificateRecord& record, SecretSealer* 
     const std::string which = "the private key of certificate '" + record.subject + "'";
     SigningKey out;
     out.certificate.reset(certificateFromDer(record.der));
-    if (!out.certificate) throw OperationError("unavailable", "certificate '" + record.subject + "' does not read back");
+    if (!out.certificate)
+        throw OperationError("unavailable", "certificate '" + record.subject + "' does not read back");
     out.chain = certificatesFromDer(record.chainDer.value_or(""));
     if (record.sealedKey) {
         if (!sealer) throw OperationError("unavailable", which + " cannot be opened in this installation");

@@ -55,8 +55,8 @@ SecuredMessage protect(const SendPath& path, const Request& request, const store
             everyoneReadsGcm = everyoneReadsGcm && r.acceptsGcm.value_or(false);
         }
         options.recipients.push_back(protection.ownCertificate.get());
-        options.cipher = protection.accountAsksGcm || everyoneReadsGcm ? smime::Cipher::Aes256Gcm
-                                                                       : smime::Cipher::Aes256Cbc;
+        options.cipher =
+            protection.accountAsksGcm || everyoneReadsGcm ? smime::Cipher::Aes256Gcm : smime::Cipher::Aes256Cbc;
     }
     return secure(std::move(composed.message.raw), options);
 }

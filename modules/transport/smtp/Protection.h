@@ -15,9 +15,9 @@ struct Protection {
     bool sign = false;
     bool encrypt = false;
     bool accountAsksGcm = false;
-    std::optional<SigningKey> signing;   ///< set when signing
-    smime::Certificate ownCertificate;   ///< the account's encryption certificate, set when encrypting
-    smime::Signer signer;                ///< the view of `signing`
+    std::optional<SigningKey> signing; ///< set when signing
+    smime::Certificate ownCertificate; ///< the account's encryption certificate, set when encrypting
+    smime::Signer signer;              ///< the view of `signing`
 
     /// Whether the composition must be relay-safe: a signed mail.
     bool relaySafe() const { return sign; }

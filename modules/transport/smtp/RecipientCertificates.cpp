@@ -53,13 +53,15 @@ std::vector<RecipientCertificate> recipientCertificates(const SendPath& path, co
         auto found = newestUsable(certificates.list("", email), email, now);
         if (!found) found = newestUsable(certificates.list(request.user, email), email, now);
         if (!found) found = fromAddressBook(path, account, email, now);
-        if (found) out.push_back(std::move(*found));
-        else missing.push_back(address);
+        if (found)
+            out.push_back(std::move(*found));
+        else
+            missing.push_back(address);
     }
     if (!missing.empty())
         throw invalidParam("encrypt", "the mail cannot be encrypted: no valid certificate for " +
-                                     Poco::cat(std::string(", "), missing.begin(), missing.end()) +
-                                     "; import one, or send it unencrypted");
+                                          Poco::cat(std::string(", "), missing.begin(), missing.end()) +
+                                          "; import one, or send it unencrypted");
     return out;
 }
 

@@ -33,7 +33,7 @@ struct SendPath {
     Context& context;
     AccountAccess& accounts;
     OutboxSettings settings;
-    std::string owner; ///< this process's name on its claims: host, process id and a random part
+    std::string owner;              ///< this process's name on its claims: host, process id and a random part
     SecretSealer* sealer = nullptr; ///< opens the signing keys; none: nothing is signed
 };
 
