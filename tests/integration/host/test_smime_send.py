@@ -15,7 +15,7 @@ import time
 import unittest
 import uuid
 
-from harness import ERPHOST, Host, host_events, sqlite_rows, testbed, testbed_ca
+from harness import ERPHOST, Host, host_events, pg_database, sqlite_rows, testbed, testbed_ca
 from test_certificates import make_certificates
 from test_sending import imap_messages
 
@@ -56,7 +56,10 @@ def signed_part(msg, raw):
     return raw.split(boundary)[1][2:-2]
 
 
-class SmimeSendTest(unittest.TestCase):
+class SmimeCase(unittest.TestCase):
+    """An account of Alice's on the test bed, the test CA's certificates in files."""
+    databases = None  # SQLite
+
     @classmethod
     def setUpClass(cls):
         cls.files = tempfile.mkdtemp(prefix="erpmail-smime.")
@@ -71,7 +74,7 @@ class SmimeSendTest(unittest.TestCase):
         shutil.rmtree(cls.files, ignore_errors=True)
 
     def setUp(self):
-        self.host = Host(users=USERS, grants={"mail.use": "*"},
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, databases=self.databases,
                          extra="[config]\nerpmail.outbox.retry_base_seconds = 0\n")
         self.pdf_path = os.path.join(self.host.dir, "invoice.pdf")
         with open(self.pdf_path, "wb") as f:
@@ -154,8 +157,9 @@ class SmimeSendTest(unittest.TestCase):
         self.assertEqual(parts[0].get_content(), PDF)
         self.assertEqual(subject_message["Subject"], subject)
 
-    # -- tests ---------------------------------------------------------------------------------------
 
+
+class SmimeSendTest(SmimeCase):
     def test_signed_invoice_verifies_with_openssl_and_keeps_umlauts_and_pdf(self):
         self.ready()
         queued, subject, raw = self.send(sign=True)
@@ -328,6 +332,23 @@ class SmimeSendTest(unittest.TestCase):
         self.assertIn(plugin["days_left"], (19, 20))
         self.assertEqual(len(serve(0, 3)), 2)  # the same day: no second warning
         self.assertEqual(len(serve(1, 4)), 4)  # the next day: again
+
+
+
+
+class PostgreSqlSmimeSendTest(SmimeCase):
+    def setUp(self):
+        self.databases = {"main": (pg_database("smime"), True)}
+        super().setUp()
+
+    def test_selection_signed_and_encrypted_mail_and_status_on_postgresql(self):
+        self.ready(always_sign=True, always_encrypt=True, cipher="gcm")
+        _, subject, raw = self.send()
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(msg.get_param("smime-type"), "authEnveloped-data")
+        self.check_content(self.verified(self.decrypted(raw)), msg, subject)
+        status = self.call("mail.account.status", {"id": self.account})["signing_certificate"]
+        self.assertEqual((status["subject"], status["always_sign"]), ("CN=alice", True))
 
 
 if __name__ == "__main__":
