@@ -75,11 +75,15 @@ std::size_t ExpiryWatch::lookOnce()
         for (const auto& a : certificates.usedBy(c.id))
             accounts->add(a);
         event->set("accounts", accounts);
-        store::Transaction tx(*system);
-        if (!certificates.noteExpiryNotice(c.id, now / kDayMs, now)) continue;
-        context_.recordEvent(*system, "certificate.expiring", "", event);
-        tx.commit();
-        ++recorded;
+        try {
+            store::Transaction tx(*system);
+            if (!certificates.noteExpiryNotice(c.id, now / kDayMs, now)) continue;
+            context_.recordEvent(*system, "certificate.expiring", "", event);
+            tx.commit();
+            ++recorded;
+        } catch (const store::ConstraintViolation&) {
+            // Another host sharing the database noted it meanwhile.
+        }
     }
     context_.deliverEvents(*system);
     return recorded;

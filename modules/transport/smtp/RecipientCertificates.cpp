@@ -50,8 +50,9 @@ std::vector<RecipientCertificate> recipientCertificates(const SendPath& path, co
     store::CertificateRepository certificates(*system);
     for (const auto& address : emails) {
         const std::string email = Poco::toLower(address);
-        auto found = newestUsable(certificates.list("", email), email, now);
-        if (!found) found = newestUsable(certificates.list(request.user, email), email, now);
+        std::vector<store::CertificateRecord> stored = certificates.list("", email);
+        for (auto& r : certificates.list(request.user, email)) stored.push_back(std::move(r));
+        auto found = newestUsable(stored, email, now);
         if (!found) found = fromAddressBook(path, account, email, now);
         if (found)
             out.push_back(std::move(*found));

@@ -19,7 +19,7 @@ struct RecipientCertificate {
 };
 
 /// A certificate for each address (To, Cc and Bcc), the newest that may
-/// encrypt to it now: from the plugin's store, then the acting user's
+/// encrypt to it now, of the plugin's store and the acting user's
 /// personal store. Throws OperationError(invalid_params) on "encrypt" naming
 /// every address without one, before anything is queued.
 std::vector<RecipientCertificate> recipientCertificates(const SendPath& path, const Request& request,

@@ -68,6 +68,7 @@ class SmimeCase(unittest.TestCase):
         person(cls.files, "bob", TB["USER_BOB"])
         person(cls.files, "alice-client", TB["USER_ALICE"], eku="clientAuth")
         person(cls.files, "alice-short", TB["USER_ALICE"], days=20)
+        person(cls.files, "carol-client", TB["USER_CAROL"], eku="clientAuth")
 
     @classmethod
     def tearDownClass(cls):
@@ -215,6 +216,8 @@ class SmimeSendTest(SmimeCase):
 
     def test_recipient_without_certificate_blocks_encryption_and_nothing_is_queued(self):
         self.ready()
+        # Carol's only certificate is not for e-mail: it cannot be encrypted to.
+        self.call("mail.certificate.import", {"pem": self.read("carol-client.pem")})
         error = self.refused("mail.send", {"account": self.account, "subject": "Lohnabrechnung", "text": "geheim",
                                            "to": [TB["USER_BOB"]], "bcc": [TB["USER_CAROL"]], "encrypt": True})
         self.assertEqual((error["code"], error["field"]), ("invalid_params", "encrypt"))
