@@ -59,7 +59,7 @@ Plugin::Plugin(const erp_host_api* host) : context_(std::make_unique<Context>(ho
     AccountAccess& accounts = account.access;
     SecretSealer& sealer = account.sealer;
     modules.push_back(std::move(account.module));
-    modules.push_back(makeSmtpModule(*context_, accounts));
+    modules.push_back(makeSmtpModule(*context_, accounts, &sealer));
     modules.push_back(makePop3Module(*context_, accounts));
     modules.push_back(makeImapModule(*context_, accounts));
     modules.push_back(std::make_unique<CertificateModule>(*context_, accounts, &sealer));

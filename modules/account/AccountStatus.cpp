@@ -1,15 +1,44 @@
 // mail.account.status: an account's health at a glance.
 #include "account/AccountService.h"
 
+#include "store/CertificateRepository.h"
 #include "store/FetchStateRepository.h"
 #include "store/MessageRepository.h"
 
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Object.h>
 
 namespace erpmail {
 
 using Poco::JSON::Array;
 using Poco::JSON::Object;
+
+namespace {
+
+// The account's signing certificate and when it expires; null when it signs with none.
+Poco::Dynamic::Var signingCertificateStatus(Context& context, const std::string& accountId)
+{
+    auto system = context.databases().acquire(context.systemDatabaseId(), store::Scope::System);
+    store::CertificateRepository certificates(*system);
+    const store::AccountCertificates chosen = certificates.ofAccount(accountId);
+    auto record = chosen.signingId ? certificates.find(*chosen.signingId) : std::nullopt;
+    if (!record) return {};
+    const std::int64_t now = context.host().nowMs();
+    Object::Ptr o = new Object;
+    o->set("id", record->id);
+    o->set("subject", record->subject);
+    o->set("issuer", record->issuer);
+    o->set("fingerprint_sha256", record->fingerprint);
+    o->set("not_after",
+           Poco::DateTimeFormatter::format(Poco::Timestamp(record->notAfterMs * 1000), "%Y-%m-%dT%H:%M:%SZ"));
+    o->set("not_after_ms", record->notAfterMs);
+    o->set("days_left", (record->notAfterMs - now) / 86400000);
+    o->set("expired", now > record->notAfterMs);
+    o->set("always_sign", chosen.alwaysSign);
+    return o;
+}
+
+} // namespace
 
 Object::Ptr AccountService::status(const Request& request)
 {
@@ -21,6 +50,7 @@ Object::Ptr AccountService::status(const Request& request)
     o->set("offline_reason", account.offlineReason ? Poco::Dynamic::Var(*account.offlineReason) : Poco::Dynamic::Var());
     addOfflineStatus(*o, account);
     o->set("secrets", secretsStatus(account));
+    o->set("signing_certificate", signingCertificateStatus(context_, account.id));
     if (!account.online) return o;
     withMailbox(account, [&](store::Connection& c) {
         store::MessageRepository messages(c);

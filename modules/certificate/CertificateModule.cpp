@@ -1,6 +1,8 @@
 #include "certificate/CertificateModule.h"
 
 #include "certificate/CertificateFiles.h"
+#include "certificate/ExpiryWatch.h"
+#include "certificate/TokenKey.h"
 #include "certificate/X509Info.h"
 #include "erpmail/Base64.h"
 #include "erpmail/OperationError.h"
@@ -94,6 +96,24 @@ bool matchesEmail(const X509Info& info, const std::string& email)
 
 } // namespace
 
+CertificateModule::CertificateModule(Context& context, AccountAccess& accounts, SecretSealer* sealer)
+    : context_(context), accounts_(accounts), sealer_(sealer), expiryWatch_(std::make_unique<ExpiryWatch>(context))
+{
+}
+
+CertificateModule::~CertificateModule() = default;
+
+void CertificateModule::start()
+{
+    smime::setTokenModule(context_.host().config("erpmail.pkcs11.module").value_or(smime::kDefaultTokenModule));
+    expiryWatch_->start();
+}
+
+void CertificateModule::stop() noexcept
+{
+    expiryWatch_->stop();
+}
+
 std::vector<Operation> CertificateModule::operations()
 {
     auto bind = [this](Object::Ptr (CertificateModule::*fn)(const Request&)) {
@@ -137,6 +157,17 @@ std::vector<Operation> CertificateModule::operations()
          permission::Use, bind(&CertificateModule::exportCertificate)},
         {"mail.certificate.delete", "Removes a certificate from its store, unless an account uses it", kIdParam,
          permission::Use, bind(&CertificateModule::remove)},
+        {"mail.certificate.select",
+         "Chooses an account's signing and/or encryption certificate (null clears one; one from a personal store is "
+         "copied into the plugin's store), whether it always signs or encrypts, and its cipher (cbc or gcm)",
+         R"({"type":"object","additionalProperties":false,"required":["account"],
+             "properties":{"account":{"type":"string","minLength":1,"maxLength":36},
+                           "signing":{"type":["string","null"],"minLength":1,"maxLength":36},
+                           "encryption":{"type":["string","null"],"minLength":1,"maxLength":36},
+                           "always_sign":{"type":"boolean"},
+                           "always_encrypt":{"type":"boolean"},
+                           "cipher":{"enum":["cbc","gcm"]}}})",
+         permission::Use, bind(&CertificateModule::select)},
     };
 }
 

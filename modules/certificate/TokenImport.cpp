@@ -49,11 +49,6 @@ void proveKeyPair(X509* certificate, EVP_PKEY* key)
 
 } // namespace
 
-void CertificateModule::start()
-{
-    smime::setTokenModule(context_.host().config("erpmail.pkcs11.module").value_or(smime::kDefaultTokenModule));
-}
-
 Object::Ptr CertificateModule::importTokenKey(const Request& request, const std::string& owner)
 {
     const auto& p = request.params;

@@ -46,7 +46,7 @@ void checkAddresses(const std::string& field, const std::vector<Address>& list)
 }
 
 
-GMimeObject* textPart(const std::string& subtype, const std::string& text)
+GMimeObject* textPart(const std::string& subtype, const std::string& text, bool relaySafe)
 {
     // The bytes stay UTF-8 (set_text would pick a charset of its own).
     GMimeTextPart* part = g_mime_text_part_new_with_subtype(subtype.c_str());
@@ -55,8 +55,12 @@ GMimeObject* textPart(const std::string& subtype, const std::string& text)
     GPtr<GMimeDataWrapper> content(g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
     g_mime_part_set_content(GMIME_PART(part), content.get());
     g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
-    g_mime_part_set_content_encoding(GMIME_PART(part),
-                                     g_mime_part_get_best_content_encoding(GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT));
+    GMimeContentEncoding encoding =
+        g_mime_part_get_best_content_encoding(GMIME_PART(part), GMIME_ENCODING_CONSTRAINT_7BIT);
+    // Plain ASCII comes back as the default (7bit), which a relay may rewrap or strip.
+    if (relaySafe && (encoding == GMIME_CONTENT_ENCODING_DEFAULT || encoding == GMIME_CONTENT_ENCODING_7BIT))
+        encoding = GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
+    g_mime_part_set_content_encoding(GMIME_PART(part), encoding);
     return GMIME_OBJECT(part);
 }
 
@@ -165,12 +169,12 @@ ComposedMessage composeMessage(const OutgoingMessage& m)
     GMimeObject* body = nullptr;
     if (!m.text.empty() && !m.html.empty()) {
         GMimeMultipart* alternative = g_mime_multipart_new_with_subtype("alternative");
-        GPtr<GMimeObject> text(textPart("plain", m.text)), html(textPart("html", m.html));
+        GPtr<GMimeObject> text(textPart("plain", m.text, m.relaySafe)), html(textPart("html", m.html, m.relaySafe));
         g_mime_multipart_add(alternative, text.get());
         g_mime_multipart_add(alternative, html.get());
         body = GMIME_OBJECT(alternative);
     } else {
-        body = textPart(m.html.empty() ? "plain" : "html", m.html.empty() ? m.text : m.html);
+        body = textPart(m.html.empty() ? "plain" : "html", m.html.empty() ? m.text : m.html, m.relaySafe);
     }
     if (!m.attachments.empty()) {
         GMimeMultipart* mixed = g_mime_multipart_new_with_subtype("mixed");

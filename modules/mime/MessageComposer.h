@@ -41,6 +41,9 @@ struct OutgoingMessage {
     std::string messageId; ///< without angle brackets; generated when empty
     std::int64_t dateMs = 0;
     std::vector<std::pair<std::string, std::string>> extraHeaders; ///< e.g. X-Erpmail-Documents
+    /// Text bodies in quoted-printable even where 7bit would do, so that no
+    /// relay rewraps a line or strips a trailing space: for a signed mail.
+    bool relaySafe = false;
 };
 
 struct ComposedMessage {

@@ -104,7 +104,8 @@ std::vector<std::string> CertificateRepository::usedBy(const std::string& certif
 
 AccountCertificates CertificateRepository::ofAccount(const std::string& accountId)
 {
-    Statement st(c_, "SELECT signing_id, encryption_id, always_sign FROM account_certificates WHERE account_id = ?");
+    Statement st(c_, "SELECT signing_id, encryption_id, always_sign, always_encrypt, cipher FROM account_certificates"
+                     " WHERE account_id = ?");
     st.bindText(1, accountId);
     st.execute();
     AccountCertificates out;
@@ -112,6 +113,8 @@ AccountCertificates CertificateRepository::ofAccount(const std::string& accountI
         out.signingId = st.getText(1);
         out.encryptionId = st.getText(2);
         out.alwaysSign = st.intOr(3, 0) != 0;
+        out.alwaysEncrypt = st.intOr(4, 0) != 0;
+        out.cipher = st.textOr(5);
     }
     return out;
 }
@@ -121,11 +124,23 @@ void CertificateRepository::setOfAccount(const std::string& accountId, const Acc
     Statement drop(c_, "DELETE FROM account_certificates WHERE account_id = ?");
     drop.bindText(1, accountId);
     drop.execute();
-    Statement st(c_, "INSERT INTO account_certificates (account_id, signing_id, encryption_id, always_sign)"
-                     " VALUES (?, ?, ?, ?)");
+    Statement st(c_, "INSERT INTO account_certificates (account_id, signing_id, encryption_id, always_sign,"
+                     " always_encrypt, cipher) VALUES (?, ?, ?, ?, ?, ?)");
     st.bindText(1, accountId).bindOptionalText(2, s.signingId).bindOptionalText(3, s.encryptionId);
-    st.bindInt(4, s.alwaysSign ? 1 : 0);
+    st.bindInt(4, s.alwaysSign ? 1 : 0).bindInt(5, s.alwaysEncrypt ? 1 : 0).bindText(6, s.cipher);
     st.execute();
+}
+
+bool CertificateRepository::noteExpiryNotice(const std::string& certificateId, std::int64_t day, std::int64_t nowMs)
+{
+    Statement known(c_, "SELECT 1 FROM certificate_expiry_notices WHERE certificate_id = ? AND day = ?");
+    known.bindText(1, certificateId).bindInt(2, day);
+    known.execute();
+    if (known.fetch()) return false;
+    Statement st(c_, "INSERT INTO certificate_expiry_notices (certificate_id, day, recorded_at_ms) VALUES (?, ?, ?)");
+    st.bindText(1, certificateId).bindInt(2, day).bindInt(3, nowMs);
+    st.execute();
+    return true;
 }
 
 std::vector<CertificateRecord> CertificateRepository::select(const std::string& where,

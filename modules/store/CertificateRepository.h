@@ -33,6 +33,8 @@ struct AccountCertificates {
     std::optional<std::string> signingId;
     std::optional<std::string> encryptionId;
     bool alwaysSign = false;
+    bool alwaysEncrypt = false;
+    std::string cipher = "cbc"; ///< cbc (EnvelopedData) or gcm (AuthEnvelopedData)
 };
 
 class CertificateRepository {
@@ -63,6 +65,10 @@ public:
 
     AccountCertificates ofAccount(const std::string& accountId);
     void setOfAccount(const std::string& accountId, const AccountCertificates& selection);
+
+    /// Notes that certificate.expiring was recorded for the certificate on
+    /// `day` (days since the epoch); false when it was already.
+    bool noteExpiryNotice(const std::string& certificateId, std::int64_t day, std::int64_t nowMs);
 
 private:
     std::vector<CertificateRecord> select(const std::string& where, const std::vector<std::string>& texts,

@@ -1,8 +1,8 @@
 #include "transport/smtp/Bulk.h"
 
 #include "transport/smtp/Compose.h"
+#include "transport/smtp/Protection.h"
 #include "transport/smtp/Queue.h"
-#include "transport/smtp/Secure.h"
 
 #include <Poco/JSON/Array.h>
 
@@ -14,7 +14,8 @@ using Poco::JSON::Object;
 namespace {
 
 // What mail.send.bulk shares with mail.send, copied into each item's request.
-constexpr const char* kShared[] = {"account", "textblock", "subject", "text", "cc", "bcc", "signature", "e_printing"};
+constexpr const char* kShared[] = {"account", "textblock", "subject",    "text", "cc",
+                                   "bcc",     "signature", "e_printing", "sign", "encrypt"};
 
 Object::Ptr documentRef(const std::string& doctype, const std::string& id)
 {
@@ -85,6 +86,8 @@ std::string bulkSchema(const std::string& addresses)
         "cc":)" + addresses + R"(,"bcc":)" + addresses + R"(,
         "signature":{"type":"boolean"},
         "e_printing":{"type":"boolean"},
+        "sign":{"type":"boolean"},
+        "encrypt":{"type":"boolean"},
         "attach_documents":{"type":"boolean"},
         "to_variable":{"type":"string","minLength":1,"maxLength":200},
         "items":{"type":"array","minItems":1,"maxItems":5000,"items":{"type":"object","additionalProperties":false,
@@ -98,6 +101,8 @@ std::string bulkSchema(const std::string& addresses)
 Object::Ptr sendBulk(const SendPath& path, const Request& request)
 {
     const store::AccountRecord account = senderAccount(path, request);
+    // The keys open once for all the mails: one that does not open fails the call.
+    const Protection protection = protectionFor(path, request, account);
     auto items = request.params->getArray("items");
     std::vector<ReadyMail> ready;
     std::vector<std::size_t> readyIndex;
@@ -106,8 +111,8 @@ Object::Ptr sendBulk(const SendPath& path, const Request& request)
         auto item = items->getObject(static_cast<unsigned>(i));
         try {
             Request r = itemRequest(path, request, item, i);
-            ComposedMail composed = compose(path, r, account);
-            SecuredMessage secured = secure(std::move(composed.message.raw), SecureOptions{});
+            ComposedMail composed = compose(path, r, account, protection.relaySafe());
+            SecuredMessage secured = protect(path, r, account, protection, composed);
             ready.push_back({std::move(r), std::move(composed), std::move(secured)});
             readyIndex.push_back(i);
         } catch (const OperationError& e) {

@@ -58,7 +58,7 @@ store::AccountRecord senderAccount(const SendPath& path, const Request& request)
     return account;
 }
 
-ComposedMail compose(const SendPath& path, const Request& request, const store::AccountRecord& sender)
+ComposedMail compose(const SendPath& path, const Request& request, const store::AccountRecord& sender, bool relaySafe)
 {
     const auto& p = request.params;
     mime::OutgoingMessage m;
@@ -96,6 +96,7 @@ ComposedMail compose(const SendPath& path, const Request& request, const store::
         }
     }
     m.dateMs = path.context.host().nowMs();
+    m.relaySafe = relaySafe;
 
     ComposedMail out;
     try {

@@ -24,8 +24,10 @@ store::AccountRecord senderAccount(const SendPath& path, const Request& request)
 /// Composes mail.send's parameters into a message from `sender`: the
 /// addresses, the bodies with the account's signature where it always goes,
 /// and the attachments from their sources, the whole at most
-/// erpmail.send.max_message_mb. Throws OperationError(invalid_params)
+/// erpmail.send.max_message_mb; relay-safe (mime::OutgoingMessage) when
+/// asked, for a mail that is signed. Throws OperationError(invalid_params)
 /// naming the field at fault, and what attachmentFrom() throws.
-ComposedMail compose(const SendPath& path, const Request& request, const store::AccountRecord& sender);
+ComposedMail compose(const SendPath& path, const Request& request, const store::AccountRecord& sender,
+                     bool relaySafe = false);
 
 } // namespace erpmail

@@ -7,8 +7,8 @@
 #include "transport/smtp/Compose.h"
 #include "transport/smtp/Deliver.h"
 #include "transport/smtp/OutboxOperations.h"
+#include "transport/smtp/Protection.h"
 #include "transport/smtp/Queue.h"
-#include "transport/smtp/Secure.h"
 
 #include <chrono>
 
@@ -22,8 +22,8 @@ const char* kAddressItems = R"({"type":["string","object"]})";
 
 } // namespace
 
-OutboxService::OutboxService(Context& context, AccountAccess& accounts)
-    : path_{context, accounts, OutboxSettings{}, newClaimOwner()}
+OutboxService::OutboxService(Context& context, AccountAccess& accounts, SecretSealer* sealer)
+    : path_{context, accounts, OutboxSettings{}, newClaimOwner(), sealer}
 {
 }
 
@@ -62,7 +62,9 @@ std::vector<Operation> OutboxService::operations()
              "documents":{"type":"array","maxItems":100,"items":{"type":"object","required":["doctype","id"],
                 "additionalProperties":false,"properties":{"doctype":{"type":"string","minLength":1,"maxLength":100},
                                                            "id":{"type":"string","minLength":1,"maxLength":200}}}},
-             "e_printing":{"type":"boolean"}}})",
+             "e_printing":{"type":"boolean"},
+             "sign":{"type":"boolean"},
+             "encrypt":{"type":"boolean"}}})",
          permission::Use, [this](const Request& r) { return send(r); }},
         {"mail.send.bulk",
          "Queues one mail per host document from one text block (for example 300 reminders) in one call: each is "
@@ -130,8 +132,9 @@ void OutboxService::stop() noexcept
 Object::Ptr OutboxService::send(const Request& request)
 {
     const store::AccountRecord account = senderAccount(path_, request);
-    ComposedMail composed = compose(path_, request, account);
-    SecuredMessage secured = secure(std::move(composed.message.raw), SecureOptions{});
+    const Protection protection = protectionFor(path_, request, account);
+    ComposedMail composed = compose(path_, request, account, protection.relaySafe());
+    SecuredMessage secured = protect(path_, request, account, protection, composed);
     Object::Ptr answer = queue(path_, account, request, composed, std::move(secured));
     wakeWorker();
     return answer;

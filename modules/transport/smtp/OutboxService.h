@@ -7,6 +7,7 @@
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
+#include "erpmail/SecretSealer.h"
 #include "transport/smtp/SendPath.h"
 
 #include <condition_variable>
@@ -17,7 +18,7 @@ namespace erpmail {
 
 class OutboxService {
 public:
-    OutboxService(Context& context, AccountAccess& accounts);
+    OutboxService(Context& context, AccountAccess& accounts, SecretSealer* sealer);
     ~OutboxService();
 
     /// mail.send, mail.outbox.list/.retry/.cancel/.process and mail.account.test.

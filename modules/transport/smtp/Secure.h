@@ -2,14 +2,23 @@
 // wire, and as the sender's Sent copy keeps it.
 #pragma once
 
+#include "certificate/Smime.h"
+
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace erpmail {
 
-/// How the sender asks a mail to be protected. It asks nothing yet: every
-/// mail goes out as composed.
-struct SecureOptions {};
+/// How a mail is protected. The handles belong to the caller and live
+/// through secure().
+struct SecureOptions {
+    const smime::Signer* signer = nullptr; ///< signs when set
+    /// Encrypts to these when not empty; the sender's own certificate is
+    /// one of them, so that the Sent copy stays readable.
+    std::vector<X509*> recipients;
+    smime::Cipher cipher = smime::Cipher::Aes256Cbc;
+};
 
 /// A composed entity, secured.
 struct SecuredMessage {
@@ -20,9 +29,12 @@ struct SecuredMessage {
     std::optional<std::string> sentCopy;
 };
 
-/// Secures the composed entity (CRLF line ends) as `options` ask. With
-/// nothing asked, the wire bytes are the entity itself and the Sent copy is
-/// the same.
-SecuredMessage secure(std::string entity, const SecureOptions& options);
+/// Secures the composed message (CRLF line ends) as `options` ask: its
+/// headers stay outside, its MIME entity is signed (multipart/signed over
+/// exactly the entity's bytes), then encrypted. With nothing asked, the
+/// wire bytes are the message itself. The Sent copy is the wire bytes: an
+/// encrypted mail is encrypted to the sender too. Throws
+/// OperationError(unavailable) when OpenSSL cannot sign or encrypt it.
+SecuredMessage secure(std::string message, const SecureOptions& options);
 
 } // namespace erpmail

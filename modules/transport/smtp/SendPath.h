@@ -4,6 +4,7 @@
 
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
+#include "erpmail/SecretSealer.h"
 #include "transport/smtp/SmtpConnection.h"
 
 #include <string>
@@ -32,7 +33,8 @@ struct SendPath {
     Context& context;
     AccountAccess& accounts;
     OutboxSettings settings;
-    std::string owner; ///< this process's name on its claims: host, process id and a random part
+    std::string owner;              ///< this process's name on its claims: host, process id and a random part
+    SecretSealer* sealer = nullptr; ///< opens the signing keys; none: nothing is signed
 };
 
 /// A name for this process's claims that no other sender on the same

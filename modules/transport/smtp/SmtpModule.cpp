@@ -18,7 +18,10 @@ void probeSmtp(const transport::ProbeRequest& request, StepReport& report)
 
 class SmtpModule : public Module {
 public:
-    SmtpModule(Context& context, AccountAccess& accounts) : context_(context), outbox_(context, accounts) {}
+    SmtpModule(Context& context, AccountAccess& accounts, SecretSealer* sealer)
+        : context_(context), outbox_(context, accounts, sealer)
+    {
+    }
     std::string id() const override { return "transport.smtp"; }
     std::string summary() const override { return "Sending over SMTP: submission with STARTTLS, SMTPS, authentication"; }
     std::vector<std::string> dependencies() const override { return {"account"}; }
@@ -34,9 +37,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<Module> makeSmtpModule(Context& context, AccountAccess& accounts)
+std::unique_ptr<Module> makeSmtpModule(Context& context, AccountAccess& accounts, SecretSealer* sealer)
 {
-    return std::make_unique<SmtpModule>(context, accounts);
+    return std::make_unique<SmtpModule>(context, accounts, sealer);
 }
 
 std::vector<Operation> SmtpModule::operations()

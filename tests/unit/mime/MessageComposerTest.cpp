@@ -93,3 +93,25 @@ TEST(MessageComposer, RefusesHeaderInjectionAndBadAddresses)
     m.bcc.clear();
     expectField(m, "to");
 }
+
+TEST(MessageComposer, RelaySafeAsciiWithTrailingSpacesAndLongLinesIsQuotedPrintable)
+{
+    OutgoingMessage m;
+    m.from = {"", "rechnung@mueller.example"};
+    m.to = {{"", "zoe@kunde.example"}};
+    m.subject = "Invoice";
+    m.text = "Dear Ms Brunner   \n" + std::string(200, 'a') + "\n";
+    m.dateMs = 1774000000000;
+    EXPECT_EQ(composeMessage(m).raw.find("quoted-printable"), std::string::npos); // 7bit would do
+    m.relaySafe = true;
+    const std::string raw = composeMessage(m).raw;
+    EXPECT_NE(raw.find("Content-Transfer-Encoding: quoted-printable"), std::string::npos);
+    std::size_t at = 0;
+    for (std::size_t eol; (eol = raw.find("\r\n", at)) != std::string::npos; at = eol + 2) {
+        EXPECT_LT(eol - at, 78u) << raw.substr(at, eol - at);
+        if (eol > at) {
+            EXPECT_NE(raw[eol - 1], ' ') << raw.substr(at, eol - at);
+        }
+    }
+    EXPECT_EQ(parseMessage(raw).text, "Dear Ms Brunner   \r\n" + std::string(200, 'a') + "\r\n");
+}

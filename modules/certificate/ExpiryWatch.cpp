@@ -1,0 +1,92 @@
+#include "certificate/ExpiryWatch.h"
+
+#include "certificate/CertificateFiles.h"
+#include "certificate/X509Info.h"
+#include "store/CertificateRepository.h"
+
+#include <Poco/JSON/Array.h>
+
+#include <chrono>
+#include <climits>
+
+namespace erpmail {
+
+namespace {
+
+constexpr std::int64_t kDayMs = 86400000;
+constexpr std::int64_t kWarnDays = 30;
+
+} // namespace
+
+void ExpiryWatch::start()
+{
+    if (!configFlag(context_, "erp.host.background", true)) return;
+    const int everySeconds = configInt(context_, "erpmail.certificate.expiry_check_seconds", 3600, 1, INT_MAX);
+    stopping_ = false;
+    worker_ = std::thread([this, everySeconds] {
+        for (;;) {
+            try {
+                lookOnce();
+            } catch (const std::exception& e) {
+                context_.log(ERP_LOG_WARNING, "erpmail.certificate",
+                             std::string("the look for expiring certificates failed: ") + e.what());
+            }
+            std::unique_lock<std::mutex> lock(mutex_);
+            if (wake_.wait_for(lock, std::chrono::seconds(everySeconds), [this] { return stopping_; })) return;
+        }
+    });
+}
+
+void ExpiryWatch::stop() noexcept
+{
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (worker_.joinable()) worker_.join();
+}
+
+std::size_t ExpiryWatch::lookOnce()
+{
+    const std::string systemId = context_.systemDatabaseId();
+    context_.databases().acquire(systemId, store::Scope::Mailbox); // its event table
+    auto system = context_.databases().acquire(systemId, store::Scope::System);
+    store::CertificateRepository certificates(*system);
+    const std::int64_t now = context_.host().nowMs();
+    std::size_t recorded = 0;
+    for (const auto& c : certificates.expiringBefore(now + kWarnDays * kDayMs)) {
+        if (c.notAfterMs < now) continue; // expired: no longer expiring
+        Poco::JSON::Object::Ptr event = new Poco::JSON::Object;
+        event->set("certificate", c.id);
+        event->set("store", c.owner.empty() ? "plugin" : "personal");
+        if (!c.owner.empty()) event->set("owner", c.owner);
+        event->set("subject", c.subject);
+        event->set("fingerprint_sha256", c.fingerprint);
+        Poco::JSON::Array::Ptr emails = new Poco::JSON::Array;
+        for (const auto& e : c.emails)
+            emails->add(e);
+        event->set("emails", emails);
+        smime::Certificate x509(certificateFromDer(c.der));
+        if (x509) event->set("not_after", X509Info::of(x509.get()).notAfterIso);
+        event->set("not_after_ms", c.notAfterMs);
+        event->set("days_left", (c.notAfterMs - now) / kDayMs);
+        Poco::JSON::Array::Ptr accounts = new Poco::JSON::Array;
+        for (const auto& a : certificates.usedBy(c.id))
+            accounts->add(a);
+        event->set("accounts", accounts);
+        try {
+            store::Transaction tx(*system);
+            if (!certificates.noteExpiryNotice(c.id, now / kDayMs, now)) continue;
+            context_.recordEvent(*system, "certificate.expiring", "", event);
+            tx.commit();
+            ++recorded;
+        } catch (const store::ConstraintViolation&) {
+            // Another host sharing the database noted it meanwhile.
+        }
+    }
+    context_.deliverEvents(*system);
+    return recorded;
+}
+
+} // namespace erpmail

@@ -1,0 +1,69 @@
+// Finding the recipients' certificates in the stores: the plugin's, the
+// acting user's, and (where it is kept) the account's address book.
+#include "transport/smtp/RecipientCertificates.h"
+
+#include "certificate/CertificateFiles.h"
+#include "certificate/CertificateUse.h"
+#include "erpmail/OperationError.h"
+#include "store/CertificateRepository.h"
+
+#include <Poco/String.h>
+
+namespace erpmail {
+
+namespace {
+
+// The newest of `records` that may encrypt to `email` now.
+std::optional<RecipientCertificate> newestUsable(const std::vector<store::CertificateRecord>& records,
+                                                 const std::string& email, std::int64_t nowMs)
+{
+    std::optional<RecipientCertificate> best;
+    std::int64_t bestNotAfter = 0;
+    for (const auto& r : records) {
+        smime::Certificate c(certificateFromDer(r.der));
+        if (!c || !unusableBecause(c.get(), email, CertificatePurpose::Encryption, nowMs).empty()) continue;
+        if (best && r.notAfterMs <= bestNotAfter) continue;
+        bestNotAfter = r.notAfterMs;
+        best = RecipientCertificate{email, std::move(c), std::nullopt};
+    }
+    return best;
+}
+
+// The certificates collected from the recipient's signed mail, in the
+// account's own database, with the capabilities their signatures listed.
+std::optional<RecipientCertificate> fromAddressBook(const SendPath& /*path*/, const store::AccountRecord& /*account*/,
+                                                    const std::string& /*email*/, std::int64_t /*nowMs*/)
+{
+    return std::nullopt;
+}
+
+} // namespace
+
+std::vector<RecipientCertificate> recipientCertificates(const SendPath& path, const Request& request,
+                                                        const store::AccountRecord& account,
+                                                        const std::vector<std::string>& emails)
+{
+    const std::int64_t now = path.context.host().nowMs();
+    std::vector<RecipientCertificate> out;
+    std::vector<std::string> missing;
+    auto system = path.context.databases().acquire(path.context.systemDatabaseId(), store::Scope::System);
+    store::CertificateRepository certificates(*system);
+    for (const auto& address : emails) {
+        const std::string email = Poco::toLower(address);
+        std::vector<store::CertificateRecord> stored = certificates.list("", email);
+        for (auto& r : certificates.list(request.user, email)) stored.push_back(std::move(r));
+        auto found = newestUsable(stored, email, now);
+        if (!found) found = fromAddressBook(path, account, email, now);
+        if (found)
+            out.push_back(std::move(*found));
+        else
+            missing.push_back(address);
+    }
+    if (!missing.empty())
+        throw invalidParam("encrypt", "the mail cannot be encrypted: no valid certificate for " +
+                                          Poco::cat(std::string(", "), missing.begin(), missing.end()) +
+                                          "; import one, or send it unencrypted");
+    return out;
+}
+
+} // namespace erpmail
