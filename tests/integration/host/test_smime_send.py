@@ -16,7 +16,7 @@ import unittest
 import uuid
 
 from harness import ERPHOST, Host, host_events, pg_database, sqlite_rows, testbed, testbed_ca
-from test_certificates import make_certificates
+from test_certificates import TOKEN_PIN, TOKEN_SCRIPT, make_certificates
 from test_sending import imap_messages
 
 TB = testbed()
@@ -59,6 +59,7 @@ def signed_part(msg, raw):
 class SmimeCase(unittest.TestCase):
     """An account of Alice's on the test bed, the test CA's certificates in files."""
     databases = None  # SQLite
+    env = None  # extra variables for erphost
 
     @classmethod
     def setUpClass(cls):
@@ -75,7 +76,7 @@ class SmimeCase(unittest.TestCase):
         shutil.rmtree(cls.files, ignore_errors=True)
 
     def setUp(self):
-        self.host = Host(users=USERS, grants={"mail.use": "*"}, databases=self.databases,
+        self.host = Host(users=USERS, grants={"mail.use": "*"}, databases=self.databases, env=self.env,
                          extra="[config]\nerpmail.outbox.retry_base_seconds = 0\n")
         self.pdf_path = os.path.join(self.host.dir, "invoice.pdf")
         with open(self.pdf_path, "wb") as f:
@@ -352,6 +353,29 @@ class PostgreSqlSmimeSendTest(SmimeCase):
         self.check_content(self.verified(self.decrypted(raw)), msg, subject)
         status = self.call("mail.account.status", {"id": self.account})["signing_certificate"]
         self.assertEqual((status["subject"], status["always_sign"]), ("CN=alice", True))
+
+
+
+class TokenSigningTest(SmimeCase):
+    """Alice's key on a softhsm2 token in the test's folder: mail.send signs with it through the pkcs11 engine."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        token = os.path.join(cls.files, "hsm")
+        subprocess.run([TOKEN_SCRIPT, token, "erpmail", TOKEN_PIN, "alice.key", "alice.pem", "alice"],
+                       cwd=cls.files, check=True, capture_output=True)
+        cls.env = {"SOFTHSM2_CONF": os.path.join(token, "softhsm2.conf")}
+
+    def test_a_mail_signed_with_the_key_on_the_token_verifies_with_openssl(self):
+        mine = self.call("mail.certificate.import", {"key_uri": "pkcs11:token=erpmail;object=alice", "pin": TOKEN_PIN})
+        self.assertEqual(mine["private_key_location"], "token")
+        self.call("mail.certificate.select", {"account": self.account, "signing": mine["id"]})
+        _, subject, raw = self.send(sign=True)
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(msg.get_content_type(), "multipart/signed")
+        self.check_content(self.verified(raw), msg, subject)
+        self.assertNotIn(TOKEN_PIN.encode(), raw)
 
 
 if __name__ == "__main__":
