@@ -11,11 +11,6 @@
 #include <mutex>
 #include <string>
 
-namespace Poco::Net {
-class HTTPServerRequest;
-class HTTPServerResponse;
-} // namespace Poco::Net
-
 namespace erphost {
 
 struct ConsoleContext {
