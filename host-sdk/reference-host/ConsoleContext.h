@@ -8,6 +8,7 @@
 
 #include <Poco/Net/HTTPResponse.h>
 
+#include <map>
 #include <mutex>
 #include <string>
 
@@ -29,7 +30,13 @@ struct ConsoleContext {
     EventHub hub;
     bool tls;
     std::mutex signIn; ///< one password check at a time: scrypt's memory stays bounded, the limiter exact
+    std::mutex streamsMutex;
+    std::map<std::string, int> streams; ///< open event streams per user
 };
+
+/// The event streams one user may hold open at once: each holds a thread
+/// of the server, and the rest must stay free for requests.
+constexpr int kStreamsPerUser = 8;
 
 /// The session cookie's name.
 inline const char* kSessionCookie = "erphost_session";

@@ -118,6 +118,23 @@ void field(std::ostream& out, const char* name, const std::string& value)
 void streamEvents(ConsoleContext& console, const std::string& token, const Session& session,
                   Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response)
 {
+    {
+        std::lock_guard<std::mutex> lock(console.streamsMutex);
+        if (console.streams[session.user] >= kStreamsPerUser)
+            return sendError(response, Poco::Net::HTTPResponse::HTTP_TOO_MANY_REQUESTS, "too_many_streams",
+                             "user '" + session.user + "' has " + std::to_string(kStreamsPerUser) +
+                                 " event streams open already; close one first");
+        ++console.streams[session.user];
+    }
+    struct Release {
+        ConsoleContext& console;
+        const std::string& user;
+        ~Release()
+        {
+            std::lock_guard<std::mutex> lock(console.streamsMutex);
+            if (--console.streams[user] == 0) console.streams.erase(user);
+        }
+    } release{console, session.user};
     std::uint64_t seq = console.hub.last();
     // A browser that reconnects says what it saw last: what is still kept comes again.
     if (request.has("Last-Event-ID")) {

@@ -373,6 +373,37 @@ class ConsoleTest(unittest.TestCase):
         admin = [streams["root"].next_of("mail.received")["subject"] for _ in range(3)]
         self.assertEqual(admin, ["Für ben 1", "Für anna 1", "Für ben 2"])  # an admin sees every account
 
+    def test_events_without_an_account_reach_admins_only(self):
+        anna = self.console.signed_in("anna")
+        folder = f"Konsole-ohne-{uuid.uuid4().hex[:8]}"
+        put_mail(folder, "Nach der Wartung")
+        self.addCleanup(remove_folder, folder)
+        status, account = anna.invoke("mail.account.create", {"label": f"Eingang {folder}", "incoming": {
+            "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "folder": folder,
+            "user": TB["USER_ERIN"], "password": TB["PASS_ERIN"], "ca": CA, "leave_on_server": {"mode": "forever"}}})
+        self.assertEqual(status, 200, account)
+        root = self.console.signed_in("root")
+        streams = {"anna": EventStream(anna), "root": EventStream(root)}
+        self.addCleanup(lambda: [s.close() for s in streams.values()])
+        time.sleep(0.5)
+        status, run = root.invoke("mail.maintenance.run", {"dry_run": True})  # installation-wide: no account
+        self.assertEqual(status, 200, run)
+        self.assertEqual(anna.invoke("mail.fetch", {"account": account["id"]})[1]["fetched"], 1)
+        self.assertTrue(streams["root"].next_of("mail.maintenance.done")["dry_run"])
+        kind, payload = streams["anna"].events.get(timeout=60)  # her first event is her mail, not the run
+        self.assertEqual((kind, payload["subject"]), ("mail.received", "Nach der Wartung"))
+
+    def test_a_user_may_hold_only_a_few_event_streams_open(self):
+        guest = self.console.signed_in("guest")
+        streams = [EventStream(guest) for _ in range(8)]
+        self.addCleanup(lambda: [s.close() for s in streams])
+        conn = guest.connection()
+        conn.request("GET", "/api/events", headers={"Cookie": f"erphost_session={guest.cookie}"})
+        answer = conn.getresponse()
+        self.assertEqual((answer.status, json.loads(answer.read())["error"]["code"]), (429, "too_many_streams"))
+        conn.close()
+        self.assertEqual(guest.request("GET", "/api/session")[0], 200)  # requests are still answered
+
 
 class ConsoleRateLimitTest(unittest.TestCase):
     def setUp(self):
