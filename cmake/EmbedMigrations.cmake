@@ -29,10 +29,5 @@ ${body}    };
 
 } // namespace erpmail::store
 ")
-if(EXISTS ${OUT})
-  file(READ ${OUT} old)
-  if(old STREQUAL content)
-    return()
-  endif()
-endif()
-file(WRITE ${OUT} "${content}")
+include(${CMAKE_CURRENT_LIST_DIR}/WriteIfChanged.cmake)
+write_if_changed(${OUT} "${content}")

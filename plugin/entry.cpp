@@ -1,5 +1,6 @@
 // The plugin's three exported symbols. Everything else is hidden.
 #include "Plugin.h"
+#include "UiResources.h"
 
 #include <erp/erp_plugin.h>
 #include <erp/sdk/firewall.hpp>
@@ -27,6 +28,13 @@ erp_status invokeThunk(void* ctx, const char* op, const char* params, const char
 {
     return static_cast<erpmail::Plugin*>(ctx)->invoke(op, params, user, out);
 }
+
+#ifdef ERPMAIL_UI
+erp_status uiResourceThunk(void*, const char* path, erp_sink* bytes, erp_sink* meta)
+{
+    return erpmail::serveUiResource(erpmail::embeddedUiFiles(), path, bytes, meta);
+}
+#endif
 
 // GLib's type system (GMime), OpenSSL and the ODBC drivers keep state that
 // does not survive being unloaded and loaded again. Pinning this library
@@ -81,6 +89,9 @@ extern "C" ERP_PLUGIN_EXPORT erp_status erp_plugin_load(const erp_host_api* host
         api.version = ERPMAIL_VERSION;
         api.plugin_ctx = instance.get();
         api.invoke = &invokeThunk;
+#ifdef ERPMAIL_UI
+        api.ui_resource = &uiResourceThunk; // left NULL by -DERPMAIL_UI=OFF
+#endif
         const uint32_t room = plugin->struct_size;
         std::memcpy(plugin, &api, room < sizeof api ? room : sizeof api);
         plugin->struct_size = room < sizeof api ? room : static_cast<uint32_t>(sizeof api);

@@ -81,6 +81,19 @@ HostConfig HostConfig::load(const std::string& path)
         c.documentsFile = absolute(ini->getString("host.documents", ""), path);
         c.clockOffsetMs = ini->getInt64("host.clock_offset_ms", 0);
         c.offersLegalHold = yes(ini->getString("host.legal_hold", "yes"));
+        c.console.usersFile = absolute(ini->getString("console.users_file", ""), path);
+        if (c.console.usersFile.empty())
+            c.console.usersFile = Poco::Path(Poco::Path(path).absolute()).setExtension("users").toString();
+        c.console.tlsCertificate = absolute(ini->getString("console.tls_certificate", ""), path);
+        c.console.tlsKey = absolute(ini->getString("console.tls_key", ""), path);
+        if (c.console.tlsCertificate.empty() != c.console.tlsKey.empty())
+            throw ConfigError(path + ": [console] tls_certificate and tls_key go together");
+        c.console.sessionIdleMinutes = ini->getInt("console.session_idle_minutes", 480);
+        c.console.signInAttempts = ini->getInt("console.signin_attempts", 5);
+        c.console.signInWindowSeconds = ini->getInt("console.signin_window_seconds", 300);
+        if (c.console.sessionIdleMinutes < 1 || c.console.signInAttempts < 1 || c.console.signInWindowSeconds < 1)
+            throw ConfigError(path + ": [console] session_idle_minutes, signin_attempts and signin_window_seconds "
+                                     "must be 1 or more");
         if (c.pluginDir.empty()) throw ConfigError(path + ": [host] plugin_dir is required");
         if (c.dataDir.empty()) throw ConfigError(path + ": [host] data_dir is required");
 

@@ -28,6 +28,17 @@ struct Database {
     bool system = false;
 };
 
+/// The web console of `erphost serve --http` ([console] in the INI file).
+struct ConsoleSettings {
+    std::string usersFile;      ///< users_file: the password hashes (default: the INI's name with .users)
+    std::string tlsCertificate; ///< tls_certificate: PEM certificate (chain) served over TLS
+    std::string tlsKey;         ///< tls_key: its PEM private key
+    int sessionIdleMinutes = 480; ///< session_idle_minutes: a session unused this long ends
+    int signInAttempts = 5;       ///< signin_attempts: failed sign-ins per user or address within the window
+    int signInWindowSeconds = 300; ///< signin_window_seconds
+    bool tls() const { return !tlsCertificate.empty(); }
+};
+
 /// Everything erphost reads from its INI file:
 ///
 ///   [host]        name, plugin_dir, data_dir, log_level, log_file, event_log,
@@ -42,6 +53,8 @@ struct Database {
 ///                 type; admins may read all; a doctype not listed is
 ///                 readable by every user)
 ///   [config]      key = value, answered to the plugin's config_get
+///   [console]     users_file, tls_certificate, tls_key, session_idle_minutes,
+///                 signin_attempts, signin_window_seconds (ConsoleSettings)
 ///
 /// Values may refer to other keys as ${host.data_dir}.
 class HostConfig {
@@ -59,6 +72,8 @@ public:
     std::string documentsFile;
     long long clockOffsetMs = 0;
     bool offersLegalHold = true; ///< [host] legal_hold: offer documents_on_hold (no: like a host without it)
+
+    ConsoleSettings console;
 
     std::map<std::string, User> users;
     std::map<std::string, Database> databases;

@@ -321,8 +321,9 @@ void PluginHost::cbEvent(void* ctx, const char* type, const char* payload)
 {
     auto* self = static_cast<PluginHost*>(ctx);
     self->log(ERP_LOG_INFO, "erphost.event", std::string(type ? type : "?") + " " + (payload ? payload : "{}"));
-    if (self->config_.eventLog.empty()) return;
     std::lock_guard<std::mutex> lock(self->eventMutex_);
+    if (self->eventListener_) self->eventListener_(type ? type : "", payload ? payload : "{}");
+    if (self->config_.eventLog.empty()) return;
     std::ofstream out(self->config_.eventLog, std::ios::app);
     Poco::JSON::Object::Ptr record = new Poco::JSON::Object;
     record->set("type", std::string(type ? type : ""));

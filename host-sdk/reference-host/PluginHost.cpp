@@ -270,6 +270,56 @@ CallResult PluginHost::call(const std::string& operation, const std::string& use
     return {false, errorJson("internal", "plugin of operation '" + operation + "' is gone")};
 }
 
+Poco::JSON::Array::Ptr PluginHost::catalogue() const
+{
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& [name, op] : operations_) {
+        Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+        o->set("name", name);
+        o->set("summary", op.summary);
+        o->set("module", op.module);
+        o->set("plugin", op.plugin);
+        o->set("permission", op.permission);
+        Poco::JSON::Parser parser;
+        o->set("params", parser.parse(op.schema));
+        list->add(o);
+    }
+    return list;
+}
+
+erp_status PluginHost::uiResource(const std::string& plugin, const std::string& path, std::string& bytes,
+                                  std::string& meta) const
+{
+    for (const auto& p : plugins_) {
+        if (p->name != plugin) continue;
+        if (!p->api.ui_resource) {
+            bytes = "plugin " + plugin + " brings no web screens";
+            return ERP_NOT_FOUND;
+        }
+        StringSink out, info;
+        const erp_status status = p->api.ui_resource(p->api.plugin_ctx, path.c_str(), out.get(), info.get());
+        bytes = out.take();
+        meta = info.take();
+        return status;
+    }
+    bytes = "no plugin named '" + plugin + "' is loaded";
+    return ERP_NOT_FOUND;
+}
+
+std::vector<std::string> PluginHost::pluginsWithUi() const
+{
+    std::vector<std::string> names;
+    for (const auto& p : plugins_)
+        if (p->api.ui_resource) names.push_back(p->name);
+    return names;
+}
+
+void PluginHost::setEventListener(EventListener listener)
+{
+    std::lock_guard<std::mutex> lock(eventMutex_);
+    eventListener_ = std::move(listener);
+}
+
 erp_status PluginHost::cbModuleRegister(void* ctx, const erp_module_info* raw)
 {
     auto* self = static_cast<PluginHost*>(ctx);

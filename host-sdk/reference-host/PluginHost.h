@@ -8,7 +8,10 @@
 
 #include <Poco/Dynamic/Var.h>
 
+#include <Poco/JSON/Array.h>
+
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,6 +65,24 @@ public:
     /// Calls an operation as user with params (a JSON text).
     CallResult call(const std::string& operation, const std::string& user, const std::string& paramsJson);
 
+    /// The operations with their summaries, modules, permissions and
+    /// parameter schemas, as `ops --json` prints them.
+    Poco::JSON::Array::Ptr catalogue() const;
+
+    /// A file of plugin's web screens (ABI 1.1 ui_resource): ERP_OK with
+    /// bytes and meta filled; ERP_NOT_FOUND for an unknown plugin or file,
+    /// or a plugin without screens (bytes then says which);
+    /// ERP_INVALID_ARGUMENT for a path the plugin refused.
+    erp_status uiResource(const std::string& plugin, const std::string& path, std::string& bytes,
+                          std::string& meta) const;
+    /// The names of the loaded plugins that bring web screens.
+    std::vector<std::string> pluginsWithUi() const;
+
+    /// Called for every event a plugin emits, after it is logged; set it
+    /// before plugins start, or to nullptr before shutdown.
+    using EventListener = std::function<void(const std::string& type, const std::string& payloadJson)>;
+    void setEventListener(EventListener listener);
+
     void log(erp_log_level level, const std::string& component, const std::string& message);
     const HostConfig& config() const { return config_; }
 
@@ -109,6 +130,7 @@ private:
     std::mutex logMutex_;
     std::ofstream logFile_;
     std::mutex eventMutex_;
+    EventListener eventListener_;
     std::vector<std::unique_ptr<Plugin>> plugins_;
     Plugin* loading_ = nullptr;
     std::vector<std::unique_ptr<ModuleRecord>> modules_;

@@ -1,4 +1,6 @@
 // erphost: a small stand-in ERP that loads plugins and calls their operations.
+#include "ConsoleServer.h"
+#include "ConsoleUsers.h"
 #include "HostConfig.h"
 #include "PluginHost.h"
 
@@ -6,6 +8,7 @@
 #include <Poco/FileStream.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/NetSSL.h>
 #include <Poco/StreamCopier.h>
 
 #include <pthread.h>
@@ -36,8 +39,11 @@ const char* kUsage =
     "      --repeat N                   run it N times in the same process and print each\n"
     "                                   run's own time to standard error (the last answer\n"
     "                                   goes to standard output)\n"
-    "  serve                            keep the plugins running (their workers send and\n"
-    "                                   fetch) until SIGINT or SIGTERM\n"
+    "  serve [--http ADDRESS:PORT]      keep the plugins running (their workers send and\n"
+    "                                   fetch) until SIGINT or SIGTERM; --http also serves\n"
+    "                                   the web console there (loopback only without TLS)\n"
+    "  passwd USER                      set USER's console password (read from the terminal\n"
+    "                                   or one line of standard input)\n"
     "  help                             this text and the operation catalogue\n"
     "\n"
     "FILE defaults to $ERPHOST_CONFIG, then ./erphost.ini.\n";
@@ -97,19 +103,7 @@ int listModules(erphost::PluginHost& host)
 int listOperations(erphost::PluginHost& host, bool asJson)
 {
     if (asJson) {
-        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-        for (const auto& [name, op] : host.operations()) {
-            Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-            o->set("name", name);
-            o->set("summary", op.summary);
-            o->set("module", op.module);
-            o->set("plugin", op.plugin);
-            o->set("permission", op.permission);
-            Poco::JSON::Parser parser;
-            o->set("params", parser.parse(op.schema));
-            list->add(o);
-        }
-        Poco::JSON::Stringifier::stringify(list, std::cout, 2);
+        Poco::JSON::Stringifier::stringify(host.catalogue(), std::cout, 2);
         std::cout << '\n';
         return Ok;
     }
@@ -140,7 +134,7 @@ int main(int argc, char** argv)
 {
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string configPath = Poco::Environment::get("ERPHOST_CONFIG", "erphost.ini");
-    std::string command, operation, user, params = "{}";
+    std::string command, operation, user, params = "{}", httpAddress;
     bool asJson = false, help = false;
     int repeat = 0;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -170,7 +164,8 @@ int main(int argc, char** argv)
             else params = value();
         } else if (a == "--help" || a == "-h" || a == "help") help = true;
         else if (command.empty()) command = a;
-        else if (command == "call" && operation.empty()) operation = a;
+        else if (a == "--http") httpAddress = value();
+        else if ((command == "call" || command == "passwd") && operation.empty()) operation = a;
         else {
             std::cerr << "erphost: unexpected argument '" << a << "'\n" << kUsage;
             return Usage;
@@ -193,6 +188,17 @@ int main(int argc, char** argv)
             std::cerr << "erphost: " << e.what() << '\n';
             return Setup;
         }
+        if (command == "passwd") {
+            if (operation.empty()) {
+                std::cerr << "erphost: passwd needs a user\n" << kUsage;
+                return Usage;
+            }
+            return erphost::passwdCommand(config, operation);
+        }
+        if (!httpAddress.empty() && command != "serve") {
+            std::cerr << "erphost: --http goes with serve only\n" << kUsage;
+            return Usage;
+        }
         // One-shot commands end at once: plugins start no background work
         // (outbox, fetching) unless the configuration says otherwise.
         if (!config.settings.count("erp.host.background"))
@@ -208,6 +214,16 @@ int main(int argc, char** argv)
         erphost::PluginHost host(config);
         host.loadPlugins();
         printLoadErrors(host);
+        std::unique_ptr<erphost::ConsoleServer> console;
+        if (!httpAddress.empty()) {
+            Poco::Net::initializeSSL();
+            try {
+                console = std::make_unique<erphost::ConsoleServer>(host, httpAddress);
+            } catch (const erphost::ConsoleError& e) {
+                std::cerr << "erphost: " << e.what() << '\n';
+                return Usage;
+            }
+        }
         host.startModules();
 
         if (help) {
@@ -215,10 +231,15 @@ int main(int argc, char** argv)
             return listOperations(host, false);
         }
         if (command == "serve") {
+            if (console) {
+                console->start();
+                std::cerr << "erphost: console on " << console->url() << '\n';
+            }
             std::cerr << "erphost: serving " << host.modules().size() << " modules; SIGINT or SIGTERM stops\n";
             int received = 0;
             sigwait(&signals, &received);
             std::cerr << "erphost: stopping\n";
+            console.reset();
             host.shutdown();
             return Ok;
         }

@@ -9,6 +9,9 @@
  *        who may not read it. variable_catalogue lists the variables of a
  *        document type, for text blocks. documents_on_hold answers which
  *        host documents are under legal hold (mail linked to them is kept).
+ *        erp_plugin_api: ui_resource serves the plugin's own web screens, a
+ *        static bundle embedded in the plugin, for hosts to put under
+ *        /plugins/<name>/.
  *
  * Rules of this interface
  *   - Plain C. No exception and no C++ type crosses it.
@@ -254,6 +257,24 @@ typedef struct erp_plugin_api {
      */
     erp_status (*invoke)(void* plugin_ctx, const char* op_name, const char* params_json, const char* acting_user,
                          erp_sink* out);
+
+    /* Since 1.1 */
+
+    /*
+     * Optional: one file of the plugin's web screens, a static bundle that
+     * needs no knowledge of the host. path is relative to the bundle's root,
+     * already percent-decoded, without a leading '/' ("index.html",
+     * "assets/app.js"; "" names "index.html"). On ERP_OK the file's bytes
+     * were written to out_bytes and {"content_type":"text/html;
+     * charset=utf-8","etag":"\"...\""} to out_meta_json; the ETag changes
+     * whenever the bytes do. ERP_NOT_FOUND: no such file. ERP_INVALID_ARGUMENT:
+     * the path was refused (a "." or ".." segment, an empty segment, a
+     * backslash or a control character); the reason was written to
+     * out_bytes. The files are the same for every user: a host may serve
+     * them before anyone signs in. NULL when the plugin brings no screens.
+     * May be called from several host threads at once.
+     */
+    erp_status (*ui_resource)(void* plugin_ctx, const char* path, erp_sink* out_bytes, erp_sink* out_meta_json);
 } erp_plugin_api;
 
 /*

@@ -66,7 +66,9 @@ static_assert(offsetof(erp_plugin_api, name) == 8);
 static_assert(offsetof(erp_plugin_api, version) == 16);
 static_assert(offsetof(erp_plugin_api, plugin_ctx) == 24);
 static_assert(offsetof(erp_plugin_api, invoke) == 32);
-static_assert(sizeof(erp_plugin_api) == 40);
+// Since 1.1
+static_assert(offsetof(erp_plugin_api, ui_resource) == 40);
+static_assert(sizeof(erp_plugin_api) == 48);
 
 static_assert(ERP_FORBIDDEN == 5);
 
