@@ -21,7 +21,7 @@ constexpr std::size_t kMaxCheckedBytes = 64 * 1024 * 1024;
 // the From address, holding over the content. Others could bring anyone's
 // address with an attacker's key.
 std::vector<store::AddressCertificate> validSignerCertificates(const smime::MessageSecurity& security,
-                                                              std::int64_t nowMs)
+                                                               std::int64_t nowMs)
 {
     std::vector<store::AddressCertificate> out;
     for (const auto& s : security.signers) {
@@ -51,8 +51,8 @@ void AccountService::checkSecurity(PreparedMessage& p, const std::string& fromEm
     if (raw.size() > kMaxCheckedBytes) {
         record.kind = "signed";
         record.status = "error";
-        record.reason = "the mail is larger than " + std::to_string(kMaxCheckedBytes >> 20) +
-                        " MB; its S/MIME was not checked";
+        record.reason =
+            "the mail is larger than " + std::to_string(kMaxCheckedBytes >> 20) + " MB; its S/MIME was not checked";
         p.security = record;
         return;
     }
@@ -61,7 +61,15 @@ void AccountService::checkSecurity(PreparedMessage& p, const std::string& fromEm
         if (!anchors) anchors = trust_.anchors();
         return anchors.get();
     };
-    smime::MessageSecurity found = smime::scanMessage(raw, trust, fromEmail, now);
+    smime::MessageSecurity found;
+    try {
+        found = smime::scanMessage(raw, trust, fromEmail, now);
+    } catch (const std::exception& e) {
+        // Out of memory, say: the mail is stored all the same, and says why it was not checked.
+        found.kind = "signed";
+        found.status = "error";
+        found.reason = std::string("the S/MIME structure could not be checked: ") + e.what();
+    }
     if (found.kind.empty()) return;
     record.kind = found.kind;
     record.status = found.status;
@@ -74,8 +82,8 @@ void AccountService::checkSecurity(PreparedMessage& p, const std::string& fromEm
         try {
             smime::MessageParts parts = smime::splitMessage(raw);
             parts.entity = smime::canonical(*found.signedContent);
-            store::MessageRecord inner = recordFromRaw(smime::joinMessage(parts), p.record.accountId,
-                                                       p.record.personal, p.record.receivedAtMs);
+            store::MessageRecord inner =
+                recordFromRaw(smime::joinMessage(parts), p.record.accountId, p.record.personal, p.record.receivedAtMs);
             p.record.bodyText = std::move(inner.bodyText);
             p.record.bodyHtml = std::move(inner.bodyHtml);
             p.record.attachments = std::move(inner.attachments);

@@ -39,8 +39,9 @@ Poco::JSON::Object::Ptr MessageService::securityOf(const store::AccountRecord& a
     if (!record) return nullptr;
     std::string raw;
     if (record->kind == "encrypted" || record->kind == "partly_encrypted") {
-        auto whole = accounts_.withMailbox(
-            account, [&](store::Connection& c) { return store::MessageRepository(c).get(account.id, message.id, true); });
+        auto whole = accounts_.withMailbox(account, [&](store::Connection& c) {
+            return store::MessageRepository(c).get(account.id, message.id, true);
+        });
         if (whole) raw = std::move(whole->raw);
     }
     Context& context = accounts_.context();

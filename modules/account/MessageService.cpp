@@ -242,8 +242,10 @@ Object::Ptr MessageService::get(const Request& request)
         attachments->add(item);
     }
     o->set("attachments", attachments);
-    if (auto security = securityOf(account, *message)) o->set("security", security);
-    else o->set("security", Var());
+    if (auto security = securityOf(account, *message))
+        o->set("security", security);
+    else
+        o->set("security", Var());
     return o;
 }
 

@@ -23,8 +23,8 @@ std::string CertificateModule::signerCertificateOf(const Request& request)
         record = store::SecurityRepository(*mailbox).find(account.id, id);
     }
     if (!record || record->kind == "encrypted" || record->kind == "partly_encrypted")
-        throw invalidParam("message_id", "message " + std::to_string(id) + " of account '" + account.label +
-                                             "' is no signed mail");
+        throw invalidParam("message_id",
+                           "message " + std::to_string(id) + " of account '" + account.label + "' is no signed mail");
     Poco::JSON::Parser parser;
     auto signers = parser.parse(record->signers).extract<Poco::JSON::Array::Ptr>();
     if (!signers || signer > static_cast<int>(signers->size()))

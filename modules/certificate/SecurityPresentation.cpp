@@ -85,8 +85,7 @@ Object::Ptr opened(const EncryptedPart& part, const std::string& outerHeaders, c
 } // namespace
 
 Object::Ptr presentSecurity(const store::SecurityRecord& record, const std::string& raw, const KeyOpener& key,
-                            const std::function<X509_STORE*()>& trust, const std::string& fromEmail,
-                            std::int64_t nowMs)
+                            const std::function<X509_STORE*()>& trust, const std::string& fromEmail, std::int64_t nowMs)
 {
     Object::Ptr o = new Object;
     o->set("kind", record.kind);

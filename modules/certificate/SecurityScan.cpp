@@ -40,7 +40,8 @@ struct Walk {
             out.reason = v.reason;
         }
         if (v.signers.empty()) out.signers.push_back({{v.status, v.reason, {}, {}, {}, {}}, path});
-        for (const auto& s : v.signers) out.signers.push_back({s, path});
+        for (const auto& s : v.signers)
+            out.signers.push_back({s, path});
     }
 
     // `entity` at `path` ("" for the message); true when it is S/MIME.
@@ -49,7 +50,13 @@ struct Walk {
         if (++parts > kMaxParts || depth > kMaxDepth) return;
         const std::string type = mediaType(field(readHeaders(entity), "Content-Type"));
         if (type == "multipart/signed") {
-            Verification v = verifySigned(entity, trust(), from, nowMs);
+            Verification v;
+            try {
+                v = verifySigned(entity, trust(), from, nowMs);
+            } catch (const SmimeError& e) {
+                v.status = "invalid"; // cut or malformed: nothing here is validly signed
+                v.reason = e.what();
+            }
             const auto inside = multipartParts(entity, 3);
             if (inside.size() > 2 && v.status != "invalid") {
                 v.status = "invalid";
@@ -123,8 +130,9 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
             const std::string top = mediaType(field(readHeaders(message.entity), "Content-Type"));
             out.kind = top.find("pkcs7-mime") != std::string::npos ? "encrypted" : "partly_encrypted";
             out.status = "encrypted";
-            out.reason = out.kind == "encrypted" ? "" : "only a part of the message is encrypted; it is shown apart "
-                                                         "from the parts around it, which were not";
+            out.reason = out.kind == "encrypted" ? ""
+                                                 : "only a part of the message is encrypted; it is shown apart "
+                                                   "from the parts around it, which were not";
         } else if (whole) {
             static const char* names[] = {"valid", "weak", "untrusted", "invalid"};
             out.kind = "signed";
@@ -137,7 +145,8 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
             for (const auto& s : out.signers)
                 if (std::find(where.begin(), where.end(), s.part) == where.end()) where.push_back(s.part);
             std::string list;
-            for (const auto& w : where) list += (list.empty() ? "" : ", ") + w;
+            for (const auto& w : where)
+                list += (list.empty() ? "" : ", ") + w;
             out.reason = "only part " + list + " of the message is signed; the rest is not";
         }
     } catch (const std::exception& e) {
@@ -158,7 +167,8 @@ std::string signersJson(const std::vector<ScannedSigner>& signers)
         o->set("reason", s.check.reason);
         o->set("subject", s.check.subject);
         Poco::JSON::Array::Ptr emails = new Poco::JSON::Array;
-        for (const auto& e : s.check.emails) emails->add(e);
+        for (const auto& e : s.check.emails)
+            emails->add(e);
         o->set("emails", emails);
         o->set("digest", s.check.digest);
         o->set("certificate_pem", s.check.certificatePem);

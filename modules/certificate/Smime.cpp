@@ -409,8 +409,7 @@ Cms readPkcs7Mime(const std::string& entity)
 
 std::string pkcs7MimeKind(const std::string& entity)
 {
-    const std::string declared =
-        Poco::toLower(parameter(field(readHeaders(entity), "Content-Type"), "smime-type"));
+    const std::string declared = Poco::toLower(parameter(field(readHeaders(entity), "Content-Type"), "smime-type"));
     if (declared == "signed-data" || declared == "enveloped-data" || declared == "authenveloped-data")
         return declared == "authenveloped-data" ? "authEnveloped-data" : declared;
     Cms cms = readPkcs7Mime(entity);

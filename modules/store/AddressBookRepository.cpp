@@ -36,9 +36,9 @@ std::optional<CertificateDer> AddressBookRepository::certificateFor(const std::s
 
 std::optional<CertificateDer> AddressBookRepository::certificateFor(const std::string& email)
 {
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    const auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     return certificateFor(email, now);
 }
 
