@@ -87,6 +87,7 @@ PreparedMessage AccountService::prepareMessage(const store::AccountRecord& accou
     p.record = recordFromRaw(std::move(raw), account.id, account.kind == "personal", now, &parsed);
     setOrigin(p.record, state, direction, documentLinks, origin);
     addParsed(p, parsed, now);
+    if (direction == "in") checkSecurity(p, parsed.from.empty() ? std::string() : parsed.from.front().email);
     return p;
 }
 
@@ -116,6 +117,8 @@ StoredMessage AccountService::storePrepared(store::Connection& connection, Prepa
         setOrigin(p.record, shell.state, shell.direction, shell.documentLinks,
                   {shell.folder, shell.imapUidValidity, shell.imapUid, shell.pop3Uidl});
         addParsed(p, parsed, shell.receivedAtMs);
+        if (p.record.direction == "in")
+            checkSecurity(p, parsed.from.empty() ? std::string() : parsed.from.front().email, false);
         linkReply();
         std::vector<store::AttachmentRecord> attachments = std::move(p.record.attachments);
         p.record.attachments.clear();
@@ -131,6 +134,7 @@ StoredMessage AccountService::storePrepared(store::Connection& connection, Prepa
         }
     }
     for (const auto& a : p.addresses) repository.upsertAddress(a);
+    storeSecurity(connection, p);
     return p.summary;
 }
 

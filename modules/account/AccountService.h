@@ -3,11 +3,12 @@
 // after them: AccountService.cpp (set-up, the operation table),
 // AccountCrud.cpp, AccountRights.cpp, AccountSecretStore.cpp,
 // SecretKeyOperations.cpp, AccountMessageStore.cpp, AccountOffline.cpp,
-// AccountFetchers.cpp and AccountStatus.cpp.
+// AccountFetchers.cpp, AccountStatus.cpp and AccountMessageSecurity.cpp.
 #pragma once
 
 #include "account/AccountJson.h"
 #include "account/SecretBox.h"
+#include "certificate/SmimeTrust.h"
 #include "erpmail/SecretSealer.h"
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
@@ -105,6 +106,8 @@ public:
                                    const std::string& direction, const std::string& documentLinks,
                                    const store::MessageOrigin& origin) override;
     StoredMessage storePrepared(store::Connection& connection, PreparedMessage& message) override;
+    /// The CAs a received signature's chain must reach.
+    smime::SmimeTrust& smimeTrust() { return trust_; }
 
     // Offline and back online (AccountOffline.cpp)
 
@@ -166,11 +169,19 @@ private:
     void addOfflineStatus(Poco::JSON::Object& status, const store::AccountRecord& account) const;
     /// The running fetcher that receives the account's mail, if any.
     MailFetcher* fetcherFor(const AccountSettings& settings);
+    /// S/MIME of a mail being stored: verified once, its result and its
+    /// valid signers' certificates made ready to store with it; an opaque
+    /// signed mail shows the content its signature carries (unless
+    /// `showSignedContent` is false: a large mail keeps its parts as parsed).
+    void checkSecurity(PreparedMessage& message, const std::string& fromEmail, bool showSignedContent = true);
+    /// Writes what checkSecurity() found, beside the stored message.
+    void storeSecurity(store::Connection& connection, const PreparedMessage& message);
 
     Context& context_;
     std::unique_ptr<SecretBox> secrets_;
     std::mutex fetchersMutex_;
     std::vector<MailFetcher*> fetchers_;
+    smime::SmimeTrust trust_{context_};
 };
 
 } // namespace erpmail

@@ -5,6 +5,7 @@
 #include "erpmail/ServerFile.h"
 #include "mime/HeaderSafety.h"
 #include "store/MessageRepository.h"
+#include "store/SecurityRepository.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -241,6 +242,10 @@ Object::Ptr MessageService::get(const Request& request)
         attachments->add(item);
     }
     o->set("attachments", attachments);
+    if (auto security = securityOf(account, *message))
+        o->set("security", security);
+    else
+        o->set("security", Var());
     return o;
 }
 
@@ -316,9 +321,11 @@ Object::Ptr MessageService::move(const Request& request)
         // Copy, commit in the target, then delete in the source: a failure in
         // between leaves the message in both accounts, never in neither.
         for (auto id : ids) {
+            std::optional<store::SecurityRecord> security;
             auto message = accounts_.withMailbox(from, [&](store::Connection& c) {
                 auto m = store::MessageRepository(c).get(from.id, id, true);
                 if (m) m->attachments = store::MessageRepository(c).attachments(id, true);
+                security = store::SecurityRepository(c).find(from.id, id);
                 return m;
             });
             if (!message) {
@@ -332,7 +339,12 @@ Object::Ptr MessageService::move(const Request& request)
             message->pop3Uidl.reset();
             accounts_.withMailbox(to, [&](store::Connection& c) {
                 store::Transaction tx(c);
-                store::MessageRepository(c).insert(*message);
+                const std::int64_t copy = store::MessageRepository(c).insert(*message);
+                if (security) {
+                    // Its verification moves with it: the result found when it arrived.
+                    security->messageId = copy;
+                    store::SecurityRepository(c).put(*security);
+                }
                 tx.commit();
                 return 0;
             });
@@ -374,59 +386,6 @@ Object::Ptr MessageService::import(const Request& request)
                        {"subject", stored.subject.empty() ? Var() : Var(stored.subject)},
                        {"attachments", static_cast<std::int64_t>(stored.attachments)},
                        {"warning", orNull(stored.warning)}});
-}
-
-Object::Ptr MessageService::addressList(const Request& request)
-{
-    const auto& p = request.params;
-    auto account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
-    const std::int64_t page = p->optValue<std::int64_t>("page", 1), size = p->optValue<std::int64_t>("page_size", 100);
-    auto rows = accounts_.withMailbox(account, [&](store::Connection& c) {
-        return store::MessageRepository(c).listAddresses(account.id, p->optValue<std::string>("search", ""),
-                                                         (page - 1) * size, size);
-    });
-    Array::Ptr items = new Array;
-    for (const auto& a : rows) {
-        Object::Ptr o = new Object;
-        o->set("email", a.email);
-        o->set("name", orNull(a.displayName));
-        o->set("last_seen_ms", a.lastSeenMs);
-        items->add(o);
-    }
-    return jsonObject({{"items", items}});
-}
-
-Object::Ptr MessageService::addressUpsert(const Request& request)
-{
-    const auto& p = request.params;
-    auto account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
-    const std::string email = p->getValue<std::string>("email");
-    if (!mime::isValidMailbox(email)) throw invalidParam("email", "'" + email + "' is not a valid e-mail address");
-    std::optional<std::string> name;
-    if (p->has("name") && !p->isNull("name")) {
-        name = p->getValue<std::string>("name");
-        if (mime::hasControlCharacters(*name)) throw invalidParam("name", "name must not contain line breaks");
-    }
-    accounts_.withMailbox(account, [&](store::Connection& c) {
-        store::MessageRepository(c).upsertAddress({account.id, email, name, accounts_.context().host().nowMs()});
-        return 0;
-    });
-    Object::Ptr o = new Object;
-    o->set("email", email);
-    o->set("name", orNull(name));
-    return o;
-}
-
-Object::Ptr MessageService::addressDelete(const Request& request)
-{
-    const auto& p = request.params;
-    auto account = accounts_.requireOnline(p->getValue<std::string>("account"), request);
-    bool removed = accounts_.withMailbox(account, [&](store::Connection& c) {
-        return store::MessageRepository(c).removeAddress(account.id, p->getValue<std::string>("email"));
-    });
-    Object::Ptr o = new Object;
-    o->set("deleted", removed);
-    return o;
 }
 
 } // namespace erpmail

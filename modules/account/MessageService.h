@@ -22,6 +22,10 @@ private:
     Poco::JSON::Object::Ptr addressList(const Request& request);
     Poco::JSON::Object::Ptr addressUpsert(const Request& request);
     Poco::JSON::Object::Ptr addressDelete(const Request& request);
+    /// The "security" of a message (MessageSecurityView.cpp): its recorded
+    /// S/MIME result, an encrypted one opened with the account's key; null
+    /// for a mail without S/MIME.
+    Poco::JSON::Object::Ptr securityOf(const store::AccountRecord& account, const store::MessageRecord& message);
 
     AccountService& accounts_;
 };

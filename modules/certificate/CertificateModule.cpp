@@ -129,10 +129,14 @@ std::vector<Operation> CertificateModule::operations()
          permission::Use, bind(&CertificateModule::inspect)},
         {"mail.certificate.import",
          "Imports a certificate into the plugin's store (admins) or the user's personal store: PEM or DER "
-         "(.cer, .crt, .pem) as text or base64, a PKCS#12 file (.p12, .pfx) with its password and private key, or "
-         "a certificate on a PKCS#11 token (key_uri, a pkcs11: URI, with the token's pin) whose key stays there",
+         "(.cer, .crt, .pem) as text or base64, a PKCS#12 file (.p12, .pfx) with its password and private key, "
+         "a certificate on a PKCS#11 token (key_uri, a pkcs11: URI, with the token's pin) whose key stays there, "
+         "or the signer's certificate of a signed mail the account holds",
          R"({"type":"object","additionalProperties":false,
              "properties":{"store":{"enum":["plugin","personal"]},
+                           "account":{"type":"string","minLength":1,"maxLength":36},
+                           "message_id":{"type":"integer","minimum":1},
+                           "signer":{"type":"integer","minimum":1,"maximum":16},
                            "pem":{"type":"string","minLength":1,"maxLength":1000000},
                            "data_base64":{"type":"string","minLength":1,"maxLength":2000000},
                            "password":{"type":"string","maxLength":1000},
@@ -146,8 +150,9 @@ std::vector<Operation> CertificateModule::operations()
              "properties":{"store":{"enum":["plugin","personal","system","all"]},
                            "email":{"type":"string","minLength":3,"maxLength":320}}})",
          permission::Use, bind(&CertificateModule::list)},
-        {"mail.certificate.show", "One stored certificate in detail, with its chain as far as the trust store builds it",
-         kIdParam, permission::Use, bind(&CertificateModule::show)},
+        {"mail.certificate.show",
+         "One stored certificate in detail, with its chain as far as the trust store builds it", kIdParam,
+         permission::Use, bind(&CertificateModule::show)},
         {"mail.certificate.export",
          "A stored certificate as PEM or DER; as PKCS#12 with its private key only for admins, under a new password",
          R"({"type":"object","additionalProperties":false,"required":["id"],
@@ -215,9 +220,11 @@ Object::Ptr CertificateModule::import(const Request& request)
     const std::string owner = storeOwner(p->optValue<std::string>("store", "personal"), request, true);
     if (p->has("key_uri")) return importTokenKey(request, owner);
     if (p->has("pin")) throw invalidParam("pin", "a PIN goes with key_uri, the token that holds the key");
-    const bool hasPem = p->has("pem"), hasData = p->has("data_base64");
-    if (hasPem == hasData) throw invalidParam("pem", "give exactly one of pem or data_base64");
-    std::string bytes = hasPem ? p->getValue<std::string>("pem") : std::string();
+    const bool fromMail = p->has("message_id");
+    const bool hasPem = p->has("pem") || fromMail, hasData = p->has("data_base64");
+    if (hasPem == hasData || (fromMail && p->has("pem")))
+        throw invalidParam("pem", "give exactly one of pem, data_base64 or account with message_id");
+    std::string bytes = fromMail ? signerCertificateOf(request) : p->optValue<std::string>("pem", "");
     if (hasData) bytes = fromBase64Param(p->getValue<std::string>("data_base64"), "data_base64");
     std::optional<std::string> password;
     if (p->has("password")) password = p->getValue<std::string>("password");

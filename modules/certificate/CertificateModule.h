@@ -67,6 +67,10 @@ private:
     /// The owner a store name means for the request: "" for the plugin's
     /// store (changed by admins only), the user for "personal".
     std::string storeOwner(const std::string& storeName, const Request& request, bool change) const;
+    /// The PEM of a signer (`signer`, 1 by default) of the stored mail
+    /// `message_id` of `account`, as its verification recorded it
+    /// (CertificateFromMail.cpp).
+    std::string signerCertificateOf(const Request& request);
 
     Context& context_;
     AccountAccess& accounts_;

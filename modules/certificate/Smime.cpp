@@ -1,6 +1,7 @@
 #include "certificate/Smime.h"
 
 #include "certificate/CertificateFiles.h"
+#include "certificate/MimeEntity.h"
 #include "certificate/X509Info.h"
 #include "mime/MessageComposer.h"
 
@@ -112,69 +113,6 @@ void requireCanonical(const std::string& s)
     }
 }
 
-// The header block of an entity (unfolded, one field per item) and where its body starts.
-struct Headers {
-    std::vector<std::pair<std::string, std::string>> fields; ///< name as written, value unfolded
-    std::size_t bodyAt = 0;
-};
-
-Headers readHeaders(const std::string& s)
-{
-    Headers h;
-    std::size_t at = 0;
-    while (at < s.size()) {
-        std::size_t eol = s.find('\n', at);
-        if (eol == std::string::npos) eol = s.size();
-        std::string line = s.substr(at, eol - at);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        at = eol + 1;
-        if (line.empty()) {
-            h.bodyAt = std::min(at, s.size());
-            return h;
-        }
-        if ((line[0] == ' ' || line[0] == '\t') && !h.fields.empty()) {
-            h.fields.back().second += line;
-            continue;
-        }
-        std::size_t colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        h.fields.emplace_back(line.substr(0, colon), Poco::trim(line.substr(colon + 1)));
-    }
-    h.bodyAt = s.size();
-    return h;
-}
-
-std::string field(const Headers& h, const std::string& name)
-{
-    for (const auto& [n, v] : h.fields)
-        if (Poco::icompare(n, name) == 0) return v;
-    return {};
-}
-
-// A parameter of a structured header value (boundary="…"), or empty.
-std::string parameter(const std::string& value, const std::string& name)
-{
-    std::string lower = Poco::toLower(value);
-    std::size_t at = 0;
-    while ((at = lower.find(name + "=", at)) != std::string::npos) {
-        bool starts = at == 0 || lower[at - 1] == ';' || std::isspace(static_cast<unsigned char>(lower[at - 1]));
-        at += name.size() + 1;
-        if (!starts) continue;
-        if (at < value.size() && value[at] == '"') {
-            std::size_t end = value.find('"', at + 1);
-            return value.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
-        }
-        std::size_t end = value.find_first_of("; \t", at);
-        return value.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    }
-    return {};
-}
-
-std::string mediaType(const std::string& contentType)
-{
-    return Poco::toLower(Poco::trim(contentType.substr(0, contentType.find(';'))));
-}
-
 int rank(const std::string& status)
 {
     if (status == "invalid") return 3;
@@ -200,6 +138,83 @@ std::string signatureProblem(CMS_SignerInfo* si, const std::string& content, con
         std::memcmp(mine, ASN1_STRING_get0_data(digest), length) != 0)
         return "the content was changed after it was signed";
     return {};
+}
+
+// Each one costs a public-key operation: a mail cannot make its check unbounded.
+constexpr int kMaxSigners = 16;
+
+// Each signer of `cms` over v.content: its signature, the From binding, its
+// chain; the worst of them is the entity's status.
+void checkSigners(CMS_ContentInfo* cms, Verification& v, X509_STORE* trust, const std::string& fromEmail,
+                  std::int64_t nowMs)
+{
+    STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms);
+    if (!infos || sk_CMS_SignerInfo_num(infos) == 0) {
+        v.status = "invalid";
+        v.reason = "the signature names no signer";
+        return;
+    }
+    if (sk_CMS_SignerInfo_num(infos) > kMaxSigners) {
+        v.status = "invalid";
+        v.reason = "the signature names more than " + std::to_string(kMaxSigners) + " signers";
+        return;
+    }
+    Certs carried(CMS_get1_certs(cms));
+    CMS_set1_signers_certs(cms, nullptr, 0);
+    ERR_clear_error();
+    const std::string from = Poco::toLower(fromEmail);
+    int worst = 0;
+    for (int i = 0; i < sk_CMS_SignerInfo_num(infos); ++i) {
+        CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, i);
+        SignerCheck check;
+        X509* cert = nullptr;
+        X509_ALGOR* digestAlg = nullptr;
+        CMS_SignerInfo_get0_algs(si, nullptr, &cert, &digestAlg, nullptr);
+        const ASN1_OBJECT* digestObj = nullptr;
+        if (digestAlg) X509_ALGOR_get0(&digestObj, nullptr, nullptr, digestAlg);
+        const int digestNid = digestObj ? OBJ_obj2nid(digestObj) : NID_undef;
+        check.digest = digestNid == NID_undef ? "unknown" : Poco::toLower(std::string(OBJ_nid2sn(digestNid)));
+        if (!cert) {
+            check.status = "invalid";
+            check.reason = "the signer's certificate is not in the signature";
+        } else {
+            const X509Info info = X509Info::of(cert);
+            check.subject = info.subject;
+            for (const auto& e : info.emails) check.emails.push_back(Poco::toLower(e));
+            check.certificatePem = pemOf(cert);
+            const std::string problem = signatureProblem(si, v.content, EVP_get_digestbynid(digestNid));
+            if (!problem.empty()) {
+                check.status = "invalid";
+                check.reason = problem;
+            } else if (std::find(check.emails.begin(), check.emails.end(), from) == check.emails.end()) {
+                check.status = "invalid";
+                check.reason = "the signer's certificate is not for " + fromEmail + ", the From address";
+            } else {
+                StoreCtx ctx(X509_STORE_CTX_new());
+                X509_STORE_CTX_init(ctx.get(), trust, cert, carried.get());
+                X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SMIME_SIGN);
+                X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(nowMs / 1000));
+                if (X509_verify_cert(ctx.get()) != 1) {
+                    check.status = "untrusted";
+                    check.reason = std::string("the signer's certificate: ") +
+                                   X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
+                } else if (digestNid == NID_sha1 || digestNid == NID_md5) {
+                    check.status = "weak";
+                    check.reason = "signed with " + check.digest + ", which no longer proves anything";
+                } else {
+                    check.status = "valid";
+                }
+            }
+        }
+        ERR_clear_error();
+        if (rank(check.status) > worst) {
+            worst = rank(check.status);
+            v.reason = check.reason;
+        }
+        v.signers.push_back(std::move(check));
+    }
+    static const char* names[] = {"valid", "weak", "untrusted", "invalid"};
+    v.status = names[worst];
 }
 
 } // namespace
@@ -334,68 +349,7 @@ Verification verifySigned(const std::string& entity, X509_STORE* trust, const st
         v.reason = "the signature part is no CMS signature (corrupt or cut)";
         return v;
     }
-    STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
-    if (!infos || sk_CMS_SignerInfo_num(infos) == 0) {
-        v.status = "invalid";
-        v.reason = "the signature names no signer";
-        return v;
-    }
-    Certs carried(CMS_get1_certs(cms.get()));
-    CMS_set1_signers_certs(cms.get(), nullptr, 0);
-    ERR_clear_error();
-    const std::string from = Poco::toLower(fromEmail);
-    int worst = 0;
-    for (int i = 0; i < sk_CMS_SignerInfo_num(infos); ++i) {
-        CMS_SignerInfo* si = sk_CMS_SignerInfo_value(infos, i);
-        SignerCheck check;
-        X509* cert = nullptr;
-        X509_ALGOR* digestAlg = nullptr;
-        CMS_SignerInfo_get0_algs(si, nullptr, &cert, &digestAlg, nullptr);
-        const ASN1_OBJECT* digestObj = nullptr;
-        if (digestAlg) X509_ALGOR_get0(&digestObj, nullptr, nullptr, digestAlg);
-        const int digestNid = digestObj ? OBJ_obj2nid(digestObj) : NID_undef;
-        check.digest = digestNid == NID_undef ? "unknown" : Poco::toLower(std::string(OBJ_nid2sn(digestNid)));
-        if (!cert) {
-            check.status = "invalid";
-            check.reason = "the signer's certificate is not in the signature";
-        } else {
-            const X509Info info = X509Info::of(cert);
-            check.subject = info.subject;
-            for (const auto& e : info.emails) check.emails.push_back(Poco::toLower(e));
-            check.certificatePem = pemOf(cert);
-            const std::string problem = signatureProblem(si, v.content, EVP_get_digestbynid(digestNid));
-            if (!problem.empty()) {
-                check.status = "invalid";
-                check.reason = problem;
-            } else if (std::find(check.emails.begin(), check.emails.end(), from) == check.emails.end()) {
-                check.status = "invalid";
-                check.reason = "the signer's certificate is not for " + fromEmail + ", the From address";
-            } else {
-                StoreCtx ctx(X509_STORE_CTX_new());
-                X509_STORE_CTX_init(ctx.get(), trust, cert, carried.get());
-                X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SMIME_SIGN);
-                X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(nowMs / 1000));
-                if (X509_verify_cert(ctx.get()) != 1) {
-                    check.status = "untrusted";
-                    check.reason = std::string("the signer's certificate: ") +
-                                   X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
-                } else if (digestNid == NID_sha1 || digestNid == NID_md5) {
-                    check.status = "weak";
-                    check.reason = "signed with " + check.digest + ", which no longer proves anything";
-                } else {
-                    check.status = "valid";
-                }
-            }
-        }
-        ERR_clear_error();
-        if (rank(check.status) > worst) {
-            worst = rank(check.status);
-            v.reason = check.reason;
-        }
-        v.signers.push_back(std::move(check));
-    }
-    static const char* names[] = {"valid", "weak", "untrusted", "invalid"};
-    v.status = names[worst];
+    checkSigners(cms.get(), v, trust, fromEmail, nowMs);
     return v;
 }
 
@@ -427,6 +381,71 @@ Decryption decryptEntity(const std::string& entity, X509* certificate, EVP_PKEY*
     if (CMS_decrypt(cms.get(), key, certificate, nullptr, out.get(), CMS_BINARY) != 1)
         throw SmimeError(opensslError("the encrypted part is corrupt"));
     return {drain(out.get()), kind == NID_id_smime_ct_authEnvelopedData};
+}
+
+namespace {
+
+// The CMS structure of an application/pkcs7-mime entity, or null when its
+// base64 or its DER is broken.
+Cms readPkcs7Mime(const std::string& entity)
+{
+    Headers h = readHeaders(entity);
+    const std::string type = mediaType(field(h, "Content-Type"));
+    if (type != "application/pkcs7-mime" && type != "application/x-pkcs7-mime")
+        throw SmimeError("the entity is no application/pkcs7-mime");
+    std::string der;
+    try {
+        der = unbase64(entity.substr(h.bodyAt));
+    } catch (const SmimeError&) {
+        return nullptr;
+    }
+    Bio in = memory(der);
+    Cms cms(d2i_CMS_bio(in.get(), nullptr));
+    ERR_clear_error();
+    return cms;
+}
+
+} // namespace
+
+std::string pkcs7MimeKind(const std::string& entity)
+{
+    const std::string declared = Poco::toLower(parameter(field(readHeaders(entity), "Content-Type"), "smime-type"));
+    if (declared == "signed-data" || declared == "enveloped-data" || declared == "authenveloped-data")
+        return declared == "authenveloped-data" ? "authEnveloped-data" : declared;
+    Cms cms = readPkcs7Mime(entity);
+    if (!cms) return {};
+    switch (OBJ_obj2nid(CMS_get0_type(cms.get()))) {
+    case NID_pkcs7_signed: return "signed-data";
+    case NID_pkcs7_enveloped: return "enveloped-data";
+    case NID_id_smime_ct_authEnvelopedData: return "authEnveloped-data";
+    default: return {};
+    }
+}
+
+Verification verifyOpaqueSigned(const std::string& entity, X509_STORE* trust, const std::string& fromEmail,
+                                std::int64_t nowMs)
+{
+    Verification v;
+    v.status = "invalid";
+    Cms cms = readPkcs7Mime(entity);
+    if (!cms) {
+        v.reason = "the signed part is no CMS signature (corrupt or cut)";
+        return v;
+    }
+    if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+        v.reason = "the signed part holds no signed data";
+        return v;
+    }
+    ASN1_OCTET_STRING** content = CMS_get0_content(cms.get());
+    if (!content || !*content) {
+        v.reason = "the signed part carries no content";
+        return v;
+    }
+    v.content.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(*content)),
+                     static_cast<std::size_t>(ASN1_STRING_length(*content)));
+    v.reason.clear();
+    checkSigners(cms.get(), v, trust, fromEmail, nowMs);
+    return v;
 }
 
 } // namespace erpmail::smime

@@ -98,6 +98,18 @@ struct Decryption {
 /// or a corrupt envelope.
 Decryption decryptEntity(const std::string& entity, X509* certificate, EVP_PKEY* key);
 
+/// What an application/pkcs7-mime entity holds: "signed-data",
+/// "enveloped-data" or "authEnveloped-data" by its smime-type, else by its
+/// CMS content type; empty when neither says. Throws SmimeError when the
+/// entity is no application/pkcs7-mime.
+std::string pkcs7MimeKind(const std::string& entity);
+
+/// Verifies an application/pkcs7-mime signed-data entity like
+/// verifySigned(); `content` is the entity the signature carries. Never
+/// throws for a bad or cut signature: that is the result.
+Verification verifyOpaqueSigned(const std::string& entity, X509_STORE* trust, const std::string& fromEmail,
+                                std::int64_t nowMs);
+
 /// The entity's canonical form: every line ending CRLF.
 std::string canonical(const std::string& text);
 

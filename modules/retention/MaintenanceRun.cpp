@@ -6,6 +6,7 @@
 #include "store/MaintenanceRunRepository.h"
 #include "store/MessageRepository.h"
 #include "store/RetentionRepository.h"
+#include "store/SecurityRepository.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
@@ -217,7 +218,12 @@ std::int64_t removeAttachments(store::Connection& c, const std::string& accountI
     }
     removed += here;
     if (write) {
-        if (raw && here) repository.replaceRaw(accountId, removal.messageId, *raw);
+        if (raw && here) {
+            repository.replaceRaw(accountId, removal.messageId, *raw);
+            // The rewritten form no longer matches its signature: the result
+            // found when it was stored stays, and says it came before.
+            store::SecurityRepository(c).markVerifiedBeforeAttachmentRemoval(removal.messageId);
+        }
         tx->commit();
         crashPoint("retention-batch");
     }

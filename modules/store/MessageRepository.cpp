@@ -294,8 +294,8 @@ std::int64_t MessageRepository::removeAccount(const std::string& accountId)
     for (const char* sql :
          {"DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE account_id = ?)",
           "DELETE FROM messages WHERE account_id = ?", "DELETE FROM addresses WHERE account_id = ?",
-          "DELETE FROM fetch_state WHERE account_id = ?", "DELETE FROM pop3_seen WHERE account_id = ?",
-          "DELETE FROM imap_seen WHERE account_id = ?",
+          "DELETE FROM address_certificates WHERE account_id = ?", "DELETE FROM fetch_state WHERE account_id = ?",
+          "DELETE FROM pop3_seen WHERE account_id = ?", "DELETE FROM imap_seen WHERE account_id = ?",
           "DELETE FROM outbox WHERE account_id = ?"}) {
         Statement st(c_, sql);
         st.bindText(1, accountId);

@@ -2,7 +2,9 @@
 #pragma once
 
 #include "store/DatabaseRegistry.h"
+#include "store/AddressBookRepository.h"
 #include "store/Records.h"
+#include "store/SecurityRepository.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +35,10 @@ struct PreparedMessage {
     /// written: raw bytes, decoded parts and the database's copy of either
     /// are then never all in memory at once.
     bool parseWhenStored = false;
+    /// What S/MIME verification found (signed or encrypted mail only), and
+    /// the certificates of its valid signers for the address book.
+    std::optional<store::SecurityRecord> security;
+    std::vector<store::AddressCertificate> signerCertificates;
 };
 
 class MessageStore {

@@ -11,8 +11,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
+import tempfile
 import time
 import unittest
 from email.message import EmailMessage
@@ -556,6 +558,59 @@ class DatabaseGoneMidRunTest(RetentionCase):
         self.assertEqual(rule(report, "trash")["messages"], left)
         self.assertEqual(self.trash(), 0)
         self.assertEqual(self.ids(acc), [kept])
+
+
+class SignedMailRetentionTest(RetentionCase):
+    """A signed invoice whose PDF retention removes keeps the verification
+    it had when it was stored; its rewritten raw form is not checked again."""
+
+    def signed_invoice(self, smime, subject, tamper=False):
+        entity = (b'Content-Type: multipart/mixed; boundary="inv"\r\n\r\n--inv\r\n' + smime.entity("Rechnung anbei") +
+                  b'\r\n--inv\r\nContent-Type: application/pdf; name="Rechnung.pdf"\r\n'
+                  b'Content-Disposition: attachment; filename="Rechnung.pdf"\r\n'
+                  b'Content-Transfer-Encoding: base64\r\n\r\n' + base64.encodebytes(PDF).replace(b"\n", b"\r\n") +
+                  b'\r\n--inv--\r\n')
+        signed = smime.sign(entity)
+        if tamper:
+            signed = signed.replace(b"Rechnung anbei", b"Rechnung ANBEI")
+        return smime.message(subject, signed)
+
+    def test_valid_signature_stays_valid_marked_verified_before_attachment_removal(self):
+        from smime_mail import SmimeMail
+        folder = tempfile.mkdtemp(prefix="erpmail-smime.")
+        try:
+            smime = SmimeMail(folder)
+            self.call("mail.certificate.import", {"store": "plugin", "pem": smime.read("ca.pem")}, user="root")
+            acc = self.account({"attachments_larger_than_kb": 10, "attachments_after_days": 30})
+            t0 = now_ms()  # the signer's certificate is valid from now on
+            good = self.store(acc, self.signed_invoice(smime, "Signed invoice"), t0)
+            bad = self.store(acc, self.signed_invoice(smime, "Tampered invoice", tamper=True), t0)
+            before = self.call("mail.message.get", {"account": acc, "id": good})["security"]
+            self.assertEqual((before["status"], before["verified_before_attachment_removal"]), ("valid", False))
+            report = self.run_at(t0 + 31 * DAY, {"account": acc})
+            self.assertEqual(rule(report, "attachments")["attachments"], 2, report)
+            got = self.call("mail.message.get", {"account": acc, "id": good})
+            self.assertTrue([a for a in got["attachments"] if a["removed"]], got["attachments"])
+            self.assertEqual((got["security"]["status"], got["security"]["verified_before_attachment_removal"]),
+                             ("valid", True), got["security"])
+            self.assertEqual(got["security"]["verified_at_ms"], before["verified_at_ms"])
+            # The rewritten form no longer verifies: had it been checked again, it would read invalid.
+            raw = self.sql("SELECT raw FROM messages WHERE id = ?", (good,))[0][0]
+            raw = raw if isinstance(raw, bytes) else bytes.fromhex(raw[2:])
+            self.assertNotIn(base64.encodebytes(PDF)[:200].replace(b"\n", b"\r\n"), raw)
+            check = subprocess.run(["openssl", "cms", "-verify", "-CAfile", smime.path("ca.pem"), "-purpose", "any"],
+                                   input=raw, capture_output=True)
+            self.assertNotEqual(check.returncode, 0, "the rewritten raw form no longer matches its signature")
+            tampered = self.call("mail.message.get", {"account": acc, "id": bad})["security"]
+            self.assertEqual((tampered["status"], tampered["verified_before_attachment_removal"]), ("invalid", False))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+class PostgreSqlSignedMailRetentionTest(SignedMailRetentionTest):
+    def setUp(self):
+        self.databases = {"main": (pg_database("retention_smime"), True)}
+        super().setUp()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,72 @@
+// mail.message.get's "security": the S/MIME result recorded when the mail
+// was stored; an encrypted mail opened with the account's encryption key
+// (account_certificates.encryption_id, its key sealed like a password).
+#include "account/MessageService.h"
+
+#include "certificate/CertificateFiles.h"
+#include "certificate/SecurityPresentation.h"
+#include "store/CertificateRepository.h"
+#include "store/MessageRepository.h"
+#include "store/SecurityRepository.h"
+
+#include <openssl/crypto.h>
+
+#include <Poco/String.h>
+
+namespace erpmail {
+
+namespace {
+
+std::string firstEmail(const std::optional<std::string>& from)
+{
+    // The stored From is "Name <a@b>, ..." or "a@b": the first address.
+    const std::string text = from.value_or("");
+    const std::size_t lt = text.find('<');
+    if (lt != std::string::npos) {
+        const std::size_t gt = text.find('>', lt);
+        return text.substr(lt + 1, gt == std::string::npos ? std::string::npos : gt - lt - 1);
+    }
+    return Poco::trim(text.substr(0, text.find(',')));
+}
+
+} // namespace
+
+Poco::JSON::Object::Ptr MessageService::securityOf(const store::AccountRecord& account,
+                                                   const store::MessageRecord& message)
+{
+    auto record = accounts_.withMailbox(
+        account, [&](store::Connection& c) { return store::SecurityRepository(c).find(account.id, message.id); });
+    if (!record) return nullptr;
+    std::string raw;
+    if (record->kind == "encrypted" || record->kind == "partly_encrypted") {
+        auto whole = accounts_.withMailbox(account, [&](store::Connection& c) {
+            return store::MessageRepository(c).get(account.id, message.id, true);
+        });
+        if (whole) raw = std::move(whole->raw);
+    }
+    Context& context = accounts_.context();
+    smime::KeyOpener key = [&]() -> std::optional<smime::AccountKey> {
+        auto system = context.databases().acquire(context.systemDatabaseId(), store::Scope::System);
+        store::CertificateRepository certificates(*system);
+        const auto selection = certificates.ofAccount(account.id);
+        if (!selection.encryptionId) return std::nullopt;
+        const auto certificate = certificates.find(*selection.encryptionId);
+        if (!certificate) return std::nullopt;
+        if (!certificate->sealedKey)
+            throw std::runtime_error("the encryption certificate's private key is not in the plugin's store");
+        std::string keyDer =
+            accounts_.openSecret(*certificate->sealedKey, certificateKeyBinding(certificate->fingerprint));
+        smime::AccountKey opened{smime::Certificate(certificateFromDer(certificate->der)), keyFromDer(keyDer)};
+        OPENSSL_cleanse(&keyDer[0], keyDer.size());
+        if (!opened.certificate || !opened.key) throw std::runtime_error("the stored key does not read back");
+        return opened;
+    };
+    smime::TrustAnchors anchors;
+    auto trust = [&]() -> X509_STORE* {
+        if (!anchors) anchors = accounts_.smimeTrust().anchors();
+        return anchors.get();
+    };
+    return smime::presentSecurity(*record, raw, key, trust, firstEmail(message.from), context.host().nowMs());
+}
+
+} // namespace erpmail

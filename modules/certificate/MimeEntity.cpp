@@ -1,0 +1,93 @@
+#include "certificate/MimeEntity.h"
+
+#include <Poco/String.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace erpmail::smime {
+
+Headers readHeaders(const std::string& s)
+{
+    Headers h;
+    std::size_t at = 0;
+    while (at < s.size()) {
+        std::size_t eol = s.find('\n', at);
+        if (eol == std::string::npos) eol = s.size();
+        std::string line = s.substr(at, eol - at);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        at = eol + 1;
+        if (line.empty()) {
+            h.bodyAt = std::min(at, s.size());
+            return h;
+        }
+        if ((line[0] == ' ' || line[0] == '\t') && !h.fields.empty()) {
+            h.fields.back().second += line;
+            continue;
+        }
+        std::size_t colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        h.fields.emplace_back(line.substr(0, colon), Poco::trim(line.substr(colon + 1)));
+    }
+    h.bodyAt = s.size();
+    return h;
+}
+
+std::string field(const Headers& h, const std::string& name)
+{
+    for (const auto& [n, v] : h.fields)
+        if (Poco::icompare(n, name) == 0) return v;
+    return {};
+}
+
+std::string parameter(const std::string& value, const std::string& name)
+{
+    std::string lower = Poco::toLower(value);
+    std::size_t at = 0;
+    while ((at = lower.find(name + "=", at)) != std::string::npos) {
+        bool starts = at == 0 || lower[at - 1] == ';' || std::isspace(static_cast<unsigned char>(lower[at - 1]));
+        at += name.size() + 1;
+        if (!starts) continue;
+        if (at < value.size() && value[at] == '"') {
+            std::size_t end = value.find('"', at + 1);
+            return value.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+        }
+        std::size_t end = value.find_first_of("; \t", at);
+        return value.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    }
+    return {};
+}
+
+std::string mediaType(const std::string& contentType)
+{
+    return Poco::toLower(Poco::trim(contentType.substr(0, contentType.find(';'))));
+}
+
+std::vector<std::string> multipartParts(const std::string& entity, std::size_t maxParts)
+{
+    std::vector<std::string> parts;
+    const Headers h = readHeaders(entity);
+    const std::string type = field(h, "Content-Type");
+    if (mediaType(type).compare(0, 10, "multipart/") != 0) return parts;
+    const std::string boundary = parameter(type, "boundary");
+    if (boundary.empty()) return parts;
+    const std::string body = entity.substr(h.bodyAt);
+    const std::string delimiter = "\r\n--" + boundary;
+    // The first delimiter may open the body without a CRLF before it.
+    std::size_t at = body.compare(0, delimiter.size() - 2, delimiter, 2) == 0 ? 0 : body.find(delimiter);
+    if (at == std::string::npos) return parts;
+    at += at == 0 && body.compare(0, 2, "\r\n") != 0 ? delimiter.size() - 2 : delimiter.size();
+    while (parts.size() < maxParts) {
+        if (body.compare(at, 2, "--") == 0) break; // the close delimiter
+        const std::size_t lineEnd = body.find("\r\n", at);
+        if (lineEnd == std::string::npos) break;
+        const std::size_t start = lineEnd + 2;
+        const std::size_t next = body.find(delimiter, start);
+        if (next == std::string::npos) break;
+        parts.push_back(body.substr(start, next - start));
+        at = next + delimiter.size();
+    }
+    return parts;
+}
+
+} // namespace erpmail::smime

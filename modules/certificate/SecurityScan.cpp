@@ -1,0 +1,183 @@
+#include "certificate/SecurityScan.h"
+
+#include "certificate/MimeEntity.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/String.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace erpmail::smime {
+
+namespace {
+
+constexpr int kMaxDepth = 8;
+constexpr std::size_t kMaxParts = 200;
+
+struct Walk {
+    const std::function<X509_STORE*()>& trust;
+    const std::string& from;
+    std::int64_t nowMs;
+    MessageSecurity& out;
+    std::size_t parts = 0;
+    int signedParts = 0, encryptedParts = 0, worst = 0;
+
+    static int rank(const std::string& status)
+    {
+        static const char* order[] = {"valid", "weak", "untrusted", "invalid"};
+        for (int i = 3; i >= 0; --i)
+            if (status == order[i]) return i;
+        return 3;
+    }
+
+    void addSigners(const Verification& v, const std::string& path)
+    {
+        ++signedParts;
+        if (rank(v.status) >= worst) {
+            worst = rank(v.status);
+            out.reason = v.reason;
+        }
+        if (v.signers.empty()) out.signers.push_back({{v.status, v.reason, {}, {}, {}, {}}, path});
+        for (const auto& s : v.signers)
+            out.signers.push_back({s, path});
+    }
+
+    // `entity` at `path` ("" for the message); true when it is S/MIME.
+    void visit(const std::string& entity, const std::string& path, int depth)
+    {
+        if (++parts > kMaxParts || depth > kMaxDepth) return;
+        const std::string type = mediaType(field(readHeaders(entity), "Content-Type"));
+        if (type == "multipart/signed") {
+            Verification v;
+            try {
+                v = verifySigned(entity, trust(), from, nowMs);
+            } catch (const SmimeError& e) {
+                v.status = "invalid"; // cut or malformed: nothing here is validly signed
+                v.reason = e.what();
+            }
+            const auto inside = multipartParts(entity, 3);
+            if (inside.size() > 2 && v.status != "invalid") {
+                v.status = "invalid";
+                v.reason = "the signed multipart holds parts after its signature, which it does not cover";
+            }
+            addSigners(v, path);
+            return;
+        }
+        if (type == "application/pkcs7-mime" || type == "application/x-pkcs7-mime") {
+            const std::string kind = pkcs7MimeKind(entity);
+            if (kind == "signed-data") {
+                Verification v = verifyOpaqueSigned(entity, trust(), from, nowMs);
+                if (path.empty() && !v.content.empty()) out.signedContent = v.content;
+                addSigners(v, path);
+            } else {
+                ++encryptedParts; // opened when read, with the account's key
+            }
+            return;
+        }
+        if (type.compare(0, 10, "multipart/") != 0) return;
+        const auto inside = multipartParts(entity, kMaxParts);
+        for (std::size_t i = 0; i < inside.size(); ++i)
+            visit(inside[i], path.empty() ? std::to_string(i + 1) : path + "." + std::to_string(i + 1), depth + 1);
+    }
+};
+
+void collectEncrypted(const std::string& entity, const std::string& path, int depth, std::size_t& parts,
+                      std::vector<EncryptedPart>& out)
+{
+    if (++parts > kMaxParts || depth > kMaxDepth) return;
+    const std::string type = mediaType(field(readHeaders(entity), "Content-Type"));
+    if (type == "application/pkcs7-mime" || type == "application/x-pkcs7-mime") {
+        if (pkcs7MimeKind(entity) != "signed-data") out.push_back({path, entity});
+        return;
+    }
+    if (type.compare(0, 10, "multipart/") != 0 || type == "multipart/signed") return;
+    const auto inside = multipartParts(entity, kMaxParts);
+    for (std::size_t i = 0; i < inside.size(); ++i)
+        collectEncrypted(inside[i], path.empty() ? std::to_string(i + 1) : path + "." + std::to_string(i + 1),
+                         depth + 1, parts, out);
+}
+
+} // namespace
+
+std::vector<EncryptedPart> encryptedParts(const std::string& raw)
+{
+    std::vector<EncryptedPart> out;
+    std::size_t parts = 0;
+    collectEncrypted(splitMessage(raw).entity, "", 0, parts, out);
+    return out;
+}
+
+bool mayHoldSmime(const std::string& raw)
+{
+    static const std::string needle = "pkcs7-";
+    auto it = std::search(raw.begin(), raw.end(), needle.begin(), needle.end(),
+                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    return it != raw.end();
+}
+
+MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STORE*()>& trust,
+                            const std::string& fromEmail, std::int64_t nowMs)
+{
+    MessageSecurity out;
+    try {
+        const MessageParts message = splitMessage(raw);
+        Walk walk{trust, fromEmail, nowMs, out};
+        walk.visit(message.entity, "", 0);
+        const bool whole = !out.signers.empty() && out.signers.front().part.empty();
+        if (walk.encryptedParts > 0) {
+            const std::string top = mediaType(field(readHeaders(message.entity), "Content-Type"));
+            out.kind = top.find("pkcs7-mime") != std::string::npos ? "encrypted" : "partly_encrypted";
+            out.status = "encrypted";
+            out.reason = out.kind == "encrypted" ? ""
+                                                 : "only a part of the message is encrypted; it is shown apart "
+                                                   "from the parts around it, which were not";
+        } else if (whole) {
+            static const char* names[] = {"valid", "weak", "untrusted", "invalid"};
+            out.kind = "signed";
+            out.status = names[walk.worst];
+            if (out.status == "valid") out.reason.clear();
+        } else if (walk.signedParts > 0) {
+            out.kind = "partly_signed";
+            out.status = "partly_signed";
+            std::vector<std::string> where;
+            for (const auto& s : out.signers)
+                if (std::find(where.begin(), where.end(), s.part) == where.end()) where.push_back(s.part);
+            std::string list;
+            for (const auto& w : where)
+                list += (list.empty() ? "" : ", ") + w;
+            out.reason = "only part " + list + " of the message is signed; the rest is not";
+        }
+    } catch (const std::exception& e) {
+        out = MessageSecurity{};
+        out.kind = "signed";
+        out.status = "error";
+        out.reason = std::string("the S/MIME structure could not be checked: ") + e.what();
+    }
+    return out;
+}
+
+std::string signersJson(const std::vector<ScannedSigner>& signers)
+{
+    Poco::JSON::Array list;
+    for (const auto& s : signers) {
+        Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+        o->set("status", s.check.status);
+        o->set("reason", s.check.reason);
+        o->set("subject", s.check.subject);
+        Poco::JSON::Array::Ptr emails = new Poco::JSON::Array;
+        for (const auto& e : s.check.emails)
+            emails->add(e);
+        o->set("emails", emails);
+        o->set("digest", s.check.digest);
+        o->set("certificate_pem", s.check.certificatePem);
+        o->set("part", s.part);
+        list.add(o);
+    }
+    std::ostringstream out;
+    list.stringify(out);
+    return out.str();
+}
+
+} // namespace erpmail::smime

@@ -1,0 +1,295 @@
+"""Receiving S/MIME through the real chain: mail made by `openssl cms` is
+appended by IMAP to a folder of the test bed's Dovecot, fetched by erphost
+and read with mail.message.get. Each hostile case is reported as what it
+is, none crashes, and an encrypted mail is opened only as it is read."""
+import base64
+import imaplib
+import os
+import shutil
+import sqlite3
+import ssl
+import tempfile
+import unittest
+import uuid
+
+from harness import Host, testbed, testbed_ca
+from smime_mail import CUSTOMER, SmimeMail
+
+TB = testbed()
+CA = testbed_ca()
+USER, PASSWORD = TB.get("USER_CAROL", ""), TB.get("PASS_CAROL", "")
+USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
+DAY = 86400000
+
+
+def imap():
+    i = imaplib.IMAP4_SSL("localhost", int(TB["IMAPS_PORT"]), ssl_context=ssl.create_default_context(cafile=TB["TB_CA"]))
+    i.login(USER, PASSWORD)
+    return i
+
+
+class SmimeReceivingTest(unittest.TestCase):
+    """One fetch of every case into one account; each test reads its mail."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.files = tempfile.mkdtemp(prefix="erpmail-smime.")
+        cls.smime = s = SmimeMail(cls.files)
+        invoice = s.entity("Rechnung 2026-0042: CHF 1'234.50, zahlbar in 30 Tagen. Grüezi ✓")
+        signed = s.sign(invoice)
+        encrypted_signed = s.encrypt(s.sign(s.entity("Lohnabrechnung November, signiert")), "-aes-256-gcm")
+        cls.cases = {
+            "signed": s.message("signed", signed),
+            "opaque": s.message("opaque", s.sign(invoice, ("kunde",), "-nodetach")),
+            "sha1": s.message("sha1", s.sign(invoice, ("kunde",), "-md", "sha1")),
+            "untrusted": s.message("untrusted", s.sign(invoice, ("stranger",))),
+            "from_mismatch": s.message("from_mismatch", signed, sender="chef@kunde.example"),
+            "changed": s.message("changed", signed.replace(b"CHF 1'234.50", b"CHF 9'234.50")),
+            "no_signer_info": s.message("no_signer_info", s.no_signer_info(invoice)),
+            "two_signers": s.message("two_signers", s.sign(invoice, ("kunde", "stranger"))),
+            "truncated_signature": s.message("truncated_signature", s.cut_signature(signed)),
+            "partly_signed": s.message("partly_signed", s.mixed(
+                s.entity("Bitte neu auf IBAN CH00 0000 0000 0000 0000 0 zahlen."), s.without_mime_version(signed))),
+            "cbc": s.message("cbc", s.encrypt(s.entity("Vertrag, vertraulich (CBC)"), "-aes-256-cbc")),
+            "gcm": s.message("gcm", s.encrypt(s.entity("Vertrag, vertraulich (GCM)"), "-aes-256-gcm")),
+            "encrypted_signed": s.message("encrypted_signed", encrypted_signed),
+            "truncated_encrypted": s.message("truncated_encrypted", s.truncate_base64(
+                s.encrypt(s.entity("Vertrag (abgeschnitten)"), "-aes-256-cbc"))),
+            "not_for_us": s.message("not_for_us", s.encrypt(s.entity("Für jemand anderen"), "-aes-256-cbc",
+                                                            "kunde.pem")),
+            "encrypted_beside_plain": s.message("encrypted_beside_plain", s.mixed(
+                s.entity("Unverschlüsselter Text außen herum"),
+                s.without_mime_version(s.encrypt(s.entity("Geheimer Teil innen"), "-aes-256-gcm")))),
+        }
+        cls.host = Host(users=USERS, grants={"mail.use": "*"})
+        cls.folder = "SMIME-" + uuid.uuid4().hex[:8]
+        i = imap()
+        try:
+            i.create(cls.folder)
+            for raw in cls.cases.values():
+                status, _ = i.append(cls.folder, None, None, raw)
+                assert status == "OK"
+        finally:
+            i.logout()
+        cls.trust_and_key()
+        cls.account = cls.ok("mail.account.create", {"label": "S/MIME", "incoming": {
+            "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "security": "tls",
+            "folder": cls.folder, "user": USER, "password": PASSWORD, "ca": CA,
+            "leave_on_server": {"mode": "never"}}})["id"]
+        cls.select_encryption_certificate(cls.account)
+        cls.fetched = cls.ok("mail.fetch", {"account": cls.account})
+        cls.ids = {}
+        for m in cls.ok("mail.message.list", {"account": cls.account, "page_size": 200})["items"]:
+            cls.ids[m["subject"]] = m["id"]
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            i = imap()
+            i.delete(cls.folder)
+            i.logout()
+        finally:
+            cls.host.cleanup()
+            shutil.rmtree(cls.files, ignore_errors=True)
+
+    @classmethod
+    def ok(cls, op, params, user="anna"):
+        status, result, err = cls.host.call(op, user, params)
+        assert status == 0, f"{op}: {result} {err}"
+        return result
+
+    @classmethod
+    def trust_and_key(cls):
+        """The test CA made trusted by an admin's import into the plugin's
+        store; Anna's PKCS#12 (the account's encryption key) beside it."""
+        cls.ok("mail.certificate.import", {"store": "plugin", "pem": cls.smime.read("ca.pem")}, user="root")
+        with open(cls.smime.path("anna.p12"), "rb") as f:
+            p12 = base64.b64encode(f.read()).decode()
+        cls.anna_certificate = cls.ok("mail.certificate.import", {
+            "store": "plugin", "data_base64": p12, "password": "Gr\u00fcezi-2026"}, user="root")["id"]
+
+    @classmethod
+    def select_encryption_certificate(cls, account):
+        db = sqlite3.connect(os.path.join(cls.host.dir, "main.db"))
+        try:
+            db.execute("INSERT INTO account_certificates (account_id, encryption_id) VALUES (?, ?)",
+                       (account, cls.anna_certificate))
+            db.commit()
+        finally:
+            db.close()
+
+    def get(self, case):
+        self.assertIn(case, self.ids, f"{case} was not stored: {self.fetched}")
+        return self.ok("mail.message.get", {"account": self.account, "id": self.ids[case]})
+
+    def security(self, case):
+        got = self.get(case)
+        self.assertIsNotNone(got["security"], got)
+        return got["security"]
+
+    def test_every_case_is_stored_none_lost_to_a_failing_check(self):
+        self.assertEqual(self.fetched["fetched"], len(self.cases), self.fetched)
+        self.assertEqual(sorted(self.ids), sorted(self.cases))
+
+    def test_openssl_signed_mail_is_valid_with_its_signer(self):
+        sec = self.security("signed")
+        self.assertEqual((sec["kind"], sec["status"], sec["reason"]), ("signed", "valid", None), sec)
+        self.assertEqual(len(sec["signers"]), 1)
+        signer = sec["signers"][0]
+        self.assertEqual((signer["status"], signer["emails"], signer["digest"]), ("valid", [CUSTOMER], "sha256"))
+        self.assertIn("CN=kunde", signer["subject"])
+        self.assertIn("BEGIN CERTIFICATE", signer["certificate_pem"])
+        self.assertIn("CHF 1'234.50", self.get("signed")["text"])
+
+    def test_opaque_signed_data_shows_the_content_its_signature_carries(self):
+        got = self.get("opaque")
+        self.assertEqual((got["security"]["kind"], got["security"]["status"]), ("signed", "valid"), got["security"])
+        self.assertIn("CHF 1'234.50", got["text"])
+
+    def test_sha1_signature_is_weak_not_valid(self):
+        sec = self.security("sha1")
+        self.assertEqual((sec["status"], sec["signers"][0]["digest"]), ("weak", "sha1"), sec)
+
+    def test_untrusted_chain_is_untrusted_with_the_signers_certificate(self):
+        sec = self.security("untrusted")
+        self.assertEqual(sec["status"], "untrusted", sec)
+        self.assertIn("issuer certificate", sec["reason"])
+        self.assertIn("BEGIN CERTIFICATE", sec["signers"][0]["certificate_pem"])
+
+    def test_from_not_matching_the_signer_is_invalid(self):
+        sec = self.security("from_mismatch")
+        self.assertEqual(sec["status"], "invalid", sec)
+        self.assertIn("chef@kunde.example, the From address", sec["reason"])
+
+    def test_content_changed_after_signing_is_invalid(self):
+        sec = self.security("changed")
+        self.assertEqual(sec["status"], "invalid", sec)
+        self.assertIn("changed after it was signed", sec["reason"])
+
+    def test_signature_with_no_signer_infos_is_invalid(self):
+        sec = self.security("no_signer_info")
+        self.assertEqual((sec["status"], sec["reason"]), ("invalid", "the signature names no signer"), sec)
+
+    def test_two_signers_one_bad_lists_both_and_is_not_valid(self):
+        sec = self.security("two_signers")
+        self.assertEqual(sec["status"], "untrusted", sec)
+        self.assertEqual(sorted(s["status"] for s in sec["signers"]), ["untrusted", "valid"])
+
+    def test_truncated_signature_blob_is_invalid_and_the_mail_readable(self):
+        got = self.get("truncated_signature")
+        self.assertEqual(got["security"]["status"], "invalid", got["security"])
+        self.assertIn("corrupt or cut", got["security"]["reason"])
+        self.assertIn("CHF 1'234.50", got["text"])
+
+    def test_signed_part_inside_unsigned_multipart_is_partly_signed(self):
+        sec = self.security("partly_signed")
+        self.assertEqual((sec["kind"], sec["status"]), ("partly_signed", "partly_signed"), sec)
+        self.assertIn("only part 2", sec["reason"])
+        self.assertEqual([(s["part"], s["status"]) for s in sec["signers"]], [("2", "valid")])
+
+    def test_cbc_mail_decrypts_on_read_marked_not_integrity_protected(self):
+        sec = self.security("cbc")
+        self.assertEqual((sec["kind"], sec["status"]), ("encrypted", "encrypted"), sec)
+        [part] = sec["decrypted"]
+        self.assertTrue(part["decrypted"], part)
+        self.assertFalse(part["integrity_protected"])
+        self.assertIn("CBC", part["integrity_note"])
+        self.assertIn("Vertrag, vertraulich (CBC)", part["text"])
+        db = sqlite3.connect(os.path.join(self.host.dir, "main.db"))
+        try:
+            raw = db.execute("SELECT raw FROM messages WHERE id = ?", (self.ids["cbc"],)).fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(raw, self.cases["cbc"], "stored as it arrived")
+
+    def test_gcm_mail_decrypts_on_read_integrity_protected(self):
+        [part] = self.security("gcm")["decrypted"]
+        self.assertEqual((part["decrypted"], part["integrity_protected"]), (True, True), part)
+        self.assertIn("Vertrag, vertraulich (GCM)", part["text"])
+
+    def test_signed_then_encrypted_mail_verifies_its_inner_signature(self):
+        [part] = self.security("encrypted_signed")["decrypted"]
+        self.assertIn("Lohnabrechnung November", part["text"])
+        self.assertEqual((part["signature"]["kind"], part["signature"]["status"]), ("signed", "valid"), part)
+
+    def test_truncated_encrypted_blob_says_corrupt(self):
+        [part] = self.security("truncated_encrypted")["decrypted"]
+        self.assertEqual((part["decrypted"], part["error"]), (False, "corrupt"), part)
+
+    def test_mail_encrypted_to_someone_else_says_no_key(self):
+        [part] = self.security("not_for_us")["decrypted"]
+        self.assertEqual((part["decrypted"], part["error"]), (False, "no_key"), part)
+        self.assertIn("no recipient matches", part["reason"])
+
+    def test_encrypted_part_beside_plain_parts_is_shown_apart_never_merged(self):
+        got = self.get("encrypted_beside_plain")
+        sec = got["security"]
+        self.assertEqual(sec["kind"], "partly_encrypted", sec)
+        self.assertIn("shown on its own", sec["separate"])
+        [part] = sec["decrypted"]
+        self.assertEqual(part["part"], "2")
+        self.assertIn("Geheimer Teil innen", part["text"])
+        self.assertNotIn("außen herum", part["text"])
+        self.assertIn("außen herum", got["text"])
+        self.assertNotIn("Geheimer Teil", got["text"] or "")
+
+    def test_plain_mail_has_no_security(self):
+        raw = self.smime.message("plain", self.smime.entity("nur Text"))
+        stored = self.ok("mail.message.import", {"account": self.account, "raw_base64": base64.b64encode(raw).decode()})
+        got = self.ok("mail.message.get", {"account": self.account, "id": stored["id"]})
+        self.assertIsNone(got["security"])
+
+    def test_valid_signers_certificate_lands_in_the_address_book_untrusted_ones_do_not(self):
+        db = sqlite3.connect(os.path.join(self.host.dir, "main.db"))
+        try:
+            rows = db.execute("SELECT email, message_id, subject FROM address_certificates WHERE account_id = ?",
+                              (self.account,)).fetchall()
+        finally:
+            db.close()
+        self.assertTrue(rows)
+        self.assertEqual({r[0] for r in rows}, {CUSTOMER})
+        self.assertTrue(all("CN=kunde" in r[2] for r in rows), rows)
+        self.assertNotIn(self.ids["untrusted"], [r[1] for r in rows])
+
+    def test_import_the_signers_certificate_from_a_stored_mail(self):
+        imported = self.ok("mail.certificate.import", {"account": self.account, "message_id": self.ids["signed"]})
+        self.assertEqual(imported["emails"], [CUSTOMER])
+        self.assertEqual(imported["store"], "personal")
+        subjects = {self.ok("mail.certificate.import", {"account": self.account, "message_id": self.ids["two_signers"],
+                                                        "signer": n})["subject"] for n in (1, 2)}
+        self.assertEqual(subjects, {"CN=kunde", "CN=stranger"})
+        status, result, _ = self.host.call("mail.certificate.import", "anna", {
+            "account": self.account, "message_id": self.ids["two_signers"], "signer": 3})
+        self.assertEqual((status, result["error"]["field"]), (1, "signer"), result)
+        status, result, _ = self.host.call("mail.certificate.import", "anna",
+                                           {"account": self.account, "message_id": self.ids["cbc"]})
+        self.assertEqual((status, result["error"]["field"]), (1, "message_id"), result)
+
+    def test_expired_signer_is_untrusted(self):
+        later = Host(users=USERS, grants={"mail.use": "*"})
+        try:
+            with open(later.config, encoding="utf-8") as f:
+                text = f.read()
+            # A year and a month on: Kunde's certificate (365 days) has expired.
+            offset = 400 * DAY
+            with open(later.config, "w", encoding="utf-8") as f:
+                f.write(text.replace("[host]\n", f"[host]\nclock_offset_ms = {offset}\n", 1))
+            status, _, err = later.call("mail.certificate.import", "root",
+                                        {"store": "plugin", "pem": self.smime.read("ca.pem")})
+            self.assertEqual(status, 0, err)
+            status, account, err = later.call("mail.account.create", "anna", {"label": "Later"})
+            self.assertEqual(status, 0, err)
+            raw = self.cases["signed"]
+            status, stored, err = later.call("mail.message.import", "anna", {
+                "account": account["id"], "raw_base64": base64.b64encode(raw).decode()})
+            self.assertEqual(status, 0, err)
+            status, got, err = later.call("mail.message.get", "anna", {"account": account["id"], "id": stored["id"]})
+            self.assertEqual(status, 0, err)
+            self.assertEqual(got["security"]["status"], "untrusted", got["security"])
+            self.assertIn("expired", got["security"]["reason"])
+        finally:
+            later.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,115 @@
+#include "certificate/MimeEntity.h"
+#include "certificate/SecurityScan.h"
+
+#include <gtest/gtest.h>
+
+#include <openssl/x509_vfy.h>
+
+#include <chrono>
+#include <string>
+
+using namespace erpmail::smime;
+
+namespace {
+
+const std::string kHead = "From: a@example.ch\r\nTo: b@example.ch\r\nSubject: x\r\nMIME-Version: 1.0\r\n";
+
+struct Trust {
+    X509_STORE* store = X509_STORE_new();
+    int asked = 0;
+    ~Trust() { X509_STORE_free(store); }
+    std::function<X509_STORE*()> fn()
+    {
+        return [this] {
+            ++asked;
+            return store;
+        };
+    }
+};
+
+std::string signedWith(const std::string& signaturePart)
+{
+    return kHead +
+           "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=\"s\"\r\n\r\n"
+           "--s\r\nContent-Type: text/plain\r\n\r\nhello\r\n--s\r\n" +
+           signaturePart + "\r\n--s--\r\n";
+}
+
+std::int64_t now()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+TEST(SecurityScan, PlainMailIsNoSmimeAndAsksNoTrust)
+{
+    Trust trust;
+    const std::string raw = kHead + "Content-Type: text/plain\r\n\r\nnothing signed here\r\n";
+    EXPECT_FALSE(mayHoldSmime(raw));
+    EXPECT_TRUE(scanMessage(raw, trust.fn(), "a@example.ch", now()).kind.empty());
+    EXPECT_EQ(trust.asked, 0);
+}
+
+TEST(SecurityScan, GarbageSignatureIsInvalidNotACrash)
+{
+    Trust trust;
+    for (const std::string& part :
+         {std::string("Content-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\nMIIB%%%%"),
+          std::string("Content-Type: application/pkcs7-signature\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA"),
+          std::string("Content-Type: application/pkcs7-signature\r\n\r\n")}) {
+        const MessageSecurity s = scanMessage(signedWith(part), trust.fn(), "a@example.ch", now());
+        EXPECT_EQ(s.kind, "signed");
+        EXPECT_EQ(s.status, "invalid") << s.reason;
+        EXPECT_FALSE(s.reason.empty());
+    }
+}
+
+TEST(SecurityScan, CutMultipartSignedIsInvalidWithItsReasonNotAThrow)
+{
+    Trust trust;
+    const std::string raw =
+        kHead + "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=\"s\"\r\n\r\n"
+                "--s\r\nContent-Type: text/plain\r\n\r\nhello, and then the mail ends";
+    const MessageSecurity s = scanMessage(raw, trust.fn(), "a@example.ch", now());
+    EXPECT_EQ(s.status, "invalid");
+    EXPECT_NE(s.reason.find("no signature part"), std::string::npos) << s.reason;
+}
+
+TEST(SecurityScan, NestingBeyondEightLevelsIsNotWalkedAndEndsQuickly)
+{
+    Trust trust;
+    std::string body = "Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n\r\nAAAA\r\n";
+    for (int i = 0; i < 2000; ++i) {
+        const std::string b = "b" + std::to_string(i);
+        body = "Content-Type: multipart/mixed; boundary=\"" + b + "\"\r\n\r\n--" + b + "\r\n" + body + "\r\n--" + b +
+               "--\r\n";
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const MessageSecurity s = scanMessage(kHead + body, trust.fn(), "a@example.ch", now());
+    EXPECT_TRUE(s.kind.empty()) << s.kind;
+    EXPECT_TRUE(encryptedParts(kHead + body).empty());
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST(SecurityScan, ManyPartsAreCutAtTwoHundred)
+{
+    std::string body = "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n";
+    for (int i = 0; i < 5000; ++i)
+        body += "--m\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n\r\nAAAA\r\n";
+    body += "--m--\r\n";
+    EXPECT_EQ(multipartParts(body, 200).size(), 200u);
+    EXPECT_LE(encryptedParts(kHead + body).size(), 200u);
+}
+
+TEST(SecurityScan, PartsAreCutExactlyBetweenTheirBoundaries)
+{
+    const std::string entity = "Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\npreamble\r\n--x\r\n"
+                               "Content-Type: text/plain\r\n\r\none\r\n--x\r\n\r\ntwo\r\n\r\n--x--\r\nepilogue";
+    const auto parts = multipartParts(entity, 10);
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(parts[0], "Content-Type: text/plain\r\n\r\none");
+    EXPECT_EQ(parts[1], "\r\ntwo\r\n");
+    EXPECT_TRUE(multipartParts("Content-Type: multipart/mixed; boundary=\"y\"\r\n\r\n--x\r\n", 10).empty());
+}
