@@ -1,15 +1,14 @@
 // mail.message.get's "security": the S/MIME result recorded when the mail
 // was stored; an encrypted mail opened with the account's encryption key
-// (account_certificates.encryption_id, its key sealed like a password).
+// (account_certificates.encryption_id: its key sealed like a password, or on
+// a PKCS#11 token).
 #include "account/MessageService.h"
 
-#include "certificate/CertificateFiles.h"
 #include "certificate/SecurityPresentation.h"
+#include "certificate/SigningKeys.h"
 #include "store/CertificateRepository.h"
 #include "store/MessageRepository.h"
 #include "store/SecurityRepository.h"
-
-#include <openssl/crypto.h>
 
 #include <Poco/String.h>
 
@@ -52,14 +51,9 @@ Poco::JSON::Object::Ptr MessageService::securityOf(const store::AccountRecord& a
         if (!selection.encryptionId) return std::nullopt;
         const auto certificate = certificates.find(*selection.encryptionId);
         if (!certificate) return std::nullopt;
-        if (!certificate->sealedKey)
-            throw std::runtime_error("the encryption certificate's private key is not in the plugin's store");
-        std::string keyDer =
-            accounts_.openSecret(*certificate->sealedKey, certificateKeyBinding(certificate->fingerprint));
-        smime::AccountKey opened{smime::Certificate(certificateFromDer(certificate->der)), keyFromDer(keyDer)};
-        OPENSSL_cleanse(&keyDer[0], keyDer.size());
-        if (!opened.certificate || !opened.key) throw std::runtime_error("the stored key does not read back");
-        return opened;
+        // A sealed key or one on a token, as signing opens it.
+        SigningKey opened = openSigningKey(*certificate, &accounts_);
+        return smime::AccountKey{std::move(opened.certificate), std::move(opened.key)};
     };
     smime::TrustAnchors anchors;
     auto trust = [&]() -> X509_STORE* {

@@ -5,6 +5,7 @@
 #include "certificate/CertificateFiles.h"
 #include "certificate/CertificateUse.h"
 #include "erpmail/OperationError.h"
+#include "store/AddressBookRepository.h"
 #include "store/CertificateRepository.h"
 
 #include <Poco/String.h>
@@ -29,11 +30,17 @@ std::optional<RecipientCertificate> newestUsable(const std::vector<store::Certif
     return best;
 }
 
-// The certificates collected from the recipient's signed mail, in the
-// account's own database, with the capabilities their signatures listed.
-std::optional<RecipientCertificate> fromAddressBook(const SendPath& /*path*/, const store::AccountRecord& /*account*/,
-                                                    const std::string& /*email*/, std::int64_t /*nowMs*/)
+// The certificates collected from the recipient's validly signed mail, in
+// the account's own database: the newest that may encrypt to them now.
+std::optional<RecipientCertificate> fromAddressBook(const SendPath& path, const store::AccountRecord& account,
+                                                    const std::string& email, std::int64_t nowMs)
 {
+    auto mailbox = path.accounts.mailbox(account);
+    for (const auto& collected : store::AddressBookRepository(*mailbox, account.id).certificatesOf(email)) {
+        smime::Certificate c(certificateFromDer(collected.der));
+        if (c && unusableBecause(c.get(), email, CertificatePurpose::Encryption, nowMs).empty())
+            return RecipientCertificate{email, std::move(c), std::nullopt};
+    }
     return std::nullopt;
 }
 

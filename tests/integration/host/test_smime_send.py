@@ -4,10 +4,12 @@ CA and the recipient's key, Python's email package for the structure."""
 import base64
 import email
 import email.policy
+import imaplib
 import json
 import os
 import re
 import shutil
+import ssl
 import sqlite3
 import subprocess
 import tempfile
@@ -354,6 +356,38 @@ class PostgreSqlSmimeSendTest(SmimeCase):
         status = self.call("mail.account.status", {"id": self.account})["signing_certificate"]
         self.assertEqual((status["subject"], status["always_sign"]), ("CN=alice", True))
 
+
+
+class AddressBookTest(SmimeCase):
+    def test_a_recipient_whose_signed_mail_arrived_can_be_encrypted_to_without_importing_anything(self):
+        self.call("mail.certificate.import", {"store": "plugin", "pem": self.read("ca.pem")}, "root")  # trusted
+        entity = b"Content-Type: text/plain; charset=utf-8\r\n\r\nDanke f\xc3\xbcr die Rechnung\r\n"
+        signed = subprocess.run(["openssl", "cms", "-sign", "-signer", self.path("bob.pem"), "-inkey",
+                                 self.path("bob.key")], input=entity, capture_output=True, check=True).stdout
+        reply = (f"From: Bob <{TB['USER_BOB']}>\r\nTo: {TB['USER_ALICE']}\r\nSubject: Re: Rechnung\r\n"
+                 f"Message-ID: <{uuid.uuid4().hex}@bob.example>\r\n").encode() + signed.replace(b"\r\n", b"\n") \
+            .replace(b"\n", b"\r\n")
+        folder = "AB-" + uuid.uuid4().hex[:8]
+        i = imaplib.IMAP4_SSL("localhost", int(TB["IMAPS_PORT"]), ssl_context=ssl.create_default_context(cafile=TB["TB_CA"]))
+        i.login(TB["USER_ALICE"], TB["PASS_ALICE"])
+        i.create(folder)
+        self.assertEqual(i.append(folder, None, None, reply)[0], "OK")
+        i.logout()
+        self.account = self.call("mail.account.create", {
+            "label": f"Antworten {folder}", "sender_email": TB["USER_ALICE"],
+            "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "folder": folder,
+                         "user": TB["USER_ALICE"], "password": TB["PASS_ALICE"], "ca": CA},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "security": "starttls", "ca": CA}})["id"]
+        mine = self.import_p12("alice")
+        self.call("mail.certificate.select", {"account": self.account, "signing": mine, "encryption": mine})
+        error = self.refused("mail.send", {"account": self.account, "to": [TB["USER_BOB"]], "subject": "x",
+                                           "text": "x", "encrypt": True})
+        self.assertIn(TB["USER_BOB"], error["message"])  # nothing of Bob's is known yet
+        self.assertEqual(self.call("mail.fetch", {"account": self.account})["fetched"], 1)
+        _, subject, raw = self.send(encrypt=True)
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(msg.get_param("smime-type"), "enveloped-data")
+        self.check_content(self.decrypted(raw, "bob"), msg, subject)
 
 
 class TokenSigningTest(SmimeCase):
