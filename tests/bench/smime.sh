@@ -4,11 +4,14 @@
 # mail.outbox.process through the test bed's Postfix into Dovecot, three
 # ways in one run on the same database and servers: unsigned, signed, and
 # signed and encrypted (AES-256-CBC, to the recipient and the sender).
-# Rounds alternate which way goes first. Certificates, documents and the
-# account are made outside the clocks.
+# Then receiving: mail.fetch of as many signed mails (each verified when
+# stored) and of the same mails unsigned, from two IMAP folders of Dovecot.
+# Rounds alternate which way goes first. Certificates, documents, mailboxes
+# and accounts are made outside the clocks.
 # The limit the added cost per signed mail is held to is OpenSSL's own:
 # one RSA-2048 signature (`openssl speed rsa2048`) plus SHA-256 over the
-# mail (`openssl speed sha256`), measured in the same run.
+# mail (`openssl speed sha256`), measured in the same run; for a verified
+# mail, one RSA-2048 verification plus the same SHA-256.
 #   tests/bench/smime.sh            1,000 receipts each way, 2 rounds
 #   tests/bench/smime.sh --smoke    20 receipts each way, 1 round, for CI
 set -euo pipefail
@@ -118,3 +121,66 @@ for ((r = 1; r <= rounds; r++)); do
       "$(( $(rss "$w") / 1024 ))"
   done
 done
+
+# Receiving: the sender's signed receipts and the same receipts unsigned, in
+# two folders of the bench mailbox; the test CA is trusted in the plugin's store.
+call mail.certificate.import --as root --json "{\"store\":\"plugin\",\"pem\":$(ca_json "$work/ca.pem")}" >/dev/null
+folders=$(python3 - "$work" "$count" "$(get IMAPS_PORT)" "$(get TB_CA)" "$to" "$(get PASS_BENCH)" "$sender" <<'PY'
+import base64, imaplib, ssl, subprocess, sys, time
+work, count, port, ca, user, password, sender = sys.argv[1], int(sys.argv[2]), *sys.argv[3:]
+pdf = base64.encodebytes(open(f"{work}/rechnung.pdf", "rb").read()).replace(b"\n", b"\r\n")
+entity = (b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain; charset=utf-8\r\n'
+          b'Content-Transfer-Encoding: quoted-printable\r\n\r\nGuten Tag, anbei die Rechnung. Gr=C3=BCsse\r\n--b1\r\n'
+          b'Content-Type: application/pdf; name="Rechnung.pdf"\r\nContent-Disposition: attachment; '
+          b'filename="Rechnung.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n' + pdf + b'--b1--\r\n')
+signed = subprocess.run(["openssl", "cms", "-sign", "-signer", f"{work}/sender.pem", "-inkey", f"{work}/sender.key"],
+                        input=entity, capture_output=True, check=True).stdout.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+plain = b"MIME-Version: 1.0\r\n" + entity
+stamp = int(time.time())
+i = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
+i.login(user, password)
+names = []
+for kind, body in (("signed", signed), ("plain", plain)):
+    folder = f"Smime{kind.title()}{stamp}"
+    i.create(folder)
+    for n in range(count):
+        head = (f"From: Lieferant <{sender}>\r\nTo: {user}\r\nSubject: Rechnung {n}\r\n"
+                f"Message-ID: <{kind}-{n}-{stamp}@bench.example>\r\nDate: Tue, 01 Dec 2026 10:00:00 +0000\r\n").encode()
+        assert i.append(folder, None, None, head + body)[0] == "OK"
+    names.append(folder)
+i.logout()
+print(" ".join(names))
+PY
+)
+read -r signed_folder plain_folder <<< "$folders"
+fetch() {
+  local folder=$1 name=$2 id
+  id=$(call mail.account.create --as clerk --json "{\"label\":\"Eingang $name $r\",\"incoming\":{\"protocol\":\"imaps\",
+    \"host\":\"localhost\",\"port\":$(get IMAPS_PORT),\"folder\":\"$folder\",\"user\":\"$to\",\"password\":\"$(get PASS_BENCH)\",
+    \"ca\":$(ca_json "$(get TB_CA)"),\"leave_on_server\":{\"mode\":\"forever\"}}}" | field id)
+  timed "$work/t.$name.fetch" "$erphost" --config "$work/erphost.ini" call mail.fetch --as clerk \
+    --json "{\"account\":\"$id\"}" > "$work/fetch.out" || { cat "$work/fetch.out"; exit 1; }
+  [ "$(field fetched < "$work/fetch.out")" = "$count" ] || { cat "$work/fetch.out"; exit 1; }
+}
+verify_per_s=$(openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $7}')
+verify_limit_ms=$(echo "1000 / $verify_per_s + $mail_bytes / 1024 / $sha_kb_per_s * 1000" | bc -l)
+echo "receiving $count signed mails (verified when stored) and the same unsigned, by mail.fetch over IMAPS"
+printf '  OpenSSL here: %.0f RSA-2048 verifications/s: limit per verified mail %.3f ms, twice that %.3f ms\n' \
+  "$verify_per_s" "$verify_limit_ms" "$(echo "2 * $verify_limit_ms" | bc -l)"
+for ((r = 1; r <= rounds; r++)); do
+  if ((r % 2)); then fetch "$plain_folder" plain; fetch "$signed_folder" signed
+  else fetch "$signed_folder" signed; fetch "$plain_folder" plain; fi
+  p=$(awk '{print $1}' "$work/t.plain.fetch") s=$(awk '{print $1}' "$work/t.signed.fetch")
+  printf '  round %d: unsigned %7.3f s, signed %7.3f s: %.2fx the unsigned rate, +%.3f ms/mail, peak RSS %d MB\n' \
+    "$r" "$p" "$s" "$(echo "$p / $s" | bc -l)" "$(echo "($s - $p) * 1000 / $count" | bc -l)" \
+    "$(( $(awk '{print $2}' "$work/t.signed.fetch") / 1024 ))"
+done
+python3 - "$(get IMAPS_PORT)" "$(get TB_CA)" "$to" "$(get PASS_BENCH)" "$signed_folder" "$plain_folder" <<'PY'
+import imaplib, ssl, sys
+port, ca, user, password, *folders = sys.argv[1:]
+i = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
+i.login(user, password)
+for f in folders:
+    i.delete(f)
+i.logout()
+PY
