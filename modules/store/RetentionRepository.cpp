@@ -15,6 +15,11 @@ std::int64_t RetentionRepository::stampUntimedTrash(const std::string& accountId
 
 namespace {
 
+// An encrypted entity (smime.p7m) is the mail itself, not an attachment, and
+// a signature goes with the signed content: retention removes neither.
+constexpr const char* kNotSmime = "LOWER(t.content_type) NOT IN ('application/pkcs7-mime', 'application/x-pkcs7-mime',"
+                                  " 'application/pkcs7-signature', 'application/x-pkcs7-signature')";
+
 ExpiringMessage readExpiring(Statement& st)
 {
     ExpiringMessage m;
@@ -67,7 +72,10 @@ std::vector<ExpiringMessage> RetentionRepository::withLargeAttachments(const std
     // bytes: a run looks only at large ones not yet removed.
     Statement& st = c_.prepared(
         "SELECT m.id, m.raw_size, m.received_at_ms, m.document_links, m.id FROM messages m"
-        " WHERE m.id IN (SELECT t.message_id FROM attachments t WHERE t.removed_at_ms IS NULL AND t.size > ?)"
+        " WHERE m.id IN (SELECT t.message_id FROM attachments t WHERE t.removed_at_ms IS NULL AND t.size > ?"
+        " AND " +
+        std::string(kNotSmime) +
+        ")"
         " AND m.account_id = ? AND m.received_at_ms <= ? AND m.id > ? ORDER BY m.id LIMIT ?");
     st.bindInt(1, minBytes).bindText(2, accountId).bindInt(3, cutoffMs).bindInt(4, afterId).bindInt(5, limit);
     st.execute();
@@ -80,8 +88,10 @@ std::vector<ExpiringMessage> RetentionRepository::withLargeAttachments(const std
 std::vector<ExpiringAttachment> RetentionRepository::largeAttachments(std::int64_t messageId, std::int64_t minBytes)
 {
     std::vector<ExpiringAttachment> out;
-    Statement st(c_, "SELECT ordinal, size FROM attachments WHERE message_id = ? AND removed_at_ms IS NULL"
-                     " AND size > ? ORDER BY ordinal");
+    Statement st(c_,
+                 std::string("SELECT ordinal, size FROM attachments t WHERE message_id = ? AND removed_at_ms IS NULL"
+                             " AND size > ? AND ") +
+                     kNotSmime + " ORDER BY ordinal");
     st.bindInt(1, messageId).bindInt(2, minBytes);
     st.execute();
     while (st.fetch()) {

@@ -606,6 +606,25 @@ class SignedMailRetentionTest(RetentionCase):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
+    def test_an_encrypted_mail_keeps_its_envelope_however_large(self):
+        from smime_mail import SmimeMail
+        folder = tempfile.mkdtemp(prefix="erpmail-smime.")
+        try:
+            smime = SmimeMail(folder)
+            acc = self.account({"attachments_larger_than_kb": 10, "attachments_after_days": 30})
+            t0 = now_ms()
+            entity = (b"Content-Type: application/pdf; name=\"Vertrag.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                      base64.encodebytes(PDF).replace(b"\n", b"\r\n"))
+            sealed = self.store(acc, smime.message("Vertrag", smime.encrypt(entity)), t0)
+            raw = self.sql("SELECT raw FROM messages WHERE id = ?", (sealed,))[0][0]
+            report = self.run_at(t0 + 31 * DAY, {"account": acc})
+            self.assertEqual(rule(report, "attachments")["attachments"], 0, report)
+            self.assertEqual(self.sql("SELECT raw FROM messages WHERE id = ?", (sealed,))[0][0], raw)
+            got = self.call("mail.message.get", {"account": acc, "id": sealed})
+            self.assertFalse([a for a in got["attachments"] if a["removed"]], got["attachments"])
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
 
 class PostgreSqlSignedMailRetentionTest(SignedMailRetentionTest):
     def setUp(self):
