@@ -1,9 +1,9 @@
 #include "mime/MessageParser.h"
+#include "support/PeakMemory.h"
 
 #include <glib.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <string>
 
 using erpmail::mime::parseMessage;
@@ -374,24 +374,6 @@ TEST(MessageParser, AttachedMessagesKeepTheNameTheyWereSentWithAndMadeUpNamesHav
     EXPECT_NE(m.attachments[2].bytes.find("inner2"), std::string::npos);
 }
 
-namespace {
-
-// The peak resident memory (VmHWM) in KiB, after resetting it to what is in
-// use now when `reset` (Linux: /proc/self/clear_refs).
-long peakResidentKib(bool reset)
-{
-    if (reset) {
-        std::ofstream clear("/proc/self/clear_refs");
-        clear << "5";
-    }
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);)
-        if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-}
-
-} // namespace
-
 TEST(MessageParser, BoundaryLineFloodDoesNotExhaustMemory)
 {
     // 1 MiB of empty parts: GMime made 150,000 of them (200 MB) before the
@@ -399,17 +381,14 @@ TEST(MessageParser, BoundaryLineFloodDoesNotExhaustMemory)
     std::string raw = "From: a@b.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n";
     for (int i = 0; i < 150000; ++i) raw += "--x\r\n\r\n";
     raw += "--x--\r\n";
-    const long before = peakResidentKib(true);
+    using erpmail::test::PeakMemory;
+    PeakMemory::reset();
+    const long before = PeakMemory::kib();
     if (before < 0) GTEST_SKIP() << "no /proc/self/status";
     auto m = parseMessage(raw);
-    const long grown = peakResidentKib(false) - before;
+    const long grown = PeakMemory::kib() - before;
     EXPECT_NE(m.warning.find("more than 10001 lines begin like a MIME boundary; the message was read up to byte"),
               std::string::npos)
         << m.warning;
-#if defined(__SANITIZE_ADDRESS__)
-    const long limit = 400 * 1024; // ASan's quarantine keeps up to 256 MB of what was freed
-#else
-    const long limit = 64 * 1024;
-#endif
-    EXPECT_LT(grown, limit) << "peak resident memory grew by " << grown / 1024 << " MB";
+    EXPECT_LT(grown, erpmail::test::peakAllowanceKib(64 * 1024)) << "peak resident memory grew by " << grown / 1024 << " MB";
 }
