@@ -26,8 +26,7 @@ public:
 
     /// Serves data[0, size) to the next connection on port(): all of it,
     /// then ends the server's side as `end` says.
-    ScriptServer(const std::uint8_t* data, std::size_t size, End end = End::Close)
-        : data_(data), size_(size), end_(end)
+    ScriptServer(const std::uint8_t* data, std::size_t size, End end = End::Close) : data_(data), size_(size), end_(end)
     {
         thread_ = std::thread([this] { serve(); });
     }

@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 (void)items;
             }
             if (tokens[1].value == "LIST")
-                for (const auto& token : tokens) (void)decodeMailboxName(token.value);
+                for (const auto& token : tokens)
+                    (void)decodeMailboxName(token.value);
         }
     } catch (const ProtocolError&) {
     } catch (const ConnectError&) {

@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::vector<TemplateError> errors;
     const Template parsed = Template::parse(source, errors);
-    checkVariables(parsed, [](const std::string& name) { return name.rfind("invoice.", 0) == 0; }, errors);
+    checkVariables(
+        parsed, [](const std::string& name) { return name.rfind("invoice.", 0) == 0; }, errors);
     std::map<std::string, std::string> values;
     for (const auto& use : parsed.variables())
         if (!values.count(use.name) && values.size() < lines.size()) values[use.name] = lines[values.size()];

@@ -26,10 +26,14 @@ std::size_t sequenceAt(std::string_view text, std::size_t at)
     if (c < 0x80) return 1;
     std::size_t length;
     std::uint32_t cp;
-    if (c >= 0xC0 && c < 0xE0) length = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c < 0xF0) length = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c < 0xF8) length = 4, cp = c & 0x07;
-    else return 0;
+    if (c >= 0xC0 && c < 0xE0)
+        length = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c < 0xF0)
+        length = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c < 0xF8)
+        length = 4, cp = c & 0x07;
+    else
+        return 0;
     if (text.size() - at < length) return 0;
     for (std::size_t k = 1; k < length; ++k) {
         if ((byte(at + k) & 0xC0) != 0x80) return 0;
@@ -81,7 +85,8 @@ void compare(std::string_view text)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    for (std::size_t shift = 0; shift < 16 && shift <= text.size(); ++shift) compare(text.substr(shift));
+    for (std::size_t shift = 0; shift < 16 && shift <= text.size(); ++shift)
+        compare(text.substr(shift));
     const std::string repaired = toValidUtf8(std::string(text));
     if (validUtf8Prefix(repaired) != repaired.size()) std::abort();
     // Each invalid byte becomes one U+FFFD, in the reading GMime's callers expect.

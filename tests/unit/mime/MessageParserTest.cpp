@@ -390,5 +390,6 @@ TEST(MessageParser, BoundaryLineFloodDoesNotExhaustMemory)
     EXPECT_NE(m.warning.find("more than 10001 lines begin like a MIME boundary; the message was read up to byte"),
               std::string::npos)
         << m.warning;
-    EXPECT_LT(grown, erpmail::test::peakAllowanceKib(64 * 1024)) << "peak resident memory grew by " << grown / 1024 << " MB";
+    EXPECT_LT(grown, erpmail::test::peakAllowanceKib(64 * 1024))
+        << "peak resident memory grew by " << grown / 1024 << " MB";
 }

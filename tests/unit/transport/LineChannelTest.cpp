@@ -173,7 +173,8 @@ TEST(LineChannel, LiteralAnnouncedLargerThanWhatComesTakesNoMemoryForIt)
     if (before < 0) GTEST_SKIP() << "no /proc/self/status";
     EXPECT_THROW(channel.readExactly(200'000'000), ConnectError);
     const long grown = PeakMemory::kib() - before;
-    EXPECT_LT(grown, erpmail::test::peakAllowanceKib(32 * 1024)) << "peak resident memory grew by " << grown / 1024 << " MB";
+    EXPECT_LT(grown, erpmail::test::peakAllowanceKib(32 * 1024))
+        << "peak resident memory grew by " << grown / 1024 << " MB";
 }
 
 TEST(LineChannel, LiteralSplitAcrossReadsArrivesWhole)

@@ -49,7 +49,8 @@ TEST(SmtpConnection, DISABLED_MultiLineGreetingCutOffEndsTheConnection)
         }
         outcome->done = true;
     }).detach();
-    for (int i = 0; i < 100 && !outcome->done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 100 && !outcome->done; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     server.join();
     EXPECT_TRUE(outcome->done) << "the connection still waits for the rest of a reply the server ended";
     EXPECT_FALSE(outcome->error.empty()) << "the connection was made although the greeting broke off";
