@@ -1,5 +1,8 @@
 #include "mime/AttachmentRemoval.h"
 
+#include "mime/MessageParser.h"
+#include "mime/MessageRepairs.h"
+
 #include <gmime/gmime.h>
 #include <openssl/evp.h>
 
@@ -101,6 +104,11 @@ std::string sha256Of(std::string_view bytes)
 
 std::optional<std::string> removeParts(std::string_view raw, std::vector<PartRemoval>& removals)
 {
+    // GMime would build a part for each line that begins like a boundary (a
+    // 20 MB mail of them: 3 million parts); a message with more than the
+    // parser reads is left as it is.
+    if (delimiterLinesEnd(raw, static_cast<std::size_t>(ParseLimits{}.maxParts) + 1) != std::string_view::npos)
+        return std::nullopt;
     static std::once_flag once;
     std::call_once(once, [] { g_mime_init(); });
     GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));

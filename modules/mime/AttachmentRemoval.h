@@ -20,7 +20,9 @@ struct PartRemoval {
 /// of a removal replaced by a text/plain; charset=utf-8 part holding its
 /// placeholder (headers and every other part stay as they were; lines end
 /// in CRLF). Each removal replaces one part; those whose part was not found
-/// keep done == false. nullopt when GMime cannot read the message at all.
+/// keep done == false. nullopt when GMime cannot read the message at all,
+/// or when more of its lines begin like a boundary ("--") than
+/// parseMessage() reads parts (ParseLimits::maxParts + 1).
 std::optional<std::string> removeParts(std::string_view raw, std::vector<PartRemoval>& removals);
 
 /// Hex SHA-256 of bytes.

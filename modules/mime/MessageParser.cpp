@@ -321,6 +321,16 @@ ParsedMessage parseMessage(std::string_view raw, const ParseLimits& limits)
     // read them in place, so that they outlive every object parsed from them.
     const std::string cut = cutLongHeaders(raw, limits.maxHeaderBytes, warnings);
     std::string_view input = cut.empty() ? raw : std::string_view(cut);
+    // GMime builds every part before the walk below can stop at maxParts: a
+    // 1 MiB mail of nothing but boundary lines made 150,000 parts (200 MB).
+    // The bytes after the line that could begin part maxParts + 2 stay unread.
+    if (const std::size_t end = delimiterLinesEnd(input, static_cast<std::size_t>(limits.maxParts) + 1);
+        end != std::string_view::npos) {
+        input = input.substr(0, end);
+        warnings.push_back("more than " + std::to_string(limits.maxParts + 1) +
+                           " lines begin like a MIME boundary; the message was read up to byte " +
+                           std::to_string(end) + " of it");
+    }
     std::string blankLinesAdded;
     std::optional<GMimeRun> first, second;
     first.emplace(input);

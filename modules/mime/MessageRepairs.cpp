@@ -148,4 +148,16 @@ std::string withBlankLines(std::string_view input, const std::vector<std::size_t
     return out;
 }
 
+std::size_t delimiterLinesEnd(std::string_view bytes, std::size_t most)
+{
+    std::size_t seen = 0;
+    for (std::size_t at = 0; at + 1 < bytes.size();) {
+        if (bytes[at] == '-' && bytes[at + 1] == '-' && ++seen > most) return at;
+        const std::size_t eol = bytes.find('\n', at);
+        if (eol == std::string_view::npos) break;
+        at = eol + 1;
+    }
+    return std::string_view::npos;
+}
+
 } // namespace erpmail::mime

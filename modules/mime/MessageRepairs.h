@@ -24,6 +24,11 @@ std::string cutLongHeaders(std::string_view raw, std::size_t limit, std::vector<
 /// ascending.
 std::vector<std::size_t> missingBlankLines(std::string_view bytes, std::vector<std::size_t> notHeaders);
 
+/// Where the (most + 1)-th line that begins with "--" starts, or npos when
+/// no more lines than `most` do. Each part of a multipart begins at such a
+/// line, so the bytes before it hold at most `most` parts.
+std::size_t delimiterLinesEnd(std::string_view bytes, std::size_t most);
+
 /// The input with a blank line (CRLF or LF, as the line uses) put in at each
 /// offset of `missing` (ascending).
 std::string withBlankLines(std::string_view input, const std::vector<std::size_t>& missing);

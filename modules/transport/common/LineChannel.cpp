@@ -268,16 +268,20 @@ bool LineChannel::waitReadable(Poco::Timespan timeout)
 
 std::string LineChannel::readExactly(std::size_t n)
 {
-    // Straight into the result, sized once: a large literal is held once,
-    // not twice, and not zeroed again for every record that arrives.
+    // The size is the server's word: the result is reserved at once (address
+    // space only) but filled, and so made resident, only as bytes arrive, so
+    // that "{250000000}" and nothing after it costs no 250 MB. A large
+    // literal is still held once, in the string it is returned in.
     const std::size_t buffered = std::min(n, buffer_.size() - consumed_);
-    std::string out(n, '\0');
-    buffer_.copy(out.data(), buffered, consumed_);
+    std::string out;
+    out.reserve(n);
+    out.append(buffer_, consumed_, buffered);
     consumed_ += buffered;
-    for (std::size_t have = buffered; have < n;) {
-        const std::size_t got = receive(out.data() + have, std::min<std::size_t>(n - have, 1 << 20));
+    char chunk[65536];
+    while (out.size() < n) {
+        const std::size_t got = receive(chunk, std::min(n - out.size(), sizeof chunk));
         if (got == 0) throw ConnectError("connection closed by " + host_ + " in the middle of a literal");
-        have += got;
+        out.append(chunk, got);
     }
     return out;
 }

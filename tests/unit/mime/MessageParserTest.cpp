@@ -1,7 +1,10 @@
 #include "mime/MessageParser.h"
+#include "support/PeakMemory.h"
 
 #include <glib.h>
 #include <gtest/gtest.h>
+
+#include <string>
 
 using erpmail::mime::parseMessage;
 
@@ -369,4 +372,24 @@ TEST(MessageParser, AttachedMessagesKeepTheNameTheyWereSentWithAndMadeUpNamesHav
     EXPECT_EQ(m.attachments[2].fileName, "Re: Rechnung 1_2026 _ Q1.eml");
     EXPECT_EQ(m.attachments[2].originalFileName, "Re: Rechnung 1_2026 _ Q1.eml");
     EXPECT_NE(m.attachments[2].bytes.find("inner2"), std::string::npos);
+}
+
+TEST(MessageParser, BoundaryLineFloodDoesNotExhaustMemory)
+{
+    // 1 MiB of empty parts: GMime made 150,000 of them (200 MB) before the
+    // walk stopped at 10,000, so a 20 MB mail could take a host's memory.
+    std::string raw = "From: a@b.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n";
+    for (int i = 0; i < 150000; ++i) raw += "--x\r\n\r\n";
+    raw += "--x--\r\n";
+    using erpmail::test::PeakMemory;
+    PeakMemory::reset();
+    const long before = PeakMemory::kib();
+    if (before < 0) GTEST_SKIP() << "no /proc/self/status";
+    auto m = parseMessage(raw);
+    const long grown = PeakMemory::kib() - before;
+    EXPECT_NE(m.warning.find("more than 10001 lines begin like a MIME boundary; the message was read up to byte"),
+              std::string::npos)
+        << m.warning;
+    EXPECT_LT(grown, erpmail::test::peakAllowanceKib(64 * 1024))
+        << "peak resident memory grew by " << grown / 1024 << " MB";
 }

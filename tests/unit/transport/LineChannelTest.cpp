@@ -3,6 +3,7 @@
 // arriving split at every place: a real loopback socket, the server side
 // sending the two parts apart.
 #include "transport/common/LineChannel.h"
+#include "support/PeakMemory.h"
 
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
@@ -157,4 +158,33 @@ TEST(LineChannel, CommandLineWithCrLfOrNulIsRefusedUnsent)
     }
     server.join();
     EXPECT_EQ(received, "NOOP\r\n");
+}
+
+// A server that announces a literal of 200 MB and sends three bytes of it
+// made the client take the 200 MB at once: a few such answers in parallel
+// sessions could exhaust the host. Memory now follows the bytes that came.
+TEST(LineChannel, LiteralAnnouncedLargerThanWhatComesTakesNoMemoryForIt)
+{
+    using erpmail::test::PeakMemory;
+    SplitServer server("abc", 1, true);
+    LineChannel channel("127.0.0.1", server.port(), Security::None, TlsSettings{});
+    PeakMemory::reset();
+    const long before = PeakMemory::kib();
+    if (before < 0) GTEST_SKIP() << "no /proc/self/status";
+    EXPECT_THROW(channel.readExactly(200'000'000), ConnectError);
+    const long grown = PeakMemory::kib() - before;
+    EXPECT_LT(grown, erpmail::test::peakAllowanceKib(32 * 1024))
+        << "peak resident memory grew by " << grown / 1024 << " MB";
+}
+
+TEST(LineChannel, LiteralSplitAcrossReadsArrivesWhole)
+{
+    std::string literal;
+    for (int i = 0; i < 300000; ++i) literal += static_cast<char>(i % 251); // every byte value, varying
+    SplitServer server("* 1 FETCH (BODY[] {300000}\r\n" + literal, 70001);
+    LineChannel channel("127.0.0.1", server.port(), Security::None, TlsSettings{});
+    EXPECT_EQ(channel.readLine(), "* 1 FETCH (BODY[] {300000}");
+    EXPECT_EQ(channel.readExactly(literal.size()), literal);
+    EXPECT_EQ(channel.readLine(), "+OK next");
+    channel.close();
 }

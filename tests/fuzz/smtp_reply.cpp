@@ -1,0 +1,39 @@
+// The SMTP reply reader of a delivery: the greeting, EHLO's multi-line reply
+// and its capabilities, then one mail (MAIL FROM, two RCPT TO, DATA, the
+// final reply with its enhanced status code), a sender check and QUIT,
+// against a server that says whatever the input says.
+#include "ScriptServer.h"
+
+#include "transport/smtp/SmtpConnection.h"
+
+#include <string>
+#include <vector>
+
+using namespace erpmail::transport;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    // Poco's DialogSocket::receiveStatusMessage() never returns when the
+    // connection ends in a multi-line reply ("220-" and then the end): it
+    // keeps receiving nothing and appending a line break. Until the SMTP
+    // connection reads its replies itself, the server ends with a reset here,
+    // so that the rest of the reader is fuzzed (see docs/fuzzing.md).
+    erpmail::fuzz::ScriptServer server(data, size, erpmail::fuzz::ScriptServer::End::Reset);
+    SmtpSettings settings;
+    settings.host = "127.0.0.1";
+    settings.port = server.port();
+    settings.security = Security::None;
+    settings.authenticate = false; // a login needs TLS, which a fuzz run cannot afford per input
+    settings.timeoutSeconds = 5;
+    settings.timeouts = {5, 5, 5, 5, 5, 5};
+    try {
+        SmtpConnection connection(settings);
+        (void)connection.capabilities();
+        connection.send("bob@erpmail.test", {"alice@erpmail.test", "refused@erpmail.test"},
+                        "Subject: Rechnung\r\n\r\nGuten Tag\r\n.\r\n..\r\n");
+        if (connection.usable()) connection.checkSender("bob@erpmail.test");
+        connection.quit();
+    } catch (const SmtpSetupError&) {
+    }
+    return 0;
+}
