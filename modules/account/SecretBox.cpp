@@ -1,6 +1,9 @@
+// The secret box: values sealed with AES-256-GCM under the current key, opened
+// with whichever key of the ring they name, and the rotation of the key file.
 #include "account/SecretBox.h"
 
-#include <openssl/crypto.h>
+#include "account/SecretKeyFile.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -17,126 +20,19 @@ namespace erpmail {
 
 namespace {
 
-constexpr std::size_t kKeySize = 32, kKeyIdSize = 8, kNonceSize = 12, kTagSize = 16;
+using keyfile::createKeyFile;
+using keyfile::errnoText;
+using keyfile::hex;
+using keyfile::kKeyIdSize;
+using keyfile::readKeyFile;
+using keyfile::syncFolder;
+
+constexpr std::size_t kNonceSize = 12, kTagSize = 16;
 constexpr char kVersion1 = 1, kVersion2 = 2;
 constexpr std::size_t kHeader1 = 1 + kNonceSize + kTagSize;
 constexpr std::size_t kHeader2 = 1 + kKeyIdSize + kNonceSize + kTagSize;
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
-
-// Locked pages that core dumps leave out (OpenSSL sets MADV_DONTDUMP on
-// them); when the system refuses, allocations fall back to the ordinary
-// heap and are still wiped when freed.
-void initSecureHeap()
-{
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (!CRYPTO_secure_malloc_initialized()) CRYPTO_secure_malloc_init(64 * 1024, 32);
-    });
-}
-
-std::string hex(const std::string& bytes)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
-
-std::string errnoText()
-{
-    return std::strerror(errno);
-}
-
-std::string keyIdOfBytes(const unsigned char* key)
-{
-    static const char label[] = "erpmail-secrets-key-id";
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-    if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1 ||
-        EVP_DigestUpdate(md.get(), label, sizeof label) != 1 || EVP_DigestUpdate(md.get(), key, kKeySize) != 1 ||
-        EVP_DigestFinal_ex(md.get(), digest, &len) != 1)
-        throw SecretError("cannot compute the key id");
-    return std::string(reinterpret_cast<const char*>(digest), kKeyIdSize);
-}
-
-std::shared_ptr<SecretKey> keyFromBytes(SecretBytes bytes)
-{
-    auto key = std::make_shared<SecretKey>();
-    key->id = keyIdOfBytes(bytes.data());
-    key->bytes = std::move(bytes);
-    return key;
-}
-
-/// The key in `path`, or nullptr when the file does not exist.
-std::shared_ptr<SecretKey> readKeyFile(const std::string& path, struct stat* info = nullptr)
-{
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return nullptr;
-        throw SecretError("cannot read key file " + path + ": " + errnoText());
-    }
-    struct stat st {};
-    ::fstat(fd, &st);
-    if (info) *info = st;
-    if ((st.st_mode & 077) != 0) {
-        ::close(fd);
-        throw SecretError("key file " + path + " is readable by others; it must have mode 0600");
-    }
-    SecretBytes key(kKeySize + 1);
-    ssize_t n = ::read(fd, key.data(), key.size());
-    ::close(fd);
-    if (n != static_cast<ssize_t>(kKeySize)) throw SecretError("key file " + path + " does not hold a 32-byte key");
-    key.shrink(kKeySize);
-    return keyFromBytes(std::move(key));
-}
-
-std::string folderOf(const std::string& path)
-{
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
-void syncFolder(const std::string& path)
-{
-    int fd = ::open(folderOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
-}
-
-/// Writes a new random key to `path` unless the file exists: the key goes to
-/// a temporary file of this process first and is linked into place, which
-/// fails for all but one of several processes that race.
-void createKeyFile(const std::string& path)
-{
-    unsigned char suffix[8];
-    if (RAND_bytes(suffix, sizeof suffix) != 1) throw SecretError("no randomness for a new key");
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                            hex(std::string(reinterpret_cast<char*>(suffix), sizeof suffix));
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) throw SecretError("cannot create key file " + path + ": " + errnoText());
-    SecretBytes key(kKeySize);
-    bool ok = RAND_bytes(key.data(), static_cast<int>(key.size())) == 1 &&
-              ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-    const std::string writeError = errnoText();
-    ::close(fd);
-    if (!ok) {
-        ::unlink(tmp.c_str());
-        throw SecretError("cannot write key file " + path + ": " + writeError);
-    }
-    const int linked = ::link(tmp.c_str(), path.c_str());
-    const int linkErrno = errno;
-    ::unlink(tmp.c_str());
-    if (linked != 0 && linkErrno != EEXIST)
-        throw SecretError("cannot create key file " + path + ": " + std::strerror(linkErrno));
-    syncFolder(path);
-}
 
 bool aeadSeal(const SecretKey& key, const unsigned char* nonce, const std::string& ad, const std::string& plain,
               unsigned char* tag, unsigned char* cipher)
@@ -172,48 +68,6 @@ bool aeadOpen(const SecretKey& key, const unsigned char* nonce, const std::strin
 }
 
 } // namespace
-
-SecretBytes::SecretBytes(std::size_t size) : size_(size)
-{
-    initSecureHeap();
-    const std::size_t n = size ? size : 1;
-    data_ = static_cast<unsigned char*>(OPENSSL_secure_zalloc(n));
-    if (!data_) data_ = static_cast<unsigned char*>(OPENSSL_zalloc(n)); // secure heap full: wiped all the same
-    if (!data_) throw std::bad_alloc();
-}
-
-SecretBytes::SecretBytes(SecretBytes&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0))
-{
-}
-
-SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept
-{
-    if (this != &other) {
-        SecretBytes gone(std::move(*this));
-        data_ = std::exchange(other.data_, nullptr);
-        size_ = std::exchange(other.size_, 0);
-    }
-    return *this;
-}
-
-SecretBytes::~SecretBytes()
-{
-    if (data_) OPENSSL_secure_clear_free(data_, size_ ? size_ : 1);
-}
-
-void SecretBytes::shrink(std::size_t size)
-{
-    if (size >= size_) return;
-    OPENSSL_cleanse(data_ + size, size_ - size);
-    size_ = size;
-}
-
-void wipe(std::string& s)
-{
-    if (s.capacity()) OPENSSL_cleanse(&s[0], s.capacity());
-    s.clear();
-}
 
 std::string SecretKey::idHex() const
 {

@@ -1,5 +1,6 @@
 #include "certificate/CertificateFiles.h"
 
+#include "certificate/CmsHandles.h"
 #include "erpmail/OperationError.h"
 
 #include <openssl/bio.h>
@@ -10,23 +11,9 @@
 
 namespace erpmail {
 
-namespace {
-
-struct BioFree {
-    void operator()(BIO* b) const { BIO_free_all(b); }
-};
-using Bio = std::unique_ptr<BIO, BioFree>;
-
-std::string drain(BIO* bio)
-{
-    char* data = nullptr;
-    long n = BIO_get_mem_data(bio, &data);
-    return std::string(data, static_cast<std::size_t>(n));
-}
-
-Bio memory(const std::string& bytes) { return Bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size()))); }
-
-} // namespace
+using smime::Bio;
+using smime::drain;
+using smime::memory;
 
 CertificateFile readCertificateFile(const std::string& bytes, const std::optional<std::string>& password,
                                     const std::string& field)

@@ -1,22 +1,22 @@
+// One maintenance run: each account's retention rules planned, capped and
+// applied, and the run recorded and announced.
 #include "retention/MaintenanceRun.h"
 
 #include "erpmail/FaultPoint.h"
-#include "mime/AttachmentRemoval.h"
+#include "retention/AttachmentPurge.h"
+#include "retention/LegalHold.h"
+#include "retention/RetentionCalendar.h"
 #include "retention/RetentionPolicy.h"
 #include "store/MaintenanceRunRepository.h"
 #include "store/MessageRepository.h"
 #include "store/RetentionRepository.h"
-#include "store/SecurityRepository.h"
 
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
-#include <sstream>
 #include <unordered_set>
 
 namespace erpmail {
@@ -26,7 +26,7 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-constexpr std::int64_t kDayMs = 86400000;
+using retention::kDayMs;
 constexpr int kPage = 1000; // candidates read per query
 constexpr int kBatch = 200; // messages deleted per transaction
 
@@ -41,46 +41,6 @@ struct Tally {
         return o;
     }
 };
-
-std::string isoTime(std::int64_t ms)
-{
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
-}
-
-// nowMs less `months` calendar months (UTC), the day kept or cut to the
-// month's last.
-std::int64_t monthsBefore(std::int64_t nowMs, int months)
-{
-    const std::time_t seconds = static_cast<std::time_t>(nowMs / 1000);
-    std::tm t{};
-    gmtime_r(&seconds, &t);
-    int total = t.tm_year * 12 + t.tm_mon - months;
-    t.tm_year = total / 12;
-    t.tm_mon = total % 12;
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const int year = t.tm_year + 1900;
-    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    const int last = t.tm_mon == 1 && leap ? 29 : days[t.tm_mon];
-    if (t.tm_mday > last) t.tm_mday = last;
-    return static_cast<std::int64_t>(timegm(&t)) * 1000 + nowMs % 1000;
-}
-
-// 1 January, 00:00 UTC, of the year `years` after the one of ms.
-std::int64_t startOfYearAfter(std::int64_t ms, int years)
-{
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-    std::tm t{};
-    gmtime_r(&seconds, &t);
-    std::tm start{};
-    start.tm_year = t.tm_year + years;
-    start.tm_mday = 1;
-    return static_cast<std::int64_t>(timegm(&start)) * 1000;
-}
 
 double maxFraction(Context& context)
 {
@@ -97,137 +57,6 @@ double maxFraction(Context& context)
         // the default below
     }
     return 0.5;
-}
-
-// Which messages a legal hold keeps: the host answers for their document
-// links (ABI 1.1 documents_on_hold); a host without it, the rule of
-// erpmail.retention.keep_linked_days (by default 10 years after the end of
-// the year the message was stored in).
-class HoldCheck {
-public:
-    HoldCheck(Context& context, std::int64_t nowMs) : context_(context), nowMs_(nowMs)
-    {
-        if (context.host().config("erpmail.retention.keep_linked_days"))
-            keepDays_ = configInt(context, "erpmail.retention.keep_linked_days", 0, 0, 3650000);
-    }
-
-    std::vector<bool> held(const std::vector<store::ExpiringMessage>& messages) const
-    {
-        std::vector<bool> out(messages.size(), false);
-        Poco::JSON::Parser parser;
-        Array::Ptr asked = new Array;
-        std::vector<std::pair<std::size_t, std::size_t>> spans(messages.size(), {0, 0}); // links of message i
-        for (std::size_t i = 0; i < messages.size(); ++i) {
-            if (messages[i].documentLinks == "[]" || messages[i].documentLinks.empty()) continue;
-            Array::Ptr links;
-            try {
-                links = parser.parse(messages[i].documentLinks).extract<Array::Ptr>();
-            } catch (const std::exception&) {
-                out[i] = true; // links it cannot read: kept, to be safe
-                continue;
-            }
-            parser.reset();
-            if (!links || links->size() == 0) continue;
-            if (!context_.host().answersLegalHolds()) {
-                out[i] = keptByRule(messages[i].storedAtMs);
-                continue;
-            }
-            spans[i] = {asked->size(), asked->size() + links->size()};
-            for (std::size_t k = 0; k < links->size(); ++k)
-                asked->add(links->get(static_cast<unsigned>(k)));
-        }
-        if (asked->size() == 0) return out;
-        std::ostringstream text;
-        asked->stringify(text);
-        auto answer = context_.host().documentsOnHold(text.str());
-        auto flags = parser.parse(answer.value_or("[]")).extract<Array::Ptr>();
-        if (!flags || flags->size() != asked->size())
-            throw erp::sdk::HostError("host documents_on_hold answered " + std::to_string(flags ? flags->size() : 0) +
-                                      " flags for " + std::to_string(asked->size()) + " documents");
-        for (std::size_t i = 0; i < messages.size(); ++i)
-            for (std::size_t k = spans[i].first; k < spans[i].second; ++k)
-                if (flags->get(static_cast<unsigned>(k)).convert<bool>()) out[i] = true;
-        return out;
-    }
-
-private:
-    bool keptByRule(std::int64_t storedAtMs) const
-    {
-        const std::int64_t until = keepDays_ >= 0 ? storedAtMs + keepDays_ * kDayMs : startOfYearAfter(storedAtMs, 11);
-        return nowMs_ < until;
-    }
-
-    Context& context_;
-    std::int64_t nowMs_;
-    std::int64_t keepDays_ = -1;
-};
-
-struct Removal {
-    std::int64_t messageId = 0;
-    std::vector<store::ExpiringAttachment> attachments;
-};
-
-std::string placeholderText(const store::AttachmentRecord& a, const std::string& sha256, std::int64_t nowMs,
-                            const std::string& reason)
-{
-    return "This attachment was removed by the retention rules of erpmail.\n"
-           "File name: " +
-           a.originalFileName.value_or(a.fileName.value_or("")) + "\nContent type: " + a.contentType +
-           "\nSize: " + std::to_string(a.size) + " bytes\nSHA-256: " + sha256 + "\nRemoved: " + isoTime(nowMs) +
-           "\nReason: " + reason + "\n";
-}
-
-// Takes the planned attachments out of one message: its raw form without
-// them, each with a placeholder, and each attachment row without bytes, in
-// one transaction (write == false: only counts what would go). Returns the
-// bytes removed; `skipped` counts attachments not found in the raw form,
-// which keep their bytes.
-std::int64_t removeAttachments(store::Connection& c, const std::string& accountId, const Removal& removal,
-                               std::int64_t nowMs, const std::string& reason, bool write, std::int64_t& removed,
-                               std::int64_t& skipped)
-{
-    std::optional<store::Transaction> tx;
-    if (write) tx.emplace(c);
-    store::MessageRepository messages(c);
-    auto message = messages.get(accountId, removal.messageId, true);
-    if (!message) return 0;
-    auto stored = messages.attachments(removal.messageId, true);
-    std::vector<mime::PartRemoval> parts;
-    std::vector<const store::AttachmentRecord*> rows;
-    for (const auto& planned : removal.attachments)
-        for (const auto& a : stored)
-            if (a.ordinal == planned.ordinal && !a.removed) {
-                const std::string sha = mime::sha256Of(a.bytes);
-                parts.push_back({sha, placeholderText(a, sha, nowMs, reason), false});
-                rows.push_back(&a);
-            }
-    auto raw = mime::removeParts(message->raw, parts);
-    std::int64_t bytes = 0, here = 0;
-    store::RetentionRepository repository(c);
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (!raw || !parts[i].done) {
-            ++skipped;
-            continue;
-        }
-        // Another host's run may have taken it meanwhile: then it counts there.
-        if (write &&
-            !repository.markAttachmentRemoved(removal.messageId, rows[i]->ordinal, nowMs, parts[i].sha256, reason))
-            continue;
-        ++here;
-        bytes += rows[i]->size;
-    }
-    removed += here;
-    if (write) {
-        if (raw && here) {
-            repository.replaceRaw(accountId, removal.messageId, *raw);
-            // The rewritten form no longer matches its signature: the result
-            // found when it was stored stays, and says it came before.
-            store::SecurityRepository(c).markVerifiedBeforeAttachmentRemoval(removal.messageId);
-        }
-        tx->commit();
-        crashPoint("retention-batch");
-    }
-    return bytes;
 }
 
 } // namespace
@@ -263,7 +92,7 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
         auto lease = accounts_.mailbox(account);
         store::Connection& c = *lease;
         store::RetentionRepository repository(c);
-        HoldCheck holds(context_, nowMs);
+        retention::HoldCheck holds(context_, nowMs);
         Tally trash, old, attachments;
         std::vector<std::int64_t> deletions;
         std::unordered_set<std::int64_t> planned, kept;
@@ -296,10 +125,10 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
             plan([&](const store::PageMark& m) { return repository.trashedBy(account.id, cutoff, m, kPage); }, trash);
         }
         if (policy.deleteMessagesAfterMonths) {
-            const std::int64_t cutoff = monthsBefore(nowMs, *policy.deleteMessagesAfterMonths);
+            const std::int64_t cutoff = retention::monthsBefore(nowMs, *policy.deleteMessagesAfterMonths);
             plan([&](const store::PageMark& m) { return repository.storedBy(account.id, cutoff, m, kPage); }, old);
         }
-        std::vector<Removal> removals;
+        std::vector<retention::Removal> removals;
         const std::int64_t minBytes = static_cast<std::int64_t>(policy.attachmentsLargerThanKb.value_or(0)) * 1024;
         if (policy.attachmentsAfterDays) {
             const std::int64_t cutoff = nowMs - *policy.attachmentsAfterDays * kDayMs;
@@ -353,8 +182,8 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
                 }
             }
             for (const auto& removal : removals)
-                attachments.bytes += removeAttachments(c, account.id, removal, nowMs, reason, !options.dryRun,
-                                                       attachments.count, skipped);
+                attachments.bytes += retention::removeAttachments(c, account.id, removal, nowMs, reason,
+                                                                  !options.dryRun, attachments.count, skipped);
             if (!options.dryRun) repository.giveBackFreeSpace();
         }
 

@@ -1,0 +1,88 @@
+// OpenSSL errors, memory BIOs and base64 for the S/MIME entities, and the
+// reading of an application/pkcs7-mime entity's CMS structure.
+#include "certificate/CmsHandles.h"
+
+#include "certificate/MimeEntity.h"
+
+#include <openssl/err.h>
+
+#include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+
+#include <cctype>
+#include <sstream>
+
+namespace erpmail::smime {
+
+std::string opensslError(const std::string& what)
+{
+    unsigned long code = ERR_get_error();
+    ERR_clear_error();
+    if (!code) return what;
+    char text[256];
+    ERR_error_string_n(code, text, sizeof text);
+    return what + ": " + text;
+}
+
+Bio memory(const std::string& bytes)
+{
+    return Bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+}
+
+std::string drain(BIO* bio)
+{
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    return std::string(data, static_cast<std::size_t>(n));
+}
+
+std::string base64Lines(const std::string& der)
+{
+    std::ostringstream out;
+    Poco::Base64Encoder encoder(out);
+    encoder.rdbuf()->setLineLength(76);
+    encoder << der;
+    encoder.close();
+    std::string b64 = out.str();
+    std::string crlf;
+    for (char c : b64) {
+        if (c == '\r') continue;
+        if (c == '\n') crlf += "\r\n";
+        else crlf += c;
+    }
+    return crlf + "\r\n";
+}
+
+std::string unbase64(const std::string& text)
+{
+    std::string clean;
+    for (char c : text)
+        if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
+    std::istringstream in(clean);
+    Poco::Base64Decoder decoder(in);
+    try {
+        return std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+    } catch (const Poco::Exception&) {
+        throw SmimeError("the S/MIME part's base64 is broken");
+    }
+}
+
+Cms readPkcs7Mime(const std::string& entity)
+{
+    Headers h = readHeaders(entity);
+    const std::string type = mediaType(field(h, "Content-Type"));
+    if (type != "application/pkcs7-mime" && type != "application/x-pkcs7-mime")
+        throw SmimeError("the entity is no application/pkcs7-mime");
+    std::string der;
+    try {
+        der = unbase64(entity.substr(h.bodyAt));
+    } catch (const SmimeError&) {
+        return nullptr;
+    }
+    Bio in = memory(der);
+    Cms cms(d2i_CMS_bio(in.get(), nullptr));
+    ERR_clear_error();
+    return cms;
+}
+
+} // namespace erpmail::smime

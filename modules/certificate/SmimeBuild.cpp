@@ -1,0 +1,131 @@
+// S/MIME on the way out: a message cut into the headers that stay outside
+// and the entity that is signed (multipart/signed) or encrypted to its recipients.
+#include "certificate/Smime.h"
+
+#include "certificate/CmsHandles.h"
+#include "certificate/MimeEntity.h"
+#include "mime/MessageComposer.h"
+
+#include <openssl/rand.h>
+
+#include <Poco/String.h>
+
+#include <algorithm>
+
+namespace erpmail::smime {
+
+namespace {
+
+std::string randomBoundary(const char* kind)
+{
+    unsigned char bytes[12];
+    RAND_bytes(bytes, sizeof bytes);
+    static const char* hex = "0123456789abcdef";
+    std::string b = std::string("----=_erpmail_") + kind + "_";
+    for (unsigned char c : bytes) {
+        b += hex[c >> 4];
+        b += hex[c & 15];
+    }
+    return b;
+}
+
+void requireCanonical(const std::string& s)
+{
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+            throw SmimeError("the entity has a bare LF at byte " + std::to_string(i) + ": it must be in CRLF form");
+        if (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'))
+            throw SmimeError("the entity has a bare CR at byte " + std::to_string(i) + ": it must be in CRLF form");
+    }
+}
+
+} // namespace
+
+std::string canonical(const std::string& text)
+{
+    return mime::toCrlf(text);
+}
+
+MessageParts splitMessage(const std::string& raw)
+{
+    const std::string message = canonical(raw);
+    Headers h = readHeaders(message);
+    MessageParts parts;
+    std::string entityHeaders;
+    // Fields are copied as written (folded lines kept): find each in the raw block.
+    std::size_t at = 0;
+    const std::size_t end = h.bodyAt;
+    while (at < end) {
+        std::size_t eol = message.find("\r\n", at);
+        if (eol == std::string::npos || eol >= end) break;
+        std::size_t next = eol + 2;
+        while (next < end && (message[next] == ' ' || message[next] == '\t')) {
+            std::size_t lineEnd = message.find("\r\n", next);
+            next = lineEnd == std::string::npos || lineEnd >= end ? end : lineEnd + 2;
+        }
+        std::string whole = message.substr(at, next - at);
+        if (whole == "\r\n") break;
+        std::string name = Poco::toLower(whole.substr(0, whole.find(':')));
+        if (name.compare(0, 8, "content-") == 0) entityHeaders += whole;
+        else if (name != "mime-version") parts.outerHeaders += whole;
+        at = next;
+    }
+    if (entityHeaders.empty()) entityHeaders = "Content-Type: text/plain; charset=us-ascii\r\n";
+    parts.entity = entityHeaders + "\r\n" + message.substr(std::min(h.bodyAt, message.size()));
+    return parts;
+}
+
+std::string joinMessage(const MessageParts& parts)
+{
+    return parts.outerHeaders + "MIME-Version: 1.0\r\n" + parts.entity;
+}
+
+std::string signEntity(const std::string& entity, const Signer& signer)
+{
+    requireCanonical(entity);
+    if (!signer.certificate || !signer.key) throw SmimeError("no signing certificate and key");
+    CertRefs chain(sk_X509_new_null());
+    for (X509* c : signer.chain) sk_X509_push(chain.get(), c);
+    const unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL;
+    Cms cms(CMS_sign(nullptr, nullptr, chain.get(), nullptr, flags));
+    if (!cms || !CMS_add1_signer(cms.get(), signer.certificate, signer.key, EVP_sha256(), CMS_BINARY))
+        throw SmimeError(opensslError("the signature could not be made"));
+    Bio content = memory(entity);
+    if (CMS_final(cms.get(), content.get(), nullptr, CMS_DETACHED | CMS_BINARY) != 1)
+        throw SmimeError(opensslError("the signature could not be made"));
+    Bio der(BIO_new(BIO_s_mem()));
+    i2d_CMS_bio(der.get(), cms.get());
+    const std::string boundary = randomBoundary("signed");
+    return "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;\r\n"
+           " boundary=\"" + boundary + "\"\r\n\r\n"
+           "This is a cryptographically signed message in MIME format.\r\n\r\n"
+           "--" + boundary + "\r\n" + entity + "\r\n--" + boundary + "\r\n" +
+           "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
+           "Content-Transfer-Encoding: base64\r\n"
+           "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
+           "Content-Description: S/MIME Cryptographic Signature\r\n\r\n" +
+           base64Lines(drain(der.get())) + "\r\n--" + boundary + "--\r\n";
+}
+
+std::string encryptEntity(const std::string& entity, const std::vector<X509*>& recipients, Cipher cipher)
+{
+    requireCanonical(entity);
+    if (recipients.empty()) throw SmimeError("no recipient to encrypt to");
+    CertRefs to(sk_X509_new_null());
+    for (X509* c : recipients) sk_X509_push(to.get(), c);
+    Bio content = memory(entity);
+    const bool gcm = cipher == Cipher::Aes256Gcm;
+    Cms cms(CMS_encrypt(to.get(), content.get(), gcm ? EVP_aes_256_gcm() : EVP_aes_256_cbc(), CMS_BINARY));
+    if (!cms) throw SmimeError(opensslError("the mail could not be encrypted"));
+    Bio der(BIO_new(BIO_s_mem()));
+    i2d_CMS_bio(der.get(), cms.get());
+    return std::string("Content-Type: application/pkcs7-mime; smime-type=") +
+           (gcm ? "authEnveloped-data" : "enveloped-data") +
+           "; name=\"smime.p7m\"\r\n"
+           "Content-Transfer-Encoding: base64\r\n"
+           "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
+           "Content-Description: S/MIME Encrypted Message\r\n\r\n" +
+           base64Lines(drain(der.get()));
+}
+
+} // namespace erpmail::smime
