@@ -82,6 +82,40 @@ bool offersAuth(const std::vector<std::string>& caps, const std::string& mechani
     return false;
 }
 
+// DialogSocket's own line reader, which it keeps protected.
+struct LineReader : Poco::Net::DialogSocket {
+    static bool read(Poco::Net::DialogSocket& socket, std::string& line, std::size_t limit)
+    {
+        return (socket.*(&LineReader::receiveLine))(line, limit);
+    }
+};
+
+// One reply of one line or several (RFC 5321 section 4.2.1), its lines
+// joined by LF as Poco joins them; its code, or 0 when its first line has
+// none. Poco's own reader loops for ever, growing the reply, on a
+// connection that ends within a multi-line reply.
+int readReply(Poco::Net::DialogSocket& socket, std::string& response)
+{
+    constexpr int kMaxLines = 1000;
+    constexpr std::size_t kMaxLine = 4096;
+    response.clear();
+    for (int n = 0; n < kMaxLines; ++n) {
+        std::string line;
+        if (!LineReader::read(socket, line, kMaxLine))
+            throw Poco::Net::NetException("the server closed the connection within its reply");
+        if (n > 0) response += '\n';
+        response += line;
+        const auto digit = [&](std::size_t i) { return line[i] >= '0' && line[i] <= '9'; };
+        if (line.size() < 3 || !digit(0) || !digit(1) || !digit(2)) {
+            if (n == 0) return 0;
+            continue;
+        }
+        if (line.size() > 3 && line[3] == '-') continue;
+        return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+    }
+    throw Poco::Net::NetException("the server's reply runs past 1000 lines");
+}
+
 } // namespace
 
 // Poco's session with access to what it keeps protected: the EHLO reply,
@@ -94,12 +128,24 @@ public:
     using SecureSMTPClientSession::SecureSMTPClientSession;
     using SecureSMTPClientSession::socket;
 
+    /// A command and its reply, read by readReply (hides Poco's).
+    int sendCommand(const std::string& command, std::string& response)
+    {
+        socket().sendMessage(command);
+        return readReply(socket(), response);
+    }
+    int sendCommand(const std::string& command, const std::string& arg, std::string& response)
+    {
+        socket().sendMessage(command, arg);
+        return readReply(socket(), response);
+    }
+
     /// Reads the greeting (Poco's open() would keep it to itself); throws
     /// SMTPException unless it is positive. Returns its text.
     std::string greet()
     {
         std::string response;
-        const int status = socket().receiveStatusMessage(response);
+        const int status = readReply(socket(), response);
         if (!isPositiveCompletion(status)) throw Poco::Net::SMTPException("the server is not ready", response, status);
         return response;
     }
@@ -372,7 +418,7 @@ SmtpOutcome SmtpConnection::send(const std::string& envelopeFrom, const std::vec
             session_->socket().setSendTimeout(Poco::Timespan(settings_.timeoutSeconds, 0));
         }
         expectReplyWithin(waits.dataEnd, "the end of the message (erpmail.smtp.data_end_timeout_seconds)");
-        status = session_->socket().receiveStatusMessage(response);
+        status = readReply(session_->socket(), response);
         if (status != 250) return messageRefused(status == 0 ? 451 : status, "message refused");
         result.kind = Kind::Sent;
         result.code = status;
