@@ -17,16 +17,7 @@ ca=$(get TB_CA); user=$(get USER_BENCH); pass=$(get PASS_BENCH)
 maildir="$(get TB_DIR)/mail/${user#*@}/${user%@*}"
 
 # The bench user's INBOX holds exactly this one mail, written as a Maildir file.
-python3 - "$(get IMAPS_PORT)" "$ca" "$user" "$pass" <<'PY'
-import imaplib, ssl, sys
-port, ca, user, password = sys.argv[1:5]
-i = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
-i.login(user, password)
-i.select("INBOX")
-i.uid("STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
-i.expunge()
-i.logout()
-PY
+empty_inbox "$user" "$pass"
 python3 - "$maildir/cur" "$pdf_bytes" "$work" <<'PY'
 import base64, hashlib, os, random, sys, time
 where, size, work = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -92,3 +92,16 @@ with open(sys.argv[1], "w") as f:
     f.write(f"{elapsed:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
 sys.exit(code)' "$@"
 }
+# empty_inbox USER PASS: expunges every mail of the test bed user's INBOX.
+empty_inbox() {
+  python3 - "$(get IMAPS_PORT)" "$(get TB_CA)" "$1" "$2" <<'PY'
+import imaplib, ssl, sys
+port, ca, user, password = sys.argv[1:5]
+i = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
+i.login(user, password)
+i.select("INBOX")
+i.uid("STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
+i.expunge()
+i.logout()
+PY
+}

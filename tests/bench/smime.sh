@@ -64,18 +64,6 @@ call mail.certificate.select --as clerk --json "{\"account\":\"$account\",\"sign
 call mail.textblock.create --as clerk --json "{\"account\":\"$account\",\"name\":\"Rechnung\",\"doctypes\":[\"invoice\"],
   \"subject\":\"Rechnung {{ document.number }}\",\"text\":\"Guten Tag {{ customer.name }}\\n\\nAnbei Ihre Rechnung.\"}" >/dev/null
 
-empty_inbox() {
-  python3 - "$(get IMAPS_PORT)" "$(get TB_CA)" "$to" "$(get PASS_BENCH)" <<'PY'
-import imaplib, ssl, sys
-port, ca, user, password = sys.argv[1:]
-i = imaplib.IMAP4_SSL("localhost", int(port), ssl_context=ssl.create_default_context(cafile=ca))
-i.login(user, password)
-i.select("INBOX")
-i.uid("STORE", "1:*", "+FLAGS.SILENT", r"(\Deleted)")
-i.expunge()
-i.logout()
-PY
-}
 # One way: queue all by one bulk call, then deliver them all; $1 names it, $2 the options.
 way() {
   python3 - "$count" "$to" "$account" "$2" > "$work/bulk.json" <<'PY'
@@ -90,7 +78,7 @@ PY
   timed "$work/t.$1.deliver" "$erphost" --config "$work/erphost.ini" call mail.outbox.process --as clerk \
     --json "{\"account\":\"$account\"}" > "$work/process.out" || { cat "$work/process.out"; exit 1; }
   [ "$(field sent < "$work/process.out")" = "$count" ] || { cat "$work/process.out"; exit 1; }
-  empty_inbox
+  empty_inbox "$to" "$(get PASS_BENCH)"
 }
 seconds() { awk '{print $1}' "$work/t.$1.queue" "$work/t.$1.deliver" | paste -sd+ | bc -l; }
 rss() { awk '{print $2}' "$work/t.$1.queue" "$work/t.$1.deliver" | sort -n | tail -1; }
@@ -101,7 +89,7 @@ sha_kb_per_s=$(openssl speed -seconds 2 -bytes 16384 sha256 2>/dev/null | awk '/
 mail_bytes=$(( 100 * 1024 * 4 / 3 + 4000 ))  # the PDF in base64, headers and text
 limit_ms=$(echo "1000 / $sign_per_s + $mail_bytes / 1024 / $sha_kb_per_s * 1000" | bc -l)
 
-empty_inbox
+empty_inbox "$to" "$(get PASS_BENCH)"
 echo "smime.sh: $count receipts with a 100 KB PDF each way, queued by mail.send.bulk and delivered through Postfix"
 printf '  OpenSSL here: %.0f RSA-2048 signatures/s, SHA-256 %.0f MB/s: limit per signed mail %.3f ms, twice that %.3f ms\n' \
   "$sign_per_s" "$(echo "$sha_kb_per_s / 1000" | bc -l)" "$limit_ms" "$(echo "2 * $limit_ms" | bc -l)"
