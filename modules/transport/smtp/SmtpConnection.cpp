@@ -1,4 +1,5 @@
 #include "transport/smtp/SmtpConnection.h"
+#include "transport/smtp/SmtpReplyReader.h"
 
 #include "erpmail/Base64.h"
 #include "transport/common/ServerText.h"
@@ -80,40 +81,6 @@ bool offersAuth(const std::vector<std::string>& caps, const std::string& mechani
             if (w == mechanism) return true;
     }
     return false;
-}
-
-// DialogSocket's own line reader, which it keeps protected.
-struct LineReader : Poco::Net::DialogSocket {
-    static bool read(Poco::Net::DialogSocket& socket, std::string& line, std::size_t limit)
-    {
-        return (socket.*(&LineReader::receiveLine))(line, limit);
-    }
-};
-
-// One reply of one line or several (RFC 5321 section 4.2.1), its lines
-// joined by LF as Poco joins them; its code, or 0 when its first line has
-// none. Poco's own reader loops for ever, growing the reply, on a
-// connection that ends within a multi-line reply.
-int readReply(Poco::Net::DialogSocket& socket, std::string& response)
-{
-    constexpr int kMaxLines = 1000;
-    constexpr std::size_t kMaxLine = 4096;
-    response.clear();
-    for (int n = 0; n < kMaxLines; ++n) {
-        std::string line;
-        if (!LineReader::read(socket, line, kMaxLine))
-            throw Poco::Net::NetException("the server closed the connection within its reply");
-        if (n > 0) response += '\n';
-        response += line;
-        const auto digit = [&](std::size_t i) { return line[i] >= '0' && line[i] <= '9'; };
-        if (line.size() < 3 || !digit(0) || !digit(1) || !digit(2)) {
-            if (n == 0) return 0;
-            continue;
-        }
-        if (line.size() > 3 && line[3] == '-') continue;
-        return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-    }
-    throw Poco::Net::NetException("the server's reply runs past 1000 lines");
 }
 
 } // namespace
