@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace erpmail::smime {
 
@@ -42,20 +43,42 @@ std::string field(const Headers& h, const std::string& name)
 
 std::string parameter(const std::string& value, const std::string& name)
 {
-    std::string lower = Poco::toLower(value);
-    std::size_t at = 0;
-    while ((at = lower.find(name + "=", at)) != std::string::npos) {
-        bool starts = at == 0 || lower[at - 1] == ';' || std::isspace(static_cast<unsigned char>(lower[at - 1]));
-        at += name.size() + 1;
-        if (!starts) continue;
-        if (at < value.size() && value[at] == '"') {
-            std::size_t end = value.find('"', at + 1);
-            return value.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+    // RFC 2045 section 5.1: ";" name "=" (token / quoted-string), with
+    // quoted strings honoured, so that a "boundary=" inside another
+    // parameter's quotes is not taken for the boundary. A parameter given
+    // twice has no single reading and counts as absent.
+    std::optional<std::string> found;
+    std::size_t at = value.find(';');
+    while (at != std::string::npos && at < value.size()) {
+        ++at;
+        while (at < value.size() && std::isspace(static_cast<unsigned char>(value[at]))) ++at;
+        const std::size_t eq = value.find_first_of("=;", at);
+        if (eq == std::string::npos) break;
+        if (value[eq] == ';') {
+            at = eq;
+            continue;
         }
-        std::size_t end = value.find_first_of("; \t", at);
-        return value.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        const std::string key = Poco::trim(value.substr(at, eq - at));
+        std::size_t v = eq + 1;
+        while (v < value.size() && std::isspace(static_cast<unsigned char>(value[v]))) ++v;
+        std::string text;
+        if (v < value.size() && value[v] == '"') {
+            for (++v; v < value.size() && value[v] != '"'; ++v) {
+                if (value[v] == '\\' && v + 1 < value.size()) ++v;
+                text += value[v];
+            }
+            at = value.find(';', v);
+        } else {
+            const std::size_t end = value.find(';', v);
+            text = Poco::trim(value.substr(v, end == std::string::npos ? std::string::npos : end - v));
+            at = end;
+        }
+        if (Poco::icompare(key, name) == 0) {
+            if (found) return {};
+            found = text;
+        }
     }
-    return {};
+    return found.value_or("");
 }
 
 std::string mediaType(const std::string& contentType)
