@@ -7,8 +7,10 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NameValueCollection.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace erphost {
@@ -19,7 +21,8 @@ using Poco::Net::HTTPServerResponse;
 
 namespace {
 
-constexpr std::size_t kMaxBody = 64u << 20; // what mail.send's largest mail may need in JSON
+constexpr std::size_t kMaxBody = 64u << 20;  // what mail.send's largest mail may need in JSON
+constexpr std::size_t kMaxSignInBody = 8192; // read before anyone is signed in
 
 std::string text(const Poco::Dynamic::Var& value)
 {
@@ -28,12 +31,13 @@ std::string text(const Poco::Dynamic::Var& value)
     return out.str();
 }
 
-// The body, or nullopt (answered 413) when it is larger than kMaxBody.
-std::optional<std::string> readBody(HTTPServerRequest& request, HTTPServerResponse& response)
+// The body, or nullopt (answered 413) when it is larger than `limit`.
+std::optional<std::string> readBody(HTTPServerRequest& request, HTTPServerResponse& response,
+                                    std::size_t limit = kMaxBody)
 {
-    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(kMaxBody)) {
-        sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                  "the request body is larger than " + std::to_string(kMaxBody >> 20) + " MiB");
+    const std::string tooLarge = "the request body is larger than " + std::to_string(limit) + " bytes";
+    if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
+        sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", tooLarge);
         return std::nullopt;
     }
     std::string body;
@@ -41,9 +45,8 @@ std::optional<std::string> readBody(HTTPServerRequest& request, HTTPServerRespon
     auto& in = request.stream();
     while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
         body.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (body.size() > kMaxBody) {
-            sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                      "the request body is larger than " + std::to_string(kMaxBody >> 20) + " MiB");
+        if (body.size() > limit) {
+            sendError(response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", tooLarge);
             return std::nullopt;
         }
     }
@@ -99,7 +102,18 @@ HTTPResponse::HTTPStatus statusOf(const std::string& errorJson)
 
 void signIn(ConsoleContext& console, HTTPServerRequest& request, HTTPServerResponse& response)
 {
-    auto body = readBody(request, response);
+    // A page of another site can post a form or a no-cors fetch here, but
+    // neither as application/json without a preflight this server never
+    // grants; and a browser names the page's origin.
+    const std::string type = Poco::toLower(request.getContentType());
+    if (type.substr(0, type.find(';')) != "application/json")
+        return sendError(response, HTTPResponse::HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                         "a sign-in is sent as application/json");
+    const std::string origin = request.get("Origin", "");
+    if (!origin.empty() && origin != std::string(console.tls ? "https://" : "http://") + request.getHost())
+        return sendError(response, HTTPResponse::HTTP_FORBIDDEN, "foreign_origin",
+                         "a sign-in from another site's page is refused");
+    auto body = readBody(request, response, kMaxSignInBody);
     if (!body) return;
     std::string user, password;
     try {
@@ -146,6 +160,10 @@ void servePluginFile(ConsoleContext& console, const std::string& rest, HTTPServe
     const std::size_t slash = rest.find('/');
     const std::string plugin = rest.substr(0, slash);
     if (slash == std::string::npos) { // "/plugins/erpmail": relative links need the slash
+        const auto withUi = console.host.pluginsWithUi();
+        if (std::find(withUi.begin(), withUi.end(), plugin) == withUi.end())
+            return sendError(response, HTTPResponse::HTTP_NOT_FOUND, "not_found",
+                             "no plugin of that name brings screens");
         response.redirect("/plugins/" + plugin + "/", HTTPResponse::HTTP_FOUND);
         return;
     }
@@ -199,6 +217,11 @@ void handleConsoleRequest(ConsoleContext& console, HTTPServerRequest& request, H
     } catch (const Poco::Exception&) {
         return sendError(response, HTTPResponse::HTTP_BAD_REQUEST, "invalid_path", "the request's URI is not valid");
     }
+    // The path comes decoded: a CR or LF in it must never reach a header.
+    if (std::any_of(path.begin(), path.end(),
+                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; }))
+        return sendError(response, HTTPResponse::HTTP_BAD_REQUEST, "invalid_path",
+                         "the path holds a control character");
     const bool reading = method == "GET" || method == "HEAD";
 
     if (path.rfind("/plugins/", 0) == 0) {

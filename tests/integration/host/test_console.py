@@ -343,6 +343,36 @@ class ConsoleTest(unittest.TestCase):
             self.assertIn("refused", body["error"]["message"], path)
             self.assertNotIn("root:", json.dumps(body), path)
 
+    def test_a_control_character_in_the_path_never_reaches_a_header(self):
+        c = self.console.client()
+        status, _, headers = c.request("GET", "/plugins/x%0d%0aSet-Cookie:%20erphost_session=planted")
+        self.assertEqual(status, 400)
+        self.assertFalse([v for k, v in headers if k.lower() == "set-cookie"], headers)
+        status, _, headers = c.request("GET", "/plugins/unknown")
+        self.assertEqual(status, 404)  # no redirect to a plugin that brings no screens
+        self.assertFalse([v for k, v in headers if k.lower() == "location"], headers)
+
+    def test_a_sign_in_from_another_sites_page_is_refused(self):
+        body = json.dumps({"user": "anna", "password": PASSWORDS["anna"]}).encode()
+        for headers, status in (({"Content-Type": "text/plain"}, 415),
+                                ({"Content-Type": "application/x-www-form-urlencoded"}, 415),
+                                ({"Content-Type": "application/json", "Origin": "http://evil.example"}, 403)):
+            conn = self.console.client().connection()
+            try:
+                conn.request("POST", "/api/session", body=body, headers=headers)
+                answer = conn.getresponse()
+                answer.read()
+                self.assertEqual(answer.status, status, headers)
+                self.assertIsNone(answer.getheader("Set-Cookie"), headers)
+            finally:
+                conn.close()
+        same = f"http://127.0.0.1:{self.console.port}"
+        status, _, _ = self.console.client().request("POST", "/api/session", {"user": "anna", "password": PASSWORDS["anna"]},
+                                                     headers={"Origin": same})
+        self.assertEqual(status, 200)  # the console's own page
+        status, body, _ = self.console.client().request("POST", "/api/session", b"{" + b" " * 10000 + b"}")
+        self.assertEqual(status, 413)
+
     def test_events_reach_a_user_who_may_see_the_account_and_not_one_who_may_not(self):
         anna, ben = self.console.signed_in("anna"), self.console.signed_in("ben")
         folders = {user: f"Konsole-{user}-{uuid.uuid4().hex[:8]}" for user in ("anna", "ben")}
