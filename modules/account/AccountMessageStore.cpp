@@ -9,6 +9,18 @@
 
 namespace erpmail {
 
+namespace {
+
+// The address a signer must have for the mail to be valid: its one From
+// address. With several, a signature by one of them cannot speak for the
+// others, so none matches.
+std::string signerToMatch(const mime::ParsedMessage& parsed)
+{
+    return parsed.from.size() == 1 ? parsed.from.front().email : std::string();
+}
+
+} // namespace
+
 StoredMessage AccountService::storeMessage(store::Connection& connection, const store::AccountRecord& account,
                                            const std::string& raw, const std::string& state,
                                            const std::string& direction, const std::string& documentLinks,
@@ -87,7 +99,7 @@ PreparedMessage AccountService::prepareMessage(const store::AccountRecord& accou
     p.record = recordFromRaw(std::move(raw), account.id, account.kind == "personal", now, &parsed);
     setOrigin(p.record, state, direction, documentLinks, origin);
     addParsed(p, parsed, now);
-    if (direction == "in") checkSecurity(p, parsed.from.empty() ? std::string() : parsed.from.front().email);
+    if (direction == "in") checkSecurity(p, signerToMatch(parsed));
     return p;
 }
 
@@ -118,7 +130,7 @@ StoredMessage AccountService::storePrepared(store::Connection& connection, Prepa
                   {shell.folder, shell.imapUidValidity, shell.imapUid, shell.pop3Uidl});
         addParsed(p, parsed, shell.receivedAtMs);
         if (p.record.direction == "in")
-            checkSecurity(p, parsed.from.empty() ? std::string() : parsed.from.front().email, false);
+            checkSecurity(p, signerToMatch(parsed), false);
         linkReply();
         std::vector<store::AttachmentRecord> attachments = std::move(p.record.attachments);
         p.record.attachments.clear();

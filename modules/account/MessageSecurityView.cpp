@@ -6,26 +6,24 @@
 
 #include "certificate/SecurityPresentation.h"
 #include "certificate/SigningKeys.h"
+#include "mime/MessageParser.h"
 #include "store/CertificateRepository.h"
 #include "store/MessageRepository.h"
 #include "store/SecurityRepository.h"
 
-#include <Poco/String.h>
 
 namespace erpmail {
 
 namespace {
 
-std::string firstEmail(const std::optional<std::string>& from)
+// The one From address of the mail as it arrived, read by the MIME parser
+// (the stored From text is for display: a quoted name holding "<...>" would
+// read as an address there). Empty with several or none.
+std::string fromOf(const std::string& raw)
 {
-    // The stored From is "Name <a@b>, ..." or "a@b": the first address.
-    const std::string text = from.value_or("");
-    const std::size_t lt = text.find('<');
-    if (lt != std::string::npos) {
-        const std::size_t gt = text.find('>', lt);
-        return text.substr(lt + 1, gt == std::string::npos ? std::string::npos : gt - lt - 1);
-    }
-    return Poco::trim(text.substr(0, text.find(',')));
+    if (raw.empty()) return {};
+    const mime::ParsedMessage parsed = mime::parseMessage(raw);
+    return parsed.from.size() == 1 ? parsed.from.front().email : std::string();
 }
 
 } // namespace
@@ -60,7 +58,7 @@ Poco::JSON::Object::Ptr MessageService::securityOf(const store::AccountRecord& a
         if (!anchors) anchors = accounts_.smimeTrust().anchors();
         return anchors.get();
     };
-    return smime::presentSecurity(*record, raw, key, trust, firstEmail(message.from), context.host().nowMs());
+    return smime::presentSecurity(*record, raw, key, trust, fromOf(raw), context.host().nowMs());
 }
 
 } // namespace erpmail

@@ -53,6 +53,12 @@ class SmimeReceivingTest(unittest.TestCase):
             "cbc": s.message("cbc", s.encrypt(s.entity("Vertrag, vertraulich (CBC)"), "-aes-256-cbc")),
             "gcm": s.message("gcm", s.encrypt(s.entity("Vertrag, vertraulich (GCM)"), "-aes-256-gcm")),
             "encrypted_signed": s.message("encrypted_signed", encrypted_signed),
+            # The customer's genuine signed and encrypted mail, sent on by someone else whose display name
+            # holds the customer's address in quotes.
+            "encrypted_signed_relayed": s.message("encrypted_signed_relayed", encrypted_signed).replace(
+                b"From: Kunde <kunde@kunde.example>", b'From: "Kunde <kunde@kunde.example>" <mallory@evil.example>'),
+            "signed_two_senders": s.message("signed_two_senders", signed).replace(
+                b"From: Kunde <kunde@kunde.example>", b"From: Kunde <kunde@kunde.example>, mallory@evil.example"),
             "truncated_encrypted": s.message("truncated_encrypted", s.truncate_base64(
                 s.encrypt(s.entity("Vertrag (abgeschnitten)"), "-aes-256-cbc"))),
             "not_for_us": s.message("not_for_us", s.encrypt(s.entity("Für jemand anderen"), "-aes-256-cbc",
@@ -211,6 +217,14 @@ class SmimeReceivingTest(unittest.TestCase):
         [part] = self.security("encrypted_signed")["decrypted"]
         self.assertIn("Lohnabrechnung November", part["text"])
         self.assertEqual((part["signature"]["kind"], part["signature"]["status"]), ("signed", "valid"), part)
+
+    def test_a_quoted_name_holding_the_signers_address_does_not_bind_the_signature_to_the_sender(self):
+        [part] = self.security("encrypted_signed_relayed")["decrypted"]
+        self.assertIn("Lohnabrechnung November", part["text"])
+        self.assertNotEqual(part["signature"]["status"], "valid", part)
+
+    def test_a_signature_of_one_of_several_senders_is_not_valid(self):
+        self.assertNotEqual(self.security("signed_two_senders")["status"], "valid")
 
     def test_truncated_encrypted_blob_says_corrupt(self):
         [part] = self.security("truncated_encrypted")["decrypted"]
