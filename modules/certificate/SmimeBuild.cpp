@@ -19,7 +19,7 @@ namespace {
 std::string randomBoundary(const char* kind)
 {
     unsigned char bytes[12];
-    RAND_bytes(bytes, sizeof bytes);
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw SmimeError("no random bytes for a MIME boundary");
     static const char* hex = "0123456789abcdef";
     std::string b = std::string("----=_erpmail_") + kind + "_";
     for (unsigned char c : bytes) {

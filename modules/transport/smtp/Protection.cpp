@@ -48,6 +48,12 @@ SecuredMessage protect(const SendPath& path, const Request& request, const store
     if (protection.sign) options.signer = &protection.signer;
     std::vector<RecipientCertificate> recipients;
     if (protection.encrypt) {
+        // The envelope names each recipient's certificate for every reader,
+        // which would show the To and Cc recipients who else got the mail.
+        const auto& p = request.params;
+        if (p->has("bcc") && p->getArray("bcc") && p->getArray("bcc")->size() > 0)
+            throw invalidParam("bcc", "an encrypted mail names the certificate of each recipient to all of them, so "
+                                      "Bcc recipients would be seen: send them their copy separately");
         recipients = recipientCertificates(path, request, account, composed.message.recipients);
         bool everyoneReadsGcm = !recipients.empty();
         for (const auto& r : recipients) {

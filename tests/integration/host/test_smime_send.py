@@ -222,10 +222,17 @@ class SmimeSendTest(SmimeCase):
         # Carol's only certificate is not for e-mail: it cannot be encrypted to.
         self.call("mail.certificate.import", {"pem": self.read("carol-client.pem")})
         error = self.refused("mail.send", {"account": self.account, "subject": "Lohnabrechnung", "text": "geheim",
-                                           "to": [TB["USER_BOB"]], "bcc": [TB["USER_CAROL"]], "encrypt": True})
+                                           "to": [TB["USER_BOB"]], "cc": [TB["USER_CAROL"]], "encrypt": True})
         self.assertEqual((error["code"], error["field"]), ("invalid_params", "encrypt"))
         self.assertIn(TB["USER_CAROL"], error["message"])
         self.assertNotIn(TB["USER_BOB"], error["message"])
+        self.assertEqual(self.call("mail.outbox.list", {"account": self.account})["items"], [])
+
+    def test_an_encrypted_mail_with_bcc_is_refused_since_the_envelope_would_show_them(self):
+        self.ready()
+        error = self.refused("mail.send", {"account": self.account, "subject": "Lohnabrechnung", "text": "geheim",
+                                           "to": [TB["USER_BOB"]], "bcc": [TB["USER_ALICE"]], "encrypt": True})
+        self.assertEqual((error["code"], error["field"]), ("invalid_params", "bcc"))
         self.assertEqual(self.call("mail.outbox.list", {"account": self.account})["items"], [])
 
     def test_always_sign_from_select_signs_unless_the_mail_says_not_to(self):
