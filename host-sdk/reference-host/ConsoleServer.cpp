@@ -61,7 +61,9 @@ public:
             handleConsoleRequest(console_, request, response);
         } catch (const std::exception& e) {
             console_.host.log(ERP_LOG_ERROR, "erphost.console", std::string("request failed: ") + e.what());
-            if (!response.sent()) sendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal", e.what());
+            if (!response.sent())
+                sendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal",
+                          "the request failed; the host's log says why");
         }
     }
 
