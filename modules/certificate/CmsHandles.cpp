@@ -3,10 +3,10 @@
 #include "certificate/CmsHandles.h"
 
 #include "certificate/MimeEntity.h"
+#include "erpmail/Base64.h"
 
 #include <openssl/err.h>
 
-#include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
 
 #include <cctype>
@@ -58,13 +58,9 @@ std::string unbase64(const std::string& text)
     std::string clean;
     for (char c : text)
         if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
-    std::istringstream in(clean);
-    Poco::Base64Decoder decoder(in);
-    try {
-        return std::string((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
-    } catch (const Poco::Exception&) {
-        throw SmimeError("the S/MIME part's base64 is broken");
-    }
+    std::optional<std::string> bytes = decodeBase64(clean);
+    if (!bytes) throw SmimeError("the S/MIME part's base64 is broken");
+    return std::move(*bytes);
 }
 
 Cms readPkcs7Mime(const std::string& entity)
