@@ -91,24 +91,24 @@ std::string Context::recordEvent(store::Connection& db, const std::string& type,
 std::size_t Context::deliverEvents(store::Connection& db) const noexcept
 {
     constexpr int kBatch = 200;
+    // Long enough for the host to take a batch; after a crash in between,
+    // the batch goes out again once it has passed.
+    constexpr std::int64_t kClaimMs = 60'000;
     std::size_t delivered = 0;
     try {
-        std::lock_guard<std::mutex> lock(deliveryMutex_);
         store::EventRepository events(db);
         for (;;) {
-            store::Transaction tx(db);
-            auto batch = events.pending(kBatch);
-            if (batch.empty()) break;
+            const std::int64_t now = host_.nowMs();
+            if (!events.unclaimed(now)) break;
             crashPoint("event-commit");
-            std::vector<std::int64_t> ids;
-            for (const auto& e : batch) ids.push_back(e.id);
-            // Deleted before they are handed over: a process that read the
-            // same rows meanwhile then fails to delete them and hands over
-            // none. A crash before the commit hands them over again.
-            const std::int64_t removed = events.remove(ids);
-            if (removed >= 0 && removed != static_cast<std::int64_t>(ids.size())) break;
-            for (const auto& e : batch) host_.emit(e.type, e.payload);
-            tx.commit();
+            // Claimed in a commit of its own and handed over outside any
+            // transaction, so a slow host keeps no lock on the database.
+            const std::string token = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+            auto batch = events.claim(token, now, now + kClaimMs, kBatch);
+            if (batch.empty()) break;
+            for (const auto& e : batch)
+                host_.emit(e.type, e.payload);
+            events.removeClaimed(token);
             delivered += batch.size();
             if (batch.size() < static_cast<std::size_t>(kBatch)) break;
         }

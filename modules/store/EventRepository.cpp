@@ -11,13 +11,34 @@ void EventRepository::record(const EventRecord& e)
     st.execute();
 }
 
-std::vector<EventRecord> EventRepository::pending(int limit)
+bool EventRepository::unclaimed(std::int64_t nowMs)
 {
-    std::string sql = "SELECT id, event_id, type, account_id, payload, recorded_at_ms FROM mail_events"
+    Statement& st = c_.prepared("SELECT 1 FROM mail_events WHERE claimed_until_ms IS NULL OR claimed_until_ms < ?"
+                                " LIMIT 1");
+    st.bindInt(1, nowMs);
+    st.execute();
+    const bool any = st.fetch();
+    st.close();
+    return any;
+}
+
+std::vector<EventRecord> EventRepository::claim(const std::string& token, std::int64_t nowMs, std::int64_t untilMs,
+                                               int limit)
+{
+    // The outer condition again, so that PostgreSQL, having waited for a row
+    // another claimer just took, sees the new claim and leaves the row.
+    std::string sql = "UPDATE mail_events SET claim_token = ?, claimed_until_ms = ?"
+                      " WHERE (claimed_until_ms IS NULL OR claimed_until_ms < ?) AND id IN"
+                      " (SELECT id FROM mail_events WHERE claimed_until_ms IS NULL OR claimed_until_ms < ?"
                       " ORDER BY id LIMIT ?";
-    if (c_.dialect() == Dialect::PostgreSQL && c_.inTransaction()) sql += " FOR UPDATE SKIP LOCKED";
-    Statement st(c_, sql);
-    st.bindInt(1, limit);
+    if (c_.dialect() == Dialect::PostgreSQL) sql += " FOR UPDATE SKIP LOCKED";
+    sql += ")";
+    Statement update(c_, sql);
+    update.bindText(1, token).bindInt(2, untilMs).bindInt(3, nowMs).bindInt(4, nowMs).bindInt(5, limit);
+    if (update.execute() == 0) return {};
+    Statement st(c_, "SELECT id, event_id, type, account_id, payload, recorded_at_ms FROM mail_events"
+                     " WHERE claim_token = ? ORDER BY id");
+    st.bindText(1, token);
     st.execute();
     std::vector<EventRecord> out;
     while (st.fetch()) {
@@ -33,12 +54,10 @@ std::vector<EventRecord> EventRepository::pending(int limit)
     return out;
 }
 
-std::int64_t EventRepository::remove(const std::vector<std::int64_t>& ids)
+std::int64_t EventRepository::removeClaimed(const std::string& token)
 {
-    if (ids.empty()) return 0;
-    Statement st(c_, "DELETE FROM mail_events WHERE id IN (" + placeholders(ids.size()) + ")");
-    for (std::size_t i = 0; i < ids.size(); ++i)
-        st.bindInt(static_cast<int>(i) + 1, ids[i]);
+    Statement st(c_, "DELETE FROM mail_events WHERE claim_token = ?");
+    st.bindText(1, token);
     return st.execute();
 }
 

@@ -1,6 +1,6 @@
 // The events of an account's database that the host has not been handed
-// yet: each is written in the transaction of the state it reports, and
-// deleted in the transaction that hands it over.
+// yet: each is written in the transaction of the state it reports, claimed
+// by the process that hands it over, and deleted once it has.
 #pragma once
 
 #include "store/Odbc.h"
@@ -27,13 +27,16 @@ public:
     /// Throws ConstraintViolation for an event_id recorded already.
     void record(const EventRecord& event);
 
-    /// Up to `limit` recorded events, oldest first. Inside a transaction on
-    /// PostgreSQL the rows are locked, and rows another transaction holds
-    /// are skipped.
-    std::vector<EventRecord> pending(int limit);
+    /// Whether any recorded event is held by no claim at `nowMs`.
+    bool unclaimed(std::int64_t nowMs);
 
-    /// Deletes the events with these ids; returns how many were deleted.
-    std::int64_t remove(const std::vector<std::int64_t>& ids);
+    /// Claims up to `limit` recorded events that no claim holds at `nowMs`
+    /// (none, or one that ran out) for `token` until `untilMs`, and returns
+    /// them oldest first. No two claimers get the same event.
+    std::vector<EventRecord> claim(const std::string& token, std::int64_t nowMs, std::int64_t untilMs, int limit);
+
+    /// Deletes the events that `token` still holds; returns how many.
+    std::int64_t removeClaimed(const std::string& token);
 
 private:
     Connection& c_;

@@ -83,11 +83,11 @@ std::vector<OutboxEntry> OutboxRepository::claimDue(const std::vector<std::strin
     return claimed;
 }
 
-std::int64_t OutboxRepository::releaseExpired(std::int64_t nowMs)
+std::int64_t OutboxRepository::releaseExpired(std::int64_t nowMs, std::int64_t expiredBeforeMs)
 {
     Statement st(c_, "UPDATE outbox SET state = 'queued', claimed_by = NULL, claimed_until_ms = NULL,"
                      " claim_token = NULL, next_attempt_ms = ? WHERE state = 'sending' AND claimed_until_ms < ?");
-    st.bindInt(1, nowMs).bindInt(2, nowMs);
+    st.bindInt(1, nowMs).bindInt(2, expiredBeforeMs);
     return st.execute();
 }
 

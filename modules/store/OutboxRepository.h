@@ -54,8 +54,9 @@ public:
     /// Inside a transaction of the caller's, the claim commits with it.
     std::vector<OutboxEntry> claimDue(const std::vector<std::string>& accountIds, const std::string& owner,
                                       std::int64_t nowMs, std::int64_t untilMs, int limit);
-    /// Messages claimed by a sender that died (claim expired) go back to the queue.
-    std::int64_t releaseExpired(std::int64_t nowMs);
+    /// Messages claimed by a sender that died go back to the queue, due at
+    /// `nowMs`: those whose claim ran out before `expiredBeforeMs`.
+    std::int64_t releaseExpired(std::int64_t nowMs, std::int64_t expiredBeforeMs);
     /// Extends one claim while its transfer runs; false when the claim is no
     /// longer this token's (it expired and was taken over).
     bool renewClaim(std::int64_t id, const std::string& claimToken, std::int64_t untilMs);

@@ -22,7 +22,13 @@ std::optional<store::OutboxEntry> claimNext(const SendPath& path, store::Connect
 void releaseExpiredClaims(const SendPath& path, const store::AccountRecord& account)
 {
     auto lease = path.accounts.mailbox(account);
-    if (auto n = store::OutboxRepository(*lease).releaseExpired(path.context.host().nowMs()); n > 0)
+    // A sender whose database failed after the server's 250 tries to record
+    // it for recordRetrySeconds, and cannot renew its claim meanwhile: its
+    // mail is taken back only once that time has passed too, or it would be
+    // sent again.
+    const std::int64_t now = path.context.host().nowMs();
+    if (auto n = store::OutboxRepository(*lease).releaseExpired(now, now - path.settings.recordRetrySeconds * 1000LL);
+        n > 0)
         path.context.log(ERP_LOG_WARNING, "erpmail.outbox",
                          std::to_string(n) + " mail(s) of a sender that stopped go back to the queue");
 }

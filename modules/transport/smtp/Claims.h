@@ -24,7 +24,8 @@ std::optional<store::OutboxEntry> claimNext(const SendPath& path, store::Connect
                                             const store::AccountRecord& account, std::int64_t passStart);
 
 /// Puts the mail of senders whose claims expired (they stopped) in the
-/// account's database back into the queue, and says so in the log.
+/// account's database back into the queue, and says so in the log: a claim
+/// counts as expired erpmail.outbox.record_retry_seconds after its lease.
 void releaseExpiredClaims(const SendPath& path, const store::AccountRecord& account);
 
 /// Renews the claims one account's lanes hold while their transfers run

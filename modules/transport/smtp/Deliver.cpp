@@ -45,6 +45,7 @@ private:
     const std::int64_t passStart_;
     SentCopier copier_;
     ClaimKeeper keeper_;
+    GroupCommit group_;
     DeliveryReport& report_;
     std::mutex reportMutex_;
 };
@@ -78,7 +79,7 @@ namespace {
 
 AccountPass::AccountPass(const SendPath& path, const store::AccountRecord& account, DeliveryReport& report)
     : path_(path), account_(account), smtp_(smtpSettingsOf(path, account)), passStart_(path.context.host().nowMs()),
-      copier_(path, account), keeper_(path, account), report_(report)
+      copier_(path, account), keeper_(path, account), group_(path, account), report_(report)
 {
 }
 
@@ -99,8 +100,8 @@ void AccountPass::lane()
     // "on the wire": after a crash, at most one mail per lane goes out twice.
     std::unique_ptr<transport::SmtpConnection> connection;
     // After a sent mail, the next one is claimed in the commit that
-    // records it: one commit per mail, each of which, with a rollback
-    // journal, waits for the disk.
+    // records it: with a rollback journal each commit waits for the disk,
+    // and the lanes' records share their commits (GroupCommit).
     std::optional<store::OutboxEntry> claimed;
     const int batch = path_.settings.batch;
     for (int done = 0; done < batch; ++done) {
@@ -118,7 +119,7 @@ void AccountPass::lane()
         keeper_.hold(*entry);
         const SmtpOutcome outcome = attempt(connection, *entry);
         const bool more = done + 1 < batch;
-        const Recorded recorded = record(path_, account_, *entry, outcome, passStart_, more ? &claimed : nullptr);
+        const Recorded recorded = record(path_, group_, account_, *entry, outcome, passStart_, more ? &claimed : nullptr);
         count(recorded.kind);
         keeper_.release(entry->id);
         // The next mail, claimed with this one's record, is renewed from

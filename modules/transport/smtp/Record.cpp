@@ -1,10 +1,12 @@
 // Recording a delivery attempt: the verdict on the mail, then one commit of
-// its state, its recipients' answers, its Sent copy and its event.
+// its state, its recipients' answers, its Sent copy and its event, shared
+// with the records of the account's other lanes that come at the same time.
 #include "transport/smtp/Record.h"
 
 #include "transport/smtp/Announce.h"
 #include "transport/smtp/Backoff.h"
 #include "transport/smtp/Claims.h"
+#include "transport/smtp/GroupCommit.h"
 #include "transport/smtp/OutboxEntries.h"
 
 #include <algorithm>
@@ -40,8 +42,9 @@ Verdict judge(const store::OutboxEntry& entry, const SmtpOutcome& outcome, int m
 
 } // namespace
 
-Recorded record(const SendPath& path, const store::AccountRecord& account, const store::OutboxEntry& entry,
-                const SmtpOutcome& outcome, std::int64_t passStart, std::optional<store::OutboxEntry>* next)
+Recorded record(const SendPath& path, GroupCommit& group, const store::AccountRecord& account,
+                const store::OutboxEntry& entry, const SmtpOutcome& outcome, std::int64_t passStart,
+                std::optional<store::OutboxEntry>* next)
 {
     const std::int64_t now = path.context.host().nowMs();
     const Verdict verdict = judge(entry, outcome, path.settings.maxAttempts, now);
@@ -51,10 +54,14 @@ Recorded record(const SendPath& path, const store::AccountRecord& account, const
 
     // The sent mark, the sent copy and the event commit together, after the
     // 250, and only while the claim is this attempt's.
-    auto commit = [&]() -> bool {
-        auto lease = path.accounts.mailbox(account);
-        store::OutboxRepository outbox(*lease);
-        store::Transaction tx(*lease);
+    std::optional<store::OutboxEntry> following;
+    // The lane's next mail is claimed in the same commit; a claim that fails
+    // fails that commit once, and the record is tried again without it (the
+    // lane then claims on its own).
+    bool claimAlong = next != nullptr;
+    auto write = [&](store::Connection& db) -> bool {
+        following.reset();
+        store::OutboxRepository outbox(db);
         bool marked;
         if (verdict.state == "queued")
             marked = outbox.markRetry(entry.id, token, outcome.answer,
@@ -63,15 +70,24 @@ Recorded record(const SendPath& path, const store::AccountRecord& account, const
             marked = outbox.markSent(entry.id, token, outcome.answer);
         else
             marked = outbox.markFailed(entry.id, token, outcome.answer);
-        if (!marked) return false; // rolled back
+        if (!marked) return false; // nothing written
         outbox.recordRecipients(entry.id, verdict.answers);
-        if (firstReach) path.accounts.storeMessage(*lease, account, entry.raw, "sent", "out", entry.documentLinks);
-        recordAnnouncement(path, *lease, account, entry, outcome, verdict);
-        std::optional<store::OutboxEntry> following;
-        if (next && reached) following = claimNext(path, *lease, account, passStart);
-        tx.commit();
-        if (next) *next = std::move(following);
+        if (firstReach) path.accounts.storeMessage(db, account, entry.raw, "sent", "out", entry.documentLinks);
+        recordAnnouncement(path, db, account, entry, outcome, verdict);
+        if (claimAlong && reached) {
+            try {
+                following = claimNext(path, db, account, passStart);
+            } catch (const std::exception&) {
+                claimAlong = false;
+                throw;
+            }
+        }
         return true;
+    };
+    auto commit = [&]() -> bool {
+        const bool marked = group.run(write);
+        if (next) *next = std::move(following);
+        return marked;
     };
     bool marked = false;
     const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(path.settings.recordRetrySeconds);

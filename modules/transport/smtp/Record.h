@@ -3,6 +3,7 @@
 #pragma once
 
 #include "store/OutboxRepository.h"
+#include "transport/smtp/GroupCommit.h"
 #include "transport/smtp/SendPath.h"
 
 #include <cstdint>
@@ -36,12 +37,14 @@ struct Recorded {
 /// outcome, the mail's state (sent only after a 250, retried with backoff,
 /// or failed), for a mail that reached a recipient for the first time its
 /// Sent copy, and the event announce() hands to the host; all in one
-/// transaction, and only while the claim is still this attempt's. A mail
+/// transaction (through `group`, shared with other lanes' records), and
+/// only while the claim is still this attempt's. A mail
 /// that reached anyone is recorded or it would go out again: a failing
 /// record is tried again for erpmail.outbox.record_retry_seconds. With
 /// `next`, a sent mail's record also claims the account's next mail due at
 /// `passStart` in the same commit. Logs what it records.
-Recorded record(const SendPath& path, const store::AccountRecord& account, const store::OutboxEntry& entry,
-                const transport::SmtpOutcome& outcome, std::int64_t passStart, std::optional<store::OutboxEntry>* next);
+Recorded record(const SendPath& path, GroupCommit& group, const store::AccountRecord& account,
+                const store::OutboxEntry& entry, const transport::SmtpOutcome& outcome, std::int64_t passStart,
+                std::optional<store::OutboxEntry>* next);
 
 } // namespace erpmail

@@ -9,7 +9,6 @@
 #include <Poco/JSON/Object.h>
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,11 +53,12 @@ public:
     /// new "event_id" (a UUID) to the payload and returns it. Throws StoreError.
     std::string recordEvent(store::Connection& db, const std::string& type, const std::string& accountId,
                             Poco::JSON::Object::Ptr payload) const;
-    /// Hands the events recorded in `db` to the host, oldest first, and
-    /// deletes each in the transaction that hands it over: at least once, and
-    /// once unless the process ends before that commit. Call it with no
-    /// transaction open on `db`. Failures are logged; the events wait for the
-    /// next call. Returns how many were handed over.
+    /// Hands the events recorded in `db` to the host, oldest first: claims a
+    /// batch, commits the claim, hands it over with no transaction open and
+    /// deletes it. At least once, and once unless the process ends before
+    /// the delete (the batch then goes out again when its claim has run
+    /// out). Call it with no transaction open on `db`. Failures are logged;
+    /// the events wait for the next call. Returns how many were handed over.
     std::size_t deliverEvents(store::Connection& db) const noexcept;
     void log(erp_log_level level, const std::string& component, const std::string& message) const;
 
@@ -67,9 +67,6 @@ private:
 
     erp::sdk::Host host_;
     std::unique_ptr<store::DatabaseRegistry> databases_;
-    /// One delivery at a time in this process: two would fail each other's
-    /// deletions and leave events for the next pass.
-    mutable std::mutex deliveryMutex_;
 };
 
 /// Serialises a JSON value (an object, an array, a scalar) compactly.

@@ -3,6 +3,7 @@ the transaction of the state they report, and a process killed between that
 commit and the hand-over delivers them at the next start, once, with the
 event_id they were recorded with."""
 import imaplib
+import json
 import os
 import re
 import ssl
@@ -174,6 +175,42 @@ class EventDeliveryTest(unittest.TestCase):
                          sorted(left))
         self.assertEqual(self.recorded(), [])
 
+    def test_a_host_slow_to_take_an_event_keeps_no_lock_on_the_database(self):
+        import threading
+        account = self.sending_account()
+        self.call("mail.send", {"account": account, "to": [TB["USER_BOB"]], "subject": "Rechnung", "text": "x"})
+        log = os.path.join(self.host.dir, "events.jsonl")
+        if os.path.exists(log):
+            os.remove(log)
+        os.mkfifo(log)  # the host's event handler blocks until someone reads
+        sender = subprocess.Popen([ERPHOST, "--config", self.host.config, "call", "mail.outbox.process", "--as", "anna",
+                                   "--json", json.dumps({"account": account})],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        taken = []
+        try:
+            deadline = time.time() + 60
+            while not self.recorded_claimed() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertTrue(self.recorded_claimed(), "the mail.sent event was never handed over")
+            # While the host sits on mail.sent, a clerk queues the next mail.
+            started = time.time()
+            code, queued, err = self.host.call("mail.send", "anna", {"account": account, "to": [TB["USER_BOB"]],
+                                                                     "subject": "Mahnung", "text": "y"})
+            self.assertEqual(code, 0, err)
+            self.assertLess(time.time() - started, 5, "mail.send waited for the host's event handler")
+        finally:
+            reader = threading.Thread(target=lambda: taken.extend(open(log, encoding="utf-8").read().splitlines()))
+            reader.start()
+            out, err = sender.communicate(timeout=60)
+            reader.join(timeout=60)
+        self.assertEqual(json.loads(out)["sent"], 1, err)
+        self.assertEqual([json.loads(line)["type"] for line in taken], ["mail.sent"])
+        self.assertEqual(self.recorded(), [])
+
+    def recorded_claimed(self):
+        """Whether a process has claimed the recorded events to hand them over."""
+        return bool(sqlite_rows(self.db, "SELECT id FROM mail_events WHERE claim_token IS NOT NULL"))
+
 
 class EventDeliveryOnPostgresTest(EventDeliveryTest):
     """The same on PostgreSQL, where a delivery locks the rows it hands over."""
@@ -189,6 +226,13 @@ class EventDeliveryOnPostgresTest(EventDeliveryTest):
                              env=dict(os.environ, PGPASSWORD="erpmail-Db-6"), capture_output=True, text=True,
                              check=True).stdout
         return [tuple(line.split(" ")) for line in out.splitlines()]
+
+    def recorded_claimed(self):
+        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", TB["PG_PORT"], "-U", "erpmail", "-d", self.database,
+                              "-At", "-c", "SELECT id FROM mail_events WHERE claim_token IS NOT NULL"],
+                             env=dict(os.environ, PGPASSWORD="erpmail-Db-6"), capture_output=True, text=True,
+                             check=True).stdout
+        return bool(out.strip())
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import time
 import unittest
 import uuid
 
-from harness import ERPHOST, Host, start_scripted_server, testbed, testbed_ca
+from harness import ERPHOST, Host, host_events, start_scripted_server, testbed, testbed_ca
 
 TB = testbed()
 CA = testbed_ca()
@@ -653,7 +653,8 @@ class SlowServerTest(unittest.TestCase):
                       self.entry()["last_answer"])
 
     def test_long_transfer_keeps_its_claim_and_is_delivered_once(self):
-        self.start("erpmail.outbox.lease_seconds = 2\n")
+        # No grace after the lease: only the renewal keeps the mail from the second sender.
+        self.start("erpmail.outbox.lease_seconds = 2\nerpmail.outbox.record_retry_seconds = 0\n")
         first = self.process_in_background()
         self.wait_for_transactions(1)
         time.sleep(2.5)  # longer than the lease: only a renewed claim keeps the mail
@@ -666,7 +667,7 @@ class SlowServerTest(unittest.TestCase):
         self.assertEqual(len(self.sent_events()), 1)
 
     def test_sender_whose_claim_was_taken_over_cannot_mark_the_mail(self):
-        self.start("erpmail.outbox.lease_seconds = 2\n")
+        self.start("erpmail.outbox.lease_seconds = 2\nerpmail.outbox.record_retry_seconds = 0\n")
         stale = self.process_in_background()
         try:
             self.wait_for_transactions(1)
@@ -715,12 +716,51 @@ class SlowServerTest(unittest.TestCase):
         self.assertEqual(len(self.sent_events()), 1)
 
 
+    def test_database_outage_longer_than_the_lease_does_not_send_the_mail_twice(self):
+        import sqlite3
+        import threading
+        self.start("erpmail.outbox.lease_seconds = 2\nerpmail.outbox.record_retry_seconds = 60\n",
+                   databases={"main": ("Driver=SQLite3;Database={dir}/main.db;Timeout=500", True)})
+        sender = self.process_in_background()
+        log = []
+        reader = threading.Thread(target=lambda: log.extend(iter(sender.stderr.readline, "")))
+        reader.start()
+        self.wait_for_transactions(1)
+        db = sqlite3.connect(os.path.join(self.host.dir, "main.db"), isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN EXCLUSIVE")  # the outage: from before the 250 until past the lease
+            deadline = time.time() + 90
+            while not any("could not record the outcome" in line for line in log) and time.time() < deadline:
+                time.sleep(0.1)
+            sender.send_signal(signal.SIGSTOP)  # retrying its record, it holds a claim that ran out
+            time.sleep(2.5)
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        try:
+            # Another sender comes along as soon as the database is back.
+            code, report, err = self.host.call("mail.outbox.process", "anna", {"account": self.account})
+            self.assertEqual((code, report), (0, {"sent": 0, "retrying": 0, "failed": 0}), err)
+        finally:
+            sender.send_signal(signal.SIGCONT)
+        out = sender.stdout.read()
+        self.assertEqual(sender.wait(timeout=120), 0)
+        reader.join()
+        sender.stdout.close()
+        sender.stderr.close()
+        self.assertEqual(json.loads(out), {"sent": 1, "retrying": 0, "failed": 0}, log)
+        self.assertEqual(self.transactions(), 1)
+        self.assertEqual((self.entry()["state"], self.entry()["attempts"]), ("sent", 1))
+        self.assertEqual(len(self.sent_events()), 1)
+
+
 class CrashTest(unittest.TestCase):
     """kill -9 of the sending process in the middle of 200 mails."""
 
     def test_kill_during_a_batch_of_200(self):
         host = Host(users=USERS, grants={"mail.use": "*"}, extra=(
             "[config]\nerpmail.outbox.poll_ms = 100\nerpmail.outbox.lease_seconds = 2\n"
+            "erpmail.outbox.record_retry_seconds = 0\n"
             "erpmail.outbox.retry_base_seconds = 0\nerpmail.smtp.connections = 2\n"))
         token = uuid.uuid4().hex
         try:
@@ -772,6 +812,42 @@ class CrashTest(unittest.TestCase):
             twice = {mid for mid, n in counts.items() if n > 1}
             self.assertTrue(all(n <= 2 for n in counts.values()), counts)
             self.assertLessEqual(twice, in_flight, f"duplicates {twice} were not in flight {in_flight}")
+        finally:
+            host.cleanup()
+
+
+class NextClaimTest(unittest.TestCase):
+    """A lane claims its next mail in the commit that records the mail it sent."""
+
+    def test_a_next_mail_that_cannot_be_claimed_leaves_the_sent_mark_to_commit(self):
+        import sqlite3
+        host = Host(users=USERS, grants={"mail.use": "*"}, extra=(
+            "[config]\nerpmail.smtp.connections = 1\n"))
+        try:
+            _, account, _ = host.call("mail.account.create", "anna", {
+                "label": "Zwei", "sender_email": TB["USER_ALICE"],
+                "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
+                             "password": TB["PASS_ALICE"]},
+                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})
+            queued = []
+            for subject in ("Rechnung 1", "Rechnung 2"):
+                code, out, err = host.call("mail.send", "anna", {
+                    "account": account["id"], "to": [TB["USER_BOB"]], "subject": subject, "text": "x"})
+                self.assertEqual(code, 0, err)
+                queued.append(out["message_id"])
+            # The second mail's row cannot be claimed (a trigger stands for a row the database cannot hand out).
+            db = sqlite3.connect(os.path.join(host.dir, "main.db"), isolation_level=None)
+            db.execute("CREATE TRIGGER unclaimable BEFORE UPDATE OF state ON outbox"
+                       f" WHEN NEW.state = 'sending' AND OLD.message_id = '{queued[1]}'"
+                       " BEGIN SELECT RAISE(ABORT, 'row cannot be read'); END")
+            db.close()
+            code, report, err = host.call("mail.outbox.process", "anna", {"account": account["id"]})
+            self.assertEqual(code, 0, err)
+            self.assertEqual(report, {"sent": 1, "retrying": 0, "failed": 0}, err)
+            _, listed, _ = host.call("mail.outbox.list", "anna", {"account": account["id"]})
+            states = {e["message_id"]: e["state"] for e in listed["items"]}
+            self.assertEqual(states, {queued[0]: "sent", queued[1]: "queued"})
+            self.assertEqual(len([e for e in host_events(host, "mail.sent")]), 1)
         finally:
             host.cleanup()
 
