@@ -2,6 +2,8 @@
 // and merged into the stored form, and the account as operations answer it.
 #include "account/AccountJson.h"
 
+#include "account/AccountServerParams.h"
+
 #include "erpmail/Context.h"
 #include "erpmail/OperationError.h"
 #include "mime/HeaderSafety.h"
@@ -18,198 +20,11 @@ namespace {
 using Poco::JSON::Array;
 using Poco::JSON::Object;
 
-void requireNoControls(const std::string& field, const std::string& value)
-{
-    if (mime::hasControlCharacters(value))
-        throw invalidParam(field, field + " must not contain line breaks or other control characters");
-}
-
-// A secret goes on the wire as a protocol argument: CR or LF would end the
-// command and start another (a POP3 password "pw\r\nDELE 1"), NUL cuts it.
-std::optional<std::string> secretGiven(const Object::Ptr& block, const std::string& key, const std::string& field)
-{
-    if (!block->has(key)) return std::nullopt;
-    if (block->isNull(key)) return std::string();
-    std::string value = block->getValue<std::string>(key);
-    if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
-        throw invalidParam(field, field + " must not contain CR, LF or NUL");
-    return value;
-}
-
 std::optional<std::string> optionalText(const Object::Ptr& params, const std::string& key)
 {
     if (!params->has(key) || params->isNull(key)) return std::nullopt;
     return params->getValue<std::string>(key);
 }
-
-void checkHost(const std::string& field, const std::string& host)
-{
-    if (host.empty()) throw invalidParam(field, field + " is required");
-    for (unsigned char c : host)
-        if (c <= ' ' || c == '/' || c == '@' || c == 0x7f)
-            throw invalidParam(field, field + " is not a host name or address");
-}
-
-int defaultIncomingPort(const std::string& protocol)
-{
-    if (protocol == "pop3") return 110;
-    if (protocol == "pop3s") return 995;
-    if (protocol == "imap") return 143;
-    return 993; // imaps, m365
-}
-
-// Merges and checks the incoming server block; returns the stored form.
-Object::Ptr incomingSettings(const Object::Ptr& given, const Object::Ptr& previous, SecretChanges& secrets)
-{
-    Object::Ptr in = new Object(*previous);
-    for (const auto& [key, value] : *given)
-        if (key != "password" && key != "oauth2") in->set(key, value);
-    const std::string protocol = in->optValue<std::string>("protocol", "");
-    if (protocol.empty()) throw invalidParam("incoming.protocol", "incoming.protocol is required");
-    if (protocol == "m365") {
-        if (!in->has("host")) in->set("host", "outlook.office365.com");
-        in->set("auth", "oauth2"); // Microsoft 365 takes no passwords over IMAP
-    }
-    const std::string auth = in->optValue<std::string>("auth", "password");
-    in->set("auth", auth);
-    if (auth == "oauth2") {
-        // OAuth 2.0 (RFC 6749 refresh-token grant): the settings are kept,
-        // the refresh token and client secret are sealed with the passwords.
-        Object::Ptr oauth = in->has("oauth2") ? Object::Ptr(new Object(*in->getObject("oauth2"))) : Object::Ptr(new Object);
-        Object::Ptr givenOauth = given->has("oauth2") ? given->getObject("oauth2") : Object::Ptr(new Object);
-        for (const auto& [key, value] : *givenOauth)
-            if (key != "refresh_token" && key != "client_secret") oauth->set(key, value);
-        if (protocol == "m365") {
-            const std::string tenant = oauth->optValue<std::string>("tenant", "organizations");
-            requireNoControls("incoming.oauth2.tenant", tenant);
-            oauth->set("tenant", tenant);
-            if (!oauth->has("token_url"))
-                oauth->set("token_url", "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token");
-            if (!oauth->has("scope"))
-                oauth->set("scope", "https://outlook.office365.com/IMAP.AccessAsUser.All "
-                                    "https://outlook.office365.com/SMTP.Send offline_access");
-        }
-        const std::string tokenUrl = oauth->optValue<std::string>("token_url", "");
-        if (tokenUrl.rfind("https://", 0) != 0)
-            throw invalidParam("incoming.oauth2.token_url", "the OAuth token endpoint must be an https:// address");
-        requireNoControls("incoming.oauth2.token_url", tokenUrl);
-        if (oauth->optValue<std::string>("client_id", "").empty())
-            throw invalidParam("incoming.oauth2.client_id", "give the client id the application is registered under");
-        requireNoControls("incoming.oauth2.client_id", oauth->optValue<std::string>("client_id", ""));
-        requireNoControls("incoming.oauth2.scope", oauth->optValue<std::string>("scope", ""));
-        in->set("oauth2", oauth);
-        if (auto token = secretGiven(givenOauth, "refresh_token", "incoming.oauth2.refresh_token"))
-            secrets.oauthRefreshToken = token;
-        if (auto secret = secretGiven(givenOauth, "client_secret", "incoming.oauth2.client_secret"))
-            secrets.oauthClientSecret = secret;
-    } else {
-        in->remove("oauth2");
-    }
-    checkHost("incoming.host", in->optValue<std::string>("host", ""));
-    const bool implicitTls = protocol == "pop3s" || protocol == "imaps" || protocol == "m365";
-    // A protocol change brings its own default port unless a port was given.
-    if (!given->has("port") && (given->has("protocol") || !in->has("port")))
-        in->set("port", defaultIncomingPort(protocol));
-    // Plain POP3 and IMAP always upgrade with STARTTLS; a new protocol brings its own default.
-    std::string security = "tls";
-    if (!implicitTls) {
-        security = given->has("security")    ? given->getValue<std::string>("security")
-                   : given->has("protocol") ? std::string("starttls")
-                                            : in->optValue<std::string>("security", "starttls");
-        if (security != "starttls")
-            throw invalidParam("incoming.security",
-                               "incoming mail needs TLS: POP3 and IMAP on their plain ports must use STARTTLS");
-    }
-    in->set("security", security);
-    const bool imap = protocol == "imap" || protocol == "imaps" || protocol == "m365";
-    if (imap) {
-        std::string folder = in->optValue<std::string>("folder", "INBOX");
-        if (folder.empty()) folder = "INBOX";
-        requireNoControls("incoming.folder", folder);
-        in->set("folder", folder);
-    } else {
-        in->remove("folder");
-    }
-    const std::string user = in->optValue<std::string>("user", "");
-    requireNoControls("incoming.user", user);
-    Object::Ptr leave = in->has("leave_on_server") ? in->getObject("leave_on_server") : nullptr;
-    if (!leave) {
-        leave = new Object;
-        leave->set("mode", "never");
-    }
-    const std::string mode = leave->optValue<std::string>("mode", "never");
-    if (mode == "days") {
-        if (!leave->has("days")) throw invalidParam("incoming.leave_on_server.days", "give the number of days to keep copies");
-    } else {
-        leave->remove("days");
-    }
-    in->set("leave_on_server", leave);
-    if (auto password = secretGiven(given, "password", "incoming.password")) secrets.incomingPassword = password;
-    return in;
-}
-
-// Microsoft 365's submission server (SMTP AUTH with XOAUTH2 after STARTTLS)
-// wherever the settings say nothing else.
-Object::Ptr withMicrosoftSmtpDefaults(const Object::Ptr& previous)
-{
-    Object::Ptr out = new Object(*previous);
-    if (!out->has("host")) out->set("host", "smtp.office365.com");
-    if (!out->has("security")) out->set("security", "starttls");
-    if (!out->has("port")) out->set("port", 587);
-    return out;
-}
-
-Object::Ptr smtpSettings(const Object::Ptr& given, const Object::Ptr& previous, SecretChanges& secrets)
-{
-    Object::Ptr out = new Object(*previous);
-    for (const auto& [key, value] : *given)
-        if (key != "password") out->set(key, value);
-    checkHost("smtp.host", out->optValue<std::string>("host", ""));
-    const std::string security = out->optValue<std::string>("security", "starttls");
-    out->set("security", security);
-    if (!given->has("port") && (given->has("security") || !out->has("port")))
-        out->set("port", security == "tls" ? 465 : security == "none" ? 25 : 587);
-    const bool requiresPassword = out->optValue<bool>("requires_password", true);
-    out->set("requires_password", requiresPassword);
-    if (security == "none" && requiresPassword)
-        throw invalidParam("smtp.security", "a password is never sent without TLS: choose starttls or tls, or turn "
-                                            "off requires_password for this server");
-    requireNoControls("smtp.user", out->optValue<std::string>("user", ""));
-    if (auto password = secretGiven(given, "password", "smtp.password")) secrets.smtpPassword = password;
-    return out;
-}
-
-const char* kServerSchemaParts = R"(
-  "incoming":{"type":["object","null"],"additionalProperties":false,"properties":{
-     "protocol":{"enum":["pop3","pop3s","imap","imaps","m365"]},
-     "host":{"type":"string","maxLength":253},
-     "port":{"type":"integer","minimum":1,"maximum":65535},
-     "security":{"enum":["starttls","tls"]},
-     "folder":{"type":"string","minLength":1,"maxLength":200},
-     "user":{"type":"string","maxLength":320},
-     "password":{"type":["string","null"],"maxLength":1024},
-     "auth":{"enum":["password","oauth2"]},
-     "oauth2":{"type":"object","additionalProperties":false,"properties":{
-        "token_url":{"type":"string","maxLength":2048},
-        "client_id":{"type":"string","maxLength":256},
-        "tenant":{"type":"string","maxLength":256},
-        "scope":{"type":"string","maxLength":1024},
-        "refresh_token":{"type":["string","null"],"maxLength":16384},
-        "client_secret":{"type":["string","null"],"maxLength":1024}}},
-     "ca_file":{"type":"string","maxLength":4096},
-     "ca":{"type":"string","maxLength":1048576},
-     "leave_on_server":{"type":"object","additionalProperties":false,"required":["mode"],"properties":{
-        "mode":{"enum":["never","days","forever"]},
-        "days":{"type":"integer","minimum":1,"maximum":3650}}}}},
-  "smtp":{"type":["object","null"],"additionalProperties":false,"properties":{
-     "host":{"type":"string","maxLength":253},
-     "port":{"type":"integer","minimum":1,"maximum":65535},
-     "security":{"enum":["starttls","tls","none"]},
-     "requires_password":{"type":"boolean"},
-     "user":{"type":"string","maxLength":320},
-     "password":{"type":["string","null"],"maxLength":1024},
-     "ca_file":{"type":"string","maxLength":4096},
-     "ca":{"type":"string","maxLength":1048576}}})";
 
 } // namespace
 
@@ -234,7 +49,7 @@ std::string accountParamsSchema(bool forUpdate)
   "visibility":{"type":"object","additionalProperties":false,"properties":{
      "group":{"type":["string","null"],"maxLength":100},
      "users":{"type":"array","maxItems":10000,"items":{"type":"string","minLength":1,"maxLength":100}}}},)" +
-           kServerSchemaParts + "}}";
+           serverParamsSchema() + "}}";
 }
 
 void applyAccountParams(const Object::Ptr& p, const HostDirectory& directory, store::AccountRecord& a,
@@ -311,7 +126,7 @@ void applyAccountParams(const Object::Ptr& p, const HostDirectory& directory, st
             server->remove("incoming");
             secrets.incomingPassword = "";
         } else {
-            server->set("incoming", incomingSettings(p->getObject("incoming"), previousOf("incoming"), secrets));
+            server->set("incoming", mergeIncomingParams(p->getObject("incoming"), previousOf("incoming"), secrets));
         }
     }
     const bool m365 =
@@ -323,10 +138,10 @@ void applyAccountParams(const Object::Ptr& p, const HostDirectory& directory, st
         } else {
             Object::Ptr previous = previousOf("smtp");
             if (m365) previous = withMicrosoftSmtpDefaults(previous);
-            server->set("smtp", smtpSettings(p->getObject("smtp"), previous, secrets));
+            server->set("smtp", mergeSmtpParams(p->getObject("smtp"), previous, secrets));
         }
     } else if (m365 && p->has("incoming") && !server->has("smtp")) {
-        server->set("smtp", smtpSettings(new Object, withMicrosoftSmtpDefaults(new Object), secrets));
+        server->set("smtp", mergeSmtpParams(new Object, withMicrosoftSmtpDefaults(new Object), secrets));
     }
     a.serverSettings = toJson(server);
 }

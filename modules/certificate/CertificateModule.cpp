@@ -1,7 +1,9 @@
 #include "certificate/CertificateModule.h"
 
 #include "certificate/CertificateFiles.h"
+#include "certificate/CertificateJson.h"
 #include "certificate/ExpiryWatch.h"
+#include "certificate/SystemCertificates.h"
 #include "certificate/TokenKey.h"
 #include "certificate/X509Info.h"
 #include "erpmail/Base64.h"
@@ -14,10 +16,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include <Poco/Environment.h>
-#include <Poco/FileStream.h>
 #include <Poco/JSON/Array.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/UUIDGenerator.h>
 
 namespace erpmail {
@@ -29,63 +28,6 @@ namespace {
 
 constexpr const char* kIdParam = R"({"type":"object","additionalProperties":false,"required":["id"],
     "properties":{"id":{"type":"string","minLength":1,"maxLength":36}}})";
-
-Array::Ptr strings(const std::vector<std::string>& list)
-{
-    Array::Ptr a = new Array;
-    for (const auto& s : list) a->add(s);
-    return a;
-}
-
-Object::Ptr infoJson(const X509Info& info, std::int64_t nowMs)
-{
-    Object::Ptr o = new Object;
-    o->set("subject", info.subject);
-    o->set("issuer", info.issuer);
-    o->set("serial", info.serialHex);
-    o->set("not_before", info.notBeforeIso);
-    o->set("not_after", info.notAfterIso);
-    o->set("emails", strings(info.emails));
-    o->set("key_usage", strings(info.keyUsage));
-    o->set("extended_key_usage", strings(info.extendedKeyUsage));
-    o->set("expired", nowMs > info.notAfterMs || nowMs < info.notBeforeMs);
-    o->set("days_left", (info.notAfterMs - nowMs) / 86400000);
-    return o;
-}
-
-Object::Ptr recordJson(const store::CertificateRecord& r, std::int64_t nowMs)
-{
-    smime::Certificate c(certificateFromDer(r.der));
-    Object::Ptr o = c ? infoJson(X509Info::of(c.get()), nowMs) : Object::Ptr(new Object);
-    o->set("id", r.id);
-    o->set("store", r.owner.empty() ? "plugin" : "personal");
-    if (!r.owner.empty()) o->set("owner", r.owner);
-    o->set("fingerprint_sha256", r.fingerprint);
-    o->set("private_key", r.sealedKey || r.keyUri);
-    o->set("private_key_location", r.keyUri ? "token" : r.sealedKey ? "store" : "none");
-    if (r.keyUri) o->set("key_uri", *r.keyUri);
-    o->set("imported_at_ms", r.createdAtMs);
-    o->set("imported_by", r.createdBy);
-    return o;
-}
-
-// The system's CA certificates: the bundle OpenSSL reads by default.
-std::vector<smime::Certificate> systemCertificates()
-{
-    std::string bundle = Poco::Environment::get(X509_get_default_cert_file_env(), X509_get_default_cert_file());
-    std::vector<smime::Certificate> out;
-    try {
-        Poco::FileInputStream in(bundle);
-        std::string pem;
-        Poco::StreamCopier::copyToString(in, pem);
-        CertificateFile file = readCertificateFile(pem, std::nullopt, "bundle");
-        out.push_back(std::move(file.leaf));
-        for (auto& c : file.chain) out.push_back(std::move(c));
-    } catch (const std::exception&) {
-        // no bundle, no system store
-    }
-    return out;
-}
 
 bool matchesEmail(const X509Info& info, const std::string& email)
 {
@@ -207,7 +149,7 @@ Object::Ptr CertificateModule::inspect(const Request& request)
     const int warnDays = p->optValue<int>("warn_days", 30);
     X509Info info = X509Info::fromPem(pem, path.empty() ? "pem" : "path");
     const std::int64_t now = context_.host().nowMs();
-    Object::Ptr result = infoJson(info, now);
+    Object::Ptr result = certificateInfoJson(info, now);
     result->set("self_signed", info.selfSigned);
     const std::int64_t msLeft = info.notAfterMs - now;
     result->set("expiring", msLeft >= 0 && msLeft < static_cast<std::int64_t>(warnDays) * 86400000);
@@ -289,13 +231,13 @@ Object::Ptr CertificateModule::storeImported(const CertificateFile& file, const 
             keyAdded = !known->keyUri;
             known->keyUri = record.keyUri;
         }
-        Object::Ptr result = recordJson(*known, context_.host().nowMs());
+        Object::Ptr result = certificateRecordJson(*known, context_.host().nowMs());
         result->set("imported", false);
         result->set("key_added", keyAdded);
         return result;
     }
     certificates.insert(record);
-    Object::Ptr result = recordJson(record, context_.host().nowMs());
+    Object::Ptr result = certificateRecordJson(record, context_.host().nowMs());
     result->set("imported", true);
     return result;
 }
@@ -311,14 +253,14 @@ Object::Ptr CertificateModule::list(const Request& request)
     auto system = context_.databases().acquire(context_.systemDatabaseId(), store::Scope::System);
     store::CertificateRepository certificates(*system);
     if (which == "plugin" || which == "all")
-        for (const auto& r : certificates.list("", email)) items->add(recordJson(r, now));
+        for (const auto& r : certificates.list("", email)) items->add(certificateRecordJson(r, now));
     if (which == "personal" || which == "all")
-        for (const auto& r : certificates.list(request.user, email)) items->add(recordJson(r, now));
+        for (const auto& r : certificates.list(request.user, email)) items->add(certificateRecordJson(r, now));
     if (which == "system" || which == "all") {
         for (const auto& c : systemCertificates()) {
             X509Info info = X509Info::of(c.get());
             if (email && !matchesEmail(info, *email)) continue;
-            Object::Ptr o = infoJson(info, now);
+            Object::Ptr o = certificateInfoJson(info, now);
             o->set("store", "system");
             o->set("fingerprint_sha256", fingerprintOf(c.get()));
             o->set("private_key", false);
@@ -334,7 +276,7 @@ Object::Ptr CertificateModule::show(const Request& request)
 {
     auto record = requireVisible(request.params->getValue<std::string>("id"), request);
     const std::int64_t now = context_.host().nowMs();
-    Object::Ptr result = recordJson(record, now);
+    Object::Ptr result = certificateRecordJson(record, now);
     result->set("pem", pemOf(smime::Certificate(certificateFromDer(record.der)).get()));
 
     // The chain as the system's CAs and the certificates sent along build it.

@@ -1,4 +1,5 @@
-// Numbered SQL migrations per dialect, embedded in the plugin at build time.
+// Numbered SQL migrations, one source for both dialects, embedded in the plugin
+// at build time.
 #pragma once
 
 #include "store/Odbc.h"
@@ -16,13 +17,14 @@ const char* scopeName(Scope scope);
 
 struct Migration {
     const char* dialect; ///< "sqlite" or "postgresql"
-    int version;         ///< NNNN of sql/<dialect>/NNNN_<scope>_<name>.sql
+    int version;         ///< NNNN of sql/NNNN_<scope>_<name>.sql
     const char* scope;   ///< "system" or "mailbox"
     const char* name;
     const char* sql;
 };
 
-/// Every migration file from sql/, in version order (generated).
+/// Every migration file from sql/, expanded once per dialect, in version order
+/// within each dialect (generated).
 const std::vector<Migration>& embeddedMigrations();
 
 struct MigrationReport {

@@ -383,32 +383,4 @@ void checkVariables(const Template& parsed, const std::function<bool(const std::
     }
 }
 
-std::string escapeHtml(const std::string& text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
-
-std::string htmlLines(const std::string& text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (char c : escapeHtml(text)) {
-        if (c == '\n') out += "<br>";
-        else if (c != '\r') out += c;
-    }
-    return out;
-}
-
 } // namespace erpmail::textblock

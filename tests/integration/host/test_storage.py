@@ -8,10 +8,10 @@ import uuid
 from harness import Host, testbed, testbed_ca
 
 
-def highest_migration(dialect, scope):
-    """The highest NNNN of sql/<dialect>/NNNN_<scope>_*.sql."""
+def highest_migration(scope):
+    """The highest NNNN of sql/NNNN_<scope>_*.sql (one file serves both dialects)."""
     sql = os.path.join(os.environ.get("ERPMAIL_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../../..")), "sql")
-    return max(int(os.path.basename(f)[:4]) for f in glob.glob(os.path.join(sql, dialect, f"*_{scope}_*.sql")))
+    return max(int(os.path.basename(f)[:4]) for f in glob.glob(os.path.join(sql, f"*_{scope}_*.sql")))
 
 
 class StorageTest(unittest.TestCase):
@@ -29,12 +29,12 @@ class StorageTest(unittest.TestCase):
                 self.assertEqual(code, 0, err)
                 dbs = {d["id"]: d for d in result["databases"]}
                 self.assertEqual(dbs["main"]["dialect"], "sqlite")
-                self.assertEqual(dbs["main"]["schema"], {"system": highest_migration("sqlite", "system"),
-                                                        "mailbox": highest_migration("sqlite", "mailbox")})
+                self.assertEqual(dbs["main"]["schema"], {"system": highest_migration("system"),
+                                                        "mailbox": highest_migration("mailbox")})
                 for pg in ("pg", "pg2"):
                     self.assertTrue(dbs[pg]["ok"], dbs[pg])
                     self.assertEqual(dbs[pg]["dialect"], "postgresql")
-                    self.assertEqual(dbs[pg]["schema"], {"mailbox": highest_migration("postgresql", "mailbox")})
+                    self.assertEqual(dbs[pg]["schema"], {"mailbox": highest_migration("mailbox")})
                 self.assertFalse(dbs["down"]["ok"])
                 self.assertIn("database 'down'", dbs["down"]["error"])
                 self.assertFalse(result["ok"], attempt)

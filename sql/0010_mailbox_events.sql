@@ -2,7 +2,7 @@
 -- (a mail sent, failed or received) and deleted once handed to the host.
 -- event_id stays the same however often an event is handed over.
 CREATE TABLE mail_events (
-    id                      INTEGER PRIMARY KEY,
+    id                      {{auto_id}},
     event_id                VARCHAR(36) NOT NULL UNIQUE,
     type                    VARCHAR(64) NOT NULL,
     account_id              VARCHAR(36) NOT NULL,

@@ -17,7 +17,7 @@ CREATE TABLE accounts (
     visibility_group        VARCHAR(100),
     server_settings         TEXT NOT NULL DEFAULT '{}',
     retention_settings      TEXT NOT NULL DEFAULT '{}',
-    secrets                 BLOB,
+    secrets                 {{blob}},
     created_at_ms           BIGINT NOT NULL,
     updated_at_ms           BIGINT NOT NULL
 );

@@ -13,14 +13,14 @@ CREATE TABLE message_security (
 );
 
 CREATE TABLE address_certificates (
-    id                      INTEGER PRIMARY KEY,
+    id                      {{auto_id}},
     account_id              VARCHAR(36) NOT NULL,
     email                   VARCHAR(320) NOT NULL,
     fingerprint             VARCHAR(64) NOT NULL,
     subject                 TEXT NOT NULL,
     not_before_ms           BIGINT NOT NULL,
     not_after_ms            BIGINT NOT NULL,
-    der                     BLOB NOT NULL,
+    der                     {{blob}} NOT NULL,
     collected_at_ms         BIGINT NOT NULL,
     message_id              BIGINT,
     UNIQUE (account_id, email, fingerprint)

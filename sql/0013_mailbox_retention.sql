@@ -10,3 +10,9 @@ ALTER TABLE attachments ADD COLUMN removed_reason TEXT;
 CREATE INDEX messages_trashed ON messages (account_id, trashed_at_ms);
 CREATE INDEX messages_stored ON messages (account_id, received_at_ms);
 CREATE INDEX attachments_kept_by_size ON attachments (size) WHERE removed_at_ms IS NULL;
+-- {{if sqlite}}
+-- Freed pages go back to the file at each run's PRAGMA incremental_vacuum.
+-- A database made before this migration keeps its mode until one
+-- VACUUM (README, "Retention"); new ones are made incremental at once.
+PRAGMA auto_vacuum = INCREMENTAL;
+-- {{end}}

@@ -2,7 +2,7 @@
 -- one per account it looked at, with what each rule removed, kept because
 -- of a legal hold, or skipped. summary is JSON.
 CREATE TABLE maintenance_runs (
-    id                      INTEGER PRIMARY KEY,
+    id                      {{auto_id}},
     started_at_ms           BIGINT NOT NULL,
     finished_at_ms          BIGINT NOT NULL,
     duration_ms             BIGINT NOT NULL,

@@ -1,7 +1,7 @@
 -- An account's database: messages, attachments, addresses, fetch state, outbox.
 -- Times are milliseconds since 1970-01-01 UTC.
 CREATE TABLE messages (
-    id                      INTEGER PRIMARY KEY,
+    id                      {{auto_id}},
     account_id              VARCHAR(36) NOT NULL,
     direction               VARCHAR(3) NOT NULL CHECK (direction IN ('in', 'out')),
     state                   VARCHAR(10) NOT NULL CHECK (state IN ('pending', 'archived', 'trash', 'sent')),
@@ -21,7 +21,7 @@ CREATE TABLE messages (
     received_at_ms          BIGINT NOT NULL,
     body_text               TEXT,
     body_html               TEXT,
-    raw                     BLOB,
+    raw                     {{blob}},
     raw_size                BIGINT NOT NULL DEFAULT 0,
     content_sha256          VARCHAR(64),
     parse_warning           TEXT,
@@ -33,20 +33,20 @@ CREATE INDEX messages_list ON messages (account_id, state, received_at_ms);
 CREATE INDEX messages_message_id ON messages (message_id);
 
 CREATE TABLE attachments (
-    id                      INTEGER PRIMARY KEY,
+    id                      {{auto_id}},
     message_id              BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     ordinal                 INTEGER NOT NULL,
     file_name               TEXT,
     content_type            VARCHAR(200) NOT NULL,
     content_id              TEXT,
     size                    BIGINT NOT NULL,
-    content                 BLOB,
+    content                 {{blob}},
     removed_at_ms           BIGINT
 );
 CREATE INDEX attachments_message ON attachments (message_id);
 
 CREATE TABLE addresses (
-    id                      INTEGER PRIMARY KEY,
+    id                      {{auto_id}},
     account_id              VARCHAR(36) NOT NULL,
     email                   VARCHAR(320) NOT NULL,
     display_name            TEXT,
@@ -77,7 +77,7 @@ CREATE TABLE pop3_seen (
 );
 
 CREATE TABLE outbox (
-    id                      INTEGER PRIMARY KEY,
+    id                      {{auto_id}},
     account_id              VARCHAR(36) NOT NULL,
     message_id              VARCHAR(255) NOT NULL UNIQUE,
     state                   VARCHAR(10) NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
@@ -86,7 +86,7 @@ CREATE TABLE outbox (
     last_answer             TEXT,
     envelope_from           VARCHAR(320) NOT NULL,
     envelope_to             TEXT NOT NULL,
-    raw                     BLOB NOT NULL,
+    raw                     {{blob}} NOT NULL,
     document_links          TEXT NOT NULL DEFAULT '[]',
     created_by              VARCHAR(100) NOT NULL,
     created_at_ms           BIGINT NOT NULL,
