@@ -29,9 +29,12 @@ std::vector<store::AddressCertificate> validSignerCertificates(const smime::Mess
         try {
             CertificateFile file = readCertificateFile(s.check.certificatePem, std::nullopt, "certificate");
             const X509Info info = X509Info::of(file.leaf.get());
+            std::optional<std::string> capabilities;
+            if (!s.check.capabilities.empty())
+                capabilities = Poco::cat(std::string(" "), s.check.capabilities.begin(), s.check.capabilities.end());
             for (const auto& email : s.check.emails)
                 out.push_back({Poco::toLower(email), fingerprintOf(file.leaf.get()), info.subject, info.notBeforeMs,
-                               info.notAfterMs, derOf(file.leaf.get()), nowMs, std::nullopt});
+                               info.notAfterMs, derOf(file.leaf.get()), nowMs, std::nullopt, capabilities});
         } catch (const std::exception&) {
             // A certificate that does not read back is not collected.
         }

@@ -69,7 +69,13 @@ struct SignerCheck {
     std::vector<std::string> emails;
     std::string certificatePem;
     std::string digest; ///< sha256, sha1, ...
+    /// The algorithm OIDs (dotted) of the signed SMIMECapabilities
+    /// attribute, in the signer's order of preference; empty when none.
+    std::vector<std::string> capabilities;
 };
+
+/// id-aes256-GCM, as SMIMECapabilities name it.
+inline constexpr const char* kAes256GcmOid = "2.16.840.1.101.3.4.1.46";
 
 struct Verification {
     /// valid only when every signer is; else the worst of invalid,

@@ -88,8 +88,16 @@ std::string signEntity(const std::string& entity, const Signer& signer)
     for (X509* c : signer.chain) sk_X509_push(chain.get(), c);
     const unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL;
     Cms cms(CMS_sign(nullptr, nullptr, chain.get(), nullptr, flags));
-    if (!cms || !CMS_add1_signer(cms.get(), signer.certificate, signer.key, EVP_sha256(), CMS_BINARY))
-        throw SmimeError(opensslError("the signature could not be made"));
+    CMS_SignerInfo* si = cms ? CMS_add1_signer(cms.get(), signer.certificate, signer.key, EVP_sha256(),
+                                               CMS_BINARY | CMS_NOSMIMECAP)
+                             : nullptr;
+    // We read AuthEnvelopedData, so a reply may use it; OpenSSL's standard list does not name it.
+    STACK_OF(X509_ALGOR)* capabilities = nullptr;
+    const bool listed = si && CMS_add_standard_smimecap(&capabilities) == 1 &&
+                        CMS_add_simple_smimecap(&capabilities, NID_aes_256_gcm, -1) == 1 &&
+                        CMS_add_smimecap(si, capabilities) == 1;
+    sk_X509_ALGOR_pop_free(capabilities, X509_ALGOR_free);
+    if (!listed) throw SmimeError(opensslError("the signature could not be made"));
     Bio content = memory(entity);
     if (CMS_final(cms.get(), content.get(), nullptr, CMS_DETACHED | CMS_BINARY) != 1)
         throw SmimeError(opensslError("the signature could not be made"));

@@ -46,6 +46,26 @@ std::string signatureProblem(CMS_SignerInfo* si, const std::string& content, con
     return {};
 }
 
+// The algorithms of the signer's signed SMIMECapabilities attribute.
+std::vector<std::string> capabilitiesOf(CMS_SignerInfo* si)
+{
+    std::vector<std::string> out;
+    auto* sequence = static_cast<ASN1_STRING*>(
+        CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_SMIMECapabilities), -3, V_ASN1_SEQUENCE));
+    if (!sequence) return out;
+    const unsigned char* p = ASN1_STRING_get0_data(sequence);
+    X509_ALGORS* algorithms = d2i_X509_ALGORS(nullptr, &p, ASN1_STRING_length(sequence));
+    if (!algorithms) return out;
+    for (int i = 0; i < sk_X509_ALGOR_num(algorithms); ++i) {
+        const ASN1_OBJECT* oid = nullptr;
+        X509_ALGOR_get0(&oid, nullptr, nullptr, sk_X509_ALGOR_value(algorithms, i));
+        char text[128];
+        if (oid && OBJ_obj2txt(text, sizeof text, oid, 1) > 0) out.emplace_back(text);
+    }
+    sk_X509_ALGOR_pop_free(algorithms, X509_ALGOR_free);
+    return out;
+}
+
 // Each one costs a public-key operation: a mail cannot make its check unbounded.
 constexpr int kMaxSigners = 16;
 
@@ -88,6 +108,7 @@ void checkSigners(CMS_ContentInfo* cms, Verification& v, X509_STORE* trust, cons
             check.subject = info.subject;
             for (const auto& e : info.emails) check.emails.push_back(Poco::toLower(e));
             check.certificatePem = pemOf(cert);
+            check.capabilities = capabilitiesOf(si);
             const std::string problem = signatureProblem(si, v.content, EVP_get_digestbynid(digestNid));
             if (!problem.empty()) {
                 check.status = "invalid";

@@ -9,16 +9,18 @@ namespace erpmail::store {
 void AddressBookRepository::collect(const AddressCertificate& a)
 {
     const std::string email = Poco::toLower(a.email);
-    Statement seen(c_, "UPDATE address_certificates SET collected_at_ms = ?, message_id = ?"
+    // The newest mail says what the sender's client reads now.
+    Statement seen(c_, "UPDATE address_certificates SET collected_at_ms = ?, message_id = ?, capabilities = ?"
                        " WHERE account_id = ? AND email = ? AND fingerprint = ?");
-    seen.bindInt(1, a.collectedAtMs).bindOptionalInt(2, a.messageId).bindText(3, accountId_).bindText(4, email);
-    seen.bindText(5, a.fingerprint);
+    seen.bindInt(1, a.collectedAtMs).bindOptionalInt(2, a.messageId).bindOptionalText(3, a.capabilities);
+    seen.bindText(4, accountId_).bindText(5, email).bindText(6, a.fingerprint);
     if (seen.execute() > 0) return;
     Statement st(c_, "INSERT INTO address_certificates (account_id, email, fingerprint, subject, not_before_ms,"
-                     " not_after_ms, der, collected_at_ms, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                     " not_after_ms, der, collected_at_ms, message_id, capabilities)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bindText(1, accountId_).bindText(2, email).bindText(3, a.fingerprint).bindText(4, a.subject);
     st.bindInt(5, a.notBeforeMs).bindInt(6, a.notAfterMs).bindBlob(7, a.der).bindInt(8, a.collectedAtMs);
-    st.bindOptionalInt(9, a.messageId);
+    st.bindOptionalInt(9, a.messageId).bindOptionalText(10, a.capabilities);
     st.execute();
 }
 
@@ -45,7 +47,7 @@ std::optional<CertificateDer> AddressBookRepository::certificateFor(const std::s
 std::vector<AddressCertificate> AddressBookRepository::certificatesOf(const std::string& email)
 {
     Statement st(c_, "SELECT email, fingerprint, subject, not_before_ms, not_after_ms, der, collected_at_ms,"
-                     " message_id FROM address_certificates WHERE account_id = ? AND email = ?"
+                     " message_id, capabilities FROM address_certificates WHERE account_id = ? AND email = ?"
                      " ORDER BY not_before_ms DESC, id DESC");
     st.bindText(1, accountId_).bindText(2, Poco::toLower(email));
     st.execute();
@@ -60,9 +62,23 @@ std::vector<AddressCertificate> AddressBookRepository::certificatesOf(const std:
         a.der = st.getBlob(6).value_or("");
         a.collectedAtMs = st.intOr(7, 0);
         a.messageId = st.getInt(8);
+        a.capabilities = st.getText(9);
         out.push_back(std::move(a));
     }
     return out;
+}
+
+std::optional<std::string> AddressBookRepository::capabilitiesOf(const std::string& email,
+                                                                const std::string& fingerprint)
+{
+    Statement st(c_, "SELECT capabilities FROM address_certificates WHERE account_id = ? AND email = ?"
+                     " AND fingerprint = ?");
+    st.bindText(1, accountId_).bindText(2, Poco::toLower(email)).bindText(3, fingerprint);
+    st.execute();
+    if (!st.fetch()) return std::nullopt;
+    auto capabilities = st.getText(1);
+    st.close();
+    return capabilities;
 }
 
 } // namespace erpmail::store

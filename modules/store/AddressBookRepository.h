@@ -23,6 +23,9 @@ struct AddressCertificate {
     CertificateDer der;
     std::int64_t collectedAtMs = 0;
     std::optional<std::int64_t> messageId; ///< the mail it came with
+    /// The SMIMECapabilities of the signature it came with: algorithm OIDs
+    /// in dotted form, space-separated; unset when it listed none.
+    std::optional<std::string> capabilities;
 };
 
 class AddressBookRepository {
@@ -42,6 +45,9 @@ public:
     std::optional<CertificateDer> certificateFor(const std::string& email);
     /// Every certificate collected for the address, newest first.
     std::vector<AddressCertificate> certificatesOf(const std::string& email);
+    /// The capabilities kept with this certificate of the address; unset
+    /// when it was not collected or its signature listed none.
+    std::optional<std::string> capabilitiesOf(const std::string& email, const std::string& fingerprint);
 
 private:
     Connection& c_;

@@ -9,6 +9,9 @@
 #include "store/CertificateRepository.h"
 
 #include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
+
+#include <algorithm>
 
 namespace erpmail {
 
@@ -44,6 +47,20 @@ std::optional<RecipientCertificate> fromAddressBook(const SendPath& path, const 
     return std::nullopt;
 }
 
+// Whether the SMIMECapabilities of the recipient's signed mail that brought
+// this certificate list AES-256-GCM: what their client says it reads, not
+// where the certificate was found. A certificate never seen with a signed
+// mail of theirs does not say so.
+bool readsGcm(const SendPath& path, const store::AccountRecord& account, const std::string& email, X509* certificate)
+{
+    auto mailbox = path.accounts.mailbox(account);
+    const auto listed =
+        store::AddressBookRepository(*mailbox, account.id).capabilitiesOf(email, fingerprintOf(certificate));
+    if (!listed) return false;
+    const auto oids = Poco::StringTokenizer(*listed, " ", Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+    return std::find(oids.begin(), oids.end(), smime::kAes256GcmOid) != oids.end();
+}
+
 } // namespace
 
 std::vector<RecipientCertificate> recipientCertificates(const SendPath& path, const Request& request,
@@ -61,8 +78,10 @@ std::vector<RecipientCertificate> recipientCertificates(const SendPath& path, co
         for (auto& r : certificates.list(request.user, email)) stored.push_back(std::move(r));
         auto found = newestUsable(stored, email, now);
         if (!found) found = fromAddressBook(path, account, email, now);
-        if (found)
+        if (found) {
+            found->acceptsGcm = readsGcm(path, account, email, found->certificate.get());
             out.push_back(std::move(*found));
+        }
         else
             missing.push_back(address);
     }

@@ -366,6 +366,20 @@ class PostgreSqlSmimeSendTest(SmimeCase):
 
 
 class AddressBookTest(SmimeCase):
+    def replies_account(self, reply):
+        """An account of Alice's reading a folder of its own that holds only `reply`."""
+        folder = "AB-" + uuid.uuid4().hex[:8]
+        i = imaplib.IMAP4_SSL("localhost", int(TB["IMAPS_PORT"]), ssl_context=ssl.create_default_context(cafile=TB["TB_CA"]))
+        i.login(TB["USER_ALICE"], TB["PASS_ALICE"])
+        i.create(folder)
+        self.assertEqual(i.append(folder, None, None, reply)[0], "OK")
+        i.logout()
+        return self.call("mail.account.create", {
+            "label": f"Antworten {folder}", "sender_email": TB["USER_ALICE"],
+            "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "folder": folder,
+                         "user": TB["USER_ALICE"], "password": TB["PASS_ALICE"], "ca": CA},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "security": "starttls", "ca": CA}})["id"]
+
     def test_a_recipient_whose_signed_mail_arrived_can_be_encrypted_to_without_importing_anything(self):
         self.call("mail.certificate.import", {"store": "plugin", "pem": self.read("ca.pem")}, "root")  # trusted
         entity = b"Content-Type: text/plain; charset=utf-8\r\n\r\nDanke f\xc3\xbcr die Rechnung\r\n"
@@ -374,17 +388,7 @@ class AddressBookTest(SmimeCase):
         reply = (f"From: Bob <{TB['USER_BOB']}>\r\nTo: {TB['USER_ALICE']}\r\nSubject: Re: Rechnung\r\n"
                  f"Message-ID: <{uuid.uuid4().hex}@bob.example>\r\n").encode() + signed.replace(b"\r\n", b"\n") \
             .replace(b"\n", b"\r\n")
-        folder = "AB-" + uuid.uuid4().hex[:8]
-        i = imaplib.IMAP4_SSL("localhost", int(TB["IMAPS_PORT"]), ssl_context=ssl.create_default_context(cafile=TB["TB_CA"]))
-        i.login(TB["USER_ALICE"], TB["PASS_ALICE"])
-        i.create(folder)
-        self.assertEqual(i.append(folder, None, None, reply)[0], "OK")
-        i.logout()
-        self.account = self.call("mail.account.create", {
-            "label": f"Antworten {folder}", "sender_email": TB["USER_ALICE"],
-            "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "folder": folder,
-                         "user": TB["USER_ALICE"], "password": TB["PASS_ALICE"], "ca": CA},
-            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "security": "starttls", "ca": CA}})["id"]
+        self.account = self.replies_account(reply)
         mine = self.import_p12("alice")
         self.call("mail.certificate.select", {"account": self.account, "signing": mine, "encryption": mine})
         error = self.refused("mail.send", {"account": self.account, "to": [TB["USER_BOB"]], "subject": "x",
@@ -394,6 +398,41 @@ class AddressBookTest(SmimeCase):
         _, subject, raw = self.send(encrypt=True)
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         self.assertEqual(msg.get_param("smime-type"), "enveloped-data")
+        self.check_content(self.decrypted(raw, "bob"), msg, subject)
+
+
+    def test_a_reply_is_gcm_only_when_every_recipients_signed_mail_listed_gcm(self):
+        self.call("mail.certificate.import", {"store": "plugin", "pem": self.read("ca.pem")}, "root")  # trusted
+        person(self.files, "carol", TB["USER_CAROL"])
+        bob = self.call("mail.account.create", {
+            "label": f"Bob {uuid.uuid4().hex[:6]}", "sender_email": TB["USER_BOB"],
+            "incoming": {"protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]),
+                         "user": TB["USER_BOB"], "password": TB["PASS_BOB"], "ca": CA},
+            "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "security": "starttls", "ca": CA}})["id"]
+        self.call("mail.certificate.select", {"account": bob, "signing": self.import_p12("bob")})
+        queued = self.call("mail.send", {"account": bob, "to": [TB["USER_ALICE"]], "subject": "Re: Rechnung",
+                                         "text": "Danke f\u00fcr die Rechnung\n", "sign": True})
+        self.assertEqual(self.call("mail.outbox.process", {"account": bob})["sent"], 1)
+        signed = imap_messages(TB["USER_ALICE"], TB["PASS_ALICE"], queued["message_id"])[0]
+        self.account = self.replies_account(signed)
+        mine = self.import_p12("alice")
+        self.call("mail.certificate.select", {"account": self.account, "signing": mine, "encryption": mine})
+        self.assertEqual(self.call("mail.fetch", {"account": self.account})["fetched"], 1)
+        _, subject, raw = self.send(encrypt=True)
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(msg.get_param("smime-type"), "authEnveloped-data")
+        printed = self.cipher_of(raw)
+        self.assertIn("id-smime-ct-authEnvelopedData", printed)
+        self.assertIn("aes-256-gcm", printed)
+        self.check_content(self.decrypted(raw, "bob"), msg, subject)
+        # Carol's certificate comes from a store, with no word of what her client reads.
+        self.call("mail.certificate.import", {"store": "plugin", "pem": self.read("carol.pem")}, "root")
+        _, subject, raw = self.send(encrypt=True, to=[TB["USER_BOB"], TB["USER_CAROL"]])
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(msg.get_param("smime-type"), "enveloped-data")
+        printed = self.cipher_of(raw)
+        self.assertNotIn("authEnvelopedData", printed)
+        self.assertIn("aes-256-cbc", printed)
         self.check_content(self.decrypted(raw, "bob"), msg, subject)
 
 

@@ -4,6 +4,7 @@
 
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -238,4 +239,27 @@ TEST_F(SmimeTest, BrokenBase64AndAFoldedLastHeaderNeitherThrowNorHang)
     EXPECT_EQ(verifySigned(entity, trust(), "alice@example.ch", now).status, "invalid");
     MessageParts parts = splitMessage("Subject: a\r\n b");
     EXPECT_EQ(parts.outerHeaders, "Subject: a\r\n b");
+}
+
+TEST_F(SmimeTest, OurSignatureListsGcmAmongItsCapabilitiesAndOpensslsDoesNot)
+{
+    const auto listsGcm = [](const Verification& v) {
+        const auto& c = v.signers.at(0).capabilities;
+        return std::find(c.begin(), c.end(), kAes256GcmOid) != c.end();
+    };
+    Verification ours = verifySigned(splitMessage(signedInvoice()).entity, trust(), "alice@example.ch", now);
+    ASSERT_EQ(ours.status, "valid") << ours.reason;
+    EXPECT_TRUE(listsGcm(ours));
+    EXPECT_NE(std::find(ours.signers[0].capabilities.begin(), ours.signers[0].capabilities.end(),
+                        "2.16.840.1.101.3.4.1.42"),
+              ours.signers[0].capabilities.end()); // AES-256-CBC, which every reader decrypts
+    write("entity.txt", splitMessage(invoice()).entity);
+    ASSERT_EQ(run("openssl cms -sign -in entity.txt -signer alice.pem -inkey alice.key -md sha256 -binary -crlfeol "
+                  "-out theirs.eml"),
+              0)
+        << file("out.txt");
+    Verification theirs = verifySigned(splitMessage(file("theirs.eml")).entity, trust(), "alice@example.ch", now);
+    ASSERT_EQ(theirs.status, "valid") << theirs.reason;
+    EXPECT_FALSE(theirs.signers[0].capabilities.empty());
+    EXPECT_FALSE(listsGcm(theirs));
 }
