@@ -2,27 +2,19 @@
 // message, the right one opens the main window. Checks each screen with axe
 // and saves screenshots in both languages.
 // Usage: node signin.mjs URL USER PASSWORD SCREENSHOT_DIR
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import fs from 'node:fs';
-const require = createRequire(path.resolve('ui/package.json'));
-const { chromium } = require('playwright-core');
+import { require, run } from './lib.mjs';
+
 const AxeBuilder = require('@axe-core/playwright').default;
 
 const [url, user, password, shots] = process.argv.slice(2);
 fs.mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const failures = [];
-async function axe(page, name) {
+async function axe(page, name, failures) {
   const r = await new AxeBuilder({ page }).analyze();
   for (const v of r.violations)
     if (v.impact === 'serious' || v.impact === 'critical') failures.push(`${name}: axe ${v.id} (${v.impact})`);
 }
-try {
+await run(async (browser, failures) => {
   for (const lang of ['de-CH', 'en']) {
     const context = await browser.newContext();
     await context.addInitScript((l) => localStorage.setItem('erpmail.lang', l), lang);
@@ -35,7 +27,7 @@ try {
     const wrong = await alert.textContent();
     if (!/fehlgeschlagen|failed/i.test(wrong)) failures.push(`wrong password answered "${wrong}"`);
     if (await page.$('nav')) failures.push('a wrong password opened the console');
-    await axe(page, `signin ${lang}`);
+    await axe(page, `signin ${lang}`, failures);
     await page.screenshot({ path: `${shots}/signin-${lang}.png` });
     await page.fill('input[name=password]', password);
     await page.click('button[type=submit]');
@@ -44,16 +36,9 @@ try {
     for (let i = 0; i < screens.length; ++i) {
       await page.click(`nav button >> nth=${i}`);
       await page.waitForTimeout(300);
-      await axe(page, `${screens[i]} ${lang}`);
+      await axe(page, `${screens[i]} ${lang}`, failures);
       await page.screenshot({ path: `${shots}/screen-${i}-${lang}.png`, fullPage: true });
     }
     await context.close();
   }
-} finally {
-  await browser.close();
-}
-if (failures.length) {
-  console.error(failures.join('\n'));
-  process.exit(1);
-}
-console.log('ok');
+});

@@ -1,12 +1,15 @@
 """The console's screens in headless Chromium (Playwright from ui/node_modules)
 against a real `erphost serve --http` on the test bed."""
 
+import base64
+import http.server
 import os
 import shutil
 import subprocess
+import threading
 import unittest
 
-from test_console import PASSWORDS, Console
+from test_console import CA, PASSWORDS, TB, Console
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CHROMIUM = "/usr/bin/chromium"
@@ -37,6 +40,40 @@ class ConsoleBrowserTest(unittest.TestCase):
 
     def test_sign_in_refuses_a_wrong_password_and_opens_each_screen_without_serious_axe_violations(self):
         self.run_script("signin.mjs", self.url, "anna", PASSWORDS["anna"], SHOTS)
+
+    def test_hostile_mail_runs_no_script_and_loads_nothing_remote(self):
+        hits = []
+
+        class Listener(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        listener = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
+        threading.Thread(target=listener.serve_forever, daemon=True).start()
+        self.addCleanup(listener.server_close)
+        self.addCleanup(listener.shutdown)
+        port = listener.server_address[1]
+        ben = self.console.signed_in("ben")
+        status, account = ben.invoke("mail.account.create", {
+            "label": "Eingang feindlich", "incoming": {
+                "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "folder": "INBOX",
+                "user": TB["USER_ERIN"], "password": TB["PASS_ERIN"], "ca": CA, "leave_on_server": {"mode": "forever"}}})
+        self.assertEqual(status, 200, account)
+        raw = (f"From: boese@example.org\r\nTo: ben@example.org\r\n"
+               f"Subject: <script>window.pwned=1</script><img src=http://127.0.0.1:{port}/subject>\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+               f"<p>Hallo</p><script>window.pwned=1;alert(1)</script><img src=\"http://127.0.0.1:{port}/img\">"
+               f"<link rel=stylesheet href=\"http://127.0.0.1:{port}/css\">\r\n")
+        status, imported = ben.invoke("mail.message.import", {
+            "account": account["id"], "raw_base64": base64.b64encode(raw.encode()).decode()})
+        self.assertEqual(status, 200, imported)
+        self.run_script("hostile-mail.mjs", self.url, "ben", PASSWORDS["ben"], SHOTS)
+        self.assertEqual(hits, [])
 
 
 if __name__ == "__main__":
