@@ -75,6 +75,27 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.run_script("hostile-mail.mjs", self.url, "ben", PASSWORDS["ben"], SHOTS)
         self.assertEqual(hits, [])
 
+    def create_account(self, client, label):
+        status, account = client.invoke("mail.account.create", {
+            "label": label, "incoming": {
+                "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "folder": "INBOX",
+                "user": TB["USER_ERIN"], "password": TB["PASS_ERIN"], "ca": CA, "leave_on_server": {"mode": "forever"}}})
+        self.assertEqual(status, 200, account)
+        return account["id"]
+
+    def test_a_mail_dragged_onto_another_account_moves_there_and_a_request_without_csrf_token_is_refused(self):
+        anna = self.console.signed_in("anna")  # "A Erstes" is her main account: the one shown first
+        first, second = self.create_account(anna, "A Erstes"), self.create_account(anna, "B Zweites")
+        raw = "From: kunde@example.org\r\nTo: anna@example.org\r\nSubject: Zum Verschieben\r\n\r\nHallo\r\n"
+        status, _ = anna.invoke("mail.message.import", {
+            "account": first, "raw_base64": base64.b64encode(raw.encode()).decode()})
+        self.assertEqual(status, 200)
+        self.run_script("drag-move.mjs", self.url, "anna", PASSWORDS["anna"], second)
+        there = self.console.host.call("mail.message.list", "anna", {"account": second})[1]
+        self.assertIn("Zum Verschieben", [m["subject"] for m in there["items"]])
+        here = self.console.host.call("mail.message.list", "anna", {"account": first})[1]
+        self.assertNotIn("Zum Verschieben", [m["subject"] for m in here["items"]])
+
 
 if __name__ == "__main__":
     unittest.main()
