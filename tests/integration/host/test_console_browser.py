@@ -58,8 +58,8 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.addCleanup(listener.server_close)
         self.addCleanup(listener.shutdown)
         port = listener.server_address[1]
-        ben = self.console.signed_in("ben")
-        status, account = ben.invoke("mail.account.create", {
+        root = self.console.signed_in("root")  # the only account root owns: the one opened first
+        status, account = root.invoke("mail.account.create", {
             "label": "Eingang feindlich", "incoming": {
                 "protocol": "imaps", "host": "localhost", "port": int(TB["IMAPS_PORT"]), "folder": "INBOX",
                 "user": TB["USER_ERIN"], "password": TB["PASS_ERIN"], "ca": CA, "leave_on_server": {"mode": "forever"}}})
@@ -69,10 +69,10 @@ class ConsoleBrowserTest(unittest.TestCase):
                "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
                f"<p>Hallo</p><script>window.pwned=1;alert(1)</script><img src=\"http://127.0.0.1:{port}/img\">"
                f"<link rel=stylesheet href=\"http://127.0.0.1:{port}/css\">\r\n")
-        status, imported = ben.invoke("mail.message.import", {
+        status, imported = root.invoke("mail.message.import", {
             "account": account["id"], "raw_base64": base64.b64encode(raw.encode()).decode()})
         self.assertEqual(status, 200, imported)
-        self.run_script("hostile-mail.mjs", self.url, "ben", PASSWORDS["ben"], SHOTS)
+        self.run_script("hostile-mail.mjs", self.url, "root", PASSWORDS["root"], SHOTS)
         self.assertEqual(hits, [])
 
     def create_account(self, client, label):
@@ -95,6 +95,18 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.assertIn("Zum Verschieben", [m["subject"] for m in there["items"]])
         here = self.console.host.call("mail.message.list", "anna", {"account": first})[1]
         self.assertNotIn("Zum Verschieben", [m["subject"] for m in here["items"]])
+
+    def test_archive_button_archives_and_another_users_personal_account_is_not_listed(self):
+        ben = self.console.signed_in("ben")
+        mine = self.create_account(ben, "A Ben Eingang")
+        raw = "From: kunde@example.org\r\nTo: ben@example.org\r\nSubject: Zum Archivieren\r\n\r\nHallo\r\n"
+        self.assertEqual(ben.invoke("mail.message.import", {
+            "account": mine, "raw_base64": base64.b64encode(raw.encode()).decode()})[0], 200)
+        others = self.create_account(self.console.signed_in("anna"), "A Annas Eingang")
+        self.assertNotIn(others, [a["id"] for a in self.console.host.call("mail.account.list", "ben")[1]["accounts"]])
+        self.run_script("archive.mjs", self.url, "ben", PASSWORDS["ben"], others)
+        archived = self.console.host.call("mail.message.list", "ben", {"account": mine, "state": "archived"})[1]
+        self.assertIn("Zum Archivieren", [m["subject"] for m in archived["items"]])
 
 
 if __name__ == "__main__":
