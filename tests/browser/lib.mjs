@@ -29,3 +29,14 @@ export async function run(body) {
   }
   console.log('ok');
 }
+
+/** A new page signed in through the sign-in screen. */
+export async function signedIn(browser, url, user, password) {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('nav');
+  return page;
+}
