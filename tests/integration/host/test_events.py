@@ -199,7 +199,10 @@ class EventDeliveryTest(unittest.TestCase):
             self.assertEqual(code, 0, err)
             self.assertLess(time.time() - started, 5, "mail.send waited for the host's event handler")
         finally:
-            reader = threading.Thread(target=lambda: taken.extend(open(log, encoding="utf-8").read().splitlines()))
+            def take():
+                with open(log, encoding="utf-8") as f:
+                    taken.extend(f.read().splitlines())
+            reader = threading.Thread(target=take)
             reader.start()
             out, err = sender.communicate(timeout=60)
             reader.join(timeout=60)
