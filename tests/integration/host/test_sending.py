@@ -582,6 +582,16 @@ class HostileServerTest(unittest.TestCase):
             self.assertFalse([l for l in text.splitlines() if l.startswith("535 ")], text)
 
 
+def submission_account(host, label):
+    """An account of alice's, created by anna, that sends through the test bed's Postfix submission port."""
+    _, account, _ = host.call("mail.account.create", "anna", {
+        "label": label, "sender_email": TB["USER_ALICE"],
+        "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
+                     "password": TB["PASS_ALICE"]},
+        "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})
+    return account
+
+
 class SlowServerTest(unittest.TestCase):
     """A content filter that takes 5 s over its 250 to the final dot (a scripted
     server: it counts the DATA transactions it receives), and senders that
@@ -764,11 +774,7 @@ class CrashTest(unittest.TestCase):
             "erpmail.outbox.retry_base_seconds = 0\nerpmail.smtp.connections = 2\n"))
         token = uuid.uuid4().hex
         try:
-            _, account, _ = host.call("mail.account.create", "anna", {
-                "label": "Mahnlauf", "sender_email": TB["USER_ALICE"],
-                "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
-                             "password": TB["PASS_ALICE"]},
-                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})
+            account = submission_account(host, "Mahnlauf")
             ids = set()
             for i in range(200):
                 code, queued, err = host.call("mail.send", "anna", {
@@ -833,11 +839,7 @@ class NextClaimTest(unittest.TestCase):
         host = Host(users=USERS, grants={"mail.use": "*"}, extra=(
             "[config]\nerpmail.smtp.connections = 1\n"))
         try:
-            _, account, _ = host.call("mail.account.create", "anna", {
-                "label": "Zwei", "sender_email": TB["USER_ALICE"],
-                "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
-                             "password": TB["PASS_ALICE"]},
-                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})
+            account = submission_account(host, "Zwei")
             queued = []
             for subject in ("Rechnung 1", "Rechnung 2"):
                 code, out, err = host.call("mail.send", "anna", {
@@ -868,11 +870,7 @@ class BackgroundSettingTest(unittest.TestCase):
         host = Host(users=USERS, grants={"mail.use": "*"}, extra=(
             "[config]\nerp.host.background = false\nerpmail.outbox.poll_ms = 50\n"))
         try:
-            _, account, _ = host.call("mail.account.create", "anna", {
-                "label": "Ohne Hintergrund", "sender_email": TB["USER_ALICE"],
-                "incoming": {"protocol": "imaps", "host": "localhost", "user": TB["USER_ALICE"],
-                             "password": TB["PASS_ALICE"]},
-                "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA}})
+            account = submission_account(host, "Ohne Hintergrund")
             code, queued, err = host.call("mail.send", "anna", {
                 "account": account["id"], "to": [TB["USER_BENCH"]], "subject": "Bleibt liegen", "text": "x"})
             self.assertEqual(code, 0, err)
