@@ -121,6 +121,8 @@ void AccountModule::deliverLeftEvents() noexcept
         context_.log(ERP_LOG_WARNING, "erpmail.events", "events left by a stopped process wait: " + why);
     };
     try {
+        // The account state's events; the table comes with the mailbox migrations.
+        context_.deliverEvents(*context_.databases().acquire(context_.systemDatabaseId(), store::Scope::Mailbox));
         std::set<std::string> done;
         for (const auto& account : accounts_.allAccounts()) {
             if (!account.online || !done.insert(account.databaseId).second) continue;

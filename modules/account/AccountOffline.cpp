@@ -15,23 +15,40 @@ OperationError AccountService::wentOffline(const store::AccountRecord& account, 
     return OperationError("unavailable", "account '" + account.label + "' is offline: " + e.what());
 }
 
+bool AccountService::changeOnline(const store::AccountRecord& account, const std::string& type,
+                                  const Object::Ptr& event, const std::function<bool(store::AccountRepository&)>& change)
+{
+    // The event table comes with the mailbox migrations, also in a system
+    // database that holds no account's mail.
+    auto lease = context_.databases().acquire(context_.systemDatabaseId(), store::Scope::Mailbox);
+    {
+        store::Transaction tx(*lease);
+        store::AccountRepository accounts(*lease);
+        if (!change(accounts)) return false;
+        context_.recordEvent(*lease, type, account.id, event);
+        tx.commit();
+    }
+    context_.deliverEvents(*lease);
+    return true;
+}
+
 void AccountService::takeOffline(const store::AccountRecord& account, const std::string& reason)
 {
-    try {
-        auto lease = system();
-        store::AccountRepository accounts(*lease);
-        if (!accounts.setOfflineByOutage(account.id, reason, context_.host().nowMs())) return;
-    } catch (const std::exception& e) {
-        context_.log(ERP_LOG_ERROR, "erpmail.account", "could not record account " + account.id + " offline: " + e.what());
-        return;
-    }
-    context_.log(ERP_LOG_WARNING, "erpmail.account", "account " + account.label + " set offline: " + reason);
     Object::Ptr event = new Object;
     event->set("account", account.id);
     event->set("label", account.label);
     event->set("database", account.databaseId);
     event->set("reason", reason);
-    context_.emit("account.offline", event);
+    try {
+        if (!changeOnline(account, "account.offline", event, [&](store::AccountRepository& accounts) {
+                return accounts.setOfflineByOutage(account.id, reason, context_.host().nowMs());
+            }))
+            return;
+    } catch (const std::exception& e) {
+        context_.log(ERP_LOG_ERROR, "erpmail.account", "could not record account " + account.id + " offline: " + e.what());
+        return;
+    }
+    context_.log(ERP_LOG_WARNING, "erpmail.account", "account " + account.label + " set offline: " + reason);
 }
 
 Object::Ptr AccountService::setOnline(const Request& request)
@@ -51,18 +68,17 @@ Object::Ptr AccountService::setOnline(const Request& request)
     } else {
         reason = "set offline by " + request.user;
     }
-    {
-        auto lease = system();
-        store::AccountRepository(*lease).setOnline(account.id, online, reason, context_.host().nowMs(),
-                                                   online ? std::nullopt : std::optional<std::string>(request.user));
-    }
-    account.online = online;
-    account.offlineReason = reason;
     Object::Ptr event = new Object;
     event->set("account", account.id);
     event->set("label", account.label);
     if (reason) event->set("reason", *reason);
-    context_.emit(online ? "account.online" : "account.offline", event);
+    changeOnline(account, online ? "account.online" : "account.offline", event, [&](store::AccountRepository& accounts) {
+        accounts.setOnline(account.id, online, reason, context_.host().nowMs(),
+                           online ? std::nullopt : std::optional<std::string>(request.user));
+        return true;
+    });
+    account.online = online;
+    account.offlineReason = reason;
     return render(account, request);
 }
 
@@ -82,18 +98,6 @@ int AccountService::bringBackOnline()
         } catch (const std::exception&) {
             continue; // still gone; tried again next time
         }
-        try {
-            auto lease = system();
-            if (!store::AccountRepository(*lease).setOnlineAfterOutage(account.id, context_.host().nowMs()))
-                continue; // a person set it offline meanwhile, or another host was first
-        } catch (const std::exception& e) {
-            context_.log(ERP_LOG_ERROR, "erpmail.account",
-                         "could not record account " + account.id + " online: " + e.what());
-            continue;
-        }
-        ++back;
-        context_.log(ERP_LOG_INFO, "erpmail.account",
-                     "account " + account.label + " online again: its database answers");
         Object::Ptr event = new Object;
         event->set("account", account.id);
         event->set("label", account.label);
@@ -103,7 +107,19 @@ int AccountService::bringBackOnline()
                    account.offlineSinceMs ? Poco::Dynamic::Var(*account.offlineSinceMs) : Poco::Dynamic::Var());
         event->set("offline_reason",
                    account.offlineReason ? Poco::Dynamic::Var(*account.offlineReason) : Poco::Dynamic::Var());
-        context_.emit("account.online", event);
+        try {
+            if (!changeOnline(account, "account.online", event, [&](store::AccountRepository& accounts) {
+                    return accounts.setOnlineAfterOutage(account.id, context_.host().nowMs());
+                }))
+                continue; // a person set it offline meanwhile, or another host was first
+        } catch (const std::exception& e) {
+            context_.log(ERP_LOG_ERROR, "erpmail.account",
+                         "could not record account " + account.id + " online: " + e.what());
+            continue;
+        }
+        ++back;
+        context_.log(ERP_LOG_INFO, "erpmail.account",
+                     "account " + account.label + " online again: its database answers");
     }
     return back;
 }

@@ -19,6 +19,7 @@
 
 #include <Poco/JSON/Array.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -147,6 +148,11 @@ private:
     HostDirectory hostDirectory() const;
     Poco::JSON::Object::Ptr render(const store::AccountRecord& account, const Request& request);
     store::ConnectionLease system();
+    /// Runs `change` and records the account's `type` event in one commit of
+    /// the system database, then hands the event to the host; false, with no
+    /// event, when `change` changed nothing. Throws StoreError.
+    bool changeOnline(const store::AccountRecord& account, const std::string& type, const Poco::JSON::Object::Ptr& event,
+                      const std::function<bool(store::AccountRepository&)>& change);
 
     /// The key file: erpmail.secrets.key_file (relative to the data folder)
     /// or <data folder>/erpmail-secrets.key.

@@ -151,6 +151,21 @@ class EventDeliveryTest(unittest.TestCase):
         self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 0)
         self.assertEqual(len(host_events(self.host, "mail.received")), 1)
 
+    def test_kill_between_offline_commit_and_event_delivers_account_offline_once_at_restart(self):
+        account = self.call("mail.account.create", {"label": "Ablage"})["id"]
+        self.assertEqual(call_until_crash_point(self.host, CRASH, "mail.account.set_online", "anna",
+                                                {"id": account, "online": False}), -9)
+        [(kind, event_id)] = self.recorded()  # committed with the state, in the system database
+        self.assertEqual(kind, "account.offline")
+        payload = self.assert_delivered_once_after_restart("account.offline", event_id)
+        self.assertFalse(self.call("mail.account.get", {"id": account})["online"])
+        self.assertEqual((payload["account"], payload["reason"]), (account, "set offline by anna"))
+        self.call("mail.account.set_online", {"id": account, "online": True})
+        [online] = host_events(self.host, "account.online")  # handed over at once, with an id of its own
+        self.assertEqual(online["payload"]["account"], account)
+        self.assertNotEqual(online["payload"]["event_id"], event_id)
+        self.assertEqual(self.recorded(), [])
+
     def test_every_event_carries_an_event_id_of_its_own_and_leaves_nothing_recorded(self):
         account = self.receiving_account(["Mail 0", "Mail 1", "Mail 2"])
         self.assertEqual(self.call("mail.fetch", {"account": account})["fetched"], 3)
