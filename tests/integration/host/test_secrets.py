@@ -447,6 +447,40 @@ class OAuthSending(SecretCase):
         self.call("mail.fetch", "carl", {"account": account})  # receiving goes on with the kept token
 
 
+class AccessTokenInAServingHost(SecretCase):
+    """A long-running host keeps the access tokens it bought in memory; one
+    bought for the account's servers never goes to a server set later."""
+
+    def test_a_cached_access_token_does_not_follow_the_account_to_another_server(self):
+        from test_console import Console
+        console = Console()
+        self.addCleanup(console.close)
+        anna = console.signed_in("anna")
+
+        def invoke(op, params):
+            return anna.invoke(op, params)
+
+        status, created = invoke("mail.account.create", {
+            "label": "OAuth im Dienst", "kind": "public", "sender_email": USER,
+            "incoming": dict(oauth_incoming("imaps", TB["IMAPS_PORT"], USER, oauth_refresh_token(USER)),
+                             leave_on_server={"mode": "forever"})})
+        self.assertEqual(status, 200, created)
+        account = created["id"]
+        status, fetched = invoke("mail.fetch", {"account": account})  # buys the token; the process keeps it
+        self.assertEqual(status, 200, fetched)
+        server, port, log = start_scripted_server("credential_collector.py", "imaps", console.host)
+        self.servers.append(server)
+        status, changed = invoke("mail.account.update", {"id": account, "incoming": {"port": port}})
+        self.assertEqual(status, 200, changed)
+        self.assertIn("incoming.oauth2.refresh_token", changed["secrets_cleared"])
+        status, answer = invoke("mail.fetch", {"account": account})
+        self.assertNotEqual(status, 200, answer)
+        self.assertEqual(answer["error"]["code"], "unavailable", answer)
+        self.assertIn("incoming.oauth2.refresh_token", answer["error"]["message"])
+        self.assertNotIn("auth=Bearer", received(log))
+        self.assertNotIn("AUTHENTICATE", received(log))
+
+
 class RefreshTokenRace(SecretCase):
     """Two erphost processes need the account's access token at the same
     moment. The token server rotates refresh tokens, refuses a spent one,

@@ -597,10 +597,10 @@ class SlowServerTest(unittest.TestCase):
     server: it counts the DATA transactions it receives), and senders that
     meet over one outbox."""
 
-    def start(self, config, databases=None):
+    def start(self, config, databases=None, mode="slow-250"):
         self.host = Host(users=USERS, grants={"mail.use": "*"}, extra="[config]\n" + config, databases=databases)
-        self.server, port, self.log = start_scripted_server("hostile_smtp.py", "slow-250", self.host)
-        self.addCleanup(self.stop)
+        self.server, port, self.log = start_scripted_server("hostile_smtp.py", mode, self.host)
+        self.addCleanup(self.stop, self.server, self.host)
         _, account, _ = self.host.call("mail.account.create", "anna", {
             "label": "slow", "sender_email": TB["USER_ALICE"],
             "incoming": {"protocol": "imaps", "host": "localhost", "user": "u", "password": "Secret-Pw-9"},
@@ -610,11 +610,12 @@ class SlowServerTest(unittest.TestCase):
                                                             "subject": "Rechnung", "text": "x"})
         self.message_id = queued["message_id"]
 
-    def stop(self):
-        self.server.kill()
-        self.server.wait()
-        self.server.stdout.close()
-        self.host.cleanup()
+    @staticmethod
+    def stop(server, host):
+        server.kill()
+        server.wait()
+        server.stdout.close()
+        host.cleanup()
 
     def transactions(self):
         with open(self.log, encoding="utf-8") as f:
@@ -661,6 +662,29 @@ class SlowServerTest(unittest.TestCase):
         self.assertEqual(report, {"sent": 0, "retrying": 1, "failed": 0})
         self.assertIn("to the end of the message (erpmail.smtp.data_end_timeout_seconds) within 1 s",
                       self.entry()["last_answer"])
+
+    WAITS = (("greeting", "its greeting"), ("mail", "MAIL FROM"), ("rcpt", "RCPT TO"), ("data", "DATA"))
+
+    def test_a_wait_before_the_message_that_runs_out_names_itself_and_the_mail_is_retried(self):
+        for wait, what in self.WAITS:
+            with self.subTest(wait=wait):
+                # The server takes 3 s over this reply; the general wait would allow 10 s, this one 1 s.
+                self.start(f"erpmail.smtp.timeout_seconds = 10\nerpmail.smtp.{wait}_timeout_seconds = 1\n"
+                           "erpmail.outbox.retry_base_seconds = 0\n", mode=f"slow-{wait}")
+                _, report, err = self.host.call("mail.outbox.process", "anna", {"account": self.account})
+                self.assertEqual(report, {"sent": 0, "retrying": 1, "failed": 0}, err)
+                self.assertIn(f"to {what} (erpmail.smtp.{wait}_timeout_seconds) within 1 s",
+                              self.entry()["last_answer"])
+                self.assertEqual(self.transactions(), 0)
+
+    def test_a_wait_before_the_message_is_not_the_general_one(self):
+        for wait, _ in self.WAITS:
+            with self.subTest(wait=wait):
+                # The general wait of 1 s would give up on the 3 s reply; this one's default (2 or 5 min) does not.
+                self.start("erpmail.smtp.timeout_seconds = 1\n", mode=f"slow-{wait}")
+                _, report, err = self.host.call("mail.outbox.process", "anna", {"account": self.account})
+                self.assertEqual(report, {"sent": 1, "retrying": 0, "failed": 0}, err)
+                self.assertEqual(self.transactions(), 1)
 
     def test_long_transfer_keeps_its_claim_and_is_delivered_once(self):
         # No grace after the lease: only the renewal keeps the mail from the second sender.
