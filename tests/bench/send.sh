@@ -121,10 +121,13 @@ peer_s = {n: statistics.median(p["seconds"] for p in runs) for n, runs in peers.
 rate = count / ours_s
 print(f"{count} receipts with a 100 KB PDF and a Sent copy each, submission with STARTTLS and AUTH, "
       f"Postfix -> Dovecot; Sent folder of {held} mails; medians of {len(ours)} rounds")
-print(f"  erpmail     {ours_s:7.2f} s  {rate:7.1f} mails/s  peak RSS {rss_mb:.1f} MB  (4 connections, whole process)")
+runs = lambda seconds: "runs " + " ".join(f"{s:.2f}" for s in seconds)
+print(f"  erpmail     {ours_s:7.2f} s  {rate:7.1f} mails/s  peak RSS {rss_mb:.1f} MB  (4 connections, whole process; "
+      f"{runs(t for t, _ in ours)})")
 for n in (1, 4):
     print(f"  smtplib x{n}  {peer_s[n]:7.2f} s  {count / peer_s[n]:7.1f} mails/s  "
-          f"peak RSS {max(p['peak_rss_mb'] for p in peers[n])} MB  ({n} process{'es' if n > 1 else ''})")
+          f"peak RSS {max(p['peak_rss_mb'] for p in peers[n])} MB  ({n} process{'es' if n > 1 else ''}; "
+          f"{runs(p['seconds'] for p in peers[n])})")
 print(f"  msmtp       {msmtp_s:7.2f} s  {mcount / msmtp_s:7.1f} mails/s  ({mcount} mails, one process each, no Sent copy)")
 print(f"  ratio erpmail / smtplib x1: {peer_s[1] / ours_s:.2f}x   erpmail / smtplib x4: {peer_s[4] / ours_s:.2f}x   "
       f"erpmail / msmtp: {rate / (mcount / msmtp_s):.2f}x")

@@ -52,6 +52,11 @@ Recorded record(const SendPath& path, GroupCommit& group, const store::AccountRe
     const bool firstReach = reached && !verdict.reachedBefore;
     const std::string token = entry.claimToken.value_or("");
 
+    // The Sent copy is parsed here, on the lane's own thread: the commit
+    // that the lanes share only writes it.
+    std::optional<PreparedMessage> sentCopy;
+    if (firstReach) sentCopy = path.accounts.prepareMessage(account, entry.raw, "sent", "out", entry.documentLinks, {});
+
     // The sent mark, the sent copy and the event commit together, after the
     // 250, and only while the claim is this attempt's.
     std::optional<store::OutboxEntry> following;
@@ -72,7 +77,10 @@ Recorded record(const SendPath& path, GroupCommit& group, const store::AccountRe
             marked = outbox.markFailed(entry.id, token, outcome.answer);
         if (!marked) return false; // nothing written
         outbox.recordRecipients(entry.id, verdict.answers);
-        if (firstReach) path.accounts.storeMessage(db, account, entry.raw, "sent", "out", entry.documentLinks);
+        if (sentCopy) {
+            PreparedMessage copy = *sentCopy; // written again whole if this commit fails
+            path.accounts.storePrepared(db, copy);
+        }
         recordAnnouncement(path, db, account, entry, outcome, verdict);
         if (claimAlong && reached) {
             try {
