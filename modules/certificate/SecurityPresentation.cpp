@@ -94,7 +94,11 @@ Object::Ptr presentSecurity(const store::SecurityRecord& record, const std::stri
     o->set("verified_at_ms", record.verifiedAtMs);
     o->set("verified_before_attachment_removal", record.verifiedBeforeAttachmentRemoval);
     Poco::JSON::Parser parser;
-    o->set("signers", parser.parse(record.signers));
+    const Poco::Dynamic::Var signers = parser.parse(record.signers);
+    o->set("signers", signers);
+    const auto signerList = signers.type() == typeid(Array::Ptr) ? signers.extract<Array::Ptr>() : Array::Ptr();
+    o->set("partly_signed", record.kind == "partly_signed" ||
+                                (record.kind == "partly_encrypted" && signerList && signerList->size() > 0));
     if (record.kind != "encrypted" && record.kind != "partly_encrypted") return o;
     if (record.kind == "partly_encrypted")
         o->set("separate", "the encrypted part is shown on its own, never joined to the parts around it");

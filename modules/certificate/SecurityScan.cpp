@@ -126,6 +126,15 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
         Walk walk{trust, fromEmail, nowMs, out};
         walk.visit(message.entity, "", 0);
         const bool whole = !out.signers.empty() && out.signers.front().part.empty();
+        auto onlySigned = [&] {
+            std::vector<std::string> where;
+            for (const auto& s : out.signers)
+                if (std::find(where.begin(), where.end(), s.part) == where.end()) where.push_back(s.part);
+            std::string list;
+            for (const auto& w : where)
+                list += (list.empty() ? "" : ", ") + w;
+            return "only part " + list + " of the message is signed; the rest is not";
+        };
         if (walk.encryptedParts > 0) {
             const std::string top = mediaType(field(readHeaders(message.entity), "Content-Type"));
             out.kind = top.find("pkcs7-mime") != std::string::npos ? "encrypted" : "partly_encrypted";
@@ -133,6 +142,8 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
             out.reason = out.kind == "encrypted" ? ""
                                                  : "only a part of the message is encrypted; it is shown apart "
                                                    "from the parts around it, which were not";
+            // Signed parts beside the encrypted one are named too, never the whole.
+            if (out.kind == "partly_encrypted" && walk.signedParts > 0) out.reason += "; " + onlySigned();
         } else if (whole) {
             static const char* names[] = {"valid", "weak", "untrusted", "invalid"};
             out.kind = "signed";
@@ -141,13 +152,7 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
         } else if (walk.signedParts > 0) {
             out.kind = "partly_signed";
             out.status = "partly_signed";
-            std::vector<std::string> where;
-            for (const auto& s : out.signers)
-                if (std::find(where.begin(), where.end(), s.part) == where.end()) where.push_back(s.part);
-            std::string list;
-            for (const auto& w : where)
-                list += (list.empty() ? "" : ", ") + w;
-            out.reason = "only part " + list + " of the message is signed; the rest is not";
+            out.reason = onlySigned();
         }
     } catch (const std::exception& e) {
         out = MessageSecurity{};

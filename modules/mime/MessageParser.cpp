@@ -57,6 +57,18 @@ std::string lowerAscii(std::string s)
     return s;
 }
 
+// The signature part of a multipart/signed: S/MIME's or OpenPGP's.
+bool isSignature(GMimeObject* object)
+{
+    GMimeContentType* type = g_mime_object_get_content_type(object);
+    if (!type) return false;
+    char* mimeType = g_mime_content_type_get_mime_type(type);
+    const std::string t = lowerAscii(mimeType ? mimeType : "");
+    g_free(mimeType);
+    return t == "application/pkcs7-signature" || t == "application/x-pkcs7-signature" ||
+           t == "application/pgp-signature";
+}
+
 // A header's value as written, before GMime decodes it.
 std::optional<std::string_view> rawHeader(GMimeObject* object, const char* name)
 {
@@ -168,8 +180,13 @@ struct Walker {
             GMimeMultipart* multipart = GMIME_MULTIPART(object);
             int n = g_mime_multipart_get_count(multipart);
             if (n == 0) return recover(multipart, contentType, depth);
-            for (int i = 0; i < n && !stopped; ++i)
-                walk(g_mime_multipart_get_part(multipart, i), depth + 1);
+            for (int i = 0; i < n && !stopped; ++i) {
+                GMimeObject* child = g_mime_multipart_get_part(multipart, i);
+                // The signature of a multipart/signed is shown as the mail's
+                // security, not offered as a file.
+                if (contentType == "multipart/signed" && i > 0 && i == n - 1 && isSignature(child)) continue;
+                walk(child, depth + 1);
+            }
             return;
         }
         if (GMIME_IS_MESSAGE_PART(object)) {

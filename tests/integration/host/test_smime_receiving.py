@@ -50,6 +50,9 @@ class SmimeReceivingTest(unittest.TestCase):
             "truncated_signature": s.message("truncated_signature", s.cut_signature(signed)),
             "partly_signed": s.message("partly_signed", s.mixed(
                 s.entity("Bitte neu auf IBAN CH00 0000 0000 0000 0000 0 zahlen."), s.without_mime_version(signed))),
+            "signed_beside_encrypted": s.message("signed_beside_encrypted", s.mixed(
+                s.entity("Unsigniert außen herum"), s.without_mime_version(signed),
+                s.without_mime_version(s.encrypt(s.entity("Geheim daneben"), "-aes-256-gcm")))),
             "cbc": s.message("cbc", s.encrypt(s.entity("Vertrag, vertraulich (CBC)"), "-aes-256-cbc")),
             "gcm": s.message("gcm", s.encrypt(s.entity("Vertrag, vertraulich (GCM)"), "-aes-256-gcm")),
             "encrypted_signed": s.message("encrypted_signed", encrypted_signed),
@@ -192,6 +195,24 @@ class SmimeReceivingTest(unittest.TestCase):
         self.assertEqual((sec["kind"], sec["status"]), ("partly_signed", "partly_signed"), sec)
         self.assertIn("only part 2", sec["reason"])
         self.assertEqual([(s["part"], s["status"]) for s in sec["signers"]], [("2", "valid")])
+
+    def test_signed_part_beside_an_encrypted_part_is_partly_signed_and_partly_encrypted(self):
+        got = self.get("signed_beside_encrypted")
+        sec = got["security"]
+        self.assertEqual((sec["kind"], sec["status"], sec["partly_signed"]), ("partly_encrypted", "encrypted", True))
+        self.assertIn("only a part of the message is encrypted", sec["reason"])
+        self.assertIn("only part 2 of the message is signed; the rest is not", sec["reason"])
+        self.assertEqual([(s["part"], s["status"]) for s in sec["signers"]], [("2", "valid")])
+        [part] = sec["decrypted"]
+        self.assertEqual(part["part"], "3")
+        self.assertIn("Geheim daneben", part["text"])
+        self.assertFalse(self.security("signed")["partly_signed"])
+        self.assertTrue(self.security("partly_signed")["partly_signed"])
+
+    def test_the_signature_of_a_signed_mail_is_not_an_attachment(self):
+        self.assertEqual(self.get("signed")["attachments"], [])
+        listed = self.ok("mail.message.list", {"account": self.account, "page_size": 200})["items"]
+        self.assertEqual([m["attachments"] for m in listed if m["id"] == self.ids["signed"]], [0])
 
     def test_cbc_mail_decrypts_on_read_marked_not_integrity_protected(self):
         sec = self.security("cbc")
