@@ -1,7 +1,9 @@
 #include "store/AddressBookRepository.h"
 
 #include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace erpmail::store {
@@ -46,10 +48,17 @@ std::optional<CertificateDer> AddressBookRepository::certificateFor(const std::s
 
 std::vector<AddressCertificate> AddressBookRepository::certificatesOf(const std::string& email)
 {
-    Statement st(c_, "SELECT email, fingerprint, subject, not_before_ms, not_after_ms, der, collected_at_ms,"
-                     " message_id, capabilities FROM address_certificates WHERE account_id = ? AND email = ?"
-                     " ORDER BY not_before_ms DESC, id DESC");
-    st.bindText(1, accountId_).bindText(2, Poco::toLower(email));
+    return list(email);
+}
+
+std::vector<AddressCertificate> AddressBookRepository::list(const std::optional<std::string>& email)
+{
+    Statement st(c_,
+                 std::string("SELECT email, fingerprint, subject, not_before_ms, not_after_ms, der, collected_at_ms,"
+                             " message_id, capabilities FROM address_certificates WHERE account_id = ?") +
+                     (email ? " AND email = ?" : "") + " ORDER BY email, not_before_ms DESC, id DESC");
+    st.bindText(1, accountId_);
+    if (email) st.bindText(2, Poco::toLower(*email));
     st.execute();
     std::vector<AddressCertificate> out;
     while (st.fetch()) {
@@ -79,6 +88,13 @@ std::optional<std::string> AddressBookRepository::capabilitiesOf(const std::stri
     auto capabilities = st.getText(1);
     st.close();
     return capabilities;
+}
+
+bool listsCapability(const std::optional<std::string>& capabilities, const std::string& oid)
+{
+    if (!capabilities) return false;
+    const Poco::StringTokenizer oids(*capabilities, " ", Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+    return std::find(oids.begin(), oids.end(), oid) != oids.end();
 }
 
 } // namespace erpmail::store

@@ -45,6 +45,9 @@ public:
     std::optional<CertificateDer> certificateFor(const std::string& email);
     /// Every certificate collected for the address, newest first.
     std::vector<AddressCertificate> certificatesOf(const std::string& email);
+    /// Every certificate of the account's address book, by address and
+    /// newest first; only the address's (case-insensitive) when given.
+    std::vector<AddressCertificate> list(const std::optional<std::string>& email = std::nullopt);
     /// The capabilities kept with this certificate of the address; unset
     /// when it was not collected or its signature listed none.
     std::optional<std::string> capabilitiesOf(const std::string& email, const std::string& fingerprint);
@@ -53,5 +56,9 @@ private:
     Connection& c_;
     std::string accountId_;
 };
+
+/// Whether the space-separated OIDs of an AddressCertificate's
+/// capabilities list `oid`.
+bool listsCapability(const std::optional<std::string>& capabilities, const std::string& oid);
 
 } // namespace erpmail::store

@@ -9,9 +9,6 @@
 #include "store/CertificateRepository.h"
 
 #include <Poco/String.h>
-#include <Poco/StringTokenizer.h>
-
-#include <algorithm>
 
 namespace erpmail {
 
@@ -56,9 +53,7 @@ bool readsGcm(const SendPath& path, const store::AccountRecord& account, const s
     auto mailbox = path.accounts.mailbox(account);
     const auto listed =
         store::AddressBookRepository(*mailbox, account.id).capabilitiesOf(email, fingerprintOf(certificate));
-    if (!listed) return false;
-    const auto oids = Poco::StringTokenizer(*listed, " ", Poco::StringTokenizer::TOK_IGNORE_EMPTY);
-    return std::find(oids.begin(), oids.end(), smime::kAes256GcmOid) != oids.end();
+    return store::listsCapability(listed, smime::kAes256GcmOid);
 }
 
 } // namespace
