@@ -5,6 +5,7 @@
 #include "certificate/Smime.h"
 
 #include <Poco/JSON/Array.h>
+#include <Poco/StringTokenizer.h>
 
 namespace erpmail {
 
@@ -51,6 +52,33 @@ Object::Ptr certificateRecordJson(const store::CertificateRecord& r, std::int64_
     if (r.keyUri) o->set("key_uri", *r.keyUri);
     o->set("imported_at_ms", r.createdAtMs);
     o->set("imported_by", r.createdBy);
+    return o;
+}
+
+Object::Ptr addressCertificateJson(const store::AddressCertificate& a, std::int64_t nowMs)
+{
+    smime::Certificate c(certificateFromDer(a.der));
+    Object::Ptr o = c ? certificateInfoJson(X509Info::of(c.get()), nowMs) : Object::Ptr(new Object);
+    if (!c) {
+        // What the address book recorded when it collected the certificate.
+        o->set("subject", a.subject);
+        o->set("expired", nowMs > a.notAfterMs || nowMs < a.notBeforeMs);
+        o->set("days_left", (a.notAfterMs - nowMs) / 86400000);
+    }
+    o->set("store", "address_book");
+    o->set("email", a.email);
+    o->set("fingerprint_sha256", a.fingerprint);
+    o->set("private_key", false);
+    o->set("not_before_ms", a.notBeforeMs);
+    o->set("not_after_ms", a.notAfterMs);
+    Array::Ptr capabilities = new Array;
+    if (a.capabilities)
+        for (const auto& oid : Poco::StringTokenizer(*a.capabilities, " ", Poco::StringTokenizer::TOK_IGNORE_EMPTY))
+            capabilities->add(oid);
+    o->set("capabilities", capabilities);
+    o->set("accepts_gcm", store::listsCapability(a.capabilities, smime::kAes256GcmOid));
+    o->set("message_id", a.messageId ? Poco::Dynamic::Var(*a.messageId) : Poco::Dynamic::Var());
+    o->set("collected_at_ms", a.collectedAtMs);
     return o;
 }
 

@@ -86,10 +86,13 @@ std::vector<Operation> CertificateModule::operations()
                            "pin":{"type":"string","minLength":1,"maxLength":256}}})",
          permission::Use, bind(&CertificateModule::import)},
         {"mail.certificate.list",
-         "The certificates of one store or of all (plugin, personal, system), optionally only those issued to an "
-         "e-mail address: subject, issuer, validity, key usages, fingerprint, whether a private key is there",
+         "The certificates of one store or of all (plugin, personal, system), or those an account's address book "
+         "collected from valid signatures of incoming mail (address_book, with account), optionally only those "
+         "issued to an e-mail address: subject, issuer, validity, key usages, fingerprint, whether a private key is "
+         "there; an address book's also whether the signer reads AES-256-GCM and the mail it came with when",
          R"({"type":"object","additionalProperties":false,
-             "properties":{"store":{"enum":["plugin","personal","system","all"]},
+             "properties":{"store":{"enum":["plugin","personal","system","address_book","all"]},
+                           "account":{"type":"string","minLength":1,"maxLength":36},
                            "email":{"type":"string","minLength":3,"maxLength":320}}})",
          permission::Use, bind(&CertificateModule::list)},
         {"mail.certificate.show",
@@ -248,14 +251,19 @@ Object::Ptr CertificateModule::list(const Request& request)
     const std::string which = p->optValue<std::string>("store", "all");
     std::optional<std::string> email;
     if (p->has("email")) email = Poco::toLower(p->getValue<std::string>("email"));
+    if (which == "address_book") return addressBook(request, email);
+    if (p->has("account"))
+        throw invalidParam("account", "account goes with store address_book, the certificates the account collected");
     const std::int64_t now = context_.host().nowMs();
     Array::Ptr items = new Array;
     auto system = context_.databases().acquire(context_.systemDatabaseId(), store::Scope::System);
     store::CertificateRepository certificates(*system);
     if (which == "plugin" || which == "all")
-        for (const auto& r : certificates.list("", email)) items->add(certificateRecordJson(r, now));
+        for (const auto& r : certificates.list("", email))
+            items->add(certificateRecordJson(r, now));
     if (which == "personal" || which == "all")
-        for (const auto& r : certificates.list(request.user, email)) items->add(certificateRecordJson(r, now));
+        for (const auto& r : certificates.list(request.user, email))
+            items->add(certificateRecordJson(r, now));
     if (which == "system" || which == "all") {
         for (const auto& c : systemCertificates()) {
             X509Info info = X509Info::of(c.get());

@@ -48,6 +48,10 @@ private:
                                           const std::optional<std::string>& keyUri = std::nullopt,
                                           const std::string& pin = "");
     Poco::JSON::Object::Ptr list(const Request& request);
+    /// mail.certificate.list of store address_book: the certificates the
+    /// account's address book collected, the address's only when `email`
+    /// is given (AddressBookCertificates.cpp).
+    Poco::JSON::Object::Ptr addressBook(const Request& request, const std::optional<std::string>& email);
     Poco::JSON::Object::Ptr show(const Request& request);
     Poco::JSON::Object::Ptr exportCertificate(const Request& request);
     Poco::JSON::Object::Ptr remove(const Request& request);

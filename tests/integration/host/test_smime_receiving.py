@@ -3,23 +3,50 @@ appended by IMAP to a folder of the test bed's Dovecot, fetched by erphost
 and read with mail.message.get. Each hostile case is reported as what it
 is, none crashes, and an encrypted mail is opened only as it is read."""
 import base64
+import datetime
 import imaplib
 import os
 import shutil
 import sqlite3
 import ssl
+import subprocess
 import tempfile
+import time
 import unittest
 import uuid
 
-from harness import Host, testbed, testbed_ca
+from harness import Host, pg_database, testbed, testbed_ca
 from smime_mail import CUSTOMER, SmimeMail
 
 TB = testbed()
 CA = testbed_ca()
 USER, PASSWORD = TB.get("USER_CAROL", ""), TB.get("PASS_CAROL", "")
-USERS = {"anna": ("Anna Aebi", "sales", False), "root": ("Admin", "", True)}
+USERS = {"anna": ("Anna Aebi", "sales", False), "ben": ("Ben Buchhalter", "accounting", False),
+         "root": ("Admin", "", True)}
 DAY = 86400000
+AES256_CBC, AES256_GCM = "2.16.840.1.101.3.4.1.42", "2.16.840.1.101.3.4.1.46"
+
+
+def openssl_x509(path, *options):
+    """What `openssl x509 -noout OPTIONS` prints for the certificate file, after its '='."""
+    printed = subprocess.run(["openssl", "x509", "-noout", "-in", path, *options], check=True, capture_output=True,
+                             text=True).stdout
+    return printed.split("=", 1)[1].strip()
+
+
+def fingerprint(path):
+    """The SHA-256 fingerprint openssl gives, in the address book's form (lower-case hex, no colons)."""
+    return openssl_x509(path, "-fingerprint", "-sha256").replace(":", "").lower()
+
+
+def openssl_time(text):
+    """'Dec  1 10:00:00 2026 GMT' as a UTC datetime."""
+    return datetime.datetime.strptime(" ".join(text.split()), "%b %d %H:%M:%S %Y %Z").replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def iso_time(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def imap():
@@ -70,6 +97,7 @@ class SmimeReceivingTest(unittest.TestCase):
                 s.entity("Unverschlüsselter Text außen herum"),
                 s.without_mime_version(s.encrypt(s.entity("Geheimer Teil innen"), "-aes-256-gcm")))),
         }
+        cls.started_ms = int(time.time() * 1000)
         cls.host = Host(users=USERS, grants={"mail.use": "*"})
         cls.folder = "SMIME-" + uuid.uuid4().hex[:8]
         i = imap()
@@ -285,6 +313,148 @@ class SmimeReceivingTest(unittest.TestCase):
         self.assertEqual({r[0] for r in rows}, {CUSTOMER})
         self.assertTrue(all("CN=kunde" in r[2] for r in rows), rows)
         self.assertNotIn(self.ids["untrusted"], [r[1] for r in rows])
+
+    def address_book(self, params=None, user="anna", host=None):
+        status, result, err = (host or self.host).call("mail.certificate.list", user, dict(
+            {"store": "address_book", "account": self.account}, **(params or {})))
+        self.assertEqual(status, 0, f"{result} {err}")
+        return result["items"]
+
+    def refused(self, params, user="anna", host=None):
+        status, result, _ = (host or self.host).call("mail.certificate.list", user, params)
+        self.assertEqual(status, 1, result)
+        return result["error"]
+
+    def test_address_book_lists_the_valid_signers_certificate_as_openssl_reads_it(self):
+        kunde = self.smime.path("kunde.pem")
+        [entry] = self.address_book()
+        self.assertEqual(entry["fingerprint_sha256"], fingerprint(kunde))
+        self.assertEqual((entry["email"], entry["emails"], entry["store"], entry["account"]),
+                         (CUSTOMER, [CUSTOMER], "address_book", self.account))
+        self.assertEqual((entry["subject"], entry["issuer"]),
+                         ("CN=kunde", openssl_x509(kunde, "-issuer", "-nameopt", "RFC2253")))
+        self.assertEqual(iso_time(entry["not_before"]), openssl_time(openssl_x509(kunde, "-startdate")))
+        self.assertEqual(iso_time(entry["not_after"]), openssl_time(openssl_x509(kunde, "-enddate")))
+        self.assertEqual(entry["not_after_ms"], int(openssl_time(openssl_x509(kunde, "-enddate")).timestamp() * 1000))
+        self.assertEqual((entry["expired"], entry["private_key"]), (False, False))
+        self.assertIn(entry["days_left"], (363, 364))
+        # openssl cms -sign lists AES-CBC among the signer's capabilities, never GCM.
+        self.assertIn(AES256_CBC, entry["capabilities"])
+        self.assertNotIn(AES256_GCM, entry["capabilities"])
+        self.assertFalse(entry["accepts_gcm"])
+        self.assertGreaterEqual(entry["collected_at_ms"], self.started_ms)
+        self.assertLessEqual(entry["collected_at_ms"], int(time.time() * 1000))
+        came_with = self.ok("mail.message.get", {"account": self.account, "id": entry["message_id"]})["security"]
+        self.assertIn(("valid", "CN=kunde"), [(s["status"], s["subject"]) for s in came_with["signers"]])
+        self.assertNotIn("certificate_pem", entry)
+        self.assertNotIn("key_uri", entry)
+        # The admin sees the same; an address (any case) narrows it, another one finds nothing.
+        self.assertEqual(self.address_book(user="root"), [entry])
+        self.assertEqual(self.address_book({"email": CUSTOMER.upper()}), [entry])
+        self.assertEqual(self.address_book({"email": "chef@kunde.example"}), [])
+
+    def test_address_book_leaves_out_the_untrusted_signer(self):
+        stranger = fingerprint(self.smime.path("stranger.pem"))
+        listed = [e["fingerprint_sha256"] for e in self.address_book()]
+        self.assertNotIn(stranger, listed)
+        self.assertEqual(listed, [fingerprint(self.smime.path("kunde.pem"))])
+
+    def test_address_book_is_refused_to_a_user_who_may_not_see_the_account_as_if_it_did_not_exist(self):
+        error = self.refused({"store": "address_book", "account": self.account}, user="ben")
+        missing = self.refused({"store": "address_book", "account": "no-such-account"}, user="ben")
+        self.assertEqual((error["code"], error["field"]), ("forbidden", "account"))
+        self.assertEqual(error, {k: v.replace("no-such-account", self.account) for k, v in missing.items()})
+        self.assertNotIn("kunde", str(error).lower())
+        self.assertNotIn("S/MIME", error["message"])  # not even the account's label
+
+    def test_address_book_bad_input_names_the_field(self):
+        cases = [({"store": "address_book"}, "invalid_params", "account"),
+                 ({"store": "plugin", "account": self.account}, "invalid_params", "account"),
+                 ({"account": self.account}, "invalid_params", "account"),
+                 ({"store": "address_book", "account": ""}, "invalid_params", "account"),
+                 ({"store": "addressbook", "account": self.account}, "invalid_params", "store"),
+                 ({"store": "address_book", "account": self.account, "email": "x"}, "invalid_params", "email")]
+        for params, code, field in cases:
+            with self.subTest(params=params):
+                error = self.refused(params)
+                self.assertEqual((error["code"], error.get("field")), (code, field), error)
+        error = self.refused({"store": "address_book", "account": "no-such-account"}, user="root")
+        self.assertEqual((error["code"], error["field"]), ("not_found", "account"))
+        self.assertIn("no-such-account", error["message"])
+
+    def signed_mail_into(self, host, account, user="anna"):
+        status, _, err = host.call("mail.message.import", user, {
+            "account": account, "raw_base64": base64.b64encode(self.cases["signed"]).decode()})
+        self.assertEqual(status, 0, err)
+
+    def host_with_signed_mail(self, **options):
+        """A new installation that trusts the test CA, with Anna's account holding the signed mail; (host, account)."""
+        host = Host(users=USERS, grants={"mail.use": "*"}, **options)
+        try:
+            status, _, err = host.call("mail.certificate.import", "root",
+                                       {"store": "plugin", "pem": self.smime.read("ca.pem")})
+            self.assertEqual(status, 0, err)
+            status, account, err = host.call("mail.account.create", "anna", {"label": "Neu"})
+            self.assertEqual(status, 0, err)
+            self.signed_mail_into(host, account["id"])
+        except BaseException:
+            host.cleanup()
+            raise
+        return host, account["id"]
+
+    def test_public_accounts_address_book_is_everyones_and_unavailable_offline(self):
+        status, public, err = self.host.call("mail.account.create", "anna", {"label": "Verkauf", "kind": "public"})
+        self.assertEqual(status, 0, err)
+        self.signed_mail_into(self.host, public["id"])
+        params = {"store": "address_book", "account": public["id"]}
+        self.assertEqual([e["email"] for e in self.address_book(params, user="ben")], [CUSTOMER])
+        status, _, err = self.host.call("mail.account.set_online", "anna", {"id": public["id"], "online": False})
+        self.assertEqual(status, 0, err)
+        for user in ("anna", "ben", "root"):
+            error = self.refused(params, user=user)
+            self.assertEqual(error["code"], "unavailable", error)
+            self.assertIn("offline", error["message"])
+
+    def test_a_user_the_personal_account_is_made_visible_to_may_list_it(self):
+        status, shared, err = self.host.call("mail.account.create", "anna", {
+            "label": "Anna geteilt", "kind": "personal", "visibility": {"group": "*", "users": ["ben"]}})
+        self.assertEqual(status, 0, err)
+        self.signed_mail_into(self.host, shared["id"])
+        listed = self.address_book({"account": shared["id"]}, user="ben")
+        self.assertEqual([e["fingerprint_sha256"] for e in listed], [fingerprint(self.smime.path("kunde.pem"))])
+
+    def test_address_book_entry_shows_expired_once_the_certificate_has(self):
+        later, account = self.host_with_signed_mail()
+        try:
+            params = {"account": account}
+            [now] = self.address_book(params, host=later)
+            self.assertFalse(now["expired"])
+            with open(later.config, encoding="utf-8") as f:
+                text = f.read()
+            with open(later.config, "w", encoding="utf-8") as f:  # 400 days on: Kunde's 365 days are over
+                f.write(text.replace("[host]\n", f"[host]\nclock_offset_ms = {400 * DAY}\n", 1))
+            [then] = self.address_book(params, host=later)
+            self.assertEqual((then["expired"], then["fingerprint_sha256"]), (True, now["fingerprint_sha256"]))
+            self.assertLess(then["days_left"], 0)
+        finally:
+            later.cleanup()
+
+    @unittest.skipUnless(TB.get("PG_PORT"), "no PostgreSQL in the test bed")
+    def test_address_book_on_postgresql(self):
+        pg, account = self.host_with_signed_mail(databases={"main": (pg_database("abook"), True)})
+        try:
+            params = {"account": account}
+            [entry] = self.address_book(params, host=pg)
+            self.assertEqual((entry["email"], entry["fingerprint_sha256"]),
+                             (CUSTOMER, fingerprint(self.smime.path("kunde.pem"))))
+            self.assertIsInstance(entry["message_id"], int)
+            self.assertFalse(entry["accepts_gcm"])
+            self.assertEqual(self.address_book(dict(params, email=CUSTOMER.upper()), host=pg), [entry])
+            self.assertEqual(self.address_book(dict(params, email="chef@kunde.example"), host=pg), [])
+            self.assertEqual(self.refused({"store": "address_book", "account": account}, user="ben", host=pg)["code"],
+                             "forbidden")
+        finally:
+            pg.cleanup()
 
     def test_import_the_signers_certificate_from_a_stored_mail(self):
         imported = self.ok("mail.certificate.import", {"account": self.account, "message_id": self.ids["signed"]})
