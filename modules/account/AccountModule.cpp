@@ -63,7 +63,7 @@ private:
     const ModuleDirectory& directory_;
     AccountService accounts_{context_};
     MessageService messages_{accounts_};
-    OfflineWatch offlineWatch_{accounts_};
+    OfflineWatch offlineWatch_{context_, accounts_};
 };
 
 
@@ -111,7 +111,7 @@ void AccountModule::start()
     } catch (const store::StoreError& e) {
         throw std::runtime_error(std::string("system database unusable: ") + e.what());
     }
-    offlineWatch_.start(context_);
+    offlineWatch_.start();
     deliverLeftEvents();
 }
 

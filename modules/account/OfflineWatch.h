@@ -4,32 +4,24 @@
 #pragma once
 
 #include "account/AccountService.h"
-
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include "erpmail/PeriodicWorker.h"
 
 namespace erpmail {
 
 class OfflineWatch {
 public:
-    explicit OfflineWatch(AccountService& accounts) : accounts_(accounts) {}
-    ~OfflineWatch() { stop(); }
-    OfflineWatch(const OfflineWatch&) = delete;
-    OfflineWatch& operator=(const OfflineWatch&) = delete;
+    OfflineWatch(Context& context, AccountService& accounts);
 
     /// Starts the watch on its own thread, unless the host runs no
     /// background work (erp.host.background) or the setting is 0.
-    void start(Context& context);
+    void start();
     /// Stops and joins it; a round in progress finishes first.
-    void stop() noexcept;
+    void stop() noexcept { worker_.stop(); }
 
 private:
+    Context& context_;
     AccountService& accounts_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread worker_;
+    PeriodicWorker worker_;
 };
 
 } // namespace erpmail

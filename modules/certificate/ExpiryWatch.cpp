@@ -22,29 +22,8 @@ void ExpiryWatch::start()
 {
     if (!configFlag(context_, "erp.host.background", true)) return;
     const int everySeconds = configInt(context_, "erpmail.certificate.expiry_check_seconds", 3600, 1, INT_MAX);
-    stopping_ = false;
-    worker_ = std::thread([this, everySeconds] {
-        for (;;) {
-            try {
-                lookOnce();
-            } catch (const std::exception& e) {
-                context_.log(ERP_LOG_WARNING, "erpmail.certificate",
-                             std::string("the look for expiring certificates failed: ") + e.what());
-            }
-            std::unique_lock<std::mutex> lock(mutex_);
-            if (wake_.wait_for(lock, std::chrono::seconds(everySeconds), [this] { return stopping_; })) return;
-        }
-    });
-}
-
-void ExpiryWatch::stop() noexcept
-{
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    worker_.start(
+        PeriodicWorker::FirstRound::AtOnce, [this] { lookOnce(); }, std::chrono::seconds(everySeconds));
 }
 
 std::size_t ExpiryWatch::lookOnce()

@@ -3,27 +3,25 @@
 #pragma once
 
 #include "erpmail/Context.h"
+#include "erpmail/PeriodicWorker.h"
 
-#include <condition_variable>
 #include <cstddef>
-#include <mutex>
-#include <thread>
 
 namespace erpmail {
 
 class ExpiryWatch {
 public:
-    explicit ExpiryWatch(Context& context) : context_(context) {}
-    ~ExpiryWatch() { stop(); }
-    ExpiryWatch(const ExpiryWatch&) = delete;
-    ExpiryWatch& operator=(const ExpiryWatch&) = delete;
+    explicit ExpiryWatch(Context& context)
+        : context_(context), worker_(context, "erpmail.certificate", "the look for expiring certificates failed")
+    {
+    }
 
     /// Looks at once and then every erpmail.certificate.expiry_check_seconds
     /// (default 3600) on its own thread, unless the host runs no background
     /// work (erp.host.background).
     void start();
     /// Stops and joins it; a look in progress finishes first.
-    void stop() noexcept;
+    void stop() noexcept { worker_.stop(); }
 
     /// Records and hands over certificate.expiring for every certificate of
     /// the stores that expires within 30 days and had none today (host
@@ -34,10 +32,7 @@ public:
 
 private:
     Context& context_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread worker_;
+    PeriodicWorker worker_;
 };
 
 } // namespace erpmail

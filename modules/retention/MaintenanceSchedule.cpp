@@ -2,6 +2,7 @@
 
 #include "retention/MaintenanceRun.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace erpmail {
@@ -49,40 +50,27 @@ void MaintenanceSchedule::start()
                      "erpmail.retention.run_at '" + setting + "' is not a time of day (HH:MM); running at 03:00");
         at = 3 * 3600;
     }
-    stopping_ = false;
-    worker_ = std::thread([this, at] {
-        std::int64_t due = nextAt(context_.host().nowMs(), at);
-        std::unique_lock<std::mutex> lock(mutex_);
-        for (;;) {
+    due_.reset();
+    worker_.start(
+        PeriodicWorker::FirstRound::AfterPause,
+        [this] {
+            if (context_.host().nowMs() < *due_) return;
+            due_.reset(); // the next one counts from the end of this run, even a failed one
+            runForOnlineAccounts();
+        },
+        [this, at] {
+            if (!due_) due_ = nextAt(context_.host().nowMs(), at);
             // The host's clock may run fast or be set: looked at again at least every 30 s.
-            const std::int64_t wait = std::clamp<std::int64_t>(due - context_.host().nowMs(), 0, 30000);
-            if (wake_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return stopping_; })) return;
-            const std::int64_t now = context_.host().nowMs();
-            if (now < due) continue;
-            lock.unlock();
-            try {
-                std::vector<store::AccountRecord> online;
-                for (auto& account : accounts_.allAccounts())
-                    if (account.online) online.push_back(std::move(account));
-                MaintenanceRun(context_, accounts_).run(online, {false, false, "schedule"});
-            } catch (const std::exception& e) {
-                context_.log(ERP_LOG_WARNING, "erpmail.retention",
-                             std::string("the daily maintenance run failed: ") + e.what());
-            }
-            due = nextAt(context_.host().nowMs(), at);
-            lock.lock();
-        }
-    });
+            return std::chrono::milliseconds(std::clamp<std::int64_t>(*due_ - context_.host().nowMs(), 0, 30000));
+        });
 }
 
-void MaintenanceSchedule::stop() noexcept
+void MaintenanceSchedule::runForOnlineAccounts()
 {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    std::vector<store::AccountRecord> online;
+    for (auto& account : accounts_.allAccounts())
+        if (account.online) online.push_back(std::move(account));
+    MaintenanceRun(context_, accounts_).run(online, {false, false, "schedule"});
 }
 
 } // namespace erpmail

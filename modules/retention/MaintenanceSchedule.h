@@ -4,26 +4,26 @@
 
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
+#include "erpmail/PeriodicWorker.h"
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 namespace erpmail {
 
 class MaintenanceSchedule {
 public:
-    MaintenanceSchedule(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts) {}
-    ~MaintenanceSchedule() { stop(); }
-    MaintenanceSchedule(const MaintenanceSchedule&) = delete;
-    MaintenanceSchedule& operator=(const MaintenanceSchedule&) = delete;
+    MaintenanceSchedule(Context& context, AccountAccess& accounts)
+        : context_(context), accounts_(accounts),
+          worker_(context, "erpmail.retention", "the daily maintenance run failed")
+    {
+    }
 
     /// Starts the schedule on its own thread, unless the host runs no
     /// background work (erp.host.background).
     void start();
     /// Stops and joins it; a run in progress finishes first.
-    void stop() noexcept;
+    void stop() noexcept { worker_.stop(); }
 
     /// The first moment after nowMs whose local time of day is
     /// secondsOfDay (host clock, the process's time zone).
@@ -32,12 +32,14 @@ public:
     static int parseTimeOfDay(const std::string& text);
 
 private:
+    void runForOnlineAccounts();
+
     Context& context_;
     AccountAccess& accounts_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread worker_;
+    /// When the next run is due (host clock); unset when the schedule starts
+    /// and after each run, to be worked out again by the next pause.
+    std::optional<std::int64_t> due_;
+    PeriodicWorker worker_;
 };
 
 } // namespace erpmail

@@ -1,17 +1,15 @@
 #include "transport/smtp/SmtpConnection.h"
 #include "transport/smtp/SmtpReplyReader.h"
+#include "transport/smtp/SmtpSession.h"
+#include "transport/smtp/SmtpSignIn.h"
 
-#include "erpmail/Base64.h"
 #include "transport/common/ServerText.h"
 
-#include <Poco/Net/DialogSocket.h>
 #include <Poco/Net/MailStream.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SecureSMTPClientSession.h>
 #include <Poco/Net/SocketStream.h>
 
 #include <algorithm>
-#include <sstream>
 
 namespace erpmail::transport {
 
@@ -32,25 +30,6 @@ SmtpOutcome outcomeFor(int code, const std::string& what, const std::string& ans
     return {kind, code, what + ": " + reply(answer), {}};
 }
 
-std::vector<std::string> ehloLines(const std::string& response)
-{
-    // Poco joins the lines of a multi-line reply with "\n", each still "250-..."/"250 ...".
-    std::vector<std::string> out;
-    std::istringstream in(response);
-    bool first = true;
-    for (std::string line; std::getline(in, line);) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.size() > 4) line = line.substr(4);
-        else line.clear();
-        if (first) {
-            first = false; // the greeting line names the server
-            continue;
-        }
-        if (!line.empty()) out.push_back(line);
-    }
-    return out;
-}
-
 bool offers(const std::vector<std::string>& caps, const std::string& word)
 {
     for (const auto& c : caps) {
@@ -61,123 +40,7 @@ bool offers(const std::vector<std::string>& caps, const std::string& word)
     return false;
 }
 
-// An authzid in a GS2 header (RFC 5801 section 4): "," and "=" escaped.
-std::string saslName(const std::string& user)
-{
-    std::string out;
-    for (char c : user)
-        out += c == ',' ? "=2C" : c == '=' ? "=3D" : std::string(1, c);
-    return out;
-}
-
-bool offersAuth(const std::vector<std::string>& caps, const std::string& mechanism)
-{
-    for (const auto& c : caps) {
-        std::string upper = c;
-        std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char ch) { return std::toupper(ch); });
-        if (upper.rfind("AUTH ", 0) != 0 && upper.rfind("AUTH=", 0) != 0) continue;
-        std::istringstream words(upper.substr(5));
-        for (std::string w; words >> w;)
-            if (w == mechanism) return true;
-    }
-    return false;
-}
-
 } // namespace
-
-// Poco's session with access to what it keeps protected: the EHLO reply,
-// the individual AUTH mechanisms, and the socket for the final reply.
-class SmtpConnection::Session : public Poco::Net::SecureSMTPClientSession {
-public:
-    using SecureSMTPClientSession::loginUsingCRAMMD5;
-    using SecureSMTPClientSession::loginUsingLogin;
-    using SecureSMTPClientSession::loginUsingPlain;
-    using SecureSMTPClientSession::SecureSMTPClientSession;
-    using SecureSMTPClientSession::socket;
-
-    /// A command and its reply, read by readReply (hides Poco's).
-    int sendCommand(const std::string& command, std::string& response)
-    {
-        socket().sendMessage(command);
-        return readReply(socket(), response);
-    }
-    int sendCommand(const std::string& command, const std::string& arg, std::string& response)
-    {
-        socket().sendMessage(command, arg);
-        return readReply(socket(), response);
-    }
-
-    /// Reads the greeting (Poco's open() would keep it to itself); throws
-    /// SMTPException unless it is positive. Returns its text.
-    std::string greet()
-    {
-        std::string response;
-        const int status = readReply(socket(), response);
-        if (!isPositiveCompletion(status)) throw Poco::Net::SMTPException("the server is not ready", response, status);
-        return response;
-    }
-
-    /// SASL with an OAuth 2.0 bearer token, the initial response on the
-    /// AUTH line: XOAUTH2 (Microsoft, Google) or OAUTHBEARER (RFC 7628).
-    /// A refusal comes as a 334 carrying the error in JSON, answered with
-    /// an empty response (XOAUTH2) or %x01 (RFC 7628 section 3.2.3) to get
-    /// the final reply. Throws SMTPException with the server's words.
-    void loginWithToken(const std::string& mechanism, const std::string& user, const std::string& token,
-                        const std::string& host, unsigned port)
-    {
-        const std::string ctrlA(1, '\x01');
-        const std::string bearer = "auth=Bearer " + token + ctrlA + ctrlA;
-        const std::string initial = mechanism == "XOAUTH2"
-                                        ? "user=" + user + ctrlA + bearer
-                                        : "n,a=" + saslName(user) + "," + ctrlA + "host=" + host + ctrlA +
-                                              "port=" + std::to_string(port) + ctrlA + bearer;
-        std::string response;
-        int status = sendCommand("AUTH", mechanism + " " + toBase64(initial), response);
-        if (status == 235) return;
-        std::string why = response;
-        if (status == 334) {
-            if (auto json = decodeBase64(response.size() > 4 ? response.substr(4) : std::string())) why = *json;
-            status = sendCommand(mechanism == "XOAUTH2" ? "" : "AQ==", response);
-            why += " " + response;
-        }
-        throw Poco::Net::SMTPException("Login using " + mechanism + " failed", why, status);
-    }
-
-    /// EHLO, HELO when the server does not know EHLO; the capabilities.
-    std::vector<std::string> ehlo(const std::string& name)
-    {
-        std::string response;
-        int status = sendCommand("EHLO", name, response);
-        if (isPermanentNegative(status)) status = sendCommand("HELO", name, response);
-        if (!isPositiveCompletion(status)) throw Poco::Net::SMTPException("EHLO refused", response, status);
-        return ehloLines(response);
-    }
-
-    /// QUIT, then the connection is closed.
-    void goodbye()
-    {
-        std::string response;
-        sendCommand("QUIT", response);
-        socket().close();
-    }
-
-    /// Whether the server has sent anything beyond its last reply, in the
-    /// dialog's buffer or on the socket; looks without waiting.
-    bool hasUnreadBytes()
-    {
-        Poco::Net::DialogSocket& dialog = socket();
-        dialog.setBlocking(false);
-        int next = -1; // what peek() answers when nothing has come
-        try {
-            next = dialog.peek();
-        } catch (...) {
-            dialog.setBlocking(true);
-            throw;
-        }
-        dialog.setBlocking(true);
-        return next >= 0;
-    }
-};
 
 SmtpConnection::SmtpConnection(const SmtpSettings& settings)
     : settings_(settings), report_(settings.report ? settings.report : &unreported_)
@@ -186,8 +49,9 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings)
     const Poco::Timespan timeout(settings.timeoutSeconds, 0);
     try {
         report_->begin(settings.security == Security::Tls ? "connect+tls" : "connect");
-        Poco::Net::StreamSocket socket = openSocket(settings.host, settings.port, settings.security, settings.tls, timeout);
-        session_ = std::make_unique<Session>(socket);
+        Poco::Net::StreamSocket socket =
+            openSocket(settings.host, settings.port, settings.security, settings.tls, timeout);
+        session_ = std::make_unique<SmtpSession>(socket);
         session_->socket().setSendTimeout(timeout);
         report_->tls = describeTls(session_->socket());
         report_->note(where + (report_->tls.empty() ? "" : " (" + report_->tls + ")"));
@@ -201,9 +65,10 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings)
         if (settings.security == Security::StartTls) {
             report_->begin("starttls");
             if (!offers(capabilities_, "STARTTLS"))
-                throw SmtpSetupError({Kind::Permanent, 0, "server " + where +
-                                                              " does not offer STARTTLS, which this account requires; "
-                                                              "nothing was sent and no password went out"});
+                throw SmtpSetupError({Kind::Permanent, 0,
+                                      "server " + where +
+                                          " does not offer STARTTLS, which this account requires; "
+                                          "nothing was sent and no password went out"});
             std::string response;
             int status = session_->sendCommand("STARTTLS", response);
             if (status != 220)
@@ -213,10 +78,11 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings)
             // Bytes after the 220 and before the handshake can only be an
             // injection (RFC 3207 section 4.2, CVE-2011-0411): the session ends.
             if (session_->hasUnreadBytes())
-                throw SmtpSetupError({Kind::Permanent, 0, "server " + where +
-                                                              " sent data after agreeing to STARTTLS; refusing the "
-                                                              "session (possible injection); nothing was sent and no "
-                                                              "password went out"});
+                throw SmtpSetupError({Kind::Permanent, 0,
+                                      "server " + where +
+                                          " sent data after agreeing to STARTTLS; refusing the "
+                                          "session (possible injection); nothing was sent and no "
+                                          "password went out"});
             session_->socket() = upgradeSocket(session_->socket(), settings.host, settings.port, settings.tls);
             session_->socket().setReceiveTimeout(timeout);
             session_->socket().setSendTimeout(timeout);
@@ -228,38 +94,12 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings)
         if (settings.authenticate) {
             report_->begin("login");
             if (!tls)
-                throw SmtpSetupError({Kind::Permanent, 0, "a password is never sent without TLS; configure "
-                                                          "STARTTLS or TLS for " + where});
-            if (!settings.oauthToken.empty()) {
-                mechanism_ = offersAuth(capabilities_, "XOAUTH2")       ? "XOAUTH2"
-                             : offersAuth(capabilities_, "OAUTHBEARER") ? "OAUTHBEARER"
-                                                                        : "";
-                if (mechanism_.empty())
-                    throw SmtpSetupError({Kind::Permanent, 0,
-                                          "server " + where +
-                                              " offers neither XOAUTH2 nor OAUTHBEARER, which "
-                                              "this account signs in with; nothing was sent"});
-                try {
-                    session_->loginWithToken(mechanism_, settings.user, settings.oauthToken, settings.host,
-                                             settings.port);
-                } catch (const Poco::Net::SMTPException& e) {
-                    if (e.code() >= 500 && settings.tokenRefused) settings.tokenRefused();
-                    throw;
-                }
-            } else if (offersAuth(capabilities_, "PLAIN")) {
-                mechanism_ = "PLAIN";
-                session_->loginUsingPlain(settings.user, settings.password);
-            } else if (offersAuth(capabilities_, "LOGIN")) {
-                mechanism_ = "LOGIN";
-                session_->loginUsingLogin(settings.user, settings.password);
-            } else if (offersAuth(capabilities_, "CRAM-MD5")) {
-                mechanism_ = "CRAM-MD5";
-                session_->loginUsingCRAMMD5(settings.user, settings.password);
-            } else {
-                throw SmtpSetupError({Kind::Permanent, 0, "server " + where +
-                                                              " offers no authentication mechanism erpmail knows "
-                                                              "(PLAIN, LOGIN, CRAM-MD5)"});
-            }
+                throw SmtpSetupError({Kind::Permanent, 0,
+                                      "a password is never sent without TLS; configure "
+                                      "STARTTLS or TLS for " +
+                                          where});
+            mechanism_ = chooseSignIn(capabilities_, settings, where);
+            signIn(*session_, mechanism_, settings);
         }
         usable_ = true;
     } catch (const SmtpSetupError&) {

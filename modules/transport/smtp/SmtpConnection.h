@@ -31,8 +31,8 @@ struct SmtpSettings {
     TlsSettings tls;
     bool authenticate = true;
     std::string user;
-    std::string password;    ///< used with PLAIN, LOGIN or CRAM-MD5
-    std::string oauthToken;  ///< when set, XOAUTH2 (or OAUTHBEARER) instead of a password
+    std::string password;               ///< used with PLAIN, LOGIN or CRAM-MD5
+    std::string oauthToken;             ///< when set, XOAUTH2 (or OAUTHBEARER) instead of a password
     std::function<void()> tokenRefused; ///< optional: called when the server refuses oauthToken
     std::string heloName = "erpmail.localdomain";
     int timeoutSeconds = 60; ///< connect, TLS, EHLO, AUTH, RSET and QUIT
@@ -72,6 +72,8 @@ private:
     SmtpOutcome outcome_;
 };
 
+class SmtpSession;
+
 class SmtpConnection {
 public:
     /// Connects, verifies TLS (STARTTLS must succeed when required; without
@@ -103,8 +105,7 @@ private:
     /// EHLO as a step of the report.
     void reportCapabilities();
 
-    class Session;
-    std::unique_ptr<Session> session_;
+    std::unique_ptr<SmtpSession> session_;
     SmtpSettings settings_;
     StepReport unreported_;
     StepReport* report_;

@@ -5,6 +5,8 @@
 #include <erp/sdk/host.hpp>
 #include <erp/sdk/sink.hpp>
 
+#include "support/QuietHost.h"
+
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -22,11 +24,6 @@ struct PayrollHost {
     std::string lastUser;
     int userlessReads = 0;
 };
-
-erp_status none(void*, erp_sink*)
-{
-    return ERP_NOT_FOUND;
-}
 
 erp_status variable(void* ctx, const char*, const char*, const char*, erp_sink* out)
 {
@@ -63,23 +60,9 @@ erp_status documentAs(void* ctx, const char* doctype, const char*, const char* u
 
 erp_host_api payrollApi(PayrollHost& state, bool withAs)
 {
-    erp_host_api api{};
-    api.struct_size = sizeof api;
-    api.abi_version = ERP_PLUGIN_ABI_VERSION;
-    api.host_ctx = &state;
-    api.log = [](void*, erp_log_level, const char*, const char*) {};
-    api.config_get = [](void*, const char*, erp_sink*) { return ERP_NOT_FOUND; };
-    api.user_get = [](void*, const char*, erp_sink*) { return ERP_NOT_FOUND; };
-    api.user_list = none;
-    api.user_has_permission = [](void*, const char*, const char*) { return 0; };
-    api.database_list = none;
-    api.database_connection_string = [](void*, const char*, erp_sink*) { return ERP_NOT_FOUND; };
-    api.data_folder = none;
+    erp_host_api api = erpmail::test::quietHostApi(&state);
     api.variable_resolve = variable;
     api.document_fetch = document;
-    api.event_emit = [](void*, const char*, const char*) {};
-    api.clock_now_ms = [](void*) -> int64_t { return 0; };
-    api.module_register = [](void*, const erp_module_info*) { return ERP_OK; };
     if (withAs) {
         api.document_fetch_as = documentAs;
         api.variable_resolve_as = variableAs;

@@ -5,6 +5,8 @@
 #include <erp/sdk/host.hpp>
 #include <erp/sdk/sink.hpp>
 
+#include "support/QuietHost.h"
+
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -13,11 +15,6 @@
 namespace {
 
 int calls = 0;
-
-erp_status none(void*, erp_sink*)
-{
-    return ERP_NOT_FOUND;
-}
 
 erp_status onHold(void*, const char* links, erp_sink* out)
 {
@@ -33,20 +30,7 @@ erp_status failing(void*, const char*, erp_sink* out)
 
 erp_host_api hostApi()
 {
-    erp_host_api api{};
-    api.struct_size = sizeof api;
-    api.abi_version = ERP_PLUGIN_ABI_VERSION;
-    api.log = [](void*, erp_log_level, const char*, const char*) {};
-    api.config_get = [](void*, const char*, erp_sink*) { return ERP_NOT_FOUND; };
-    api.user_get = [](void*, const char*, erp_sink*) { return ERP_NOT_FOUND; };
-    api.user_list = none;
-    api.user_has_permission = [](void*, const char*, const char*) { return 0; };
-    api.database_list = none;
-    api.database_connection_string = [](void*, const char*, erp_sink*) { return ERP_NOT_FOUND; };
-    api.data_folder = none;
-    api.event_emit = [](void*, const char*, const char*) {};
-    api.clock_now_ms = [](void*) -> int64_t { return 0; };
-    api.module_register = [](void*, const erp_module_info*) { return ERP_OK; };
+    erp_host_api api = erpmail::test::quietHostApi();
     api.documents_on_hold = onHold;
     return api;
 }
