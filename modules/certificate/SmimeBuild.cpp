@@ -11,6 +11,7 @@
 #include <Poco/String.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace erpmail::smime {
 
@@ -29,14 +30,30 @@ std::string randomBoundary(const char* kind)
     return b;
 }
 
+/// The offset of the first `c` in `s` that `fits` refuses, or npos; memchr
+/// finds the candidates, since a signed mail's every byte passes here.
+template <class Fits>
+std::size_t firstBare(const std::string& s, char c, Fits fits)
+{
+    const char* const begin = s.data();
+    const char* const end = begin + s.size();
+    for (const char* p = begin; p < end; ++p) {
+        p = static_cast<const char*>(std::memchr(p, c, static_cast<std::size_t>(end - p)));
+        if (!p) return std::string::npos;
+        const std::size_t at = static_cast<std::size_t>(p - begin);
+        if (!fits(at)) return at;
+    }
+    return std::string::npos;
+}
+
 void requireCanonical(const std::string& s)
 {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
-            throw SmimeError("the entity has a bare LF at byte " + std::to_string(i) + ": it must be in CRLF form");
-        if (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n'))
-            throw SmimeError("the entity has a bare CR at byte " + std::to_string(i) + ": it must be in CRLF form");
-    }
+    const std::size_t lf = firstBare(s, '\n', [&](std::size_t i) { return i > 0 && s[i - 1] == '\r'; });
+    const std::size_t cr = firstBare(s, '\r', [&](std::size_t i) { return i + 1 < s.size() && s[i + 1] == '\n'; });
+    if (lf == std::string::npos && cr == std::string::npos) return;
+    const bool lfFirst = lf < cr;
+    throw SmimeError(std::string("the entity has a bare ") + (lfFirst ? "LF" : "CR") + " at byte " +
+                     std::to_string(lfFirst ? lf : cr) + ": it must be in CRLF form");
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 
 namespace erpmail::mime {
@@ -102,18 +103,28 @@ std::string hex(const unsigned char* p, std::size_t n)
 
 std::string toCrlf(const std::string& text)
 {
+    // Every mail passes here at least once, signed ones twice: the bytes
+    // between line breaks are copied as runs, and the breaks found with
+    // memchr, instead of a byte at a time.
     std::string out;
     out.reserve(text.size() + text.size() / 40);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '\r') {
-            out += "\r\n";
-            if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-        } else if (c == '\n') {
-            out += "\r\n";
-        } else {
-            out += c;
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    const char* lf = nullptr; // the next LF at or after p; searched again once p has passed it
+    bool lfSearched = false;
+    while (p < end) {
+        if (!lfSearched || (lf && lf < p)) {
+            lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+            lfSearched = true;
         }
+        const char* stop = lf ? lf : end;
+        if (const char* cr = static_cast<const char*>(std::memchr(p, '\r', static_cast<std::size_t>(stop - p))))
+            stop = cr;
+        out.append(p, stop);
+        if (stop == end) break;
+        out += "\r\n";
+        p = stop + 1;
+        if (*stop == '\r' && p < end && *p == '\n') ++p;
     }
     return out;
 }

@@ -229,6 +229,19 @@ TEST_F(SmimeTest, SignThenEncryptAndABareLfIsRefused)
     EXPECT_EQ(verifySigned(d.entity, trust(), "alice@example.ch", now).status, "valid");
     EXPECT_THROW(signEntity("Content-Type: text/plain\r\n\r\nzeile\nzwei\r\n", Signer{alice.get(), aliceKey.get(), {}}),
                  SmimeError);
+    // The first bare line break is named, whichever kind it is.
+    auto refusal = [&](const std::string& body) {
+        try {
+            signEntity("Content-Type: text/plain\r\n\r\n" + body, Signer{alice.get(), aliceKey.get(), {}});
+        } catch (const SmimeError& e) {
+            return std::string(e.what());
+        }
+        return std::string("signed");
+    };
+    EXPECT_NE(refusal("a\r\nb\rc\nd").find("bare CR at byte 32"), std::string::npos) << refusal("a\r\nb\rc\nd");
+    EXPECT_NE(refusal("a\r\nb\nc\rd").find("bare LF at byte 32"), std::string::npos) << refusal("a\r\nb\nc\rd");
+    EXPECT_NE(refusal("\r\nende\r").find("bare CR at byte 34"), std::string::npos) << refusal("\r\nende\r");
+    EXPECT_EQ(refusal("a\r\nb\r\n"), "signed");
 }
 
 TEST_F(SmimeTest, BrokenBase64AndAFoldedLastHeaderNeitherThrowNorHang)

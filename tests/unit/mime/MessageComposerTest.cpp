@@ -115,3 +115,38 @@ TEST(MessageComposer, RelaySafeAsciiWithTrailingSpacesAndLongLinesIsQuotedPrinta
     }
     EXPECT_EQ(parseMessage(raw).text, "Dear Ms Brunner   \r\n" + std::string(200, 'a') + "\r\n");
 }
+
+// toCrlf copies runs between line breaks: the same bytes as turning each CR,
+// LF or CRLF into CRLF one byte at a time, for breaks of every kind, at the
+// start and the end, and long lines.
+TEST(MessageComposer, ToCrlfMatchesAByteAtATimeConversion)
+{
+    auto reference = [](const std::string& text) {
+        std::string out;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '\r') {
+                out += "\r\n";
+                if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+            } else if (text[i] == '\n') {
+                out += "\r\n";
+            } else {
+                out += text[i];
+            }
+        }
+        return out;
+    };
+    const std::vector<std::string> cases = {
+        "", "\r", "\n", "\r\n", "\n\r", "\r\r\n\n", "abc", "a\rb\nc\r\nd", "\rz", "z\n",
+        "Grüezi\r\nZeile\nzwei\rdrei\r\n\r\n", std::string(5000, 'x') + "\r" + std::string(70000, 'y') + "\n",
+        std::string(3, '\0') + "\n" + std::string(2, '\0')};
+    for (const auto& text : cases)
+        EXPECT_EQ(erpmail::mime::toCrlf(text), reference(text)) << "for " << text.size() << " bytes";
+    std::string mixed;
+    unsigned seed = 7;
+    for (int i = 0; i < 20000; ++i) {
+        seed = seed * 1103515245 + 12345;
+        const unsigned pick = (seed >> 16) % 8;
+        mixed += pick == 0 ? '\r' : pick == 1 ? '\n' : static_cast<char>('a' + pick);
+    }
+    EXPECT_EQ(erpmail::mime::toCrlf(mixed), reference(mixed));
+}
