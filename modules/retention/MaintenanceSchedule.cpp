@@ -41,8 +41,7 @@ std::int64_t MaintenanceSchedule::nextAt(std::int64_t nowMs, int secondsOfDay)
 
 void MaintenanceSchedule::start()
 {
-    auto background = context_.host().config("erp.host.background");
-    if (background && (*background == "no" || *background == "off")) return;
+    if (!configFlag(context_, "erp.host.background", true)) return;
     const std::string setting = context_.host().config("erpmail.retention.run_at").value_or("03:00");
     int at = parseTimeOfDay(setting);
     if (at < 0) {

@@ -460,7 +460,11 @@ class RunTest(RetentionCase):
         self.assertEqual(sqlite_rows(db, "PRAGMA freelist_count"), [(0,)])
         self.assertLess(os.path.getsize(db), size - 6 * len(PDF) * 4)
 
-    def test_daily_run_of_a_serving_host_at_run_at(self):
+    def serve_past_run_at(self, extra_config="", wait=40):
+        """An account with a mail in the trash for 10 days (rule: 1 day), and a
+        serving host whose run_at comes 4 s after it starts; serves until the
+        maintenance event arrives or `wait` seconds have passed. Returns the
+        account and the maintenance events."""
         acc = self.account({"empty_trash_after_days": 1})
         m = self.store(acc, mail("Trash"), now_ms() - 10 * DAY)
         set_clock(self.host, now_ms() - 10 * DAY)
@@ -468,19 +472,29 @@ class RunTest(RetentionCase):
         set_clock(self.host, now_ms())
         at = time.localtime(time.time() + 4)
         with open(self.host.config, "a", encoding="utf-8") as f:
-            f.write(f"\n[config]\nerpmail.retention.run_at = {at.tm_hour:02d}:{at.tm_min:02d}:{at.tm_sec:02d}\n")
+            f.write(f"\n[config]\nerpmail.retention.run_at = {at.tm_hour:02d}:{at.tm_min:02d}:{at.tm_sec:02d}\n"
+                    + extra_config)
         server = subprocess.Popen([ERPHOST, "--config", self.host.config, "serve"], stderr=subprocess.DEVNULL)
         try:
-            deadline = time.time() + 40
+            deadline = time.time() + wait
             while not host_events(self.host, "mail.maintenance.done") and time.time() < deadline:
                 time.sleep(0.5)
         finally:
             server.terminate()
             server.wait()
-        done = host_events(self.host, "mail.maintenance.done")
+        return acc, host_events(self.host, "mail.maintenance.done")
+
+    def test_daily_run_of_a_serving_host_at_run_at(self):
+        acc, done = self.serve_past_run_at()
         self.assertEqual(len(done), 1, done)
         self.assertEqual(done[0]["payload"]["started_by"], "schedule")
         self.assertEqual(self.ids(acc), [])
+
+    def test_background_false_keeps_the_daily_run_from_starting(self):
+        # The same yes/no words as every other background worker: "false" is off.
+        acc, done = self.serve_past_run_at("erp.host.background = false\n", wait=10)
+        self.assertEqual(done, [])
+        self.assertEqual(len(self.ids(acc)), 1)
 
 
 class PostgreSqlRulesTest(RetentionCase):
