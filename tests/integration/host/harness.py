@@ -189,12 +189,17 @@ def kill_trials(test, host, trials, seed, new_trial, after_kill, after_completio
     import random
     import signal
     rng = random.Random(seed)
-    account = new_trial()
-    started = time.monotonic()
-    code, result, err = host.call("mail.fetch", "anna", {"account": account})
-    whole = time.monotonic() - started
-    test.assertEqual(code, 0, f"{result} {err}")
-    after_completion(account)
+    # The shorter of two whole fetches: one slowed by a passing load on the
+    # machine would put most kills after the fetch has ended.
+    whole = None
+    for _ in range(2):
+        account = new_trial()
+        started = time.monotonic()
+        code, result, err = host.call("mail.fetch", "anna", {"account": account})
+        took = time.monotonic() - started
+        whole = took if whole is None else min(whole, took)
+        test.assertEqual(code, 0, f"{result} {err}")
+        after_completion(account)
     kills = 0
     for _ in range(trials):
         account = new_trial()
