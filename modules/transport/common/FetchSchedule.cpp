@@ -38,26 +38,13 @@ void FetchSchedule::start(Context& context, std::function<void()> fetchAll)
 {
     if (!configFlag(context, "erp.host.background", true)) return;
     const int interval = configInt(context, "erpmail.fetch.interval_seconds", 300, 1, 7 * 86400);
-    stopping_ = false;
-    worker_ = std::thread([this, interval, fetchAll = std::move(fetchAll)] {
-        std::unique_lock<std::mutex> lock(mutex_);
-        while (!stopping_) {
-            lock.unlock();
-            fetchAll();
-            lock.lock();
-            wake_.wait_for(lock, std::chrono::seconds(interval), [this] { return stopping_; });
-        }
-    });
+    worker_.emplace(context, "erpmail.fetch", "scheduled fetch failed");
+    worker_->start(PeriodicWorker::FirstRound::AtOnce, std::move(fetchAll), std::chrono::seconds(interval));
 }
 
 void FetchSchedule::stop() noexcept
 {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    if (worker_) worker_->stop();
 }
 
 void recordReceived(Context& context, store::Connection& connection, const std::string& accountId,

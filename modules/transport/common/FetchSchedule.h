@@ -6,12 +6,11 @@
 #include "erpmail/MailFetcher.h"
 #include "erpmail/MessageStore.h"
 #include "erpmail/OperationError.h"
+#include "erpmail/PeriodicWorker.h"
 #include "store/FetchStateRepository.h"
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 namespace erpmail::transport {
 
@@ -24,10 +23,7 @@ public:
     void stop() noexcept;
 
 private:
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    std::thread worker_;
+    std::optional<PeriodicWorker> worker_;
 };
 
 

@@ -23,7 +23,8 @@ const char* kAddressItems = R"({"type":["string","object"]})";
 } // namespace
 
 OutboxService::OutboxService(Context& context, AccountAccess& accounts, SecretSealer* sealer)
-    : path_{context, accounts, OutboxSettings{}, newClaimOwner(), sealer}
+    : path_{context, accounts, OutboxSettings{}, newClaimOwner(), sealer},
+      worker_(context, "erpmail.outbox", "delivery pass failed")
 {
 }
 
@@ -115,18 +116,13 @@ void OutboxService::start()
 {
     path_.settings = readOutboxSettings(path_.context);
     if (!path_.settings.worker) return;
-    stopping_ = false;
-    worker_ = std::thread([this] { workerLoop(); });
+    worker_.start(PeriodicWorker::FirstRound::AtOnce, [this] { deliverRound(); },
+                  std::chrono::milliseconds(path_.settings.pollMs));
 }
 
 void OutboxService::stop() noexcept
 {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    worker_.stop();
 }
 
 Object::Ptr OutboxService::send(const Request& request)
@@ -142,26 +138,16 @@ Object::Ptr OutboxService::send(const Request& request)
 
 void OutboxService::wakeWorker()
 {
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        pending_ = true;
-    }
-    wake_.notify_all();
+    worker_.wake();
 }
 
-void OutboxService::workerLoop()
+void OutboxService::deliverRound()
 {
-    while (true) {
-        try {
-            deliverDue(path_);
-        } catch (const std::exception& e) {
-            path_.context.log(ERP_LOG_ERROR, "erpmail.outbox", std::string("delivery pass failed: ") + e.what());
-        }
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait_for(lock, std::chrono::milliseconds(path_.settings.pollMs),
-                       [this] { return stopping_ || pending_; });
-        pending_ = false;
-        if (stopping_) return;
+    try {
+        deliverDue(path_);
+    } catch (const std::exception& e) {
+        // An error, not the worker's warning: no mail goes out until it is mended.
+        path_.context.log(ERP_LOG_ERROR, "erpmail.outbox", std::string("delivery pass failed: ") + e.what());
     }
 }
 

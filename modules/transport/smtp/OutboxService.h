@@ -7,12 +7,10 @@
 #include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
+#include "erpmail/PeriodicWorker.h"
 #include "erpmail/SecretSealer.h"
 #include "transport/smtp/SendPath.h"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 namespace erpmail {
 
@@ -33,14 +31,11 @@ private:
     Poco::JSON::Object::Ptr send(const Request& request);
     /// Has the worker look at the outbox now rather than at its next poll.
     void wakeWorker();
-    void workerLoop();
+    /// One pass of the worker over every account's due mail.
+    void deliverRound();
 
     SendPath path_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    bool pending_ = false;
-    std::thread worker_;
+    PeriodicWorker worker_;
 };
 
 } // namespace erpmail

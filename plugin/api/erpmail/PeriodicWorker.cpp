@@ -5,13 +5,16 @@ namespace erpmail {
 void PeriodicWorker::start(FirstRound first, Round round, Pause pause)
 {
     stopping_ = false;
+    woken_ = false;
     thread_ = std::thread([this, first, round = std::move(round), pause = std::move(pause)] {
         if (first == FirstRound::AtOnce) runGuarded(round);
         for (;;) {
             const std::chrono::milliseconds wait = pause();
             {
                 std::unique_lock<std::mutex> lock(mutex_);
-                if (wake_.wait_for(lock, wait, [this] { return stopping_; })) return;
+                wake_.wait_for(lock, wait, [this] { return stopping_ || woken_; });
+                if (stopping_) return;
+                woken_ = false;
             }
             runGuarded(round);
         }
@@ -26,6 +29,15 @@ void PeriodicWorker::stop() noexcept
     }
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
+}
+
+void PeriodicWorker::wake()
+{
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        woken_ = true;
+    }
+    wake_.notify_all();
 }
 
 void PeriodicWorker::runGuarded(const Round& round) const

@@ -45,6 +45,9 @@ public:
     /// Stops and joins the thread; a round in progress finishes first.
     /// Nothing happens when it is not running.
     void stop() noexcept;
+    /// Ends the pause now, so that the next round comes at once; called
+    /// during a round, the pause after it is skipped.
+    void wake();
 
 private:
     void runGuarded(const Round& round) const;
@@ -55,6 +58,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    bool woken_ = false;
     std::thread thread_;
 };
 

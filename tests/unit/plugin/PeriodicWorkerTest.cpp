@@ -110,3 +110,30 @@ TEST_F(PeriodicWorkerTest, StartsAgainAfterStop)
     }
     EXPECT_EQ(rounds_, 2);
 }
+
+TEST_F(PeriodicWorkerTest, WakeEndsThePauseAndAWakeDuringARoundSkipsTheNextPause)
+{
+    std::atomic<bool> holdRound{false};
+    std::atomic<int> finished{0};
+    worker_.start(
+        PeriodicWorker::FirstRound::AtOnce,
+        [&] {
+            ++rounds_;
+            while (holdRound)
+                std::this_thread::sleep_for(1ms);
+            ++finished;
+        },
+        1h);
+    ASSERT_TRUE(eventually([&] { return finished == 1; }));
+    worker_.wake(); // in the hour's pause: the next round comes now
+    ASSERT_TRUE(eventually([&] { return finished == 2; }));
+    holdRound = true;
+    worker_.wake();
+    ASSERT_TRUE(eventually([this] { return rounds_ == 3; })); // round 3 holds
+    worker_.wake(); // during round 3: no pause after it
+    holdRound = false;
+    ASSERT_TRUE(eventually([&] { return finished == 4; }));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(rounds_, 4); // one wake, one round; then the hour's pause
+    worker_.stop();
+}
