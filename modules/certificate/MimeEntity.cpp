@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <string_view>
 
 namespace erpmail::smime {
 
@@ -86,31 +87,51 @@ std::string mediaType(const std::string& contentType)
     return Poco::toLower(Poco::trim(contentType.substr(0, contentType.find(';'))));
 }
 
-std::vector<std::string> multipartParts(const std::string& entity, std::size_t maxParts)
+namespace {
+
+/// Calls `part` with each part of a multipart entity, up to maxParts, as
+/// views into `entity`.
+template <class Part>
+void eachPart(const std::string& entity, std::size_t maxParts, Part part)
 {
-    std::vector<std::string> parts;
     const Headers h = readHeaders(entity);
     const std::string type = field(h, "Content-Type");
-    if (mediaType(type).compare(0, 10, "multipart/") != 0) return parts;
+    if (mediaType(type).compare(0, 10, "multipart/") != 0) return;
     const std::string boundary = parameter(type, "boundary");
-    if (boundary.empty()) return parts;
-    const std::string body = entity.substr(h.bodyAt);
+    if (boundary.empty()) return;
+    const std::string_view body = std::string_view(entity).substr(std::min(h.bodyAt, entity.size()));
     const std::string delimiter = "\r\n--" + boundary;
     // The first delimiter may open the body without a CRLF before it.
-    std::size_t at = body.compare(0, delimiter.size() - 2, delimiter, 2) == 0 ? 0 : body.find(delimiter);
-    if (at == std::string::npos) return parts;
+    std::size_t at =
+        body.compare(0, delimiter.size() - 2, std::string_view(delimiter).substr(2)) == 0 ? 0 : body.find(delimiter);
+    if (at == std::string::npos) return;
     at += at == 0 && body.compare(0, 2, "\r\n") != 0 ? delimiter.size() - 2 : delimiter.size();
-    while (parts.size() < maxParts) {
+    for (std::size_t found = 0; found < maxParts; ++found) {
         if (body.compare(at, 2, "--") == 0) break; // the close delimiter
         const std::size_t lineEnd = body.find("\r\n", at);
         if (lineEnd == std::string::npos) break;
         const std::size_t start = lineEnd + 2;
         const std::size_t next = body.find(delimiter, start);
         if (next == std::string::npos) break;
-        parts.push_back(body.substr(start, next - start));
+        part(body.substr(start, next - start));
         at = next + delimiter.size();
     }
+}
+
+} // namespace
+
+std::vector<std::string> multipartParts(const std::string& entity, std::size_t maxParts)
+{
+    std::vector<std::string> parts;
+    eachPart(entity, maxParts, [&](std::string_view p) { parts.emplace_back(p); });
     return parts;
+}
+
+std::size_t multipartPartCount(const std::string& entity, std::size_t maxParts)
+{
+    std::size_t count = 0;
+    eachPart(entity, maxParts, [&](std::string_view) { ++count; });
+    return count;
 }
 
 } // namespace erpmail::smime

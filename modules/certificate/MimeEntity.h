@@ -28,5 +28,7 @@ std::string mediaType(const std::string& contentType);
 /// between its boundaries, at most `maxParts`. Empty when the entity is no
 /// multipart or its boundary never occurs.
 std::vector<std::string> multipartParts(const std::string& entity, std::size_t maxParts);
+/// How many parts multipartParts() would return, without copying them.
+std::size_t multipartPartCount(const std::string& entity, std::size_t maxParts);
 
 } // namespace erpmail::smime

@@ -57,8 +57,7 @@ struct Walk {
                 v.status = "invalid"; // cut or malformed: nothing here is validly signed
                 v.reason = e.what();
             }
-            const auto inside = multipartParts(entity, 3);
-            if (inside.size() > 2 && v.status != "invalid") {
+            if (multipartPartCount(entity, 3) > 2 && v.status != "invalid") {
                 v.status = "invalid";
                 v.reason = "the signed multipart holds parts after its signature, which it does not cover";
             }

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace erpmail::smime {
 
@@ -46,10 +47,21 @@ std::size_t firstBare(const std::string& s, char c, Fits fits)
     return std::string::npos;
 }
 
+/// The offsets of the first bare LF and the first bare CR, npos where none.
+std::pair<std::size_t, std::size_t> bareBreaks(const std::string& s)
+{
+    return {firstBare(s, '\n', [&](std::size_t i) { return i > 0 && s[i - 1] == '\r'; }),
+            firstBare(s, '\r', [&](std::size_t i) { return i + 1 < s.size() && s[i + 1] == '\n'; })};
+}
+
+bool isCanonical(const std::string& s)
+{
+    return bareBreaks(s) == std::make_pair(std::string::npos, std::string::npos);
+}
+
 void requireCanonical(const std::string& s)
 {
-    const std::size_t lf = firstBare(s, '\n', [&](std::size_t i) { return i > 0 && s[i - 1] == '\r'; });
-    const std::size_t cr = firstBare(s, '\r', [&](std::size_t i) { return i + 1 < s.size() && s[i + 1] == '\n'; });
+    const auto [lf, cr] = bareBreaks(s);
     if (lf == std::string::npos && cr == std::string::npos) return;
     const bool lfFirst = lf < cr;
     throw SmimeError(std::string("the entity has a bare ") + (lfFirst ? "LF" : "CR") + " at byte " +
@@ -65,7 +77,11 @@ std::string canonical(const std::string& text)
 
 MessageParts splitMessage(const std::string& raw)
 {
-    const std::string message = canonical(raw);
+    // A mail erpmail composed, or one stored as it came over the wire, is
+    // already in CRLF form: read as it is, not copied.
+    std::string converted;
+    if (!isCanonical(raw)) converted = canonical(raw);
+    const std::string& message = converted.empty() ? raw : converted;
     Headers h = readHeaders(message);
     MessageParts parts;
     std::string entityHeaders;
@@ -88,13 +104,19 @@ MessageParts splitMessage(const std::string& raw)
         at = next;
     }
     if (entityHeaders.empty()) entityHeaders = "Content-Type: text/plain; charset=us-ascii\r\n";
-    parts.entity = entityHeaders + "\r\n" + message.substr(std::min(h.bodyAt, message.size()));
+    const std::size_t bodyAt = std::min(h.bodyAt, message.size());
+    parts.entity.reserve(entityHeaders.size() + 2 + message.size() - bodyAt);
+    parts.entity.append(entityHeaders).append("\r\n").append(message, bodyAt, std::string::npos);
     return parts;
 }
 
 std::string joinMessage(const MessageParts& parts)
 {
-    return parts.outerHeaders + "MIME-Version: 1.0\r\n" + parts.entity;
+    static const std::string version = "MIME-Version: 1.0\r\n";
+    std::string message;
+    message.reserve(parts.outerHeaders.size() + version.size() + parts.entity.size());
+    message.append(parts.outerHeaders).append(version).append(parts.entity);
+    return message;
 }
 
 std::string signEntity(const std::string& entity, const Signer& signer)
@@ -121,15 +143,21 @@ std::string signEntity(const std::string& entity, const Signer& signer)
     Bio der(BIO_new(BIO_s_mem()));
     i2d_CMS_bio(der.get(), cms.get());
     const std::string boundary = randomBoundary("signed");
-    return "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;\r\n"
-           " boundary=\"" + boundary + "\"\r\n\r\n"
-           "This is a cryptographically signed message in MIME format.\r\n\r\n"
-           "--" + boundary + "\r\n" + entity + "\r\n--" + boundary + "\r\n" +
-           "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
-           "Content-Transfer-Encoding: base64\r\n"
-           "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
-           "Content-Description: S/MIME Cryptographic Signature\r\n\r\n" +
-           base64Lines(drain(der.get())) + "\r\n--" + boundary + "--\r\n";
+    const std::string head = "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;\r\n"
+                             " boundary=\"" + boundary + "\"\r\n\r\n"
+                             "This is a cryptographically signed message in MIME format.\r\n\r\n"
+                             "--" + boundary + "\r\n";
+    const std::string tail = "\r\n--" + boundary + "\r\n" +
+                             "Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n"
+                             "Content-Transfer-Encoding: base64\r\n"
+                             "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
+                             "Content-Description: S/MIME Cryptographic Signature\r\n\r\n" +
+                             base64Lines(drain(der.get())) + "\r\n--" + boundary + "--\r\n";
+    // The entity is the mail's bulk: copied once.
+    std::string out;
+    out.reserve(head.size() + entity.size() + tail.size());
+    out.append(head).append(entity).append(tail);
+    return out;
 }
 
 std::string encryptEntity(const std::string& entity, const std::vector<X509*>& recipients, Cipher cipher)

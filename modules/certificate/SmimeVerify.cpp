@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 namespace erpmail::smime {
 
@@ -154,7 +155,7 @@ Verification verifySigned(const std::string& entity, X509_STORE* trust, const st
     if (mediaType(type) != "multipart/signed") throw SmimeError("the entity is no multipart/signed");
     const std::string boundary = parameter(type, "boundary");
     if (boundary.empty()) throw SmimeError("multipart/signed without a boundary");
-    const std::string body = entity.substr(h.bodyAt);
+    const std::string_view body = std::string_view(entity).substr(std::min(h.bodyAt, entity.size()));
     const std::string open = "--" + boundary;
     std::size_t first = body.compare(0, open.size(), open) == 0 ? 0 : body.find("\r\n" + open);
     if (first == std::string::npos) throw SmimeError("multipart/signed without its parts");
@@ -165,12 +166,12 @@ Verification verifySigned(const std::string& entity, X509_STORE* trust, const st
     std::size_t contentEnd = body.find("\r\n" + open, contentAt);
     if (contentEnd == std::string::npos) throw SmimeError("multipart/signed has no signature part");
     Verification v;
-    v.content = body.substr(contentAt, contentEnd - contentAt);
+    v.content = std::string(body.substr(contentAt, contentEnd - contentAt));
     std::size_t sigAt = body.find("\r\n", contentEnd + 2);
     std::size_t sigEnd = sigAt == std::string::npos ? std::string::npos : body.find("\r\n" + open, sigAt);
     if (sigAt == std::string::npos || sigEnd == std::string::npos)
         throw SmimeError("multipart/signed: the signature part is cut");
-    const std::string signaturePart = body.substr(sigAt + 2, sigEnd - sigAt - 2);
+    const std::string signaturePart(body.substr(sigAt + 2, sigEnd - sigAt - 2));
     Headers sh = readHeaders(signaturePart);
     std::string der;
     try {
