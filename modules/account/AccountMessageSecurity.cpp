@@ -14,6 +14,8 @@ namespace erpmail {
 
 namespace {
 
+using smime::SignerCheck;
+
 /// Mails larger than this are stored with status error rather than checked.
 constexpr std::size_t kMaxCheckedBytes = 64 * 1024 * 1024;
 
@@ -25,19 +27,14 @@ std::vector<store::AddressCertificate> validSignerCertificates(const smime::Mess
 {
     std::vector<store::AddressCertificate> out;
     for (const auto& s : security.signers) {
-        if (s.check.status != "valid" || s.check.certificatePem.empty()) continue;
-        try {
-            CertificateFile file = readCertificateFile(s.check.certificatePem, std::nullopt, "certificate");
-            const X509Info info = X509Info::of(file.leaf.get());
-            std::optional<std::string> capabilities;
-            if (!s.check.capabilities.empty())
-                capabilities = Poco::cat(std::string(" "), s.check.capabilities.begin(), s.check.capabilities.end());
-            for (const auto& email : s.check.emails)
-                out.push_back({Poco::toLower(email), fingerprintOf(file.leaf.get()), info.subject, info.notBeforeMs,
-                               info.notAfterMs, derOf(file.leaf.get()), nowMs, std::nullopt, capabilities});
-        } catch (const std::exception&) {
-            // A certificate that does not read back is not collected.
-        }
+        const SignerCheck& c = s.check;
+        if (c.status != "valid" || c.certificateDer.empty()) continue;
+        std::optional<std::string> capabilities;
+        if (!c.capabilities.empty())
+            capabilities = Poco::cat(std::string(" "), c.capabilities.begin(), c.capabilities.end());
+        for (const auto& email : c.emails)
+            out.push_back({Poco::toLower(email), c.fingerprint, c.subject, c.notBeforeMs, c.notAfterMs,
+                           c.certificateDer, nowMs, std::nullopt, capabilities});
     }
     return out;
 }

@@ -39,7 +39,12 @@ struct Walk {
             worst = rank(v.status);
             out.reason = v.reason;
         }
-        if (v.signers.empty()) out.signers.push_back({{v.status, v.reason, {}, {}, {}, {}, {}}, path});
+        if (v.signers.empty()) {
+            SignerCheck none;
+            none.status = v.status;
+            none.reason = v.reason;
+            out.signers.push_back({none, path});
+        }
         for (const auto& s : v.signers)
             out.signers.push_back({s, path});
     }

@@ -68,6 +68,12 @@ struct SignerCheck {
     std::string subject;
     std::vector<std::string> emails;
     std::string certificatePem;
+    /// The same certificate as DER with its SHA-256 fingerprint and
+    /// validity, so that the address book need not parse it again.
+    std::string certificateDer;
+    std::string fingerprint;
+    std::int64_t notBeforeMs = 0;
+    std::int64_t notAfterMs = 0;
     std::string digest; ///< sha256, sha1, ...
     /// The algorithm OIDs (dotted) of the signed SMIMECapabilities
     /// attribute, in the signer's order of preference; empty when none.

@@ -1,6 +1,7 @@
 #include "certificate/SmimeTrust.h"
 
 #include "certificate/CertificateFiles.h"
+#include "erpmail/SystemTrust.h"
 #include "store/CertificateRepository.h"
 
 #include <openssl/err.h>
@@ -26,7 +27,9 @@ TrustAnchors SmimeTrust::anchors()
     const std::int64_t now = steadyMs();
     if (!cached_ || now - builtAtMs_ > 60000) {
         TrustAnchors store(X509_STORE_new());
-        X509_STORE_set_default_paths(store.get());
+        // The system's CAs as a chain names them: parsing the whole bundle
+        // cost more than verifying a fetch's signatures.
+        trustSystemCertificates(store.get());
         try {
             auto system = context_.databases().acquire(context_.systemDatabaseId(), store::Scope::System);
             for (const auto& record : store::CertificateRepository(*system).list("", std::nullopt)) {

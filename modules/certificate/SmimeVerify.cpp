@@ -109,6 +109,10 @@ void checkSigners(CMS_ContentInfo* cms, Verification& v, X509_STORE* trust, cons
             check.subject = info.subject;
             for (const auto& e : info.emails) check.emails.push_back(Poco::toLower(e));
             check.certificatePem = pemOf(cert);
+            check.certificateDer = derOf(cert);
+            check.fingerprint = fingerprintOf(cert);
+            check.notBeforeMs = info.notBeforeMs;
+            check.notAfterMs = info.notAfterMs;
             check.capabilities = capabilitiesOf(si);
             const std::string problem = signatureProblem(si, v.content, EVP_get_digestbynid(digestNid));
             if (!problem.empty()) {
