@@ -7,6 +7,8 @@
 #include <Poco/String.h>
 
 #include <algorithm>
+#include <cstring>
+#include <strings.h>
 #include <sstream>
 
 namespace erpmail::smime {
@@ -115,10 +117,18 @@ std::vector<EncryptedPart> encryptedParts(const std::string& raw)
 
 bool mayHoldSmime(const std::string& raw)
 {
-    static const std::string needle = "pkcs7-";
-    auto it = std::search(raw.begin(), raw.end(), needle.begin(), needle.end(),
-                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-    return it != raw.end();
+    // "pkcs7-" in any case, found by its "7-" at memmem's speed: every
+    // received mail passes here, and the base64 of its attachments seldom
+    // holds a "7-" (a case-folding search took a quarter of a fetch).
+    const char* const begin = raw.data();
+    const char* const end = begin + raw.size();
+    for (const char* p = begin; p < end;) {
+        const auto* at = static_cast<const char*>(memmem(p, static_cast<std::size_t>(end - p), "7-", 2));
+        if (!at) return false;
+        if (at - begin >= 4 && strncasecmp(at - 4, "pkcs", 4) == 0) return true;
+        p = at + 1;
+    }
+    return false;
 }
 
 MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STORE*()>& trust,

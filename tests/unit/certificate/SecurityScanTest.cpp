@@ -52,6 +52,23 @@ TEST(SecurityScan, PlainMailIsNoSmimeAndAsksNoTrust)
     EXPECT_EQ(trust.asked, 0);
 }
 
+// Every S/MIME media type, in any case and at either end of the mail, and
+// near misses that are none.
+TEST(SecurityScan, MayHoldSmimeFindsPkcs7InAnyCaseAnywhere)
+{
+    for (const std::string type : {"application/pkcs7-mime", "application/x-pkcs7-signature", "APPLICATION/PKCS7-MIME",
+                                   "application/Pkcs7-Signature"}) {
+        EXPECT_TRUE(mayHoldSmime("Content-Type: " + type + "\r\n\r\nx")) << type;
+        EXPECT_TRUE(mayHoldSmime(std::string(200000, 'A') + "7-\r\nContent-Type: " + type)) << type;
+    }
+    EXPECT_TRUE(mayHoldSmime("pkcs7-"));
+    EXPECT_FALSE(mayHoldSmime(""));
+    EXPECT_FALSE(mayHoldSmime("7-"));
+    EXPECT_FALSE(mayHoldSmime("kcs7-"));
+    EXPECT_FALSE(mayHoldSmime("pkcs8-mime pkcs7 pkcs 7- xkcs7-"));
+    EXPECT_FALSE(mayHoldSmime(std::string(100000, '7') + "-" + std::string(100000, '-')));
+}
+
 TEST(SecurityScan, GarbageSignatureIsInvalidNotACrash)
 {
     Trust trust;
