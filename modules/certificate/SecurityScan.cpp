@@ -117,15 +117,15 @@ std::vector<EncryptedPart> encryptedParts(const std::string& raw)
 
 bool mayHoldSmime(const std::string& raw)
 {
-    // "pkcs7-" in any case, found by its "7-" at memmem's speed: every
-    // received mail passes here, and the base64 of its attachments seldom
-    // holds a "7-" (a case-folding search took a quarter of a fetch).
+    // "pkcs7-" in any case, found by its "-" with memchr: every received
+    // mail passes here, and the base64 of its attachments holds no "-" at
+    // all (a case-folding search took a quarter of a plain mail's fetch).
     const char* const begin = raw.data();
     const char* const end = begin + raw.size();
     for (const char* p = begin; p < end;) {
-        const auto* at = static_cast<const char*>(memmem(p, static_cast<std::size_t>(end - p), "7-", 2));
+        const auto* at = static_cast<const char*>(std::memchr(p, '-', static_cast<std::size_t>(end - p)));
         if (!at) return false;
-        if (at - begin >= 4 && strncasecmp(at - 4, "pkcs", 4) == 0) return true;
+        if (at - begin >= 5 && at[-1] == '7' && strncasecmp(at - 5, "pkcs", 4) == 0) return true;
         p = at + 1;
     }
     return false;
