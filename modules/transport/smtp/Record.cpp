@@ -55,7 +55,15 @@ Recorded record(const SendPath& path, GroupCommit& group, const store::AccountRe
     // The Sent copy is parsed here, on the lane's own thread: the commit
     // that the lanes share only writes it.
     std::optional<PreparedMessage> sentCopy;
-    if (firstReach) sentCopy = path.accounts.prepareMessage(account, entry.raw, "sent", "out", entry.documentLinks, {});
+    if (firstReach) {
+        try {
+            sentCopy = path.accounts.prepareMessage(account, entry.raw, "sent", "out", entry.documentLinks, {});
+        } catch (const std::exception& e) {
+            // The mail went out: its sent mark must commit, or it would go out again.
+            path.context.log(ERP_LOG_WARNING, "erpmail.outbox",
+                             "the local Sent copy of " + entry.messageId + " could not be made: " + e.what());
+        }
+    }
 
     // The sent mark, the sent copy and the event commit together, after the
     // 250, and only while the claim is this attempt's.
