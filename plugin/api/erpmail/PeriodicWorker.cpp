@@ -4,12 +4,17 @@ namespace erpmail {
 
 void PeriodicWorker::start(FirstRound first, Round round, Pause pause)
 {
-    stopping_ = false;
-    woken_ = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = false;
+        woken_ = false;
+    }
     thread_ = std::thread([this, first, round = std::move(round), pause = std::move(pause)] {
         if (first == FirstRound::AtOnce) runGuarded(round);
+        std::chrono::milliseconds wait(60000);
         for (;;) {
-            const std::chrono::milliseconds wait = pause();
+            // A pause that cannot be told keeps the last one (a minute at first).
+            runGuarded([&] { wait = pause(); });
             {
                 std::unique_lock<std::mutex> lock(mutex_);
                 wake_.wait_for(lock, wait, [this] { return stopping_ || woken_; });
