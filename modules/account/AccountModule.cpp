@@ -123,6 +123,10 @@ void AccountModule::deliverLeftEvents() noexcept
     try {
         // The account state's events; the table comes with the mailbox migrations.
         context_.deliverEvents(*context_.databases().acquire(context_.systemDatabaseId(), store::Scope::Mailbox));
+    } catch (const std::exception& e) {
+        wait(e.what()); // the accounts' own databases still hand theirs over
+    }
+    try {
         std::set<std::string> done;
         for (const auto& account : accounts_.allAccounts()) {
             if (!account.online || !done.insert(account.databaseId).second) continue;
