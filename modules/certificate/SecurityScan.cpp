@@ -140,6 +140,7 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
         Walk walk{trust, fromEmail, nowMs, out};
         walk.visit(message.entity, "", 0);
         const bool whole = !out.signers.empty() && out.signers.front().part.empty();
+        static const char* names[] = {"valid", "weak", "untrusted", "invalid"};
         auto onlySigned = [&] {
             std::vector<std::string> where;
             for (const auto& s : out.signers)
@@ -156,10 +157,12 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
             out.reason = out.kind == "encrypted" ? ""
                                                  : "only a part of the message is encrypted; it is shown apart "
                                                    "from the parts around it, which were not";
-            // Signed parts beside the encrypted one are named too, never the whole.
-            if (out.kind == "partly_encrypted" && walk.signedParts > 0) out.reason += "; " + onlySigned();
+            // Signed parts beside the encrypted one are named too, with the
+            // verdict of their worst signature; never as the whole.
+            if (out.kind == "partly_encrypted" && walk.signedParts > 0) {
+                out.reason += "; " + onlySigned() + "; its signature is " + names[walk.worst];
+            }
         } else if (whole) {
-            static const char* names[] = {"valid", "weak", "untrusted", "invalid"};
             out.kind = "signed";
             out.status = names[walk.worst];
             if (out.status == "valid") out.reason.clear();

@@ -229,7 +229,7 @@ class SmimeReceivingTest(unittest.TestCase):
         sec = got["security"]
         self.assertEqual((sec["kind"], sec["status"], sec["partly_signed"]), ("partly_encrypted", "encrypted", True))
         self.assertIn("only a part of the message is encrypted", sec["reason"])
-        self.assertIn("only part 2 of the message is signed; the rest is not", sec["reason"])
+        self.assertIn("only part 2 of the message is signed; the rest is not; its signature is valid", sec["reason"])
         self.assertEqual([(s["part"], s["status"]) for s in sec["signers"]], [("2", "valid")])
         [part] = sec["decrypted"]
         self.assertEqual(part["part"], "3")
