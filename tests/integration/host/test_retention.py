@@ -460,17 +460,17 @@ class RunTest(RetentionCase):
         self.assertEqual(sqlite_rows(db, "PRAGMA freelist_count"), [(0,)])
         self.assertLess(os.path.getsize(db), size - 6 * len(PDF) * 4)
 
-    def serve_past_run_at(self, extra_config="", wait=40):
+    def serve_past_run_at(self, extra_config="", wait=40, lead=4):
         """An account with a mail in the trash for 10 days (rule: 1 day), and a
-        serving host whose run_at comes 4 s after it starts; serves until the
-        maintenance event arrives or `wait` seconds have passed. Returns the
-        account and the maintenance events."""
+        serving host whose run_at comes `lead` seconds after it starts; serves
+        until the maintenance event arrives or `wait` seconds have passed.
+        Returns the account and the maintenance events."""
         acc = self.account({"empty_trash_after_days": 1})
         m = self.store(acc, mail("Trash"), now_ms() - 10 * DAY)
         set_clock(self.host, now_ms() - 10 * DAY)
         self.call("mail.message.trash", {"account": acc, "ids": [m]})
         set_clock(self.host, now_ms())
-        at = time.localtime(time.time() + 4)
+        at = time.localtime(time.time() + lead)
         with open(self.host.config, "a", encoding="utf-8") as f:
             f.write(f"\n[config]\nerpmail.retention.run_at = {at.tm_hour:02d}:{at.tm_min:02d}:{at.tm_sec:02d}\n"
                     + extra_config)
@@ -492,7 +492,8 @@ class RunTest(RetentionCase):
 
     def test_background_false_keeps_the_daily_run_from_starting(self):
         # The same yes/no words as every other background worker: "false" is off.
-        acc, done = self.serve_past_run_at("erp.host.background = false\n", wait=10)
+        # run_at far enough ahead that a slow start still meets it, and waited past.
+        acc, done = self.serve_past_run_at("erp.host.background = false\n", wait=16, lead=8)
         self.assertEqual(done, [])
         self.assertEqual(len(self.ids(acc)), 1)
 
