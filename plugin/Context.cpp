@@ -43,6 +43,13 @@ std::string Context::systemDatabaseId() const
     throw OperationError("unavailable", "the host marks no database as the system database");
 }
 
+store::ConnectionLease Context::systemWithEvents()
+{
+    const std::string id = systemDatabaseId();
+    databases_->acquire(id, store::Scope::Mailbox);
+    return databases_->acquire(id, store::Scope::System);
+}
+
 erp::sdk::Host::DocumentReader Context::documentReader(const Request& request) const
 {
     return {request.user, host_.hasPermission(request.user, permission::Admin)};

@@ -121,8 +121,7 @@ void AccountModule::deliverLeftEvents() noexcept
         context_.log(ERP_LOG_WARNING, "erpmail.events", "events left by a stopped process wait: " + why);
     };
     try {
-        // The account state's events; the table comes with the mailbox migrations.
-        context_.deliverEvents(*context_.databases().acquire(context_.systemDatabaseId(), store::Scope::Mailbox));
+        context_.deliverEvents(*context_.systemWithEvents()); // the installation's events
     } catch (const std::exception& e) {
         wait(e.what()); // the accounts' own databases still hand theirs over
     }

@@ -18,9 +18,7 @@ OperationError AccountService::wentOffline(const store::AccountRecord& account, 
 bool AccountService::changeOnline(const store::AccountRecord& account, const std::string& type,
                                   const Object::Ptr& event, const std::function<bool(store::AccountRepository&)>& change)
 {
-    // The event table comes with the mailbox migrations, also in a system
-    // database that holds no account's mail.
-    auto lease = context_.databases().acquire(context_.systemDatabaseId(), store::Scope::Mailbox);
+    auto lease = context_.systemWithEvents();
     {
         store::Transaction tx(*lease);
         store::AccountRepository accounts(*lease);

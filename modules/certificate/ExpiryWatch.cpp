@@ -28,9 +28,7 @@ void ExpiryWatch::start()
 
 std::size_t ExpiryWatch::lookOnce()
 {
-    const std::string systemId = context_.systemDatabaseId();
-    context_.databases().acquire(systemId, store::Scope::Mailbox); // its event table
-    auto system = context_.databases().acquire(systemId, store::Scope::System);
+    auto system = context_.systemWithEvents();
     store::CertificateRepository certificates(*system);
     const std::int64_t now = context_.host().nowMs();
     std::size_t recorded = 0;

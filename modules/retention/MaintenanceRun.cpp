@@ -220,9 +220,7 @@ Object::Ptr MaintenanceRun::run(const std::vector<store::AccountRecord>& account
 {
     const auto started = std::chrono::steady_clock::now();
     const std::int64_t nowMs = context_.host().nowMs();
-    const std::string systemId = context_.systemDatabaseId();
-    context_.databases().acquire(systemId, store::Scope::Mailbox); // its event table
-    auto system = context_.databases().acquire(systemId, store::Scope::System);
+    auto system = context_.systemWithEvents();
     store::MaintenanceRunRepository runs(*system);
     store::MaintenanceRunRecord record;
     record.startedAtMs = nowMs;

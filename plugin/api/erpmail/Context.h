@@ -33,6 +33,11 @@ public:
     std::vector<DatabaseInfo> databaseList() const;
     /// Id of the system database; throws when the host marks none.
     std::string systemDatabaseId() const;
+    /// A connection to the system database with its tables and the event
+    /// table, which comes with the mailbox migrations: the events of the
+    /// installation (account state, certificates, maintenance) are recorded
+    /// there. Throws StoreError.
+    store::ConnectionLease systemWithEvents();
 
     /// A host document's variable as the request's user may read it; nullopt
     /// when the host does not know it. Throws OperationError(forbidden, field)
