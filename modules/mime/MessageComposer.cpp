@@ -159,6 +159,7 @@ ComposedMessage composeMessage(const OutgoingMessage& m)
     out.messageId = m.messageId.empty() ? newMessageId(m.from.email) : m.messageId;
     checkHeaderValue("message_id", out.messageId);
     out.envelopeFrom = m.from.email;
+    out.subject = m.subject;
     for (const auto* list : {&m.to, &m.cc, &m.bcc})
         for (const auto& a : *list)
             if (std::find(out.recipients.begin(), out.recipients.end(), a.email) == out.recipients.end())

@@ -51,6 +51,7 @@ struct ComposedMessage {
     std::string messageId;               ///< without angle brackets
     std::string envelopeFrom;
     std::vector<std::string> recipients; ///< to, cc and bcc addresses, once each
+    std::string subject;                 ///< as written, not encoded
 };
 
 /// The text in canonical form: bare LF and bare CR become CRLF.

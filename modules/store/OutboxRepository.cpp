@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kColumns =
     "id, account_id, message_id, state, attempts, next_attempt_ms, last_answer, envelope_from, envelope_to,"
-    " document_links, created_by, created_at_ms, claimed_by, claimed_until_ms, claim_token";
+    " document_links, created_by, created_at_ms, claimed_by, claimed_until_ms, claim_token, subject";
 
 OutboxEntry readRow(Statement& st, bool withRaw)
 {
@@ -30,7 +30,8 @@ OutboxEntry readRow(Statement& st, bool withRaw)
     e.claimedBy = st.getText(13);
     e.claimedUntilMs = st.getInt(14);
     e.claimToken = st.getText(15);
-    if (withRaw) e.raw = st.getBlob(16).value_or("");
+    e.subject = st.getText(16);
+    if (withRaw) e.raw = st.getBlob(17).value_or("");
     return e;
 }
 
@@ -39,11 +40,12 @@ OutboxEntry readRow(Statement& st, bool withRaw)
 std::int64_t OutboxRepository::enqueue(const OutboxEntry& e)
 {
     Statement st(c_, "INSERT INTO outbox (account_id, message_id, state, attempts, next_attempt_ms, envelope_from,"
-                     " envelope_to, raw, document_links, created_by, created_at_ms)"
-                     " VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?)");
+                     " envelope_to, raw, document_links, created_by, created_at_ms, subject)"
+                     " VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bindText(1, e.accountId).bindText(2, e.messageId).bindInt(3, e.nextAttemptMs).bindText(4, e.envelopeFrom);
     st.bindText(5, e.envelopeTo).bindBlob(6, e.raw).bindText(7, e.documentLinks).bindText(8, e.createdBy);
     st.bindInt(9, e.createdAtMs);
+    st.bindOptionalText(10, e.subject);
     st.execute();
     return c_.lastInsertId();
 }

@@ -33,6 +33,7 @@ struct OutboxEntry {
     std::string envelopeTo = "[]"; ///< JSON array of addresses
     std::string raw;               ///< empty in listings
     std::string documentLinks = "[]";
+    std::optional<std::string> subject; ///< as written; none for mail queued before it was kept
     std::string createdBy;
     std::int64_t createdAtMs = 0;
     std::optional<std::string> claimedBy;

@@ -90,6 +90,7 @@ public:
 
 private:
     Poco::JSON::Object::Ptr preview(const Request& request);
+    Poco::JSON::Object::Ptr check(const Request& request);
     Poco::JSON::Object::Ptr create(const Request& request);
     Poco::JSON::Object::Ptr update(const Request& request);
     Poco::JSON::Object::Ptr remove(const Request& request);
@@ -126,6 +127,12 @@ std::vector<Operation> TextBlockModule::operations()
                            "doc_id":{"type":"string","minLength":1,"maxLength":200},
                            "variables":{"type":"object"}}})",
          permission::Use, bind(&TextBlockModule::preview)},
+        {"mail.textblock.check",
+         "Checks a text block as it is written, without saving it: ok, or the field and the message (every "
+         "problem's line, column and variable) that saving would refuse it with",
+         R"({"type":"object","additionalProperties":false,
+             "properties":{)" + fields + "}}",
+         permission::Use, bind(&TextBlockModule::check)},
         {"mail.textblock.create",
          "Saves a new text block of an account, checked first: every placeholder, format, {{#if}} and variable",
          R"({"type":"object","additionalProperties":false,"required":["account","name"],
@@ -221,6 +228,26 @@ Object::Ptr TextBlockModule::save(store::TextBlockRecord block, bool isNew)
     auto result = blockJson(block);
     Array::Ptr w = new Array;
     for (const auto& s : warnings) w->add(s);
+    result->set("warnings", w);
+    return result;
+}
+
+Object::Ptr TextBlockModule::check(const Request& request)
+{
+    textblock::Catalogue catalogue(context_);
+    Object::Ptr result = new Object;
+    Array::Ptr w = new Array;
+    try {
+        store::TextBlockRecord block;
+        readFields(request.params, block);
+        for (const auto& s : textblock::checkBlock(block, catalogue)) w->add(s);
+        result->set("ok", true);
+    } catch (const OperationError& e) {
+        if (e.code() != "invalid_params") throw;
+        result->set("ok", false);
+        result->set("field", e.field());
+        result->set("message", e.what());
+    }
     result->set("warnings", w);
     return result;
 }

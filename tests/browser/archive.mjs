@@ -9,6 +9,6 @@ await run(async (browser, failures) => {
   await page.waitForSelector('li[data-account]');
   if (await page.$(`li[data-account="${hidden}"]`)) failures.push(`${user} sees the account ${hidden}`);
   await page.click('tr[data-message]');
-  await page.click('.toolbar button >> nth=0');
+  await page.click('button[data-action=archive]');
   await page.waitForSelector('tr[data-message]', { state: 'detached', timeout: 10000 });
 });

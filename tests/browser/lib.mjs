@@ -32,11 +32,20 @@ export async function run(body) {
 
 /** A new page signed in through the sign-in screen. */
 export async function signedIn(browser, url, user, password) {
-  const page = await browser.newPage();
+  const page = await (await browser.newContext()).newPage(); // a context of its own, as axe-core needs
   await page.goto(url);
   await page.fill('input[name=user]', user);
   await page.fill('input[name=password]', password);
   await page.click('button[type=submit]');
   await page.waitForSelector('nav');
   return page;
+}
+
+/** Adds a failure for each serious or critical axe-core violation on the page as it is now. */
+export async function axe(page, name, failures) {
+  const AxeBuilder = require('@axe-core/playwright').default;
+  const r = await new AxeBuilder({ page }).analyze();
+  for (const v of r.violations)
+    if (v.impact === 'serious' || v.impact === 'critical')
+      failures.push(`${name}: axe ${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }

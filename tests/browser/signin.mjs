@@ -3,17 +3,10 @@
 // and saves screenshots in both languages.
 // Usage: node signin.mjs URL USER PASSWORD SCREENSHOT_DIR
 import fs from 'node:fs';
-import { require, run } from './lib.mjs';
-
-const AxeBuilder = require('@axe-core/playwright').default;
+import { axe, run } from './lib.mjs';
 
 const [url, user, password, shots] = process.argv.slice(2);
 fs.mkdirSync(shots, { recursive: true });
-async function axe(page, name, failures) {
-  const r = await new AxeBuilder({ page }).analyze();
-  for (const v of r.violations)
-    if (v.impact === 'serious' || v.impact === 'critical') failures.push(`${name}: axe ${v.id} (${v.impact})`);
-}
 await run(async (browser, failures) => {
   for (const lang of ['de-CH', 'en']) {
     const context = await browser.newContext();

@@ -9,6 +9,7 @@ export class ApiError extends Error {
     public status: number,
     public code: string,
     message: string,
+    public field?: string,
   ) {
     super(message);
   }
@@ -35,7 +36,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   }
   if (!r.ok) {
     const e = json.error || {};
-    throw new ApiError(r.status, e.code || String(r.status), e.message || r.statusText);
+    throw new ApiError(r.status, e.code || String(r.status), e.message || r.statusText, e.field);
   }
   return json as T;
 }

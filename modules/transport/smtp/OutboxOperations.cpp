@@ -54,6 +54,7 @@ Object::Ptr entryJson(const store::OutboxEntry& e)
     o->set("id", e.id);
     o->set("account", e.accountId);
     o->set("message_id", e.messageId);
+    o->set("subject", e.subject ? Var(*e.subject) : Var());
     o->set("state", e.state);
     o->set("attempts", e.attempts);
     o->set("next_attempt_ms", e.nextAttemptMs);

@@ -28,6 +28,7 @@ store::OutboxEntry entryOf(const store::AccountRecord& account, const Request& r
     entry.nextAttemptMs = composed.dateMs;
     entry.envelopeFrom = composed.message.envelopeFrom;
     entry.envelopeTo = toJson(recipients);
+    entry.subject = composed.message.subject;
     entry.raw = std::move(secured.wire);
     entry.documentLinks = p->has("documents") ? toJson(p->getArray("documents")) : "[]";
     entry.createdBy = request.user;

@@ -22,8 +22,20 @@ def browser_missing():
     return "needs /usr/bin/chromium, node and ui/node_modules (scripts/install-deps)"
 
 
-@unittest.skipIf(browser_missing() and os.environ.get("CI") != "true", browser_missing() or "")
-class ConsoleBrowserTest(unittest.TestCase):
+def run_browser_script(test, name, *args):
+    """Runs tests/browser/NAME with node; the test fails with the script's output unless it exits 0."""
+    proc = subprocess.run(["node", os.path.join(ROOT, "tests/browser", name), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=180)
+    test.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+
+# Skipped where Chromium or node is missing, except in CI, where that is a failure.
+needs_browser = unittest.skipIf(browser_missing() and os.environ.get("CI") != "true", browser_missing() or "")
+
+
+class ConsoleCase(unittest.TestCase):
+    """One `erphost serve --http` for the class's tests; `url` opens its screens."""
+
     @classmethod
     def setUpClass(cls):
         cls.console = Console()
@@ -33,10 +45,12 @@ class ConsoleBrowserTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.console.close()
 
+
+@needs_browser
+class ConsoleBrowserTest(ConsoleCase):
+
     def run_script(self, name, *args):
-        proc = subprocess.run(["node", os.path.join(ROOT, "tests/browser", name), *args], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        run_browser_script(self, name, *args)
 
     def test_sign_in_refuses_a_wrong_password_and_opens_each_screen_without_serious_axe_violations(self):
         self.run_script("signin.mjs", self.url, "anna", PASSWORDS["anna"], SHOTS)

@@ -12,7 +12,7 @@ import time
 import unittest
 import uuid
 
-from harness import ERPHOST, Host, host_events, start_scripted_server, testbed, testbed_ca
+from harness import ERPHOST, Host, host_events, pg_database, start_scripted_server, testbed, testbed_ca
 
 TB = testbed()
 CA = testbed_ca()
@@ -530,6 +530,28 @@ class SendingTest(unittest.TestCase):
                          ("refused_temporary", 450))
         self.assertEqual(len(imap_messages(TB["USER_BOB"], TB["PASS_BOB"], queued["message_id"], wait_for=0,
                                            timeout=0)), 1)
+
+
+class OutboxSubjectTest(unittest.TestCase):
+    """The outbox lists each mail with its subject as written, in both dialects."""
+
+    def test_outbox_list_shows_the_subject_as_written(self):
+        for dialect, databases in (("sqlite", None), ("postgresql", {"main": (pg_database("outbox_subject"), True)})):
+            with self.subTest(dialect):
+                host = Host(users=USERS, grants={"mail.use": "*"}, databases=databases)
+                self.addCleanup(host.cleanup)
+                code, account, err = host.call("mail.account.create", "anna", {
+                    "label": "Betreff", "sender_email": TB["USER_ALICE"],
+                    "smtp": {"host": "localhost", "port": int(TB["SUBMISSION_PORT"]), "ca": CA,
+                             "user": TB["USER_ALICE"], "password": TB["PASS_ALICE"]}})
+                self.assertEqual(code, 0, (account, err))
+                subject = "Rechnung für Müller – März 2026 😀"
+                code, queued, err = host.call("mail.send", "anna", {
+                    "account": account["id"], "to": [TB["USER_BOB"]], "subject": subject, "text": "x"})
+                self.assertEqual(code, 0, (queued, err))
+                _, listing, _ = host.call("mail.outbox.list", "anna", {"account": account["id"]})
+                self.assertEqual([(e["message_id"], e["subject"]) for e in listing["items"]],
+                                 [(queued["message_id"], subject)])
 
 
 class HostileServerTest(unittest.TestCase):

@@ -99,6 +99,19 @@ class TextBlockTest(unittest.TestCase):
         listed = self.ok("mail.textblock.list", "anna", {"account": self.account["id"]})
         self.assertEqual(listed["items"], [])  # nothing broken was kept
 
+    def test_check_reports_what_saving_would_refuse_with_its_position_and_saves_nothing(self):
+        for text, position in (("Hallo {{ customer.nmae }}", "line 1, column 7"),
+                               ("Total\n  {{ invoice.total | currency }}", "line 2, column 3")):
+            with self.subTest(text):
+                checked = self.ok("mail.textblock.check", "anna", {"name": "Mahnung 1", "text": text, "doctypes": ["invoice"]})
+                refused = self.refused("mail.textblock.create", "anna", self.reminder(text=text))
+                self.assertEqual((checked["ok"], checked["field"], checked["message"]),
+                                 (False, refused["field"], refused["message"]))
+                self.assertIn(position, checked["message"])
+        good = self.ok("mail.textblock.check", "anna", {"text": self.reminder()["text"], "doctypes": ["invoice"]})
+        self.assertEqual((good["ok"], good["warnings"]), (True, []))
+        self.assertEqual(self.ok("mail.textblock.list", "anna", {"account": self.account["id"]})["items"], [])
+
     def test_an_offer_block_may_not_use_invoice_variables(self):
         error = self.refused("mail.textblock.create", "anna", self.reminder(doctypes=["offer"], html=None,
                                                                               text="{{ invoice.total }}"))
