@@ -185,9 +185,13 @@ void servePluginFile(ConsoleContext& console, const std::string& rest, HTTPServe
     }
     setCommonHeaders(response);
     response.set("Cache-Control", "no-cache");
+    // Remote images are allowed here only so that a mail frame, whose srcdoc
+    // inherits this policy, can show them once the user asks: the frame's own
+    // policy blocks them until then, and the screens never put mail HTML
+    // into their own page.
     response.set("Content-Security-Policy",
-                 "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
-                 "base-uri 'none'; frame-ancestors 'self'");
+                 "default-src 'self'; img-src 'self' data: http: https:; style-src 'self' 'unsafe-inline'; "
+                 "object-src 'none'; base-uri 'none'; frame-ancestors 'self'");
     if (!etag.empty()) {
         response.set("ETag", etag);
         if (request.get("If-None-Match", "") == etag) {

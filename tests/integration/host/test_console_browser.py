@@ -86,8 +86,8 @@ class ConsoleBrowserTest(ConsoleCase):
         status, imported = root.invoke("mail.message.import", {
             "account": account["id"], "raw_base64": base64.b64encode(raw.encode()).decode()})
         self.assertEqual(status, 200, imported)
-        self.run_script("hostile-mail.mjs", self.url, "root", PASSWORDS["root"], SHOTS)
-        self.assertEqual(hits, [])
+        self.run_script("hostile-mail.mjs", self.url, "root", PASSWORDS["root"], SHOTS, f"http://127.0.0.1:{port}")
+        self.assertEqual(hits, ["/img"])  # only once asked, and only the image: no style sheet, nothing from the subject
 
     def create_account(self, client, label):
         status, account = client.invoke("mail.account.create", {
