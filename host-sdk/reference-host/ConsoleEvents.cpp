@@ -11,11 +11,11 @@
 
 namespace erphost {
 
-void EventHub::publish(const std::string& type, const std::string& payload)
+void EventHub::publish(const std::string& type, const std::string& payload, std::int64_t atMs)
 {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        events_.push_back({++last_, type, payload});
+        events_.push_back({++last_, type, payload, atMs});
         while (events_.size() > keep_)
             events_.pop_front();
     }
@@ -30,6 +30,15 @@ std::vector<HubEvent> EventHub::after(std::uint64_t seq, std::chrono::millisecon
     if (closed_) return out;
     for (const auto& e : events_)
         if (e.seq > seq) out.push_back(e);
+    return out;
+}
+
+std::vector<HubEvent> EventHub::since(std::int64_t sinceMs)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<HubEvent> out;
+    for (const auto& e : events_)
+        if (e.atMs >= sinceMs) out.push_back(e);
     return out;
 }
 
@@ -169,6 +178,33 @@ void streamEvents(ConsoleContext& console, const std::string& token, const Sessi
         }
         out.flush();
     }
+}
+
+void recentEvents(ConsoleContext& console, const Session& session, Poco::Net::HTTPServerResponse& response)
+{
+    constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
+    EventVisibility visibility(console.host, session.user);
+    Poco::JSON::Array::Ptr items = new Poco::JSON::Array;
+    Poco::JSON::Parser parser;
+    for (const auto& e : console.hub.since(console.host.nowMs() - kDayMs)) {
+        if (!visibility.allows(e)) continue;
+        Poco::JSON::Object::Ptr item = new Poco::JSON::Object;
+        item->set("id", e.seq);
+        item->set("type", e.type);
+        item->set("at_ms", e.atMs);
+        try {
+            item->set("data", parser.parse(e.payload));
+        } catch (const std::exception&) {
+            item->set("data", e.payload);
+        }
+        parser.reset();
+        items->add(item);
+    }
+    Poco::JSON::Object::Ptr result = new Poco::JSON::Object;
+    result->set("events", items);
+    std::ostringstream out;
+    result->stringify(out);
+    sendJson(response, Poco::Net::HTTPResponse::HTTP_OK, out.str());
 }
 
 } // namespace erphost

@@ -24,6 +24,7 @@ struct Session;
 struct HubEvent {
     std::uint64_t seq = 0;
     std::string type, payload;
+    std::int64_t atMs = 0; ///< when it came, in the host's clock
 };
 
 /// The last events, for every stream to read at its own pace. Thread-safe.
@@ -31,8 +32,10 @@ class EventHub {
 public:
     explicit EventHub(std::size_t keep = 1000) : keep_(keep) {}
 
-    /// Adds an event (PluginHost's event listener); returns at once.
-    void publish(const std::string& type, const std::string& payload);
+    /// Adds an event (PluginHost's event listener) that came at atMs; returns at once.
+    void publish(const std::string& type, const std::string& payload, std::int64_t atMs);
+    /// The kept events that came at or after sinceMs, oldest first.
+    std::vector<HubEvent> since(std::int64_t sinceMs);
     /// The kept events numbered after seq; waits up to timeout for one.
     /// Empty after a timeout or once closed.
     std::vector<HubEvent> after(std::uint64_t seq, std::chrono::milliseconds timeout);
@@ -55,5 +58,9 @@ private:
 /// the client goes, the session ends or the server stops.
 void streamEvents(ConsoleContext& console, const std::string& token, const Session& session,
                   Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+
+/// GET /api/events/recent: the kept events of the last 24 hours that the
+/// signed-in user may see, oldest first, as JSON (the health screen's list).
+void recentEvents(ConsoleContext& console, const Session& session, Poco::Net::HTTPServerResponse& response);
 
 } // namespace erphost

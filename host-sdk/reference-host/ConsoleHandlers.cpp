@@ -263,6 +263,8 @@ void handleConsoleRequest(ConsoleContext& console, HTTPServerRequest& request, H
         if (reading) return sendJson(response, HTTPResponse::HTTP_OK, text(console.host.catalogue()));
     } else if (path == "/api/events") {
         if (method == "GET") return streamEvents(console, token, *session, request, response);
+    } else if (path == "/api/events/recent") {
+        if (method == "GET") return recentEvents(console, *session, response);
     } else if (path.rfind("/api/invoke/", 0) == 0) {
         if (method == "POST") {
             auto body = readBody(request, response);

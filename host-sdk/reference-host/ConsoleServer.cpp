@@ -154,7 +154,9 @@ ConsoleServer::ConsoleServer(PluginHost& host, const std::string& address)
     url_ = std::string(settings.tls() ? "https" : "http") + "://" + hostText + ":" + std::to_string(bound.port()) + "/";
     ConsoleContext* console = context_.get();
     host_.setEventListener(
-        [console](const std::string& type, const std::string& payload) { console->hub.publish(type, payload); });
+        [console](const std::string& type, const std::string& payload) {
+            console->hub.publish(type, payload, console->host.nowMs());
+        });
 }
 
 ConsoleServer::~ConsoleServer()

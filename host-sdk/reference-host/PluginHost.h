@@ -82,6 +82,8 @@ public:
     /// before plugins start, or to nullptr before shutdown.
     using EventListener = std::function<void(const std::string& type, const std::string& payloadJson)>;
     void setEventListener(EventListener listener);
+    /// The host's clock (the system clock moved by clock_offset_ms), as the plugins read it.
+    std::int64_t nowMs() const { return cbClock(const_cast<PluginHost*>(this)); }
 
     void log(erp_log_level level, const std::string& component, const std::string& message);
     const HostConfig& config() const { return config_; }

@@ -121,7 +121,7 @@ function Console({
       </header>
       {screen === 'mail' && <Mail t={t} accounts={accounts} tick={tick} onAccountsChanged={reloadAccounts} />}
       {screen === 'outbox' && <Outbox t={t} tick={tick} />}
-      {screen === 'health' && <Health t={t} accounts={accounts} />}
+      {screen === 'health' && <Health t={t} accounts={accounts} tick={tick} />}
       {screen === 'modules' && <Modules t={t} />}
       {screen === 'accounts' && <Accounts t={t} accounts={accounts} onChanged={reloadAccounts} />}
     </div>

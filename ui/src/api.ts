@@ -67,6 +67,18 @@ export function invoke<T = any>(op: string, params: object = {}): Promise<T> {
   return request<T>('POST', '/api/invoke/' + encodeURIComponent(op), params);
 }
 
+export interface RecentEvent {
+  id: number;
+  type: string;
+  at_ms: number;
+  data: any;
+}
+
+/** The events of the last day the user may see (GET /api/events/recent), oldest first. */
+export async function recentEvents(): Promise<RecentEvent[]> {
+  return (await request<{ events: RecentEvent[] }>('GET', '/api/events/recent')).events;
+}
+
 /** Subscribes to the server-sent events the user may see; returns the unsubscribe. */
 export function events(onEvent: (kind: string, data: any) => void): () => void {
   const source = new EventSource('/api/events');

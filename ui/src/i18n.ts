@@ -158,6 +158,10 @@ const de = {
   partlySigned: 'teilweise signiert',
   documents: 'Dokumente',
   removed: 'entfernt',
+  recentEvents: 'Ereignisse der letzten 24 Stunden',
+  noEvents: 'Keine Ereignisse',
+  event: 'Ereignis',
+  details: 'Details',
   loading: 'Wird geladen …',
 };
 
@@ -322,6 +326,10 @@ const en: Dict = {
   partlySigned: 'partly signed',
   documents: 'Documents',
   removed: 'removed',
+  recentEvents: 'Events of the last 24 hours',
+  noEvents: 'No events',
+  event: 'Event',
+  details: 'Details',
   loading: 'Loading …',
 };
 

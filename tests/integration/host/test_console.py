@@ -404,6 +404,16 @@ class ConsoleTest(unittest.TestCase):
                          [(accounts["ben"], "Für ben 1"), (accounts["ben"], "Für ben 2")])
         admin = [streams["root"].next_of("mail.received")["subject"] for _ in range(3)]
         self.assertEqual(admin, ["Für ben 1", "Für anna 1", "Für ben 2"])  # an admin sees every account
+        # The health screen's list of the day's events: the same rule.
+        for user, client, subjects in (("anna", anna, ["Für anna 1"]), ("ben", ben, ["Für ben 1", "Für ben 2"]),
+                                       ("root", self.console.signed_in("root"), ["Für ben 1", "Für anna 1", "Für ben 2"])):
+            status, recent, _ = client.request("GET", "/api/events/recent")
+            self.assertEqual(status, 200, recent)
+            received = [e for e in recent["events"] if e["type"] == "mail.received" and
+                        e["data"]["account"] in accounts.values()]
+            self.assertEqual([e["data"]["subject"] for e in received], subjects, user)
+            self.assertTrue(all(abs(e["at_ms"] - time.time() * 1000) < 600_000 for e in received), received)
+        self.assertEqual(self.console.client().request("GET", "/api/events/recent")[0], 401)
 
     def test_events_without_an_account_reach_admins_only(self):
         anna = self.console.signed_in("anna")

@@ -115,6 +115,9 @@ class ConsoleFlowTest(ConsoleCase):
         self.assertEqual((pdf.get_filename(), pdf.get_content()), ("rechnung-2026-0042.pdf", PDF))
         self.browser("live-arrival.mjs", "ben", PASSWORDS["ben"], receiver, SUBJECT,
                      f"Freundliche Grüsse {mark}", "rechnung-2026-0042.pdf")
+        status = self.console.host.call("mail.account.status", "ben", {"id": receiver})[1]
+        self.assertIsNotNone(status["fetch"]["last_success_ms"], status)
+        self.browser("health.mjs", "ben", PASSWORDS["ben"], receiver, SUBJECT)
 
     def test_the_outbox_shows_the_servers_answer_for_a_refused_recipient(self):
         anna = self.console.signed_in("anna")
