@@ -17,7 +17,8 @@ namespace erphost {
 struct ConsoleContext {
     explicit ConsoleContext(PluginHost& h)
         : host(h), passwords(h.config().console.usersFile),
-          sessions(std::chrono::minutes(h.config().console.sessionIdleMinutes)),
+          sessions(std::chrono::minutes(h.config().console.sessionIdleMinutes),
+                   std::chrono::seconds(h.config().console.sessionMaxSeconds)),
           limiter(h.config().console.signInAttempts, std::chrono::seconds(h.config().console.signInWindowSeconds)),
           tls(h.config().console.tls())
     {

@@ -134,6 +134,9 @@ ConsoleServer::ConsoleServer(PluginHost& host, const std::string& address)
     params->setMaxThreads(64);
     params->setMaxQueued(64);
     params->setKeepAlive(true);
+    // An idle kept-alive connection holds one of the 64 threads: not for long.
+    params->setKeepAliveTimeout(Poco::Timespan(10, 0));
+    params->setMaxKeepAliveRequests(1000);
     params->setTimeout(Poco::Timespan(60, 0));
     try {
         if (settings.tls()) {

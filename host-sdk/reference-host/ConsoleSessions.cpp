@@ -50,8 +50,8 @@ std::pair<std::string, Session> SessionStore::create(const std::string& user)
     std::lock_guard<std::mutex> lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
     for (auto it = sessions_.begin(); it != sessions_.end();)
-        it = now - it->second.lastUsed > idle_ ? sessions_.erase(it) : std::next(it);
-    sessions_[digest(token)] = {session, now};
+        it = expired(it->second, now) ? sessions_.erase(it) : std::next(it);
+    sessions_[digest(token)] = {session, now, now};
     return {token, session};
 }
 
@@ -62,7 +62,7 @@ std::optional<Session> SessionStore::find(const std::string& token)
     auto it = sessions_.find(digest(token));
     if (it == sessions_.end()) return std::nullopt;
     const auto now = std::chrono::steady_clock::now();
-    if (now - it->second.lastUsed > idle_) {
+    if (expired(it->second, now)) {
         sessions_.erase(it);
         return std::nullopt;
     }
@@ -74,7 +74,7 @@ bool SessionStore::alive(const std::string& token)
 {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = sessions_.find(digest(token));
-    return it != sessions_.end() && std::chrono::steady_clock::now() - it->second.lastUsed <= idle_;
+    return it != sessions_.end() && !expired(it->second, std::chrono::steady_clock::now());
 }
 
 void SessionStore::remove(const std::string& token)

@@ -21,12 +21,13 @@ struct Session {
 /// (RAND_bytes) as hex; only the tokens' SHA-256 is kept. Thread-safe.
 class SessionStore {
 public:
-    explicit SessionStore(std::chrono::minutes idle) : idle_(idle) {}
+    /// A session ends when unused for `idle`, and `lifetime` after sign-in however much it is used.
+    SessionStore(std::chrono::minutes idle, std::chrono::seconds lifetime) : idle_(idle), lifetime_(lifetime) {}
 
     /// A new session for user: {cookie token, session}.
     std::pair<std::string, Session> create(const std::string& user);
-    /// The session of a cookie token that is known and not idle too long;
-    /// using it restarts its idle time.
+    /// The session of a cookie token that is known, not idle too long and
+    /// not older than its lifetime; using it restarts its idle time.
     std::optional<Session> find(const std::string& token);
     /// Whether the session of token still stands, without restarting its
     /// idle time (an open event stream does not keep a session alive).
@@ -36,9 +37,14 @@ public:
 private:
     struct Entry {
         Session session;
-        std::chrono::steady_clock::time_point lastUsed;
+        std::chrono::steady_clock::time_point lastUsed, signedIn;
     };
+    bool expired(const Entry& e, std::chrono::steady_clock::time_point now) const
+    {
+        return now - e.lastUsed > idle_ || now - e.signedIn > lifetime_;
+    }
     std::chrono::minutes idle_;
+    std::chrono::seconds lifetime_;
     std::mutex mutex_;
     std::map<std::string, Entry> sessions_; ///< by SHA-256 of the token
 };

@@ -89,11 +89,13 @@ HostConfig HostConfig::load(const std::string& path)
         if (c.console.tlsCertificate.empty() != c.console.tlsKey.empty())
             throw ConfigError(path + ": [console] tls_certificate and tls_key go together");
         c.console.sessionIdleMinutes = ini->getInt("console.session_idle_minutes", 480);
+        c.console.sessionMaxSeconds = ini->getInt("console.session_max_seconds", 43200);
         c.console.signInAttempts = ini->getInt("console.signin_attempts", 5);
         c.console.signInWindowSeconds = ini->getInt("console.signin_window_seconds", 300);
-        if (c.console.sessionIdleMinutes < 1 || c.console.signInAttempts < 1 || c.console.signInWindowSeconds < 1)
-            throw ConfigError(path + ": [console] session_idle_minutes, signin_attempts and signin_window_seconds "
-                                     "must be 1 or more");
+        if (c.console.sessionIdleMinutes < 1 || c.console.sessionMaxSeconds < 1 || c.console.signInAttempts < 1 ||
+            c.console.signInWindowSeconds < 1)
+            throw ConfigError(path + ": [console] session_idle_minutes, session_max_seconds, signin_attempts and "
+                                     "signin_window_seconds must be 1 or more");
         if (c.pluginDir.empty()) throw ConfigError(path + ": [host] plugin_dir is required");
         if (c.dataDir.empty()) throw ConfigError(path + ": [host] data_dir is required");
 

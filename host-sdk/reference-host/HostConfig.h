@@ -34,6 +34,7 @@ struct ConsoleSettings {
     std::string tlsCertificate; ///< tls_certificate: PEM certificate (chain) served over TLS
     std::string tlsKey;         ///< tls_key: its PEM private key
     int sessionIdleMinutes = 480; ///< session_idle_minutes: a session unused this long ends
+    int sessionMaxSeconds = 43200; ///< session_max_seconds: a session ends this long after sign-in, used or not
     int signInAttempts = 5;       ///< signin_attempts: failed sign-ins per user or address within the window
     int signInWindowSeconds = 300; ///< signin_window_seconds
     bool tls() const { return !tlsCertificate.empty(); }
@@ -53,7 +54,7 @@ struct ConsoleSettings {
 ///                 type; admins may read all; a doctype not listed is
 ///                 readable by every user)
 ///   [config]      key = value, answered to the plugin's config_get
-///   [console]     users_file, tls_certificate, tls_key, session_idle_minutes,
+///   [console]     users_file, tls_certificate, tls_key, session_idle_minutes, session_max_seconds,
 ///                 signin_attempts, signin_window_seconds (ConsoleSettings)
 ///
 /// Values may refer to other keys as ${host.data_dir}.

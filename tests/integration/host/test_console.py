@@ -447,6 +447,24 @@ class ConsoleTest(unittest.TestCase):
         self.assertEqual(guest.request("GET", "/api/session")[0], 200)  # requests are still answered
 
 
+class ConsoleSessionLifetimeTest(unittest.TestCase):
+    def setUp(self):
+        self.console = Console("session_max_seconds = 3\n")
+        self.addCleanup(self.console.close)
+
+    def test_a_session_in_use_ends_at_its_lifetime_and_a_new_sign_in_works(self):
+        anna = self.console.signed_in("anna")
+        started = time.monotonic()
+        answers = []
+        while time.monotonic() - started < 5:
+            answers.append((round(time.monotonic() - started, 1), anna.invoke("mail.version")[0]))
+            time.sleep(0.25)
+        self.assertTrue(all(status == 200 for at, status in answers if at < 2.5), answers)
+        self.assertTrue(all(status == 401 for at, status in answers if at > 3.5), answers)
+        self.assertEqual(anna.request("GET", "/api/session")[0], 401)
+        self.assertEqual(self.console.signed_in("anna").invoke("mail.version")[0], 200)
+
+
 class ConsoleRateLimitTest(unittest.TestCase):
     def setUp(self):
         self.console = Console("signin_attempts = 3\nsignin_window_seconds = 60\n")
