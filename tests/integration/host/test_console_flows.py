@@ -8,10 +8,13 @@ import email
 import email.policy
 import json
 import os
+import shutil
+import tempfile
 import unittest
 import uuid
 
 from harness import imap_session
+from test_certificates import make_certificates
 from test_console import CA, PASSWORDS, TB, Console
 from test_console_browser import SHOTS, ConsoleCase, needs_browser, run_browser_script
 
@@ -128,6 +131,21 @@ class ConsoleFlowTest(ConsoleCase):
         self.assertEqual(status, 200, queued)
         self.assertEqual(self.console.host.call("mail.outbox.process", "anna", {})[0], 0)
         self.browser("outbox-answer.mjs", "anna", PASSWORDS["anna"], subject, "550 5\\.1\\.1 .*mailbox closed for good")
+
+    def test_a_signing_certificate_is_imported_and_chosen_in_the_security_tab(self):
+        files = tempfile.mkdtemp(prefix="erpmail-console-certs.")
+        self.addCleanup(shutil.rmtree, files, ignore_errors=True)
+        make_certificates(files)
+        anna = self.console.signed_in("anna")
+        status, account = anna.invoke("mail.account.create", {"label": "Anna signiert", "sender_email": "anna@example.ch"})
+        self.assertEqual(status, 200, account)
+        self.browser("security-tab.mjs", "anna", PASSWORDS["anna"], account["id"], os.path.join(files, "anna.p12"),
+                     "Gr\u00fcezi-2026", SHOTS)
+        listed = self.console.host.call("mail.certificate.list", "anna", {"store": "personal"})[1]["items"]
+        self.assertEqual(len(listed), 1, listed)  # the wrong password stored nothing
+        chosen = self.console.host.call("mail.certificate.select", "anna", {"account": account["id"]})[1]
+        self.assertTrue(chosen["always_sign"], chosen)
+        self.assertEqual(chosen["signing"]["fingerprint_sha256"], listed[0]["fingerprint_sha256"])
 
 
 @needs_browser

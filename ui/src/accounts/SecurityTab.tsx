@@ -9,7 +9,8 @@ interface Certificate {
   store: string;
   subject: string;
   issuer: string;
-  not_after_ms: number;
+  not_after_ms?: number;
+  not_after?: string;
   expired?: boolean;
   private_key?: boolean;
   fingerprint_sha256: string;
@@ -50,6 +51,8 @@ export function SecurityTab({ t, account, email }: { t: Dict; account?: string; 
   }, [account, email]);
   useEffect(reload, [reload]);
   if (!email) return <div role="tabpanel">{t.needsSenderEmail}</div>;
+  const validUntil = (c: Certificate) => when(c.not_after_ms ?? (c.not_after ? Date.parse(c.not_after) : null));
+  const storeName = (s: string) => (s === 'personal' ? t.personalStore : s === 'plugin' ? t.pluginStore : s);
   const run = async (what: () => Promise<unknown>) => {
     setMessage('');
     try {
@@ -84,8 +87,8 @@ export function SecurityTab({ t, account, email }: { t: Dict; account?: string; 
                 {selection?.encryption?.id === c.id && <strong> ({t.forEncryption})</strong>}
               </td>
               <td>{c.issuer}</td>
-              <td className={c.expired ? 'error' : ''}>{when(c.not_after_ms)}</td>
-              <td>{c.store}</td>
+              <td className={c.expired ? 'error' : ''}>{validUntil(c)}</td>
+              <td>{storeName(c.store)}</td>
               <td>{c.private_key ? '✓' : ''}</td>
               <td>
                 <button type="button" onClick={() => run(async () => setShown(await invoke('mail.certificate.show', { id: c.id })))}>
@@ -180,7 +183,7 @@ export function SecurityTab({ t, account, email }: { t: Dict; account?: string; 
           <ul>
             {book.map((c) => (
               <li key={c.fingerprint_sha256}>
-                {c.email}: {c.subject} ({t.validUntil} {when(c.not_after_ms)})
+                {c.email}: {c.subject} ({t.validUntil} {validUntil(c)})
               </li>
             ))}
           </ul>
