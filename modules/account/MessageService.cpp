@@ -307,16 +307,18 @@ Object::Ptr MessageService::move(const Request& request)
     if (from.id == to.id) throw invalidParam("to_account", "messages are already in account '" + to.label + "'");
     auto ids = idsOf(p);
     const bool personal = to.kind == "personal";
-    std::int64_t moved = 0;
-    Array::Ptr failed = new Array;
+    Array::Ptr failed = new Array, movedIds = new Array;
 
     if (from.databaseId == to.databaseId) {
-        moved = accounts_.withMailbox(from, [&](store::Connection& c) {
+        auto moved = accounts_.withMailbox(from, [&](store::Connection& c) {
             store::Transaction tx(c);
-            auto n = store::MessageRepository(c).reassign(from.id, ids, to.id, personal);
+            auto done = store::MessageRepository(c).reassign(from.id, ids, to.id, personal);
             tx.commit();
-            return n;
+            return done;
         });
+        for (auto id : moved) movedIds->add(id);
+        for (auto id : ids)
+            if (std::find(moved.begin(), moved.end(), id) == moved.end()) failed->add(id);
     } else {
         // Copy, commit in the target, then delete in the source: a failure in
         // between leaves the message in both accounts, never in neither.
@@ -337,7 +339,7 @@ Object::Ptr MessageService::move(const Request& request)
             message->imapUid.reset();
             message->imapUidValidity.reset();
             message->pop3Uidl.reset();
-            accounts_.withMailbox(to, [&](store::Connection& c) {
+            const std::int64_t copy = accounts_.withMailbox(to, [&](store::Connection& c) {
                 store::Transaction tx(c);
                 const std::int64_t copy = store::MessageRepository(c).insert(*message);
                 if (security) {
@@ -346,7 +348,7 @@ Object::Ptr MessageService::move(const Request& request)
                     store::SecurityRepository(c).put(*security);
                 }
                 tx.commit();
-                return 0;
+                return copy;
             });
             accounts_.withMailbox(from, [&](store::Connection& c) {
                 store::Transaction tx(c);
@@ -354,11 +356,12 @@ Object::Ptr MessageService::move(const Request& request)
                 tx.commit();
                 return 0;
             });
-            ++moved;
+            movedIds->add(copy);
         }
     }
     Object::Ptr o = new Object;
-    o->set("moved", moved);
+    o->set("moved", static_cast<std::int64_t>(movedIds->size()));
+    o->set("ids", movedIds);
     o->set("not_found", failed);
     o->set("to_account", to.id);
     return o;

@@ -195,16 +195,17 @@ std::int64_t MessageRepository::setState(const std::string& accountId, const std
     return changed;
 }
 
-std::int64_t MessageRepository::reassign(const std::string& fromAccount, const std::vector<std::int64_t>& ids,
-                                         const std::string& toAccount, bool personal)
+std::vector<std::int64_t> MessageRepository::reassign(const std::string& fromAccount,
+                                                      const std::vector<std::int64_t>& ids,
+                                                      const std::string& toAccount, bool personal)
 {
-    std::int64_t moved = 0;
+    std::vector<std::int64_t> moved;
     // The fetch keys belong to the source account's mailbox; the target never fetched these.
     Statement st(c_, "UPDATE messages SET account_id = ?, personal = ?, imap_uidvalidity = NULL, imap_uid = NULL,"
                      " pop3_uidl = NULL WHERE account_id = ? AND id = ?");
     for (std::int64_t id : ids) {
         st.bindText(1, toAccount).bindInt(2, personal ? 1 : 0).bindText(3, fromAccount).bindInt(4, id);
-        moved += std::max<std::int64_t>(st.execute(), 0);
+        if (st.execute() > 0) moved.push_back(id);
     }
     return moved;
 }

@@ -47,8 +47,9 @@ public:
     /// retention rule that empties it; leaving the trash clears it.
     std::int64_t setState(const std::string& accountId, const std::vector<std::int64_t>& ids, const std::string& state,
                           std::int64_t nowMs);
-    /// Hands messages to another account in the same database.
-    std::int64_t reassign(const std::string& fromAccount, const std::vector<std::int64_t>& ids,
+    /// Hands messages to another account in the same database; answers
+    /// those of ids it moved (they keep their ids).
+    std::vector<std::int64_t> reassign(const std::string& fromAccount, const std::vector<std::int64_t>& ids,
                           const std::string& toAccount, bool personal);
     /// Deletes one message (attachments go with it); false if none.
     bool remove(const std::string& accountId, std::int64_t id);

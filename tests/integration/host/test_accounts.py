@@ -385,6 +385,7 @@ class AccountCases:
         self.assertEqual(self.ok("mail.message.list", "olga", {"account": here})["total"], 0)
         items = self.ok("mail.message.list", "olga", {"account": there})["items"]
         self.assertEqual(len(items), 1)
+        self.assertEqual((moved["ids"], moved["not_found"]), ([items[0]["id"]], []))  # the copy's id there, for an undo
         after = self.ok("mail.message.get", "olga", {"account": there, "id": items[0]["id"]})
         self.assertEqual(after["sha256"], before["sha256"])
         self.assertEqual(after["subject"], "Umzug")

@@ -4,6 +4,7 @@ create and test an account through the dialog, send an invoice from a text
 block and see it arrive in another account, the outbox's answer for a refused
 recipient, and the sign-in limit."""
 
+import base64
 import email
 import email.policy
 import json
@@ -146,6 +147,19 @@ class ConsoleFlowTest(ConsoleCase):
         chosen = self.console.host.call("mail.certificate.select", "anna", {"account": account["id"]})[1]
         self.assertTrue(chosen["always_sign"], chosen)
         self.assertEqual(chosen["signing"]["fingerprint_sha256"], listed[0]["fingerprint_sha256"])
+
+    def test_a_mail_moved_by_drag_and_drop_comes_back_with_undo(self):
+        anna = self.console.signed_in("anna")
+        first = imap_account(anna, "Anna Ablage", TB["USER_ERIN"], TB["PASS_ERIN"])
+        second = imap_account(anna, "Anna Zweitablage", TB["USER_ERIN"], TB["PASS_ERIN"])
+        subject = f"Zurück {uuid.uuid4().hex[:6]}"
+        raw = f"From: kunde@example.org\r\nTo: anna@example.org\r\nSubject: {subject}\r\nMessage-ID: <{subject[7:]}@example.org>\r\n\r\nHallo\r\n"
+        status, _ = anna.invoke("mail.message.import", {"account": first, "raw_base64": base64.b64encode(raw.encode()).decode()})
+        self.assertEqual(status, 200)
+        self.browser("drag-undo.mjs", "anna", PASSWORDS["anna"], first, second, subject)
+        subjects = {a: [m["subject"] for m in self.console.host.call("mail.message.list", "anna", {"account": a})[1]["items"]]
+                    for a in (first, second)}
+        self.assertEqual((subject in subjects[first], subject in subjects[second]), (True, False), subjects)
 
 
 @needs_browser

@@ -68,23 +68,20 @@ export function Mail({
 
   const moveTo = async (from: string, ids: number[], to: Account) => {
     if (from === to.id || !ids.length) return;
-    const moving = items.filter((m) => ids.includes(m.id)).map((m) => m.message_id);
     try {
-      const r = await invoke<{ moved: number }>('mail.message.move', { account: from, ids, to_account: to.id });
+      const r = await invoke<{ moved: number; ids: number[] }>('mail.message.move', { account: from, ids, to_account: to.id });
       setSelected([]);
       setOpen(null);
       reload();
       const undo = async () => {
-        // The move gives the messages new ids in the target; find them again by Message-ID.
-        const there = await invoke<{ items: Summary[] }>('mail.message.list', {
-          account: to.id,
-          state: view,
-          page_size: 500,
-        });
-        const back = there.items.filter((m) => m.message_id && moving.includes(m.message_id)).map((m) => m.id);
-        if (back.length) await invoke('mail.message.move', { account: to.id, ids: back, to_account: from });
-        setNotice(null);
-        reload();
+        try {
+          // The move answers the messages' ids in the target (new ones in another database).
+          if (r.ids.length) await invoke('mail.message.move', { account: to.id, ids: r.ids, to_account: from });
+          setNotice(null);
+          reload();
+        } catch (e) {
+          setError((e as Error).message);
+        }
       };
       setNotice({ text: t.moved(r.moved, to.label), undo });
     } catch (e) {
