@@ -21,6 +21,11 @@ await run(async (browser, failures) => {
   }, account);
   if (!fetched.fetched) failures.push(`fetch: ${JSON.stringify(fetched)}`);
   await row.waitFor({ timeout: 20000 });
+  const count = page.locator(`li[data-account="${account}"] .count`);
+  await count.waitFor({ timeout: 10000 }).catch(() => {});
+  const shown = Number((await count.textContent().catch(() => '')) || 0);
+  const listed = await page.locator('tr[data-message]').count();
+  if (shown !== listed) failures.push(`the folder column counts ${shown} in the inbox, the list shows ${listed}`);
   await row.click();
   const reader = page.locator('section.reader');
   await reader.locator('pre.text').waitFor();

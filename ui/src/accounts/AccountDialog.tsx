@@ -59,7 +59,8 @@ export function AccountDialog({ t, id, onClose }: { t: Dict; id: string | null; 
   const remove = async () => {
     if (!a.id) return onClose();
     const s = await invoke<any>('mail.account.status', { id: a.id });
-    const n = typeof s.messages === 'number' ? s.messages : (s.messages?.stored ?? s.messages?.total ?? 0);
+    // Every message of the account goes with it, whatever its state.
+    const n = Object.values<number>(s.messages || {}).reduce((sum, k) => sum + k, 0);
     if (!window.confirm(t.deleteQuestion(a.label, n))) return;
     await invoke('mail.account.delete', { id: a.id, confirm: true });
     onClose();

@@ -48,6 +48,14 @@ export function Mail({
   const [menu, setMenu] = useState<{ account: Account; x: number; y: number } | null>(null);
   const [error, setError] = useState('');
   const [draft, setDraft] = useState<Draft | null>(null);
+  const [pending, setPending] = useState<Record<string, number>>({});
+  useEffect(() => {
+    for (const a of accounts)
+      if (a.online !== false)
+        invoke<{ messages?: { pending?: number } }>('mail.account.status', { id: a.id })
+          .then((s) => setPending((all) => ({ ...all, [a.id]: s.messages?.pending ?? 0 })))
+          .catch(() => undefined);
+  }, [accounts, tick]);
   const current = account || accounts.find((a) => a.main)?.id || accounts[0]?.id || '';
 
   const reload = useCallback(() => {
@@ -121,6 +129,12 @@ export function Mail({
             >
               <button onClick={() => setAccount(a.id)}>
                 {a.label}
+                {a.online !== false && pending[a.id] > 0 && (
+                  <span className="count" aria-label={t.inInbox(pending[a.id])}>
+                    {' '}
+                    {pending[a.id]}
+                  </span>
+                )}
                 {a.online === false && <span className="badge"> ({t.offline})</span>}
               </button>
             </li>
