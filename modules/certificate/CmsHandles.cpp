@@ -63,19 +63,24 @@ std::string unbase64(const std::string& text)
     return std::move(*bytes);
 }
 
-Cms readPkcs7Mime(const std::string& entity)
+std::optional<std::string> pkcs7MimeDer(const std::string& entity)
 {
     Headers h = readHeaders(entity);
     const std::string type = mediaType(field(h, "Content-Type"));
     if (type != "application/pkcs7-mime" && type != "application/x-pkcs7-mime")
         throw SmimeError("the entity is no application/pkcs7-mime");
-    std::string der;
     try {
-        der = unbase64(entity.substr(h.bodyAt));
+        return unbase64(entity.substr(h.bodyAt));
     } catch (const SmimeError&) {
-        return nullptr;
+        return std::nullopt;
     }
-    Bio in = memory(der);
+}
+
+Cms readPkcs7Mime(const std::string& entity)
+{
+    const std::optional<std::string> der = pkcs7MimeDer(entity);
+    if (!der) return nullptr;
+    Bio in = memory(*der);
     Cms cms(d2i_CMS_bio(in.get(), nullptr));
     ERR_clear_error();
     return cms;

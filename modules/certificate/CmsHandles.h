@@ -8,6 +8,7 @@
 #include <openssl/cms.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace erpmail::smime {
@@ -34,6 +35,9 @@ std::string drain(BIO* bio);
 std::string base64Lines(const std::string& der);
 /// The bytes of base64 text, white space ignored. Throws SmimeError.
 std::string unbase64(const std::string& text);
+/// The DER of an application/pkcs7-mime entity, or none when its base64 is
+/// broken. Throws SmimeError when it is no such entity.
+std::optional<std::string> pkcs7MimeDer(const std::string& entity);
 /// The CMS structure of an application/pkcs7-mime entity, or null when its
 /// base64 or its DER is broken. Throws SmimeError when it is no such entity.
 Cms readPkcs7Mime(const std::string& entity);

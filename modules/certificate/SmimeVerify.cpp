@@ -5,6 +5,7 @@
 #include "certificate/CertificateFiles.h"
 #include "certificate/CmsHandles.h"
 #include "certificate/MimeEntity.h"
+#include "certificate/SignedDataReader.h"
 #include "certificate/X509Info.h"
 
 #include <openssl/err.h>
@@ -71,9 +72,10 @@ std::vector<std::string> capabilitiesOf(CMS_SignerInfo* si)
 constexpr int kMaxSigners = 16;
 
 // Each signer of `cms` over v.content: its signature, the From binding, its
-// chain; the worst of them is the entity's status.
-void checkSigners(CMS_ContentInfo* cms, Verification& v, X509_STORE* trust, const std::string& fromEmail,
-                  std::int64_t nowMs)
+// chain (with the certificates the signature carried); the worst of them is
+// the entity's status.
+void checkSigners(CMS_ContentInfo* cms, STACK_OF(X509) * carried, Verification& v, X509_STORE* trust,
+                  const std::string& fromEmail, std::int64_t nowMs)
 {
     STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms);
     if (!infos || sk_CMS_SignerInfo_num(infos) == 0) {
@@ -86,8 +88,7 @@ void checkSigners(CMS_ContentInfo* cms, Verification& v, X509_STORE* trust, cons
         v.reason = "the signature names more than " + std::to_string(kMaxSigners) + " signers";
         return;
     }
-    Certs carried(CMS_get1_certs(cms));
-    CMS_set1_signers_certs(cms, nullptr, 0);
+    CMS_set1_signers_certs(cms, carried, 0);
     ERR_clear_error();
     const std::string from = Poco::toLower(fromEmail);
     int worst = 0;
@@ -123,7 +124,7 @@ void checkSigners(CMS_ContentInfo* cms, Verification& v, X509_STORE* trust, cons
                 check.reason = "the signer's certificate is not for " + fromEmail + ", the From address";
             } else {
                 StoreCtx ctx(X509_STORE_CTX_new());
-                X509_STORE_CTX_init(ctx.get(), trust, cert, carried.get());
+                X509_STORE_CTX_init(ctx.get(), trust, cert, carried);
                 X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SMIME_SIGN);
                 X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(nowMs / 1000));
                 if (X509_verify_cert(ctx.get()) != 1) {
@@ -186,15 +187,13 @@ Verification verifySigned(const std::string& entity, X509_STORE* trust, const st
         return v;
     }
 
-    Bio in = memory(der);
-    Cms cms(d2i_CMS_bio(in.get(), nullptr));
-    if (!cms) {
-        ERR_clear_error();
+    SignedData data = readSignedData(der);
+    if (!data.cms) {
         v.status = "invalid";
         v.reason = "the signature part is no CMS signature (corrupt or cut)";
         return v;
     }
-    checkSigners(cms.get(), v, trust, fromEmail, nowMs);
+    checkSigners(data.cms.get(), data.certificates.get(), v, trust, fromEmail, nowMs);
     return v;
 }
 
@@ -203,16 +202,18 @@ Verification verifyOpaqueSigned(const std::string& entity, X509_STORE* trust, co
 {
     Verification v;
     v.status = "invalid";
-    Cms cms = readPkcs7Mime(entity);
+    const std::optional<std::string> der = pkcs7MimeDer(entity);
+    SignedData data = der ? readSignedData(*der) : SignedData{};
+    CMS_ContentInfo* cms = data.cms.get();
     if (!cms) {
         v.reason = "the signed part is no CMS signature (corrupt or cut)";
         return v;
     }
-    if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+    if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
         v.reason = "the signed part holds no signed data";
         return v;
     }
-    ASN1_OCTET_STRING** content = CMS_get0_content(cms.get());
+    ASN1_OCTET_STRING** content = CMS_get0_content(cms);
     if (!content || !*content) {
         v.reason = "the signed part carries no content";
         return v;
@@ -220,7 +221,7 @@ Verification verifyOpaqueSigned(const std::string& entity, X509_STORE* trust, co
     v.content.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(*content)),
                      static_cast<std::size_t>(ASN1_STRING_length(*content)));
     v.reason.clear();
-    checkSigners(cms.get(), v, trust, fromEmail, nowMs);
+    checkSigners(cms, data.certificates.get(), v, trust, fromEmail, nowMs);
     return v;
 }
 

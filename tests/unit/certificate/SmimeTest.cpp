@@ -1,3 +1,4 @@
+#include "certificate/SignedDataReader.h"
 #include "certificate/Smime.h"
 
 #include <gtest/gtest.h>
@@ -275,4 +276,56 @@ TEST_F(SmimeTest, OurSignatureListsGcmAmongItsCapabilitiesAndOpensslsDoesNot)
     ASSERT_EQ(theirs.status, "valid") << theirs.reason;
     EXPECT_FALSE(theirs.signers[0].capabilities.empty());
     EXPECT_FALSE(listsGcm(theirs));
+}
+
+TEST_F(SmimeTest, SignedDataIsReadWithItsCertificatesTakenOutAndCachedAsOpensslWouldReadThem)
+{
+    write("entity.txt", splitMessage(invoice()).entity);
+    ASSERT_EQ(run("openssl cms -sign -in entity.txt -signer alice.pem -inkey alice.key -certfile ca.pem -md sha256 "
+                  "-binary -outform DER -out signature.der"),
+              0)
+        << file("out.txt");
+    const std::string der = file("signature.der");
+    std::string rest;
+    std::vector<std::string_view> parts;
+    ASSERT_TRUE(splitSignedDataCertificates(der, rest, parts));
+    ASSERT_EQ(parts.size(), 2u);
+    EXPECT_EQ(der.size() - rest.size(), parts[0].size() + parts[1].size() + 4); // the [0] set and its header
+    SignedData first = readSignedData(der);
+    ASSERT_TRUE(first.cms);
+    ASSERT_EQ(sk_X509_num(first.certificates.get()), 2);
+    std::set<std::string> subjects; // a DER SET OF keeps its own order
+    for (int i = 0; i < 2; ++i) {
+        X509* c = sk_X509_value(first.certificates.get(), i);
+        EXPECT_TRUE(X509_cmp(c, cert("alice").get()) == 0 || X509_cmp(c, cert("ca").get()) == 0);
+        char name[256];
+        X509_NAME_oneline(X509_get_subject_name(c), name, sizeof name);
+        subjects.insert(name);
+    }
+    EXPECT_EQ(subjects, (std::set<std::string>{"/CN=alice", "/CN=erpmail Test CA"}));
+    // The structure without them is what OpenSSL reads, less the certificates.
+    Certs inside(CMS_get1_certs(first.cms.get()));
+    EXPECT_EQ(inside ? sk_X509_num(inside.get()) : 0, 0);
+    EXPECT_EQ(sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(first.cms.get())), 1);
+    SignedData again = readSignedData(der);
+    EXPECT_EQ(sk_X509_value(again.certificates.get(), 0), sk_X509_value(first.certificates.get(), 0)); // cached
+
+    // BER with indefinite lengths (streamed) is read whole, as OpenSSL reads it.
+    ASSERT_EQ(run("openssl cms -sign -in entity.txt -signer alice.pem -inkey alice.key -md sha256 -binary -stream "
+                  "-outform DER -out streamed.der"),
+              0)
+        << file("out.txt");
+    const std::string streamed = file("streamed.der");
+    EXPECT_FALSE(splitSignedDataCertificates(streamed, rest, parts));
+    SignedData whole = readSignedData(streamed);
+    ASSERT_TRUE(whole.cms);
+    EXPECT_EQ(sk_X509_num(whole.certificates.get()), 1);
+
+    // A certificate that is none: OpenSSL's verdict on the whole, a structure it cannot read.
+    std::string odd = der;
+    ASSERT_TRUE(splitSignedDataCertificates(der, rest, parts));
+    odd[static_cast<std::size_t>(parts[0].data() - der.data())] = '\x31';
+    EXPECT_FALSE(readSignedData(odd).cms);
+    std::string cut = der.substr(0, der.size() - 10);
+    EXPECT_FALSE(readSignedData(cut).cms);
 }
