@@ -12,18 +12,22 @@ void AddressBookRepository::collect(const AddressCertificate& a)
 {
     const std::string email = Poco::toLower(a.email);
     // The newest mail says what the sender's client reads now.
-    Statement seen(c_, "UPDATE address_certificates SET collected_at_ms = ?, message_id = ?, capabilities = ?"
-                       " WHERE account_id = ? AND email = ? AND fingerprint = ?");
+    // Kept statements: every validly signed mail that comes in asks them.
+    Statement& seen = c_.prepared("UPDATE address_certificates SET collected_at_ms = ?, message_id = ?,"
+                                  " capabilities = ? WHERE account_id = ? AND email = ? AND fingerprint = ?");
     seen.bindInt(1, a.collectedAtMs).bindOptionalInt(2, a.messageId).bindOptionalText(3, a.capabilities);
     seen.bindText(4, accountId_).bindText(5, email).bindText(6, a.fingerprint);
-    if (seen.execute() > 0) return;
-    Statement st(c_, "INSERT INTO address_certificates (account_id, email, fingerprint, subject, not_before_ms,"
-                     " not_after_ms, der, collected_at_ms, message_id, capabilities)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    const std::int64_t changed = seen.execute();
+    seen.close();
+    if (changed > 0) return;
+    Statement& st = c_.prepared("INSERT INTO address_certificates (account_id, email, fingerprint, subject,"
+                                " not_before_ms, not_after_ms, der, collected_at_ms, message_id, capabilities)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bindText(1, accountId_).bindText(2, email).bindText(3, a.fingerprint).bindText(4, a.subject);
     st.bindInt(5, a.notBeforeMs).bindInt(6, a.notAfterMs).bindBlob(7, a.der).bindInt(8, a.collectedAtMs);
     st.bindOptionalInt(9, a.messageId).bindOptionalText(10, a.capabilities);
     st.execute();
+    st.close();
 }
 
 std::optional<CertificateDer> AddressBookRepository::certificateFor(const std::string& email, std::int64_t nowMs)

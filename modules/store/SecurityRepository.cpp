@@ -4,14 +4,17 @@ namespace erpmail::store {
 
 void SecurityRepository::put(const SecurityRecord& r)
 {
-    Statement drop(c_, "DELETE FROM message_security WHERE message_id = ?");
+    // Kept statements: every signed mail that comes in writes one.
+    Statement& drop = c_.prepared("DELETE FROM message_security WHERE message_id = ?");
     drop.bindInt(1, r.messageId);
     drop.execute();
-    Statement st(c_, "INSERT INTO message_security (message_id, kind, status, reason, signers, verified_at_ms,"
-                     " verified_before_attachment_removal) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    drop.close();
+    Statement& st = c_.prepared("INSERT INTO message_security (message_id, kind, status, reason, signers,"
+                                " verified_at_ms, verified_before_attachment_removal) VALUES (?, ?, ?, ?, ?, ?, ?)");
     st.bindInt(1, r.messageId).bindText(2, r.kind).bindText(3, r.status).bindOptionalText(4, r.reason);
     st.bindText(5, r.signers).bindInt(6, r.verifiedAtMs).bindInt(7, r.verifiedBeforeAttachmentRemoval ? 1 : 0);
     st.execute();
+    st.close();
 }
 
 std::optional<SecurityRecord> SecurityRepository::find(const std::string& accountId, std::int64_t messageId)
