@@ -10,6 +10,7 @@ import email.policy
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 import uuid
@@ -160,6 +161,25 @@ class ConsoleFlowTest(ConsoleCase):
         subjects = {a: [m["subject"] for m in self.console.host.call("mail.message.list", "anna", {"account": a})[1]["items"]]
                     for a in (first, second)}
         self.assertEqual((subject in subjects[first], subject in subjects[second]), (True, False), subjects)
+
+    def test_the_reader_shows_a_signed_mails_verdict_and_signer(self):
+        files = tempfile.mkdtemp(prefix="erpmail-console-signed.")
+        self.addCleanup(shutil.rmtree, files, ignore_errors=True)
+        make_certificates(files)
+        with open(os.path.join(files, "ca.pem"), encoding="ascii") as f:
+            status, _ = self.console.signed_in("root").invoke("mail.certificate.import", {"store": "plugin", "pem": f.read()})
+        self.assertEqual(status, 200)
+        entity = b"Content-Type: text/plain; charset=utf-8\r\n\r\nAnbei die Offerte.\r\n"
+        signed = subprocess.run(["openssl", "cms", "-sign", "-signer", "anna.pem", "-inkey", "anna.key", "-md", "sha256"],
+                                cwd=files, input=entity, capture_output=True, check=True).stdout
+        subject = f"Signierte Offerte {uuid.uuid4().hex[:6]}"
+        raw = (f"From: Anna <anna@example.ch>\r\nTo: ben@example.org\r\nSubject: {subject}\r\n"
+               "Date: Mon, 07 Dec 2026 10:00:00 +0000\r\n").encode() + signed.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        ben = self.console.signed_in("ben")
+        account = imap_account(ben, "Ben Signiert", TB["USER_ERIN"], TB["PASS_ERIN"])
+        status, imported = ben.invoke("mail.message.import", {"account": account, "raw_base64": base64.b64encode(raw).decode()})
+        self.assertEqual(status, 200, imported)
+        self.browser("signed-mail.mjs", "ben", PASSWORDS["ben"], account, subject, "valid", "anna@example.ch")
 
 
 @needs_browser

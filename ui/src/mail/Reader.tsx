@@ -61,7 +61,7 @@ export function Reader({
           {t.signature}: {security.status || security.kind}
           {security.partly_signed ? ` (${t.partlySigned})` : ''}
           {security.reason ? ` – ${security.reason}` : ''}
-          {security.signers?.length > 0 && ` – ${security.signers.map((s: any) => s.email || s.subject).join(', ')}`}
+          {security.signers?.length > 0 && ` – ${security.signers.map((s: any) => s.emails?.[0] || s.subject).join(', ')}`}
         </p>
       )}
       {links && links.length > 0 && (
