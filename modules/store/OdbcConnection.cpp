@@ -130,11 +130,6 @@ Connection::Connection(std::string databaseId, const std::string& connectionStri
     if (dialect_ == Dialect::SQLite) {
         execute("PRAGMA foreign_keys = ON");
         execute("PRAGMA busy_timeout = 10000");
-        // Reads map the file instead of copying each page into the
-        // connection's own cache (2 MB): a listing counts an inbox over its
-        // index, 12 MB for 100,000 messages, which otherwise passes through
-        // pread() on every request and on every fresh pooled connection.
-        execute("PRAGMA mmap_size = 268435456");
         // Mail bodies span several pages; larger pages mean fewer overflow
         // pages. Takes effect only when the database file is created.
         execute("PRAGMA page_size = 16384");

@@ -408,31 +408,6 @@ TEST(SqliteJournal, WalWhenTheConnectionStringAsksAndFlushedOnDemand)
     EXPECT_EQ(check.getInt(1), 100000);
 }
 
-// Reads map the database file (a listing counts an inbox over an index
-// larger than the connection's page cache); what another connection
-// commits is read at once, and exactly.
-TEST(SqliteJournal, ReadsMapTheFileAndSeeOtherConnectionsCommits)
-{
-    Poco::TemporaryFile dir;
-    dir.createDirectories();
-    const std::string path = dir.path() + "/mapped.db";
-    Connection writer("mapped", "Driver=SQLite3;Database=" + path);
-    writer.execute("CREATE TABLE t (v BLOB)");
-    Connection reader("mapped", "Driver=SQLite3;Database=" + path);
-    Statement mapped(reader, "PRAGMA mmap_size");
-    mapped.execute();
-    ASSERT_TRUE(mapped.fetch());
-    EXPECT_EQ(mapped.getInt(1), 268435456);
-    for (std::size_t size : {100000u, 300000u}) {
-        insertBlob(writer, size);
-        Statement check(reader, "SELECT length(v), v FROM t ORDER BY rowid DESC LIMIT 1");
-        check.execute();
-        ASSERT_TRUE(check.fetch());
-        EXPECT_EQ(check.getInt(1), static_cast<std::int64_t>(size));
-        EXPECT_EQ(check.getBlob(2).value_or(""), varyingBytes(size, 3));
-    }
-}
-
 INSTANTIATE_TEST_SUITE_P(Dialects, StoreRoundTrip,
                          ::testing::Values(Dialect{"sqlite", &sqliteConnection},
                                            Dialect{"postgresql", &postgresConnection}),
