@@ -85,12 +85,13 @@ std::vector<Operation> MessageService::operations()
     return {
         {"mail.message.list",
          "Messages, newest first, of one account or of all the caller may see; the inbox shows pending mail. "
-         "Offline accounts' mail is hidden",
+         "Offline accounts' mail is hidden; total false leaves the count out (null)",
          R"({"type":"object","additionalProperties":false,"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
              "state":{"enum":["pending","archived","trash","sent"]},
              "page":{"type":"integer","minimum":1,"maximum":1000000},
-             "page_size":{"type":"integer","minimum":1,"maximum":200}}})",
+             "page_size":{"type":"integer","minimum":1,"maximum":200},
+             "total":{"type":"boolean"}}})",
          permission::Use, bind(&MessageService::list)},
         {"mail.message.get", "One message: headers, text, HTML and its attachments' names and sizes", kAccountAndId,
          permission::Use, bind(&MessageService::get)},
@@ -149,6 +150,7 @@ Object::Ptr MessageService::list(const Request& request)
     const std::string state = p->optValue<std::string>("state", "pending");
     const std::int64_t page = p->optValue<std::int64_t>("page", 1);
     const std::int64_t size = p->optValue<std::int64_t>("page_size", 50);
+    const bool countTotal = p->optValue<bool>("total", true);
 
     std::vector<store::AccountRecord> accounts;
     if (p->has("account"))
@@ -178,7 +180,7 @@ Object::Ptr MessageService::list(const Request& request)
         for (const auto& a : group) ids.push_back(a.id);
         try {
             auto part = accounts_.withMailbox(group.front(), [&](store::Connection& c) {
-                return store::MessageRepository(c).list(ids, state, 0, page * size);
+                return store::MessageRepository(c).list(ids, state, 0, page * size, countTotal);
             });
             total += part.total;
             for (auto& m : part.items) rows.push_back(std::move(m));
@@ -205,7 +207,7 @@ Object::Ptr MessageService::list(const Request& request)
     }
     Object::Ptr result = new Object;
     result->set("items", items);
-    result->set("total", total);
+    result->set("total", countTotal ? Var(total) : Var());
     result->set("page", page);
     result->set("page_size", size);
     result->set("offline_accounts", hidden);

@@ -107,13 +107,13 @@ void MessageRepository::insertAttachments(std::int64_t id, std::vector<Attachmen
 }
 
 MessagePage MessageRepository::list(const std::vector<std::string>& accountIds, const std::string& state,
-                                    std::int64_t offset, std::int64_t limit)
+                                    std::int64_t offset, std::int64_t limit, bool countTotal)
 {
     MessagePage page;
     if (accountIds.empty()) return page;
     const std::string where = " FROM messages m WHERE m.account_id IN (" + placeholders(accountIds.size()) +
                               ") AND m.state = ?";
-    {
+    if (countTotal) {
         Statement count(c_, "SELECT COUNT(*)" + where);
         count.bindText(count.bindTexts(1, accountIds), state);
         count.execute();

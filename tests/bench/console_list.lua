@@ -10,7 +10,8 @@ function init(args)
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Cookie"] = "erphost_session=" .. args[1]
   wrk.headers["X-CSRF-Token"] = args[2]
-  wrk.body = '{"account":"' .. args[3] .. '","state":"pending","page_size":' .. args[4] .. '}'
+  -- the body of ui/src/mail/Mail.tsx's mail.message.list
+  wrk.body = '{"account":"' .. args[3] .. '","state":"pending","page_size":' .. args[4] .. ',"total":false}'
 end
 
 function response(status, headers, body)
