@@ -382,6 +382,19 @@ class AccountCases:
         self.assertEqual([m["id"] for m in page["items"]], ids[::-1][:2])
         self.fails("mail.message.list", "olga", {"account": personal, "total": "no"}, "invalid_params", "total")
 
+    def test_messages_list_merges_databases_newest_first(self):
+        here = self.ok("mail.account.create", "olga", {"label": "Hier", "database": "main"})["id"]
+        there = self.ok("mail.account.create", "olga", {"label": "Dort", "database": "second"})["id"]
+        # Imported in turn into either database, so that a merge without sorting would show them grouped.
+        ids = {(account, self.import_message(account, f"Nr {i}", None))
+               for i, account in enumerate([here, there] * 3)}
+        listing = self.ok("mail.message.list", "olga", {"page_size": 200})
+        self.assertEqual({(m["account"], m["id"]) for m in listing["items"] if m["account"] in (here, there)}, ids)
+        order = [(m["received_at_ms"], m["id"]) for m in listing["items"]]
+        self.assertEqual(order, sorted(order, reverse=True))
+        uncounted = self.ok("mail.message.list", "olga", {"page_size": 200, "total": False})
+        self.assertEqual(uncounted["items"], listing["items"])
+
     def test_get_returns_decoded_headers_text_and_attachments(self):
         personal, _ = self.make_accounts()
         message = self.import_message(personal, "Mahnung für März ✓")
