@@ -158,8 +158,7 @@ std::vector<ModuleState> Plugin::moduleStates() const
     return out;
 }
 
-Poco::JSON::Object::Ptr Plugin::dispatch(const std::string& operation, const std::string& paramsJson,
-                                         const std::string& actingUser)
+Answer Plugin::dispatch(const std::string& operation, const std::string& paramsJson, const std::string& actingUser)
 {
     auto it = operations_.find(operation);
     if (it == operations_.end())
@@ -189,15 +188,16 @@ Poco::JSON::Object::Ptr Plugin::dispatch(const std::string& operation, const std
 
     request.params = parseObject(paramsJson);
     validateAgainstSchema(entry.schema, request.params);
-    Poco::JSON::Object::Ptr result = entry.operation->handler(request);
-    return result ? result : Poco::JSON::Object::Ptr(new Poco::JSON::Object);
+    Answer result = entry.operation->handler(request);
+    if (!result.isWritten() && !result.object()) return Poco::JSON::Object::Ptr(new Poco::JSON::Object);
+    return result;
 }
 
 erp_status Plugin::invoke(const char* operation, const char* paramsJson, const char* actingUser,
                           erp_sink* out) noexcept
 {
     const std::string op = operation ? operation : "";
-    Poco::JSON::Object::Ptr answer;
+    Answer answer;
     erp_status status = ERP_ERROR;
     std::string code;
     auto started = std::chrono::steady_clock::now();
@@ -225,7 +225,7 @@ erp_status Plugin::invoke(const char* operation, const char* paramsJson, const c
         context_->log(status == ERP_OK ? ERP_LOG_DEBUG : ERP_LOG_INFO, "erpmail.dispatch",
                       op + " by " + (actingUser ? actingUser : "?") + ": " + (status == ERP_OK ? "ok" : code) +
                           " in " + std::to_string(ms.count()) + " ms");
-        if (!erp::sdk::writeTo(out, toJson(answer))) return ERP_ERROR;
+        if (!erp::sdk::writeTo(out, answer.isWritten() ? answer.text() : toJson(answer.object()))) return ERP_ERROR;
     } catch (...) {
         return ERP_ERROR;
     }

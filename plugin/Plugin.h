@@ -41,8 +41,7 @@ private:
 
     static erp_status startModule(void* ctx, erp_sink* error);
     static void stopModule(void* ctx);
-    Poco::JSON::Object::Ptr dispatch(const std::string& operation, const std::string& paramsJson,
-                                     const std::string& actingUser);
+    Answer dispatch(const std::string& operation, const std::string& paramsJson, const std::string& actingUser);
 
     std::unique_ptr<Context> context_;
     std::vector<std::unique_ptr<Slot>> slots_;

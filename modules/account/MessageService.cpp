@@ -2,6 +2,7 @@
 
 #include "account/JsonValues.h"
 #include "erpmail/Base64.h"
+#include "erpmail/JsonWriter.h"
 #include "erpmail/ServerFile.h"
 #include "mime/HeaderSafety.h"
 #include "store/MessageRepository.h"
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -38,6 +40,17 @@ Object::Ptr summaryJson(const store::MessageRecord& m)
                        {"size", m.rawSize},
                        {"message_id", orNull(m.messageId)},
                        {"warning", orNull(m.parseWarning)}});
+}
+
+// summaryJson() and the attachment count, as the list writes them.
+void writeSummary(JsonWriter& out, const store::MessageRecord& m)
+{
+    out.beginObject().key("account").value(m.accountId);
+    out.key("attachments").value(static_cast<std::int64_t>(m.attachments.size())).key("date_ms").value(m.dateMs);
+    out.key("direction").value(m.direction).key("from").value(m.from).key("id").value(m.id);
+    out.key("message_id").value(m.messageId).key("personal").value(m.personal);
+    out.key("received_at_ms").value(m.receivedAtMs).key("size").value(m.rawSize).key("state").value(m.state);
+    out.key("subject").value(m.subject).key("to").value(m.to).key("warning").value(m.parseWarning).endObject();
 }
 
 // What opening an attachment the retention rules removed answers: that they
@@ -82,16 +95,18 @@ std::vector<Operation> MessageService::operations()
         return [this, fn](const Request& r) { return (this->*fn)(r); };
     };
     auto state = [this](const std::string& s) { return [this, s](const Request& r) { return setState(r, s); }; };
+    auto list = [this](const Request& r) { return this->list(r); };
     return {
         {"mail.message.list",
          "Messages, newest first, of one account or of all the caller may see; the inbox shows pending mail. "
-         "Offline accounts' mail is hidden",
+         "Offline accounts' mail is hidden; total false leaves the count out (null)",
          R"({"type":"object","additionalProperties":false,"properties":{
              "account":{"type":"string","minLength":1,"maxLength":36},
              "state":{"enum":["pending","archived","trash","sent"]},
              "page":{"type":"integer","minimum":1,"maximum":1000000},
-             "page_size":{"type":"integer","minimum":1,"maximum":200}}})",
-         permission::Use, bind(&MessageService::list)},
+             "page_size":{"type":"integer","minimum":1,"maximum":200},
+             "total":{"type":"boolean"}}})",
+         permission::Use, list},
         {"mail.message.get", "One message: headers, text, HTML and its attachments' names and sizes", kAccountAndId,
          permission::Use, bind(&MessageService::get)},
         {"mail.message.attachment", "One attachment's bytes (base64) with its name and type",
@@ -143,12 +158,13 @@ std::vector<Operation> MessageService::operations()
     };
 }
 
-Object::Ptr MessageService::list(const Request& request)
+Answer MessageService::list(const Request& request)
 {
     const auto& p = request.params;
     const std::string state = p->optValue<std::string>("state", "pending");
     const std::int64_t page = p->optValue<std::int64_t>("page", 1);
     const std::int64_t size = p->optValue<std::int64_t>("page_size", 50);
+    const bool countTotal = p->optValue<bool>("total", true);
 
     std::vector<store::AccountRecord> accounts;
     if (p->has("account"))
@@ -173,15 +189,21 @@ Object::Ptr MessageService::list(const Request& request)
     // Each database gives its first page*size rows; merged, they hold the page.
     std::vector<store::MessageRecord> rows;
     std::int64_t total = 0;
+    int parts = 0;
     for (const auto& [database, group] : byDatabase) {
         std::vector<std::string> ids;
         for (const auto& a : group) ids.push_back(a.id);
         try {
             auto part = accounts_.withMailbox(group.front(), [&](store::Connection& c) {
-                return store::MessageRepository(c).list(ids, state, 0, page * size);
+                return store::MessageRepository(c).list(ids, state, 0, page * size, countTotal);
             });
             total += part.total;
-            for (auto& m : part.items) rows.push_back(std::move(m));
+            if (rows.empty())
+                rows = std::move(part.items);
+            else
+                rows.insert(rows.end(), std::make_move_iterator(part.items.begin()),
+                            std::make_move_iterator(part.items.end()));
+            ++parts;
         } catch (const OperationError& e) {
             // The database went away: its accounts are offline now, and hidden.
             if (e.code() != "unavailable") throw;
@@ -194,22 +216,25 @@ Object::Ptr MessageService::list(const Request& request)
             }
         }
     }
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-        return a.receivedAtMs != b.receivedAtMs ? a.receivedAtMs > b.receivedAtMs : a.id > b.id;
-    });
-    Array::Ptr items = new Array;
-    for (std::size_t i = static_cast<std::size_t>((page - 1) * size); i < rows.size() && items->size() < static_cast<std::size_t>(size); ++i) {
-        Object::Ptr item = summaryJson(rows[i]);
-        item->set("attachments", static_cast<std::int64_t>(rows[i].attachments.size()));
-        items->add(item);
-    }
-    Object::Ptr result = new Object;
-    result->set("items", items);
-    result->set("total", total);
-    result->set("page", page);
-    result->set("page_size", size);
-    result->set("offline_accounts", hidden);
-    return result;
+    // Each database gives its rows in this order already; only a merge of several needs sorting.
+    if (parts > 1)
+        std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+            return a.receivedAtMs != b.receivedAtMs ? a.receivedAtMs > b.receivedAtMs : a.id > b.id;
+        });
+    // Written directly, members in Poco's (sorted) order: the text toJson() gave, without building a page of objects.
+    JsonWriter out;
+    out.beginObject().key("items").beginArray();
+    const std::size_t first = static_cast<std::size_t>((page - 1) * size);
+    for (std::size_t i = first; i < rows.size() && i < first + static_cast<std::size_t>(size); ++i)
+        writeSummary(out, rows[i]);
+    out.endArray().key("offline_accounts").raw(toJson(hidden));
+    out.key("page").value(page).key("page_size").value(size);
+    out.key("total");
+    if (countTotal)
+        out.value(total);
+    else
+        out.null();
+    return Answer::written(out.endObject().take());
 }
 
 Object::Ptr MessageService::get(const Request& request)

@@ -12,7 +12,7 @@ public:
     std::vector<Operation> operations();
 
 private:
-    Poco::JSON::Object::Ptr list(const Request& request);
+    Answer list(const Request& request);
     Poco::JSON::Object::Ptr get(const Request& request);
     Poco::JSON::Object::Ptr attachment(const Request& request);
     Poco::JSON::Object::Ptr setState(const Request& request, const std::string& state);

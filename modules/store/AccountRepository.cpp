@@ -62,20 +62,22 @@ int bindWritable(Statement& st, int pos, const AccountRecord& a)
 std::vector<AccountRecord> AccountRepository::select(const std::string& where, const std::vector<std::string>& texts,
                                                      std::optional<bool> admin)
 {
+    // Kept: every operation on an account looks it up first, with one of a few fixed texts.
     std::vector<AccountRecord> out;
-    {
-        Statement st(c_, std::string("SELECT ") + kColumns + " FROM accounts a WHERE " + where + " ORDER BY a.label, a.id");
-        int pos = 1;
-        if (admin) st.bindInt(pos++, *admin ? 1 : 0);
-        st.bindTexts(pos, texts);
-        st.execute();
-        while (st.fetch()) out.push_back(readRow(st));
-    }
+    Statement& st =
+        c_.prepared(std::string("SELECT ") + kColumns + " FROM accounts a WHERE " + where + " ORDER BY a.label, a.id");
+    int pos = 1;
+    if (admin) st.bindInt(pos++, *admin ? 1 : 0);
+    st.bindTexts(pos, texts);
+    st.execute();
+    while (st.fetch()) out.push_back(readRow(st));
+    st.close();
+    Statement& v = c_.prepared("SELECT user_id FROM account_visibility WHERE account_id = ? ORDER BY user_id");
     for (auto& a : out) {
-        Statement v(c_, "SELECT user_id FROM account_visibility WHERE account_id = ? ORDER BY user_id");
         v.bindText(1, a.id);
         v.execute();
         while (v.fetch()) a.visibleTo.push_back(v.textOr(1));
+        v.close();
     }
     return out;
 }

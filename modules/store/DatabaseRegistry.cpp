@@ -1,5 +1,8 @@
 #include "store/DatabaseRegistry.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace erpmail::store {
 
 ConnectionLease::ConnectionLease(DatabaseRegistry* owner, std::unique_ptr<Connection> connection)
@@ -12,9 +15,18 @@ ConnectionLease::~ConnectionLease()
     if (owner_ && connection_) owner_->giveBack(std::move(connection_));
 }
 
-DatabaseRegistry::DatabaseRegistry(Lookup lookup, std::size_t maxIdlePerDatabase)
-    : lookup_(std::move(lookup)), maxIdle_(maxIdlePerDatabase)
+DatabaseRegistry::DatabaseRegistry(Lookup lookup, std::size_t maxIdlePerDatabase, std::chrono::milliseconds idleTimeout)
+    : lookup_(std::move(lookup)), maxIdle_(maxIdlePerDatabase), idleTimeout_(idleTimeout)
 {
+}
+
+void DatabaseRegistry::takeExpired(std::vector<Idle>& pool, std::vector<Idle>& expired)
+{
+    const auto cutoff = std::chrono::steady_clock::now() - idleTimeout_;
+    auto end = pool.begin();
+    while (end != pool.end() && end->since <= cutoff) ++end;
+    std::move(pool.begin(), end, std::back_inserter(expired));
+    pool.erase(pool.begin(), end);
 }
 
 std::unique_ptr<Connection> DatabaseRegistry::connectDirect(const std::string& databaseId)
@@ -29,10 +41,12 @@ ConnectionLease DatabaseRegistry::acquire(const std::string& databaseId, Scope s
     std::unique_ptr<Connection> connection;
     bool needsMigration = false;
     {
+        std::vector<Idle> expired; // closed after the lock is released
         std::lock_guard<std::mutex> lock(mutex_);
         auto& pool = idle_[databaseId];
+        takeExpired(pool, expired);
         while (!pool.empty() && !connection) {
-            connection = std::move(pool.back());
+            connection = std::move(pool.back().connection);
             pool.pop_back();
             if (!connection->isGood()) connection.reset();
         }
@@ -51,9 +65,11 @@ void DatabaseRegistry::giveBack(std::unique_ptr<Connection> connection)
 {
     if (connection->inTransaction()) return; // a failed unit of work: drop it
     if (!connection->isGood()) return;
+    std::vector<Idle> expired;
     std::lock_guard<std::mutex> lock(mutex_);
     auto& pool = idle_[connection->databaseId()];
-    if (pool.size() < maxIdle_) pool.push_back(std::move(connection));
+    takeExpired(pool, expired);
+    if (pool.size() < maxIdle_) pool.push_back({std::move(connection), std::chrono::steady_clock::now()});
 }
 
 void DatabaseRegistry::clear()

@@ -4,6 +4,7 @@
 #include "store/Migrator.h"
 #include "store/Odbc.h"
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -45,7 +46,10 @@ public:
     /// Looks up a database id's ODBC connection string; nullopt when unknown.
     using Lookup = std::function<std::optional<std::string>(const std::string& databaseId)>;
 
-    explicit DatabaseRegistry(Lookup lookup, std::size_t maxIdlePerDatabase = 4);
+    /// Connections given back stay open for reuse until they have been idle
+    /// for idleTimeout, at most maxIdlePerDatabase of them per database.
+    explicit DatabaseRegistry(Lookup lookup, std::size_t maxIdlePerDatabase = 64,
+                              std::chrono::milliseconds idleTimeout = std::chrono::seconds(60));
     DatabaseRegistry(const DatabaseRegistry&) = delete;
     DatabaseRegistry& operator=(const DatabaseRegistry&) = delete;
 
@@ -61,12 +65,20 @@ public:
 
 private:
     friend class ConnectionLease;
+    struct Idle {
+        std::unique_ptr<Connection> connection;
+        std::chrono::steady_clock::time_point since;
+    };
     void giveBack(std::unique_ptr<Connection> connection);
+    /// Moves the connections of `pool` idle for longer than idleTimeout_ to
+    /// `expired` (closed by the caller, outside the lock).
+    void takeExpired(std::vector<Idle>& pool, std::vector<Idle>& expired);
 
     Lookup lookup_;
     std::size_t maxIdle_;
+    std::chrono::milliseconds idleTimeout_;
     std::mutex mutex_;
-    std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+    std::map<std::string, std::vector<Idle>> idle_; ///< per database, the longest idle first
     std::set<std::pair<std::string, Scope>> migrated_;
 };
 

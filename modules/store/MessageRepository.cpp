@@ -107,24 +107,27 @@ void MessageRepository::insertAttachments(std::int64_t id, std::vector<Attachmen
 }
 
 MessagePage MessageRepository::list(const std::vector<std::string>& accountIds, const std::string& state,
-                                    std::int64_t offset, std::int64_t limit)
+                                    std::int64_t offset, std::int64_t limit, bool countTotal)
 {
     MessagePage page;
     if (accountIds.empty()) return page;
     const std::string where = " FROM messages m WHERE m.account_id IN (" + placeholders(accountIds.size()) +
                               ") AND m.state = ?";
-    {
-        Statement count(c_, "SELECT COUNT(*)" + where);
+    // Kept: the inbox lists again and again; there is one text per number of accounts listed in a database.
+    if (countTotal) {
+        Statement& count = c_.prepared("SELECT COUNT(*)" + where);
         count.bindText(count.bindTexts(1, accountIds), state);
         count.execute();
         if (count.fetch()) page.total = count.intOr(1, 0);
+        count.close();
     }
-    Statement st(c_, std::string("SELECT ") + kSummaryColumns + where +
-                         " ORDER BY m.received_at_ms DESC, m.id DESC LIMIT ? OFFSET ?");
+    Statement& st = c_.prepared(std::string("SELECT ") + kSummaryColumns + where +
+                                " ORDER BY m.received_at_ms DESC, m.id DESC LIMIT ? OFFSET ?");
     const int pos = st.bindTexts(1, accountIds);
     st.bindText(pos, state).bindInt(pos + 1, limit).bindInt(pos + 2, offset);
     st.execute();
     while (st.fetch()) page.items.push_back(readSummary(st));
+    st.close();
     return page;
 }
 

@@ -14,7 +14,7 @@ namespace erpmail::store {
 
 struct MessagePage {
     std::vector<MessageRecord> items; ///< summaries: no raw, bodies or attachment bytes
-    std::int64_t total = 0;           ///< rows matching, over all pages
+    std::int64_t total = 0;           ///< rows matching, over all pages (0 when not counted)
 };
 
 class MessageRepository {
@@ -32,8 +32,9 @@ public:
     /// Newest first (received, then id) for the given accounts and state.
     /// Summaries carry subject, addresses, dates, size and attachment count
     /// (in attachments, as metadata).
+    /// countTotal false leaves total at 0: counting walks every matching row.
     MessagePage list(const std::vector<std::string>& accountIds, const std::string& state, std::int64_t offset,
-                     std::int64_t limit);
+                     std::int64_t limit, bool countTotal = true);
 
     /// The whole message with attachment metadata (no attachment bytes).
     std::optional<MessageRecord> get(const std::string& accountId, std::int64_t id, bool withRaw = false);

@@ -181,13 +181,22 @@ std::string Statement::textOr(int col, std::string fallback)
 std::optional<std::string> Statement::getChunked(int col, SQLSMALLINT cType)
 {
     const SQLLEN terminator = cType == SQL_C_CHAR ? 1 : 0;
-    std::string out;
-    SQLLEN want = kFirstChunk;
+    // The first call reads into the stack: most values are short, and a
+    // string of their own length is all they then allocate.
+    char first[kFirstChunk + 1];
+    SQLLEN ind = 0;
+    SQLRETURN rc = SQLGetData(stmt_, static_cast<SQLUSMALLINT>(col), cType, first, kFirstChunk + terminator, &ind);
+    if (rc == SQL_NO_DATA) return std::string();
+    if (!SQL_SUCCEEDED(rc)) connection_.raise(SQL_HANDLE_STMT, stmt_, "read column " + std::to_string(col));
+    if (ind == SQL_NULL_DATA) return std::nullopt;
+    if (ind != SQL_NO_TOTAL && ind <= kFirstChunk) return std::string(first, static_cast<std::size_t>(ind));
+    // Truncated: kFirstChunk bytes arrived; ind is what was left before this call.
+    std::string out(first, static_cast<std::size_t>(kFirstChunk));
+    SQLLEN want = ind == SQL_NO_TOTAL ? kChunk : ind - kFirstChunk;
     for (;;) {
         std::size_t offset = out.size();
         out.resize(offset + static_cast<std::size_t>(want + terminator));
-        SQLLEN ind = 0;
-        SQLRETURN rc = SQLGetData(stmt_, static_cast<SQLUSMALLINT>(col), cType, &out[offset], want + terminator, &ind);
+        rc = SQLGetData(stmt_, static_cast<SQLUSMALLINT>(col), cType, &out[offset], want + terminator, &ind);
         if (rc == SQL_NO_DATA) {
             out.resize(offset);
             break;

@@ -1,14 +1,15 @@
-# Shared by the benchmarks that need mail servers: sourced, not run.
-# Sets root, build, work (a fresh folder) and env_file (the test bed named by
-# $ERPMAIL_TESTBED_ENV, or one started here and stopped on exit), and get KEY
-# reads the test bed's settings.
+# Shared by the benchmarks: sourced, not run. Sets root, build, work (a
+# fresh folder) and env_file (the test bed named by $ERPMAIL_TESTBED_ENV, or
+# one started here and stopped on exit), and get KEY reads the test bed's
+# settings. A benchmark that needs no mail servers sets bench_testbed=no
+# before sourcing: then no test bed is started.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${ERPMAIL_BUILD_DIR:-$root/build}
 work=$(mktemp -d "/tmp/erpmail-bench-$(basename "$0" .sh).XXXXXX")
 chmod 755 "$work"
 own_testbed=0
 env_file=${ERPMAIL_TESTBED_ENV:-}
-if [ -z "$env_file" ] || [ ! -f "$env_file" ]; then
+if [ "${bench_testbed:-yes}" = yes ] && { [ -z "$env_file" ] || [ ! -f "$env_file" ]; }; then
   env_file=$work/testbed.env
   "$root/tests/fixtures/testbed" start "$env_file" >/dev/null 2>&1
   own_testbed=1

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace erpmail {
@@ -22,8 +23,35 @@ struct Request {
     Poco::JSON::Object::Ptr params; ///< validated against the schema
 };
 
+/// An operation's JSON result: an object, or the object's text written
+/// already (JsonWriter), for an answer of many rows.
+class Answer {
+public:
+    /// Every handler that builds its result as an object returns it as such.
+    Answer(Poco::JSON::Object::Ptr object = {}) : object_(std::move(object)) {}
+    /// A result that is JSON text (an object) already.
+    static Answer written(std::string json)
+    {
+        Answer a;
+        a.text_ = std::move(json);
+        a.written_ = true;
+        return a;
+    }
+
+    bool isWritten() const { return written_; }
+    /// The object; null when none was given or the answer is written.
+    const Poco::JSON::Object::Ptr& object() const { return object_; }
+    /// The written text (isWritten()).
+    const std::string& text() const { return text_; }
+
+private:
+    Poco::JSON::Object::Ptr object_;
+    std::string text_;
+    bool written_ = false;
+};
+
 /// An operation's handler returns its JSON result or throws OperationError.
-using Handler = std::function<Poco::JSON::Object::Ptr(const Request&)>;
+using Handler = std::function<Answer(const Request&)>;
 
 struct Operation {
     std::string name;       ///< "mail.account.create"

@@ -359,6 +359,42 @@ class AccountCases:
         self.assertFalse(everything["items"][0]["personal"])
         self.assertEqual(self.ok("mail.message.list", "stan")["total"], 1)
 
+    def test_messages_list_without_total_answers_the_same_page(self):
+        personal, public = self.make_accounts()
+        ids = [self.import_message(personal, f"Nr {i}", PDF if i == 3 else None) for i in range(5)]
+        self.import_message(public, "öffentlich", None)
+        # One account, a later page, and every account the user sees (vera: both).
+        for user, params in (("olga", {"account": personal, "page_size": 2, "page": 2}),
+                             ("olga", {"account": personal}), ("vera", {})):
+            with self.subTest(user=user, params=params):
+                counted = self.ok("mail.message.list", user, params)
+                uncounted = self.ok("mail.message.list", user, {**params, "total": False})
+                self.assertIsNone(uncounted["total"])
+                self.assertTrue(uncounted["items"])
+                self.assertEqual(uncounted["items"], counted["items"])
+                self.assertEqual({k: v for k, v in uncounted.items() if k != "total"},
+                                 {k: v for k, v in counted.items() if k != "total"})
+        # The default, and total true, still count.
+        self.assertEqual(self.ok("mail.message.list", "olga", {"account": personal})["total"], 5)
+        self.assertEqual(self.ok("mail.message.list", "olga", {"account": personal, "total": True})["total"], 5)
+        self.assertEqual(self.ok("mail.message.list", "vera")["total"], 6)
+        page = self.ok("mail.message.list", "olga", {"account": personal, "page_size": 2, "total": False})
+        self.assertEqual([m["id"] for m in page["items"]], ids[::-1][:2])
+        self.fails("mail.message.list", "olga", {"account": personal, "total": "no"}, "invalid_params", "total")
+
+    def test_messages_list_merges_databases_newest_first(self):
+        here = self.ok("mail.account.create", "olga", {"label": "Hier", "database": "main"})["id"]
+        there = self.ok("mail.account.create", "olga", {"label": "Dort", "database": "second"})["id"]
+        # Imported in turn into either database, so that a merge without sorting would show them grouped.
+        ids = {(account, self.import_message(account, f"Nr {i}", None))
+               for i, account in enumerate([here, there] * 3)}
+        listing = self.ok("mail.message.list", "olga", {"page_size": 200})
+        self.assertEqual({(m["account"], m["id"]) for m in listing["items"] if m["account"] in (here, there)}, ids)
+        order = [(m["received_at_ms"], m["id"]) for m in listing["items"]]
+        self.assertEqual(order, sorted(order, reverse=True))
+        uncounted = self.ok("mail.message.list", "olga", {"page_size": 200, "total": False})
+        self.assertEqual(uncounted["items"], listing["items"])
+
     def test_get_returns_decoded_headers_text_and_attachments(self):
         personal, _ = self.make_accounts()
         message = self.import_message(personal, "Mahnung für März ✓")

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 using namespace erpmail::store;
 
@@ -273,6 +274,43 @@ TEST_P(StoreRoundTrip, KeptStatementsRunEachTimeAndCountTheirRows)
     remove.bindText(1, account_);
     EXPECT_EQ(remove.execute(), 3);
     EXPECT_EQ(remove.execute(), 0);
+}
+
+// Whether this connection made the temporary table pool_mark (a table of its own session).
+bool marked(Connection& c)
+{
+    try {
+        Statement st(c, "SELECT COUNT(*) FROM pool_mark");
+        st.execute();
+        return st.fetch();
+    } catch (const StoreError&) {
+        return false;
+    }
+}
+
+// Connections given back are reused, more of them than a few at once, until
+// they have been idle for the registry's timeout.
+TEST_P(StoreRoundTrip, IdleConnectionsAreReusedUntilTheirTimeout)
+{
+    auto lookup = [this](const std::string&) -> std::optional<std::string> { return connectionString_; };
+    DatabaseRegistry kept(lookup);
+    {
+        std::vector<ConnectionLease> leases;
+        for (int i = 0; i < 8; ++i) leases.push_back(kept.acquire("db", Scope::Mailbox));
+        for (auto& c : leases) c->execute("CREATE TEMPORARY TABLE pool_mark (x INTEGER)");
+    }
+    std::vector<ConnectionLease> again;
+    for (int i = 0; i < 8; ++i) again.push_back(kept.acquire("db", Scope::Mailbox));
+    for (auto& c : again) EXPECT_TRUE(marked(*c));
+
+    DatabaseRegistry expiring(lookup, 64, std::chrono::milliseconds(0));
+    {
+        auto c = expiring.acquire("db", Scope::Mailbox);
+        c->execute("CREATE TEMPORARY TABLE pool_mark (x INTEGER)");
+        EXPECT_TRUE(marked(*c));
+    }
+    auto fresh = expiring.acquire("db", Scope::Mailbox);
+    EXPECT_FALSE(marked(*fresh));
 }
 
 TEST_P(StoreRoundTrip, UnreachableDatabaseNamesItsIdAndNoSecret)

@@ -60,7 +60,7 @@ export function Mail({
 
   const reload = useCallback(() => {
     if (!current) return;
-    invoke<{ items: Summary[] }>('mail.message.list', { account: current, state: view, page_size: 200 })
+    invoke<{ items: Summary[] }>('mail.message.list', { account: current, state: view, page_size: 200, total: false })
       .then((r) => setItems(r.items))
       .catch((e) => setError(e.message));
   }, [current, view]);
