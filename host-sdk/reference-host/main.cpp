@@ -23,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <sqlite3.h>
 
 namespace {
 
@@ -132,6 +133,12 @@ std::string readParams(const std::string& arg)
 
 int main(int argc, char** argv)
 {
+    // The process is the host's, and so is SQLite's process-wide setup (the
+    // SQLite ODBC driver and any other user share one library): without
+    // memory statistics, allocations take no process-wide lock, which the
+    // console's threads reading through the driver would queue on. erphost
+    // reads no such statistics and sets no heap limit.
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string configPath = Poco::Environment::get("ERPHOST_CONFIG", "erphost.ini");
     std::string command, operation, user, params = "{}", httpAddress;
