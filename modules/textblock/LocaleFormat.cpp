@@ -103,6 +103,11 @@ LocaleFormat::~LocaleFormat() = default;
 
 std::string LocaleFormat::apply(const std::string& value, const Format& format, const VariableUse& use) const
 {
+    // A template with errors may still be rendered: an argument its checks
+    // refused (number:"" took std::stoi's exception out of render()) is
+    // refused here as a value that cannot be formatted.
+    if (std::string problem = formatArgumentProblem(format); !problem.empty())
+        throw TemplateValueError(use.name, "'" + use.name + "' cannot be formatted: " + problem);
     UErrorCode status = U_ZERO_ERROR;
     const std::string& f = format.name;
     if (f == "upper" || f == "lower") {

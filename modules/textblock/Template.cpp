@@ -30,31 +30,6 @@ std::string where(const TemplatePosition& at)
     return "line " + std::to_string(at.line) + ", column " + std::to_string(at.column);
 }
 
-// Checks a format's argument; returns the problem, or an empty string.
-std::string argumentProblem(const Format& f)
-{
-    const auto& arg = f.argument;
-    if (f.name == "default") return arg ? "" : "default needs a text: default:\"…\"";
-    if (f.name == "upper" || f.name == "lower")
-        return arg ? f.name + " takes no argument" : "";
-    if (!arg) return "";
-    if (f.name == "amount") {
-        bool code = arg->size() == 3 && std::all_of(arg->begin(), arg->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-        return code ? "" : "amount takes a currency code such as \"CHF\", not \"" + *arg + "\"";
-    }
-    if (f.name == "number") {
-        bool digits = !arg->empty() && arg->size() <= 2 &&
-                      std::all_of(arg->begin(), arg->end(), [](char c) { return c >= '0' && c <= '9'; });
-        return digits ? "" : "number takes the count of decimals, such as \"2\", not \"" + *arg + "\"";
-    }
-    if (f.name == "date") {
-        static const char* styles[] = {"short", "medium", "long", "full"};
-        bool known = std::any_of(std::begin(styles), std::end(styles), [&](const char* s) { return *arg == s; });
-        return known ? "" : "date takes \"short\", \"medium\", \"long\" or \"full\", not \"" + *arg + "\"";
-    }
-    return "";
-}
-
 class Parser {
 public:
     Parser(const std::string& source, std::vector<VariableUse>& uses, std::vector<TemplateError>& errors)
@@ -267,7 +242,7 @@ private:
                 fail("unknown_format", at, name,
                      "'" + f.name + "' at " + where(at) +
                          " is no format; known are amount, number, date, upper, lower, default");
-            } else if (std::string problem = argumentProblem(f); !problem.empty()) {
+            } else if (std::string problem = formatArgumentProblem(f); !problem.empty()) {
                 fail("bad_format_argument", at, name, problem + " (" + where(at) + ")");
             }
         }
@@ -290,6 +265,30 @@ private:
 };
 
 } // namespace
+
+std::string formatArgumentProblem(const Format& f)
+{
+    const auto& arg = f.argument;
+    if (f.name == "default") return arg ? "" : "default needs a text: default:\"…\"";
+    if (f.name == "upper" || f.name == "lower")
+        return arg ? f.name + " takes no argument" : "";
+    if (!arg) return "";
+    if (f.name == "amount") {
+        bool code = arg->size() == 3 && std::all_of(arg->begin(), arg->end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        return code ? "" : "amount takes a currency code such as \"CHF\", not \"" + *arg + "\"";
+    }
+    if (f.name == "number") {
+        bool digits = !arg->empty() && arg->size() <= 2 &&
+                      std::all_of(arg->begin(), arg->end(), [](char c) { return c >= '0' && c <= '9'; });
+        return digits ? "" : "number takes the count of decimals, such as \"2\", not \"" + *arg + "\"";
+    }
+    if (f.name == "date") {
+        static const char* styles[] = {"short", "medium", "long", "full"};
+        bool known = std::any_of(std::begin(styles), std::end(styles), [&](const char* s) { return *arg == s; });
+        return known ? "" : "date takes \"short\", \"medium\", \"long\" or \"full\", not \"" + *arg + "\"";
+    }
+    return "";
+}
 
 bool isKnownFormat(const std::string& name)
 {
@@ -346,7 +345,8 @@ std::string Template::render(const std::function<std::optional<std::string>(cons
                 if (!value) {
                     auto d = std::find_if(use.formats.begin(), use.formats.end(),
                                           [](const Format& f) { return f.name == "default"; });
-                    if (d != use.formats.end()) {
+                    // (A default without its text is a template error; rendered anyway, it is no default.)
+                    if (d != use.formats.end() && d->argument) {
                         append(*d->argument, use.name); // the block's own text, not a document's value
                         break;
                     }

@@ -74,6 +74,10 @@ private:
 /// The formats the language knows: amount, number, date, upper, lower, default.
 bool isKnownFormat(const std::string& name);
 
+/// What is wrong with a format's argument (number:"x", amount:"francs", a
+/// default without its text), or an empty string when nothing is.
+std::string formatArgumentProblem(const Format& format);
+
 class Template {
 public:
     /// Parses `source`. Problems are added to `errors`, each with its

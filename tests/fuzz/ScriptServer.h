@@ -1,9 +1,19 @@
-// A mail server on loopback whose every word is one fuzz input: the client
-// under test connects as it would to Dovecot or Postfix and reads the input
-// through its own socket code, while what it sends is read and dropped.
+// A mail server whose every word is one fuzz input, at the other end of a
+// connected socket pair: the client under test gets its end through its
+// settings' Connector (in place of a TCP connect) and reads the input through
+// its own socket code (LineChannel, Poco's sockets), while what it sends is
+// left unread. No listener, no TCP handshake and, as long as the input fits
+// into the pair's buffer (a 1 MiB input does where the system allows a 2 MiB
+// send buffer), no thread: the input is written before the client starts,
+// then the server's side is shut down for writing, so the client reads the
+// input and then the end of the connection, as from a server that closed.
 #pragma once
 
-#include <netinet/in.h>
+#include "transport/common/LineChannel.h"
+
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/StreamSocketImpl.h>
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,87 +28,83 @@ namespace erpmail::fuzz {
 
 class ScriptServer {
 public:
-    /// How the server's side ends after the input.
-    enum class End {
-        Close, ///< FIN, then the server waits for the client to close
-        Reset, ///< RST at once: the client reads what came, then a reset connection
-    };
-
-    /// Serves data[0, size) to the next connection on port(): all of it,
-    /// then ends the server's side as `end` says.
-    ScriptServer(const std::uint8_t* data, std::size_t size, End end = End::Close) : data_(data), size_(size), end_(end)
+    /// Serves data[0, size) to the client end: all of it, then the end of
+    /// the server's side.
+    ScriptServer(const std::uint8_t* data, std::size_t size) : data_(data), size_(size)
     {
-        thread_ = std::thread([this] { serve(); });
+        static const bool noSigpipe = [] { return std::signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+        (void)noSigpipe;
+        int fds[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) std::abort();
+        client_ = fds[0];
+        server_ = fds[1];
+        // Capped by the system (net.core.wmem_max); what does not fit goes
+        // from a thread below.
+        const int buffer = 2 << 20;
+        ::setsockopt(server_, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+        // The client's commands wait in the pair unread: a few KB per session
+        // (the targets send at most 64 pipelined commands and two small
+        // messages), far below the default send buffer.
+        while (sent_ < size_) {
+            const ssize_t n = ::send(server_, data_ + sent_, size_ - sent_, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n <= 0) break;
+            sent_ += static_cast<std::size_t>(n);
+        }
+        if (sent_ == size_)
+            ::shutdown(server_, SHUT_WR);
+        else
+            thread_ = std::thread([this] { serveRest(); });
     }
-    ~ScriptServer() { thread_.join(); }
+    ~ScriptServer()
+    {
+        if (!handedOver_) ::close(client_);
+        if (thread_.joinable()) thread_.join();
+        ::close(server_);
+    }
     ScriptServer(const ScriptServer&) = delete;
     ScriptServer& operator=(const ScriptServer&) = delete;
 
-    /// The loopback port, the same for the whole run.
-    static unsigned port() { return listener().port; }
-
-private:
-    struct Listener {
-        int fd = -1;
-        unsigned port = 0;
-    };
-
-    static const Listener& listener()
+    /// The client's connection, to be given once (the socket then owns it).
+    transport::Connector connector()
     {
-        static const Listener l = [] {
-            std::signal(SIGPIPE, SIG_IGN);
-            Listener made;
-            made.fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in address{};
-            address.sin_family = AF_INET;
-            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            socklen_t length = sizeof address;
-            if (made.fd < 0 || ::bind(made.fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-                ::listen(made.fd, 16) != 0 ||
-                ::getsockname(made.fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-                std::abort();
-            made.port = ntohs(address.sin_port);
-            return made;
-        }();
-        return l;
+        return [this] {
+            if (handedOver_) std::abort();
+            handedOver_ = true;
+            return Poco::Net::StreamSocket(new Poco::Net::StreamSocketImpl(client_));
+        };
     }
 
-    void serve()
+private:
+    // An input larger than the pair holds: the rest is sent as the client
+    // reads, while what it sends is read and dropped (a client that writes
+    // much must not block while the input is still going out), until the
+    // client closes its end.
+    void serveRest()
     {
-        pollfd waiting{listener().fd, POLLIN, 0};
-        if (::poll(&waiting, 1, 5000) <= 0) return;
-        const int fd = ::accept(listener().fd, nullptr, nullptr);
-        if (fd < 0) return;
         char sink[65536];
         bool clientOpen = true;
-        // Sending and reading at once: a client that writes much (pipelined
-        // commands) must not block while the input is still going out.
-        for (std::size_t sent = 0; sent < size_ && clientOpen;) {
-            pollfd p{fd, POLLIN | POLLOUT, 0};
+        while (sent_ < size_ && clientOpen) {
+            pollfd p{server_, POLLIN | POLLOUT, 0};
             if (::poll(&p, 1, 5000) <= 0) break;
-            if (p.revents & POLLIN) clientOpen = ::recv(fd, sink, sizeof sink, 0) > 0;
+            if (p.revents & POLLIN) clientOpen = ::recv(server_, sink, sizeof sink, 0) > 0;
             if (clientOpen && (p.revents & POLLOUT)) {
-                const ssize_t n = ::send(fd, data_ + sent, size_ - sent, MSG_NOSIGNAL);
+                const ssize_t n = ::send(server_, data_ + sent_, size_ - sent_, MSG_NOSIGNAL);
                 if (n <= 0) break;
-                sent += static_cast<std::size_t>(n);
+                sent_ += static_cast<std::size_t>(n);
             }
             if (p.revents & (POLLERR | POLLHUP)) break;
         }
-        if (end_ == End::Close) {
-            ::shutdown(fd, SHUT_WR);
-            for (pollfd p{fd, POLLIN, 0}; clientOpen && ::poll(&p, 1, 5000) > 0;)
-                clientOpen = ::recv(fd, sink, sizeof sink, 0) > 0;
-        }
-        // No TIME_WAIT left behind (a run makes millions of connections); with
-        // End::Reset the client is still reading.
-        const linger abort{1, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
-        ::close(fd);
+        ::shutdown(server_, SHUT_WR);
+        for (pollfd p{server_, POLLIN, 0}; clientOpen && ::poll(&p, 1, 5000) > 0;)
+            clientOpen = ::recv(server_, sink, sizeof sink, 0) > 0;
     }
 
     const std::uint8_t* data_;
     std::size_t size_;
-    End end_;
+    std::size_t sent_ = 0;
+    int client_ = -1;
+    int server_ = -1;
+    bool handedOver_ = false;
     std::thread thread_;
 };
 

@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 {
     const ImapSettings settings; // the limits a session has
     erpmail::fuzz::ScriptServer server(data, size);
-    LineChannel channel("127.0.0.1", server.port(), Security::None, TlsSettings{}, Poco::Timespan(5, 0),
-                        settings.maxLineBytes);
+    LineChannel channel("mail.erpmail.test", 143, Security::None, TlsSettings{}, Poco::Timespan(5, 0),
+                        settings.maxLineBytes, server.connector());
     try {
         for (;;) {
             std::string line;

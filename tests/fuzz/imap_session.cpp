@@ -15,8 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 {
     erpmail::fuzz::ScriptServer server(data, size);
     ImapSettings settings;
-    settings.host = "127.0.0.1";
-    settings.port = server.port();
+    settings.host = "mail.erpmail.test";
+    settings.connector = server.connector();
     settings.security = Security::None;
     settings.authenticate = false; // a login needs TLS, which a fuzz run cannot afford per input
     settings.timeoutSeconds = 5;

@@ -16,10 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The server closes after the input, as a hostile one may at any point
     // of a reply (Poco's own reader looped for ever on "220-" and the end;
     // the connection reads its replies itself since).
-    erpmail::fuzz::ScriptServer server(data, size, erpmail::fuzz::ScriptServer::End::Close);
+    erpmail::fuzz::ScriptServer server(data, size);
     SmtpSettings settings;
-    settings.host = "127.0.0.1";
-    settings.port = server.port();
+    settings.host = "mail.erpmail.test";
+    settings.connector = server.connector();
     settings.security = Security::None;
     settings.authenticate = false; // a login needs TLS, which a fuzz run cannot afford per input
     settings.timeoutSeconds = 5;

@@ -14,6 +14,27 @@
 
 namespace erpmail::transport {
 
+namespace {
+
+// What a server announces (an IMAP literal's size, a POP3 message's LIST
+// size) is believed for 1 MiB before the bytes come, and in full once 1 MiB
+// of them has come: "{250000000}" and three bytes reserve no 250 MB (address
+// space that a system without overcommit, or a sanitizer's shadow, counts in
+// full), while a large message is still copied once, not at every doubling.
+constexpr std::size_t kBelievedAhead = 1 << 20;
+
+// Room in `out` for `more` bytes, of `announced` in all; beyond what was
+// announced the string grows as strings do.
+void makeRoom(std::string& out, std::size_t more, std::size_t announced)
+{
+    const std::size_t needed = out.size() + more;
+    if (needed <= out.capacity()) return;
+    const std::size_t believed = needed > kBelievedAhead ? announced : std::min(announced, kBelievedAhead);
+    if (believed >= needed) out.reserve(believed);
+}
+
+} // namespace
+
 Security parseSecurity(const std::string& text)
 {
     if (text == "none") return Security::None;
@@ -33,8 +54,19 @@ const char* securityName(Security security)
 }
 
 Poco::Net::StreamSocket openSocket(const std::string& host, unsigned port, Security security, const TlsSettings& tls,
-                                   Poco::Timespan timeout)
+                                   Poco::Timespan timeout, const Connector& connector)
 {
+    if (connector) {
+        Poco::Net::StreamSocket socket = connector();
+        socket.setReceiveTimeout(timeout);
+        socket.setSendTimeout(timeout);
+        if (security == Security::Tls) {
+            socket = upgradeSocket(socket, host, port, tls);
+            socket.setReceiveTimeout(timeout);
+            socket.setSendTimeout(timeout);
+        }
+        return socket;
+    }
     const std::string where = host + ":" + std::to_string(port);
     Poco::Net::SocketAddress address;
     try {
@@ -103,9 +135,9 @@ std::string describeTls(const Poco::Net::StreamSocket& socket)
 }
 
 LineChannel::LineChannel(std::string host, unsigned port, Security security, const TlsSettings& tls,
-                         Poco::Timespan timeout, std::size_t maxLine)
+                         Poco::Timespan timeout, std::size_t maxLine, const Connector& connector)
     : host_(std::move(host)), port_(port), tlsSettings_(tls), timeout_(timeout), maxLine_(maxLine),
-      socket_(openSocket(host_, port_, security, tls, timeout)), tls_(security == Security::Tls)
+      socket_(openSocket(host_, port_, security, tls, timeout, connector)), tls_(security == Security::Tls)
 {
 }
 
@@ -163,9 +195,10 @@ void LineChannel::fillMore(const char* what)
     if (!fill()) throw ConnectError("connection closed by " + host_ + ":" + std::to_string(port_) + " " + what);
 }
 
-bool LineChannel::readDotTerminated(std::string& out, std::size_t keep, bool stopWhenFull)
+bool LineChannel::readDotTerminated(std::string& out, std::size_t keep, bool stopWhenFull, std::size_t announced)
 {
     const std::size_t start = out.size();
+    const std::size_t expected = start + std::min(announced, keep);
     bool fits = true, lineStart = true, lastWasCr = false;
     std::size_t lineLength = 0; // of the current line, as received
     auto lineTooLong = [&] {
@@ -202,7 +235,10 @@ bool LineChannel::readDotTerminated(std::string& out, std::size_t keep, bool sto
             lineLength += eol - pos;
             if (lineLength - (cr ? 1 : 0) > maxLine_) throw lineTooLong();
             if (!cr) { // a bare LF
-                if (fits) out.append(data + run, eol - run).append("\r\n");
+                if (fits) {
+                    makeRoom(out, eol - run + 2, expected);
+                    out.append(data + run, eol - run).append("\r\n");
+                }
                 run = eol + 1;
             }
             pos = eol + 1;
@@ -212,7 +248,10 @@ bool LineChannel::readDotTerminated(std::string& out, std::size_t keep, bool sto
                 break;
             }
         }
-        if (fits) out.append(data + run, pos - run);
+        if (fits) {
+            makeRoom(out, pos - run, expected);
+            out.append(data + run, pos - run);
+        }
         lastWasCr = data[pos - 1] == '\r';
         consumed_ += pos;
         if (fits && out.size() - start > keep) {
@@ -268,19 +307,20 @@ bool LineChannel::waitReadable(Poco::Timespan timeout)
 
 std::string LineChannel::readExactly(std::size_t n)
 {
-    // The size is the server's word: the result is reserved at once (address
-    // space only) but filled, and so made resident, only as bytes arrive, so
-    // that "{250000000}" and nothing after it costs no 250 MB. A large
-    // literal is still held once, in the string it is returned in.
+    // The size is the server's word: memory follows the bytes that arrive
+    // (see makeRoom()), so that "{250000000}" and nothing after it costs no
+    // 250 MB. A large literal is still held once, in the string it is
+    // returned in.
     const std::size_t buffered = std::min(n, buffer_.size() - consumed_);
     std::string out;
-    out.reserve(n);
+    makeRoom(out, buffered, n);
     out.append(buffer_, consumed_, buffered);
     consumed_ += buffered;
     char chunk[65536];
     while (out.size() < n) {
         const std::size_t got = receive(chunk, std::min(n - out.size(), sizeof chunk));
         if (got == 0) throw ConnectError("connection closed by " + host_ + " in the middle of a literal");
+        makeRoom(out, got, n);
         out.append(chunk, got);
     }
     return out;

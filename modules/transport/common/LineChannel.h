@@ -7,6 +7,7 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,11 +32,17 @@ enum class Security {
     Tls       ///< TLS from the first byte (465, 993, 995)
 };
 
-/// Connects to host:port; for Security::Tls also completes a verified TLS
-/// handshake. Throws ConnectError (refused, timeout, unreachable) or
-/// TlsError (which check failed).
+/// Makes the plain connection in place of a TCP connect to host:port: for
+/// a test or a fuzz target, its end of a socket pair. TLS, when configured,
+/// is then started on that connection as on a TCP one.
+using Connector = std::function<Poco::Net::StreamSocket()>;
+
+/// Connects to host:port (through `connector` when one is given); for
+/// Security::Tls also completes a verified TLS handshake. Throws
+/// ConnectError (refused, timeout, unreachable) or TlsError (which check
+/// failed).
 Poco::Net::StreamSocket openSocket(const std::string& host, unsigned port, Security security, const TlsSettings& tls,
-                                   Poco::Timespan timeout);
+                                   Poco::Timespan timeout, const Connector& connector = {});
 
 /// Puts a verified TLS session on an open connection (after STARTTLS).
 /// Throws TlsError.
@@ -51,10 +58,12 @@ const char* securityName(Security security);
 
 class LineChannel {
 public:
-    /// Connects, and for Security::Tls completes the handshake. Throws
-    /// ConnectError or TlsError.
+    /// Connects (through `connector` when one is given, see openSocket()),
+    /// and for Security::Tls completes the handshake. Throws ConnectError or
+    /// TlsError.
     LineChannel(std::string host, unsigned port, Security security, const TlsSettings& tls,
-                Poco::Timespan timeout = Poco::Timespan(30, 0), std::size_t maxLine = 64 * 1024);
+                Poco::Timespan timeout = Poco::Timespan(30, 0), std::size_t maxLine = 64 * 1024,
+                const Connector& connector = {});
 
     /// Switches the open connection to TLS after the server agreed to
     /// STARTTLS. Throws ProtocolError when the server already sent more
@@ -76,8 +85,10 @@ public:
     /// ordinary lines are copied at once. At most `keep` bytes are appended,
     /// whole lines only; when more come, it returns false: at once with
     /// `stopWhenFull` (the rest is left unread, so the caller must drop the
-    /// connection), else after reading and dropping the rest.
-    bool readDotTerminated(std::string& out, std::size_t keep, bool stopWhenFull);
+    /// connection), else after reading and dropping the rest. `announced`:
+    /// the size the server gave for the block (POP3 LIST), which memory is
+    /// reserved for once 1 MiB of it has come.
+    bool readDotTerminated(std::string& out, std::size_t keep, bool stopWhenFull, std::size_t announced = 0);
     /// Exactly n bytes (an IMAP literal), bounded by the caller.
     std::string readExactly(std::size_t n);
     /// Sends text followed by CRLF. Throws ProtocolError, sending nothing,

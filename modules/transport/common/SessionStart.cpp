@@ -9,7 +9,8 @@ std::unique_ptr<LineChannel> openSessionChannel(const SessionSettings& settings,
 {
     report.begin(settings.security == Security::Tls ? "connect+tls" : "connect");
     auto channel = std::make_unique<LineChannel>(settings.host, settings.port, settings.security, settings.tls,
-                                                 Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes);
+                                                 Poco::Timespan(settings.timeoutSeconds, 0), settings.maxLineBytes,
+                                                 settings.connector);
     report.tls = channel->tlsDescription();
     report.note(settings.host + ":" + std::to_string(settings.port) + (channel->tls() ? " (" + report.tls + ")" : ""));
     report.begin("greeting");

@@ -30,6 +30,7 @@ struct SessionSettings {
     std::size_t maxLineBytes = 64 * 1024;
     bool authenticate = true;     ///< false: the session stops before the login (a probe without credentials)
     StepReport* report = nullptr; ///< when set, each phase is reported there as it runs
+    Connector connector;          ///< when set, the connection instead of TCP to host:port (see openSocket())
 };
 
 /// The server refused the login: the password or token is wrong (each

@@ -84,8 +84,7 @@ std::vector<std::string> Pop3Session::readMultiline(std::size_t maxBytes)
 std::string Pop3Session::readMessage(std::size_t expected, std::size_t keep, bool failBeyond)
 {
     std::string message;
-    message.reserve(std::min(expected, keep));
-    if (!channel_->readDotTerminated(message, keep, failBeyond) && failBeyond)
+    if (!channel_->readDotTerminated(message, keep, failBeyond, expected) && failBeyond)
         throw ProtocolError("message larger than " + std::to_string(keep) + " bytes");
     return message;
 }

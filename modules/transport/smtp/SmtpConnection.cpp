@@ -50,7 +50,7 @@ SmtpConnection::SmtpConnection(const SmtpSettings& settings)
     try {
         report_->begin(settings.security == Security::Tls ? "connect+tls" : "connect");
         Poco::Net::StreamSocket socket =
-            openSocket(settings.host, settings.port, settings.security, settings.tls, timeout);
+            openSocket(settings.host, settings.port, settings.security, settings.tls, timeout, settings.connector);
         session_ = std::make_unique<SmtpSession>(socket);
         session_->socket().setSendTimeout(timeout);
         report_->tls = describeTls(session_->socket());

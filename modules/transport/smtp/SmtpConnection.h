@@ -38,6 +38,7 @@ struct SmtpSettings {
     int timeoutSeconds = 60; ///< connect, TLS, EHLO, AUTH, RSET and QUIT
     SmtpTimeouts timeouts;
     StepReport* report = nullptr; ///< when set, each phase is reported there as it runs
+    Connector connector;          ///< when set, the connection instead of TCP to host:port (see openSocket())
 };
 
 /// How a delivery attempt ended. Temporary ones are retried; permanent ones

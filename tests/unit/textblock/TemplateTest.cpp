@@ -181,3 +181,33 @@ TEST(Template, ASubjectValueWithAnyControlCharacterIsRefusedAndIcuLocaleNamesWor
     EXPECT_THROW(render("{{ a }}", {{"a", "x\x0by"}}, Escaping::Subject), TemplateValueError);
     EXPECT_EQ(render("{{ a | amount }}", {{"a", "1234.5"}}, Escaping::Text, "de_CH"), "1'234.50");
 }
+
+// A template with errors that is rendered all the same (found by
+// fuzz_textblock_template: {{A|number:""}} and a value took std::stoi's
+// std::invalid_argument out of render()): a format argument its checks
+// refused is refused as a value that cannot be formatted, and a default
+// without its text is no default.
+TEST(Template, ATemplateWithErrorsRenderedAnywayRefusesItsBadFormats)
+{
+    LocaleFormat formats("de-CH", "'", "");
+    const auto six = [](const std::string&) -> std::optional<std::string> { return "6"; };
+    const auto none = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    for (const char* source : {"{{A|number:\"\"}}", "{{A|number:\"x\"}}", "{{A|number:\"123\"}}",
+                               "{{A|number:\"99999999999\"}}", "{{A|amount:\"francs\"}}", "{{A|upper:\"x\"}}"}) {
+        std::vector<TemplateError> errors;
+        const Template parsed = Template::parse(source, errors);
+        EXPECT_EQ(errors.size(), 1u) << source;
+        try {
+            parsed.render(six, formats.callback(), Escaping::Text);
+            ADD_FAILURE() << source << " rendered";
+        } catch (const TemplateValueError& e) {
+            EXPECT_EQ(e.variable(), "A") << source;
+        }
+    }
+    std::vector<TemplateError> errors;
+    const Template noText = Template::parse("[{{A|default}}]", errors);
+    EXPECT_EQ(errors.size(), 1u);
+    EXPECT_THROW(noText.render(none, formats.callback(), Escaping::Text), TemplateValueError);
+    EXPECT_EQ(noText.render(none, formats.callback(), Escaping::Text, true), "[]");
+    EXPECT_EQ(noText.render(six, formats.callback(), Escaping::Text), "[6]");
+}

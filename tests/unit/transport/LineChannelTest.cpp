@@ -7,8 +7,12 @@
 
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/StreamSocketImpl.h>
 
 #include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -187,4 +191,80 @@ TEST(LineChannel, LiteralSplitAcrossReadsArrivesWhole)
     EXPECT_EQ(channel.readExactly(literal.size()), literal);
     EXPECT_EQ(channel.readLine(), "+OK next");
     channel.close();
+}
+
+// A literal larger than the 1 MiB believed before its bytes come: the rest
+// of its announced size is reserved once that much has come, and the bytes
+// arrive whole, split in the first MiB and after it.
+TEST(LineChannel, LiteralLargerThanAMebibyteArrivesWhole)
+{
+    std::string literal;
+    for (int i = 0; i < 2'500'000; ++i) literal += static_cast<char>(i % 253);
+    for (std::size_t split : {std::size_t{1}, std::size_t{1} << 20, (std::size_t{1} << 20) + 7}) {
+        SplitServer server("{2500000}\r\n" + literal, split + 11);
+        LineChannel channel("127.0.0.1", server.port(), Security::None, TlsSettings{});
+        EXPECT_EQ(channel.readLine(), "{2500000}");
+        const std::string read = channel.readExactly(literal.size());
+        EXPECT_TRUE(read == literal) << "split at " << split;
+        EXPECT_GE(read.capacity(), literal.size());
+        EXPECT_EQ(channel.readLine(), "+OK next");
+        channel.close();
+    }
+}
+
+// A POP3 message with the size LIST announced, smaller, larger and far
+// larger than what comes: the block is the same in each case, and a size of
+// 200 MB with a short message takes no memory for the 200 MB.
+TEST(LineChannel, DotTerminatedBlockIsTheSameWhateverSizeWasAnnounced)
+{
+    using erpmail::test::PeakMemory;
+    std::string wire;
+    for (int i = 0; i < 40'000; ++i) wire += "line " + std::to_string(i) + (i % 7 ? "\r\n" : "\n");
+    wire += ".\r\n";
+    const std::string expected = lineByLine(wire);
+    for (std::size_t announced : {std::size_t{0}, std::size_t{1000}, expected.size(), std::size_t{200'000'000}}) {
+        SplitServer server(wire, 5000);
+        LineChannel channel("127.0.0.1", server.port(), Security::None, TlsSettings{});
+        PeakMemory::reset();
+        const long before = PeakMemory::kib();
+        std::string block;
+        EXPECT_TRUE(channel.readDotTerminated(block, 256u << 20, true, announced));
+        const long grown = PeakMemory::kib() - before;
+        EXPECT_TRUE(block == expected) << "announced " << announced;
+        if (before >= 0) {
+            EXPECT_LT(grown, erpmail::test::peakAllowanceKib(32 * 1024))
+                << "announced " << announced << ": peak resident memory grew by " << grown / 1024 << " MB";
+        }
+        EXPECT_EQ(channel.readLine(), "+OK next");
+        channel.close();
+    }
+}
+
+// A channel on a connection made by a Connector (one end of a socket pair)
+// reads and writes as on a TCP one.
+TEST(LineChannel, ConnectorGivesTheConnection)
+{
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    const std::string greeting = "* OK ready\r\n* 1 FETCH (BODY[] {3}\r\nabc)\r\n";
+    ASSERT_EQ(::send(fds[1], greeting.data(), greeting.size(), 0), static_cast<ssize_t>(greeting.size()));
+    ::shutdown(fds[1], SHUT_WR);
+    bool connected = false;
+    {
+        LineChannel channel("imap.example.com", 143, Security::None, TlsSettings{}, Poco::Timespan(5, 0), 1024, [&] {
+            connected = true;
+            return Poco::Net::StreamSocket(new Poco::Net::StreamSocketImpl(fds[0]));
+        });
+        EXPECT_TRUE(connected);
+        EXPECT_EQ(channel.readLine(), "* OK ready");
+        EXPECT_EQ(channel.readLine(), "* 1 FETCH (BODY[] {3}");
+        EXPECT_EQ(channel.readExactly(3), "abc");
+        EXPECT_EQ(channel.readLine(), ")");
+        EXPECT_THROW(channel.readLine(), ConnectError);
+        channel.writeLine("a1 LOGOUT");
+    }
+    char sent[64];
+    const ssize_t n = ::recv(fds[1], sent, sizeof sent, 0);
+    EXPECT_EQ(std::string(sent, n > 0 ? static_cast<std::size_t>(n) : 0), "a1 LOGOUT\r\n");
+    ::close(fds[1]);
 }
