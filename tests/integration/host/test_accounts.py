@@ -411,6 +411,15 @@ class AccountCases:
         self.fails("mail.message.get", "olga", {"account": personal, "id": 999999}, "not_found", "id")
         self.fails("mail.message.attachment", "olga", {"account": personal, "id": message, "index": 2}, "not_found")
 
+    def test_a_listed_message_says_what_getting_it_says(self):
+        # The list writes its items itself; they must stay the summary that mail.message.get starts with.
+        account = self.ok("mail.account.create", "olga", {"label": "Liste"})["id"]
+        message = self.import_message(account, "Rechnung für Müller \"42\" <b>")
+        [item] = self.ok("mail.message.list", "olga", {"account": account})["items"]
+        got = self.ok("mail.message.get", "olga", {"account": account, "id": message})
+        self.assertEqual(item["attachments"], len(got["attachments"]))
+        self.assertEqual({k: v for k, v in item.items() if k != "attachments"}, {k: got[k] for k in item if k != "attachments"})
+
     def test_move_between_databases_keeps_every_byte(self):
         here = self.ok("mail.account.create", "olga", {"label": "Hier", "database": "main"})["id"]
         there = self.ok("mail.account.create", "olga", {"label": "Dort", "database": "second"})["id"]
