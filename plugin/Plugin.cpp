@@ -59,12 +59,13 @@ Plugin::Plugin(const erp_host_api* host) : context_(std::make_unique<Context>(ho
     AccountAccess& accounts = account.access;
     SecretSealer& sealer = account.sealer;
     modules.push_back(std::move(account.module));
-    modules.push_back(makeSmtpModule(*context_, accounts, &sealer));
-    modules.push_back(makePop3Module(*context_, accounts));
-    modules.push_back(makeImapModule(*context_, accounts));
-    modules.push_back(std::make_unique<CertificateModule>(*context_, accounts, &sealer));
-    modules.push_back(makeTextBlockModule(*context_, accounts));
-    modules.push_back(makeRetentionModule(*context_, accounts));
+    // Each module is given only the parts of the account module it uses.
+    modules.push_back(makeSmtpModule(*context_, {accounts, accounts, accounts, accounts, accounts, accounts}, &sealer));
+    modules.push_back(makePop3Module(*context_, accounts, accounts, accounts, accounts));
+    modules.push_back(makeImapModule(*context_, accounts, accounts, accounts, accounts, accounts));
+    modules.push_back(std::make_unique<CertificateModule>(*context_, accounts, accounts, accounts, &sealer));
+    modules.push_back(makeTextBlockModule(*context_, accounts, accounts));
+    modules.push_back(makeRetentionModule(*context_, accounts, accounts, accounts));
 
     for (auto& module : modules) {
         auto slot = std::make_unique<Slot>();

@@ -28,7 +28,7 @@ Object::Ptr CertificateModule::addressBook(const Request& request, const std::op
     }
     std::vector<store::AddressCertificate> collected;
     {
-        auto mailbox = accounts_.mailbox(account);
+        auto mailbox = messages_.mailbox(account);
         collected = store::AddressBookRepository(*mailbox, account.id).list(email);
     }
     const std::int64_t now = context_.host().nowMs();

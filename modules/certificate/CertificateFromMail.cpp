@@ -19,7 +19,7 @@ std::string CertificateModule::signerCertificateOf(const Request& request)
     const int signer = p->optValue<int>("signer", 1);
     std::optional<store::SecurityRecord> record;
     {
-        auto mailbox = accounts_.mailbox(account);
+        auto mailbox = messages_.mailbox(account);
         record = store::SecurityRepository(*mailbox).find(account.id, id);
     }
     if (!record || record->kind == "encrypted" || record->kind == "partly_encrypted")

@@ -38,8 +38,9 @@ bool matchesEmail(const X509Info& info, const std::string& email)
 
 } // namespace
 
-CertificateModule::CertificateModule(Context& context, AccountAccess& accounts, SecretSealer* sealer)
-    : context_(context), accounts_(accounts), sealer_(sealer), expiryWatch_(std::make_unique<ExpiryWatch>(context))
+CertificateModule::CertificateModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer,
+                                     MessageStore& messages, SecretSealer* sealer)
+    : context_(context), accounts_(accounts), authorizer_(authorizer), messages_(messages), sealer_(sealer), expiryWatch_(std::make_unique<ExpiryWatch>(context))
 {
 }
 

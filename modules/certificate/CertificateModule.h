@@ -3,7 +3,9 @@
 #pragma once
 
 #include "certificate/CertificateUse.h"
-#include "erpmail/AccountAccess.h"
+#include "erpmail/AccountDirectory.h"
+#include "erpmail/Authorizer.h"
+#include "erpmail/MessageStore.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
 #include "erpmail/SecretSealer.h"
@@ -24,7 +26,11 @@ class ExpiryWatch;
 class CertificateModule : public Module {
 public:
     /// `sealer` seals imported private keys; without one, a file with a key is refused.
-    CertificateModule(Context& context, AccountAccess& accounts, SecretSealer* sealer);
+    /// It finds accounts in the directory, asks the authorizer who may choose an
+    /// account's certificates and reads signed mail and address books through
+    /// the message store.
+    CertificateModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer, MessageStore& messages,
+                      SecretSealer* sealer);
     ~CertificateModule() override;
     std::string id() const override { return "certificate"; }
     std::string summary() const override { return "S/MIME certificates and their expiry"; }
@@ -77,7 +83,9 @@ private:
     std::string signerCertificateOf(const Request& request);
 
     Context& context_;
-    AccountAccess& accounts_;
+    AccountDirectory& accounts_;
+    Authorizer& authorizer_;
+    MessageStore& messages_;
     SecretSealer* sealer_;
     std::unique_ptr<ExpiryWatch> expiryWatch_;
 };

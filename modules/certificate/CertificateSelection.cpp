@@ -86,7 +86,7 @@ Object::Ptr CertificateModule::select(const Request& request)
 {
     const auto& p = request.params;
     const store::AccountRecord account = accounts_.requireVisible(p->getValue<std::string>("account"), request);
-    if (!accounts_.allows(account, request, AccountRight::Configure))
+    if (!authorizer_.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "you may not change the settings of account '" + account.label + "'",
                              "account");
     if (!account.senderEmail)

@@ -89,7 +89,7 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
     if (!account.online) return finish("offline", "the account is offline; nothing was touched");
 
     try {
-        auto lease = accounts_.mailbox(account);
+        auto lease = messages_.mailbox(account);
         store::Connection& c = *lease;
         store::RetentionRepository repository(c);
         retention::HoldCheck holds(context_, nowMs);
@@ -208,7 +208,7 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
         return finish(e.code() == "unavailable" ? "offline" : "failed", e.what());
     } catch (const store::DatabaseUnavailable& e) {
         // Gone mid-run: what committed stays, the next run finishes the job.
-        accounts_.takeOffline(account, e.what());
+        messages_.takeOffline(account, e.what());
         return finish("offline", std::string("its database went away during the run: ") + e.what());
     } catch (const std::exception& e) {
         context_.log(ERP_LOG_WARNING, "erpmail.retention", "account '" + account.label + "': " + e.what());

@@ -3,7 +3,8 @@
 // announced with mail.maintenance.done.
 #pragma once
 
-#include "erpmail/AccountAccess.h"
+#include "erpmail/MessageStore.h"
+#include "erpmail/OperationError.h"
 #include "erpmail/Context.h"
 
 #include <Poco/JSON/Object.h>
@@ -21,7 +22,9 @@ struct MaintenanceOptions {
 
 class MaintenanceRun {
 public:
-    MaintenanceRun(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts) {}
+    /// Reaches each account's database through its mailbox, and takes an
+    /// account whose database fails offline.
+    MaintenanceRun(Context& context, MessageStore& messages) : context_(context), messages_(messages) {}
 
     /// Applies each account's rules (an offline account is left alone),
     /// records the run and its accounts, emits mail.maintenance.done and
@@ -34,7 +37,7 @@ private:
     Poco::JSON::Object::Ptr runAccount(const store::AccountRecord& account, const MaintenanceOptions& options,
                                        std::int64_t nowMs);
     Context& context_;
-    AccountAccess& accounts_;
+    MessageStore& messages_;
 };
 
 } // namespace erpmail

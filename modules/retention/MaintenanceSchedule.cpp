@@ -69,7 +69,7 @@ void MaintenanceSchedule::runForOnlineAccounts()
     std::vector<store::AccountRecord> online;
     for (auto& account : accounts_.allAccounts())
         if (account.online) online.push_back(std::move(account));
-    MaintenanceRun(context_, accounts_).run(online, {false, false, "schedule"});
+    MaintenanceRun(context_, messages_).run(online, {false, false, "schedule"});
 }
 
 } // namespace erpmail

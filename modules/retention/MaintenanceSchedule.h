@@ -2,8 +2,9 @@
 // erpmail.retention.run_at (host time, default 03:00), for online accounts.
 #pragma once
 
-#include "erpmail/AccountAccess.h"
+#include "erpmail/AccountDirectory.h"
 #include "erpmail/Context.h"
+#include "erpmail/MessageStore.h"
 #include "erpmail/PeriodicWorker.h"
 
 #include <cstdint>
@@ -13,8 +14,8 @@ namespace erpmail {
 
 class MaintenanceSchedule {
 public:
-    MaintenanceSchedule(Context& context, AccountAccess& accounts)
-        : context_(context), accounts_(accounts),
+    MaintenanceSchedule(Context& context, AccountDirectory& accounts, MessageStore& messages)
+        : context_(context), accounts_(accounts), messages_(messages),
           worker_(context, "erpmail.retention", "the daily maintenance run failed")
     {
     }
@@ -35,7 +36,8 @@ private:
     void runForOnlineAccounts();
 
     Context& context_;
-    AccountAccess& accounts_;
+    AccountDirectory& accounts_;
+    MessageStore& messages_;
     /// When the next run is due (host clock); unset when the schedule starts
     /// and after each run, to be worked out again by the next pause.
     std::optional<std::int64_t> due_;

@@ -14,8 +14,9 @@ namespace {
 
 class RetentionModule : public Module {
 public:
-    RetentionModule(Context& context, AccountAccess& accounts)
-        : context_(context), accounts_(accounts), schedule_(context, accounts)
+    RetentionModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer, MessageStore& messages)
+        : context_(context), accounts_(accounts), authorizer_(authorizer), messages_(messages),
+          schedule_(context, accounts, messages)
     {
     }
     std::string id() const override { return "retention"; }
@@ -31,15 +32,18 @@ private:
     Poco::JSON::Object::Ptr history(const Request& request);
 
     Context& context_;
-    AccountAccess& accounts_;
+    AccountDirectory& accounts_;
+    Authorizer& authorizer_;
+    MessageStore& messages_;
     MaintenanceSchedule schedule_;
 };
 
 } // namespace
 
-std::unique_ptr<Module> makeRetentionModule(Context& context, AccountAccess& accounts)
+std::unique_ptr<Module> makeRetentionModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer,
+                                            MessageStore& messages)
 {
-    return std::make_unique<RetentionModule>(context, accounts);
+    return std::make_unique<RetentionModule>(context, accounts, authorizer, messages);
 }
 
 std::vector<Operation> RetentionModule::operations()
@@ -88,7 +92,7 @@ Poco::JSON::Object::Ptr RetentionModule::run(const Request& request)
                              "confirm_large");
     std::vector<store::AccountRecord> accounts;
     if (p->has("account")) {
-        accounts.push_back(accounts_.requireOnline(p->getValue<std::string>("account"), request, AccountRight::Own));
+        accounts.push_back(authorizer_.requireOnline(p->getValue<std::string>("account"), request, AccountRight::Own));
     } else {
         if (!request.userIsAdmin)
             throw OperationError("forbidden",
@@ -97,7 +101,7 @@ Poco::JSON::Object::Ptr RetentionModule::run(const Request& request)
                                  "account");
         accounts = accounts_.allAccounts();
     }
-    return MaintenanceRun(context_, accounts_).run(accounts, options);
+    return MaintenanceRun(context_, messages_).run(accounts, options);
 }
 
 Poco::JSON::Object::Ptr RetentionModule::history(const Request& request)

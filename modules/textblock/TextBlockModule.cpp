@@ -82,7 +82,10 @@ void readFields(const Object::Ptr& p, store::TextBlockRecord& b)
 
 class TextBlockModule : public Module {
 public:
-    TextBlockModule(Context& context, AccountAccess& accounts) : context_(context), accounts_(accounts) {}
+    TextBlockModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer)
+        : context_(context), accounts_(accounts), authorizer_(authorizer)
+    {
+    }
     std::string id() const override { return "textblock"; }
     std::string summary() const override { return "Text blocks with variables from host documents"; }
     std::vector<std::string> dependencies() const override { return {"account"}; }
@@ -107,7 +110,8 @@ private:
     Poco::JSON::Object::Ptr save(store::TextBlockRecord block, bool isNew);
 
     Context& context_;
-    AccountAccess& accounts_;
+    AccountDirectory& accounts_;
+    Authorizer& authorizer_;
 };
 
 } // namespace
@@ -192,7 +196,7 @@ std::pair<store::TextBlockRecord, store::AccountRecord> TextBlockModule::require
         if (e.code() != "forbidden") throw;
         throw OperationError("not_found", "no text block '" + id + "'", "id"); // not even that it exists
     }
-    if (change && !accounts_.allows(account, request, AccountRight::Configure))
+    if (change && !authorizer_.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "only who may change account '" + account.label +
                                               "' may change its text blocks: its owner and admins");
     return {*block, account};
@@ -256,7 +260,7 @@ Object::Ptr TextBlockModule::create(const Request& request)
 {
     const auto& p = request.params;
     auto account = accounts_.requireVisible(p->getValue<std::string>("account"), request);
-    if (!accounts_.allows(account, request, AccountRight::Configure))
+    if (!authorizer_.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "only who may change account '" + account.label +
                                               "' may add text blocks to it: its owner and admins");
     store::TextBlockRecord block;
@@ -392,9 +396,9 @@ Poco::JSON::Object::Ptr TextBlockModule::preview(const Request& request)
     return result;
 }
 
-std::unique_ptr<Module> makeTextBlockModule(Context& context, AccountAccess& accounts)
+std::unique_ptr<Module> makeTextBlockModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer)
 {
-    return std::make_unique<TextBlockModule>(context, accounts);
+    return std::make_unique<TextBlockModule>(context, accounts, authorizer);
 }
 
 } // namespace erpmail

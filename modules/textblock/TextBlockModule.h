@@ -2,7 +2,8 @@
 // variables from the host's documents.
 #pragma once
 
-#include "erpmail/AccountAccess.h"
+#include "erpmail/AccountDirectory.h"
+#include "erpmail/Authorizer.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
 
@@ -12,6 +13,8 @@ namespace erpmail {
 
 /// The text-block module: mail.textblock.create/update/delete/list/get,
 /// variables, render and preview.
-std::unique_ptr<Module> makeTextBlockModule(Context& context, AccountAccess& accounts);
+/// It finds a block's account in the directory and asks the authorizer who
+/// may change it.
+std::unique_ptr<Module> makeTextBlockModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer);
 
 } // namespace erpmail

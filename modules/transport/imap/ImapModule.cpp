@@ -19,8 +19,10 @@ void probeImap(const transport::ProbeRequest& request, StepReport& report)
 
 class ImapModule : public Module {
 public:
-    ImapModule(Context& context, AccountAccess& accounts)
-        : context_(context), accounts_(accounts), fetcher_(context, accounts, accounts), push_(context, accounts, fetcher_)
+    ImapModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer, SecretStore& secrets,
+               MessageStore& messages, FetcherRegistry& fetchers)
+        : context_(context), accounts_(accounts), authorizer_(authorizer), fetchers_(fetchers),
+          fetcher_(context, secrets, messages), push_(context, accounts, fetcher_)
     {
     }
     /// Joins the workers only: the account module may be gone by now.
@@ -43,7 +45,9 @@ private:
     Poco::JSON::Object::Ptr folders(const Request& request);
 
     Context& context_;
-    AccountAccess& accounts_;
+    AccountDirectory& accounts_;
+    Authorizer& authorizer_;
+    FetcherRegistry& fetchers_;
     ImapFetcher fetcher_;
     transport::FetchSchedule schedule_;
     ImapPush push_;
@@ -68,7 +72,7 @@ std::vector<Operation> ImapModule::operations()
 Poco::JSON::Object::Ptr ImapModule::folders(const Request& request)
 {
     auto account = accounts_.requireVisible(request.params->getValue<std::string>("account"), request);
-    if (!accounts_.allows(account, request, AccountRight::Configure))
+    if (!authorizer_.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "only who may change account '" + account.label + "' may list its folders");
     std::vector<transport::ImapFolder> listed;
     AccountSettings settings;
@@ -102,7 +106,7 @@ Poco::JSON::Object::Ptr ImapModule::folders(const Request& request)
 
 void ImapModule::start()
 {
-    accounts_.registerFetcher(&fetcher_);
+    fetchers_.registerFetcher(&fetcher_);
     schedule_.start(context_, [this] { transport::fetchAllHandled(context_, accounts_, fetcher_, "erpmail.imap"); });
     push_.start();
 }
@@ -110,13 +114,14 @@ void ImapModule::start()
 void ImapModule::stop() noexcept
 {
     push_.stop();
-    accounts_.unregisterFetcher(&fetcher_);
+    fetchers_.unregisterFetcher(&fetcher_);
     schedule_.stop();
 }
 
-std::unique_ptr<Module> makeImapModule(Context& context, AccountAccess& accounts)
+std::unique_ptr<Module> makeImapModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer,
+                                       SecretStore& secrets, MessageStore& messages, FetcherRegistry& fetchers)
 {
-    return std::make_unique<ImapModule>(context, accounts);
+    return std::make_unique<ImapModule>(context, accounts, authorizer, secrets, messages, fetchers);
 }
 
 } // namespace erpmail

@@ -1,9 +1,13 @@
 // Receiving over IMAP and IMAPS.
 #pragma once
 
-#include "erpmail/AccountAccess.h"
+#include "erpmail/AccountDirectory.h"
+#include "erpmail/Authorizer.h"
 #include "erpmail/Context.h"
+#include "erpmail/FetcherRegistry.h"
+#include "erpmail/MessageStore.h"
 #include "erpmail/Module.h"
+#include "erpmail/SecretStore.h"
 
 #include <memory>
 
@@ -11,6 +15,9 @@ namespace erpmail {
 
 /// The IMAP module: the IMAP fetcher behind mail.fetch, the scheduled fetch
 /// and IDLE push of online accounts, mail.imap.probe and mail.imap.folders.
-std::unique_ptr<Module> makeImapModule(Context& context, AccountAccess& accounts);
+/// Besides what POP3 takes, it asks the authorizer who may list an account's
+/// folders.
+std::unique_ptr<Module> makeImapModule(Context& context, AccountDirectory& accounts, Authorizer& authorizer,
+                                       SecretStore& secrets, MessageStore& messages, FetcherRegistry& fetchers);
 
 } // namespace erpmail

@@ -22,8 +22,9 @@ void probePop3(const transport::ProbeRequest& request, StepReport& report)
 
 class Pop3Module : public Module {
 public:
-    Pop3Module(Context& context, AccountAccess& accounts)
-        : context_(context), accounts_(accounts), fetcher_(context, accounts, accounts)
+    Pop3Module(Context& context, AccountDirectory& accounts, SecretStore& secrets, MessageStore& messages,
+               FetcherRegistry& fetchers)
+        : context_(context), accounts_(accounts), fetchers_(fetchers), fetcher_(context, secrets, messages)
     {
     }
     /// Joins the schedule only: the account module may be gone by now.
@@ -39,7 +40,8 @@ public:
 
 private:
     Context& context_;
-    AccountAccess& accounts_;
+    AccountDirectory& accounts_;
+    FetcherRegistry& fetchers_;
     Pop3Fetcher fetcher_;
     transport::FetchSchedule schedule_;
 };
@@ -56,19 +58,20 @@ std::vector<Operation> Pop3Module::operations()
 
 void Pop3Module::start()
 {
-    accounts_.registerFetcher(&fetcher_);
+    fetchers_.registerFetcher(&fetcher_);
     schedule_.start(context_, [this] { transport::fetchAllHandled(context_, accounts_, fetcher_, "erpmail.pop3"); });
 }
 
 void Pop3Module::stop() noexcept
 {
-    accounts_.unregisterFetcher(&fetcher_);
+    fetchers_.unregisterFetcher(&fetcher_);
     schedule_.stop();
 }
 
-std::unique_ptr<Module> makePop3Module(Context& context, AccountAccess& accounts)
+std::unique_ptr<Module> makePop3Module(Context& context, AccountDirectory& accounts, SecretStore& secrets,
+                                       MessageStore& messages, FetcherRegistry& fetchers)
 {
-    return std::make_unique<Pop3Module>(context, accounts);
+    return std::make_unique<Pop3Module>(context, accounts, secrets, messages, fetchers);
 }
 
 } // namespace erpmail

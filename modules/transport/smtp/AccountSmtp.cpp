@@ -19,7 +19,7 @@ transport::SmtpSettings smtpSettingsOf(const SendPath& path, const store::Accoun
     s.tls.caFile = smtp.caFile;
     s.tls.caPem = smtp.caPem;
     s.authenticate = smtp.requiresPassword;
-    AccountCredentials credentials = path.accounts.credentials(account);
+    AccountCredentials credentials = path.accounts.secrets.credentials(account);
     s.user = smtp.user;
     s.password = credentials.smtpPassword;
     if (s.user.empty()) {
@@ -36,15 +36,15 @@ transport::SmtpSettings smtpSettingsOf(const SendPath& path, const store::Accoun
                                       "tokens stay with the servers it was given for");
             if (buyToken) {
                 try {
-                    s.oauthToken = transport::accessTokenFor(path.context, path.accounts, account, in);
+                    s.oauthToken = transport::accessTokenFor(path.context, path.accounts.secrets, account, in);
                 } catch (const transport::OAuthError& e) {
                     // The mail stays queued for the next pass; the log says why it waits.
                     path.context.log(ERP_LOG_WARNING, "erpmail.outbox",
                                      "account " + account.label + ": no OAuth access token for SMTP: " + e.what());
                     throw OperationError("unavailable", "account '" + account.label + "': " + e.what());
                 }
-                s.tokenRefused = [&accounts = path.accounts, id = account.id] {
-                    transport::forgetAccessToken(accounts, id);
+                s.tokenRefused = [&secrets = path.accounts.secrets, id = account.id] {
+                    transport::forgetAccessToken(secrets, id);
                 };
             }
         } else {

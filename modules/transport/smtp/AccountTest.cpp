@@ -53,7 +53,7 @@ Object::Ptr testSmtp(const SendPath& path, const store::AccountRecord& account, 
 Object::Ptr testIncoming(const SendPath& path, const store::AccountRecord& account)
 {
     StepReport report;
-    transport::runReported(report, [&] { path.accounts.testIncomingLogin(account, report); });
+    transport::runReported(report, [&] { path.accounts.fetchers.testIncomingLogin(account, report); });
     return report.toJson();
 }
 
@@ -61,8 +61,8 @@ Object::Ptr testIncoming(const SendPath& path, const store::AccountRecord& accou
 
 Object::Ptr testAccount(const SendPath& path, const Request& request)
 {
-    auto account = path.accounts.requireVisible(request.params->getValue<std::string>("id"), request);
-    if (!path.accounts.allows(account, request, AccountRight::Configure))
+    auto account = path.accounts.directory.requireVisible(request.params->getValue<std::string>("id"), request);
+    if (!path.accounts.authorizer.allows(account, request, AccountRight::Configure))
         throw OperationError("forbidden", "only who may change account '" + account.label + "' may test it");
     const AccountSettings settings = AccountSettings::of(account);
     Object::Ptr result = new Object;

@@ -51,7 +51,7 @@ void recordAnnouncement(const SendPath& path, store::Connection& db, const store
 
 void announce(const SendPath& path, const store::AccountRecord& account)
 {
-    path.context.deliverEvents(*path.accounts.mailbox(account));
+    path.context.deliverEvents(*path.accounts.messages.mailbox(account));
 }
 
 } // namespace erpmail

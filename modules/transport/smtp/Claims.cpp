@@ -21,7 +21,7 @@ std::optional<store::OutboxEntry> claimNext(const SendPath& path, store::Connect
 
 void releaseExpiredClaims(const SendPath& path, const store::AccountRecord& account)
 {
-    auto lease = path.accounts.mailbox(account);
+    auto lease = path.accounts.messages.mailbox(account);
     // A sender whose database failed after the server's 250 tries to record
     // it for recordRetrySeconds, and cannot renew its claim meanwhile: its
     // mail is taken back only once that time has passed too, or it would be
@@ -76,7 +76,7 @@ void ClaimKeeper::loop()
 void ClaimKeeper::renew(const std::map<std::int64_t, std::string>& claims)
 {
     try {
-        auto lease = path_.accounts.mailbox(account_);
+        auto lease = path_.accounts.messages.mailbox(account_);
         store::OutboxRepository outbox(*lease);
         const std::int64_t until = path_.context.host().nowMs() + path_.settings.leaseSeconds * 1000LL;
         for (const auto& [id, token] : claims)

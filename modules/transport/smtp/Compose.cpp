@@ -44,11 +44,11 @@ store::AccountRecord senderAccount(const SendPath& path, const Request& request)
     const auto& p = request.params;
     store::AccountRecord account;
     if (p->has("account")) {
-        account = path.accounts.requireOnline(p->getValue<std::string>("account"), request, AccountRight::Send);
+        account = path.accounts.authorizer.requireOnline(p->getValue<std::string>("account"), request, AccountRight::Send);
     } else {
-        auto main = path.accounts.mainAccountOf(request.user);
+        auto main = path.accounts.directory.mainAccountOf(request.user);
         if (!main) throw invalidParam("account", "you own no account to send from; name one");
-        account = path.accounts.requireOnline(main->id, request, AccountRight::Send);
+        account = path.accounts.authorizer.requireOnline(main->id, request, AccountRight::Send);
     }
     if (p->optValue<bool>("e_printing", false) && account.kind != "public")
         throw invalidParam("e_printing",

@@ -55,7 +55,7 @@ private:
 DeliveryReport deliverDue(const SendPath& path, const std::vector<store::AccountRecord>& only)
 {
     DeliveryReport report;
-    std::vector<store::AccountRecord> accounts = only.empty() ? path.accounts.allAccounts() : only;
+    std::vector<store::AccountRecord> accounts = only.empty() ? path.accounts.directory.allAccounts() : only;
     std::map<std::string, bool> released;
     for (const auto& account : accounts) {
         if (!account.online) continue; // nothing is sent from an offline account
@@ -108,7 +108,7 @@ void AccountPass::lane()
         std::optional<store::OutboxEntry> entry = std::exchange(claimed, std::nullopt);
         if (!entry) {
             try {
-                auto lease = path_.accounts.mailbox(account_);
+                auto lease = path_.accounts.messages.mailbox(account_);
                 entry = claimNext(path_, *lease, account_, passStart_);
             } catch (const std::exception& e) {
                 path_.context.log(ERP_LOG_ERROR, "erpmail.outbox", std::string("cannot claim mail: ") + e.what());

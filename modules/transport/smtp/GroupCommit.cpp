@@ -37,7 +37,7 @@ bool GroupCommit::run(const Write& write)
 void GroupCommit::commit(const std::vector<Job*>& batch)
 {
     auto together = [&](const std::vector<Job*>& jobs) {
-        auto lease = path_.accounts.mailbox(account_);
+        auto lease = path_.accounts.messages.mailbox(account_);
         store::Transaction tx(*lease);
         for (Job* j : jobs)
             j->wrote = (*j->write)(*lease);

@@ -73,11 +73,11 @@ Object::Ptr changeEntry(const SendPath& path, const Request& request, const std:
                         const std::function<bool(store::OutboxRepository&, std::int64_t, const std::string&)>& change)
 {
     auto account =
-        path.accounts.requireOnline(request.params->getValue<std::string>("account"), request, AccountRight::Send);
+        path.accounts.authorizer.requireOnline(request.params->getValue<std::string>("account"), request, AccountRight::Send);
     const std::int64_t id = request.params->getValue<std::int64_t>("id");
     bool ok;
     {
-        auto lease = path.accounts.mailbox(account);
+        auto lease = path.accounts.messages.mailbox(account);
         store::OutboxRepository outbox(*lease);
         ok = change(outbox, id, account.id);
     }
@@ -95,9 +95,9 @@ Object::Ptr listOutbox(const SendPath& path, const Request& request)
     const auto& p = request.params;
     std::vector<store::AccountRecord> accounts;
     if (p->has("account"))
-        accounts.push_back(path.accounts.requireVisible(p->getValue<std::string>("account"), request));
+        accounts.push_back(path.accounts.directory.requireVisible(p->getValue<std::string>("account"), request));
     else
-        accounts = path.accounts.visibleAccounts(request);
+        accounts = path.accounts.directory.visibleAccounts(request);
     const std::int64_t page = p->optValue<std::int64_t>("page", 1), size = p->optValue<std::int64_t>("page_size", 100);
     std::map<std::string, std::vector<std::string>> byDatabase;
     std::map<std::string, store::AccountRecord> any;
@@ -108,7 +108,7 @@ Object::Ptr listOutbox(const SendPath& path, const Request& request)
     }
     std::vector<store::OutboxEntry> rows;
     for (const auto& [db, ids] : byDatabase) {
-        auto lease = path.accounts.mailbox(any.at(db));
+        auto lease = path.accounts.messages.mailbox(any.at(db));
         store::OutboxRepository outbox(*lease);
         auto part = outbox.list(ids, p->optValue<std::string>("state", ""), 0, page * size);
         std::vector<std::int64_t> outboxIds;
@@ -151,9 +151,9 @@ Object::Ptr processOutbox(const SendPath& path, const Request& request)
 {
     std::vector<store::AccountRecord> accounts;
     if (request.params->has("account"))
-        accounts.push_back(path.accounts.requireOnline(request.params->getValue<std::string>("account"), request));
+        accounts.push_back(path.accounts.directory.requireOnline(request.params->getValue<std::string>("account"), request));
     else
-        accounts = path.accounts.visibleAccounts(request);
+        accounts = path.accounts.directory.visibleAccounts(request);
     if (accounts.empty()) throw OperationError("not_found", "you may use no account");
     DeliveryReport report = deliverDue(path, accounts);
     Object::Ptr o = new Object;

@@ -22,7 +22,7 @@ const char* kAddressItems = R"({"type":["string","object"]})";
 
 } // namespace
 
-OutboxService::OutboxService(Context& context, AccountAccess& accounts, SecretSealer* sealer)
+OutboxService::OutboxService(Context& context, SendAccounts accounts, SecretSealer* sealer)
     : path_{context, accounts, OutboxSettings{}, newClaimOwner(), sealer},
       worker_(context, "erpmail.outbox", "delivery pass failed")
 {

@@ -4,7 +4,6 @@
 // Announce).
 #pragma once
 
-#include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/Module.h"
 #include "erpmail/PeriodicWorker.h"
@@ -16,7 +15,7 @@ namespace erpmail {
 
 class OutboxService {
 public:
-    OutboxService(Context& context, AccountAccess& accounts, SecretSealer* sealer);
+    OutboxService(Context& context, SendAccounts accounts, SecretSealer* sealer);
     ~OutboxService();
 
     /// mail.send, mail.outbox.list/.retry/.cancel/.process and mail.account.test.

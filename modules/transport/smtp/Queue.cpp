@@ -57,7 +57,7 @@ Poco::JSON::Object::Ptr queue(const SendPath& path, const store::AccountRecord& 
     store::OutboxEntry entry = entryOf(account, request, composed, std::move(secured), recipients);
     std::int64_t id;
     {
-        auto lease = path.accounts.mailbox(account);
+        auto lease = path.accounts.messages.mailbox(account);
         id = store::OutboxRepository(*lease).enqueue(entry);
     }
     path.context.log(ERP_LOG_INFO, "erpmail.outbox",
@@ -74,7 +74,7 @@ std::vector<Poco::JSON::Object::Ptr> queueAll(const SendPath& path, const store:
         entries.push_back(entryOf(account, mails[i].request, mails[i].composed, std::move(mails[i].secured), recipients[i]));
     std::vector<std::int64_t> ids;
     {
-        auto lease = path.accounts.mailbox(account);
+        auto lease = path.accounts.messages.mailbox(account);
         store::OutboxRepository outbox(*lease);
         store::Transaction tx(*lease);
         for (const auto& e : entries) ids.push_back(outbox.enqueue(e));

@@ -35,7 +35,7 @@ std::optional<RecipientCertificate> newestUsable(const std::vector<store::Certif
 std::optional<RecipientCertificate> fromAddressBook(const SendPath& path, const store::AccountRecord& account,
                                                     const std::string& email, std::int64_t nowMs)
 {
-    auto mailbox = path.accounts.mailbox(account);
+    auto mailbox = path.accounts.messages.mailbox(account);
     for (const auto& collected : store::AddressBookRepository(*mailbox, account.id).certificatesOf(email)) {
         smime::Certificate c(certificateFromDer(collected.der));
         if (c && unusableBecause(c.get(), email, CertificatePurpose::Encryption, nowMs).empty())
@@ -50,7 +50,7 @@ std::optional<RecipientCertificate> fromAddressBook(const SendPath& path, const 
 // mail of theirs does not say so.
 bool readsGcm(const SendPath& path, const store::AccountRecord& account, const std::string& email, X509* certificate)
 {
-    auto mailbox = path.accounts.mailbox(account);
+    auto mailbox = path.accounts.messages.mailbox(account);
     const auto listed =
         store::AddressBookRepository(*mailbox, account.id).capabilitiesOf(email, fingerprintOf(certificate));
     return store::listsCapability(listed, smime::kAes256GcmOid);

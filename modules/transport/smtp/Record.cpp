@@ -57,7 +57,7 @@ Recorded record(const SendPath& path, GroupCommit& group, const store::AccountRe
     std::optional<PreparedMessage> sentCopy;
     if (firstReach) {
         try {
-            sentCopy = path.accounts.prepareMessage(account, entry.raw, "sent", "out", entry.documentLinks, {});
+            sentCopy = path.accounts.messages.prepareMessage(account, entry.raw, "sent", "out", entry.documentLinks, {});
         } catch (const std::exception& e) {
             // The mail went out: its sent mark must commit, or it would go out again.
             path.context.log(ERP_LOG_WARNING, "erpmail.outbox",
@@ -87,7 +87,7 @@ Recorded record(const SendPath& path, GroupCommit& group, const store::AccountRe
         outbox.recordRecipients(entry.id, verdict.answers);
         if (sentCopy) {
             PreparedMessage copy = *sentCopy; // written again whole if this commit fails
-            path.accounts.storePrepared(db, copy);
+            path.accounts.messages.storePrepared(db, copy);
         }
         recordAnnouncement(path, db, account, entry, outcome, verdict);
         if (claimAlong && reached) {

@@ -2,10 +2,10 @@
 // accounts, the outbox settings and this sender's name on its claims.
 #pragma once
 
-#include "erpmail/AccountAccess.h"
 #include "erpmail/Context.h"
 #include "erpmail/SecretSealer.h"
 #include "transport/smtp/SmtpConnection.h"
+#include "transport/smtp/SmtpModule.h"
 
 #include <string>
 
@@ -31,7 +31,7 @@ OutboxSettings readOutboxSettings(const Context& context);
 
 struct SendPath {
     Context& context;
-    AccountAccess& accounts;
+    SendAccounts accounts;
     OutboxSettings settings;
     std::string owner;              ///< this process's name on its claims: host, process id and a random part
     SecretSealer* sealer = nullptr; ///< opens the signing keys; none: nothing is signed

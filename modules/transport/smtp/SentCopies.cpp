@@ -48,7 +48,7 @@ void SentCopier::keepOnServer(const std::vector<std::string>& raws)
 {
     if (raws.empty()) return;
     try {
-        path_.accounts.keepSentOnServer(account_, raws);
+        path_.accounts.sentCopies.keepSentOnServer(account_, raws);
     } catch (const std::exception& e) {
         // The mails went out and their copies are stored here; only the server's Sent folder lacks them.
         path_.context.log(ERP_LOG_WARNING, "erpmail.outbox",

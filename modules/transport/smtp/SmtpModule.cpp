@@ -18,7 +18,7 @@ void probeSmtp(const transport::ProbeRequest& request, StepReport& report)
 
 class SmtpModule : public Module {
 public:
-    SmtpModule(Context& context, AccountAccess& accounts, SecretSealer* sealer)
+    SmtpModule(Context& context, SendAccounts accounts, SecretSealer* sealer)
         : context_(context), outbox_(context, accounts, sealer)
     {
     }
@@ -37,7 +37,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Module> makeSmtpModule(Context& context, AccountAccess& accounts, SecretSealer* sealer)
+std::unique_ptr<Module> makeSmtpModule(Context& context, SendAccounts accounts, SecretSealer* sealer)
 {
     return std::make_unique<SmtpModule>(context, accounts, sealer);
 }
