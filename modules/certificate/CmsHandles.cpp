@@ -55,10 +55,17 @@ std::string base64Lines(const std::string& der)
 
 std::string unbase64(const std::string& text)
 {
-    std::string clean;
-    for (char c : text)
-        if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
-    std::optional<std::string> bytes = decodeBase64(clean);
+    // decodeBase64 passes over CR, LF, space and tab itself; only a text
+    // with other white space (VT, FF) is copied without it first.
+    std::optional<std::string> bytes;
+    if (text.find_first_of("\v\f") == std::string::npos) {
+        bytes = decodeBase64(text);
+    } else {
+        std::string clean;
+        for (char c : text)
+            if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
+        bytes = decodeBase64(clean);
+    }
     if (!bytes) throw SmimeError("the S/MIME part's base64 is broken");
     return std::move(*bytes);
 }

@@ -2,12 +2,47 @@
 
 #include <Poco/String.h>
 
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string_view>
 
 namespace erpmail::smime {
+
+std::size_t findText(std::string_view text, std::string_view needle, std::size_t from)
+{
+    if (from > text.size()) return std::string_view::npos;
+    if (needle.empty()) return from;
+    const void* at = memmem(text.data() + from, text.size() - from, needle.data(), needle.size());
+    return at ? static_cast<std::size_t>(static_cast<const char*>(at) - text.data()) : std::string_view::npos;
+}
+
+bool crlfOnly(std::string_view text)
+{
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    if (n == 0) return true;
+    if (p[0] == '\n' || p[n - 1] == '\r') return false;
+    // Each pair of neighbours: a CR before exactly where an LF is.
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i lf = _mm_set1_epi8('\n');
+    for (; i + 17 <= n; i += 16) {
+        const __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+        if (_mm_movemask_epi8(_mm_xor_si128(_mm_cmpeq_epi8(here, cr), _mm_cmpeq_epi8(next, lf))) != 0) return false;
+    }
+#endif
+    for (; i + 1 < n; ++i)
+        if ((p[i] == '\r') != (p[i + 1] == '\n')) return false;
+    return true;
+}
 
 Headers readHeaders(const std::string& s)
 {
@@ -103,7 +138,7 @@ void eachPart(const std::string& entity, std::size_t maxParts, Part part)
     const std::string delimiter = "\r\n--" + boundary;
     // The first delimiter may open the body without a CRLF before it.
     std::size_t at =
-        body.compare(0, delimiter.size() - 2, std::string_view(delimiter).substr(2)) == 0 ? 0 : body.find(delimiter);
+        body.compare(0, delimiter.size() - 2, std::string_view(delimiter).substr(2)) == 0 ? 0 : findText(body, delimiter);
     if (at == std::string::npos) return;
     at += at == 0 && body.compare(0, 2, "\r\n") != 0 ? delimiter.size() - 2 : delimiter.size();
     for (std::size_t found = 0; found < maxParts; ++found) {
@@ -111,7 +146,7 @@ void eachPart(const std::string& entity, std::size_t maxParts, Part part)
         const std::size_t lineEnd = body.find("\r\n", at);
         if (lineEnd == std::string::npos) break;
         const std::size_t start = lineEnd + 2;
-        const std::size_t next = body.find(delimiter, start);
+        const std::size_t next = findText(body, delimiter, start);
         if (next == std::string::npos) break;
         part(body.substr(start, next - start));
         at = next + delimiter.size();
@@ -125,13 +160,6 @@ std::vector<std::string> multipartParts(const std::string& entity, std::size_t m
     std::vector<std::string> parts;
     eachPart(entity, maxParts, [&](std::string_view p) { parts.emplace_back(p); });
     return parts;
-}
-
-std::size_t multipartPartCount(const std::string& entity, std::size_t maxParts)
-{
-    std::size_t count = 0;
-    eachPart(entity, maxParts, [&](std::string_view) { ++count; });
-    return count;
 }
 
 } // namespace erpmail::smime

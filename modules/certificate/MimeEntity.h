@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,11 +25,17 @@ std::string parameter(const std::string& value, const std::string& name);
 /// "type/subtype" of a Content-Type value, lower case.
 std::string mediaType(const std::string& contentType);
 
+/// Where `needle` first occurs in `text` at or after `from`, or npos.
+/// Unlike std::string_view::find, which stops at every CR of a body when
+/// it looks for a boundary line, glibc's memmem passes over the lines.
+std::size_t findText(std::string_view text, std::string_view needle, std::size_t from = 0);
+/// True when every CR of `text` is followed by an LF and every LF follows a
+/// CR: the canonical form S/MIME signs. One pass, 16 bytes at a time.
+bool crlfOnly(std::string_view text);
+
 /// The parts of a multipart entity in CRLF form, each exactly as written
 /// between its boundaries, at most `maxParts`. Empty when the entity is no
 /// multipart or its boundary never occurs.
 std::vector<std::string> multipartParts(const std::string& entity, std::size_t maxParts);
-/// How many parts multipartParts() would return, without copying them.
-std::size_t multipartPartCount(const std::string& entity, std::size_t maxParts);
 
 } // namespace erpmail::smime

@@ -1,15 +1,14 @@
 #include "certificate/SecurityScan.h"
 
 #include "certificate/MimeEntity.h"
+#include "erpmail/JsonWriter.h"
 
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
 #include <Poco/String.h>
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <strings.h>
-#include <sstream>
 
 namespace erpmail::smime {
 
@@ -64,7 +63,7 @@ struct Walk {
                 v.status = "invalid"; // cut or malformed: nothing here is validly signed
                 v.reason = e.what();
             }
-            if (multipartPartCount(entity, 3) > 2 && v.status != "invalid") {
+            if (v.partsAfterSignature && v.status != "invalid") {
                 v.status = "invalid";
                 v.reason = "the signed multipart holds parts after its signature, which it does not cover";
             }
@@ -136,9 +135,13 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
 {
     MessageSecurity out;
     try {
-        const MessageParts message = splitMessage(raw);
+        // A mail in CRLF form is walked as it is: its own header block holds
+        // the entity's fields, and only the canonical form needs a copy.
+        std::optional<MessageParts> converted;
+        if (!crlfOnly(raw)) converted = splitMessage(raw);
+        const std::string& entity = converted ? converted->entity : raw;
         Walk walk{trust, fromEmail, nowMs, out};
-        walk.visit(message.entity, "", 0);
+        walk.visit(entity, "", 0);
         const bool whole = !out.signers.empty() && out.signers.front().part.empty();
         static const char* names[] = {"valid", "weak", "untrusted", "invalid"};
         auto onlySigned = [&] {
@@ -151,7 +154,7 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
             return "only part " + list + " of the message is signed; the rest is not";
         };
         if (walk.encryptedParts > 0) {
-            const std::string top = mediaType(field(readHeaders(message.entity), "Content-Type"));
+            const std::string top = mediaType(field(readHeaders(entity), "Content-Type"));
             out.kind = top.find("pkcs7-mime") != std::string::npos ? "encrypted" : "partly_encrypted";
             out.status = "encrypted";
             out.reason = out.kind == "encrypted" ? ""
@@ -182,24 +185,24 @@ MessageSecurity scanMessage(const std::string& raw, const std::function<X509_STO
 
 std::string signersJson(const std::vector<ScannedSigner>& signers)
 {
-    Poco::JSON::Array list;
+    // Written as Poco::JSON would write it, keys in its sorted order: the
+    // stored text stays the same, without building objects for every mail.
+    JsonWriter json;
+    json.beginArray();
     for (const auto& s : signers) {
-        Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-        o->set("status", s.check.status);
-        o->set("reason", s.check.reason);
-        o->set("subject", s.check.subject);
-        Poco::JSON::Array::Ptr emails = new Poco::JSON::Array;
+        json.beginObject().key("certificate_pem").value(s.check.certificatePem);
+        json.key("digest").value(s.check.digest);
+        json.key("emails").beginArray();
         for (const auto& e : s.check.emails)
-            emails->add(e);
-        o->set("emails", emails);
-        o->set("digest", s.check.digest);
-        o->set("certificate_pem", s.check.certificatePem);
-        o->set("part", s.part);
-        list.add(o);
+            json.value(e);
+        json.endArray();
+        json.key("part").value(s.part);
+        json.key("reason").value(s.check.reason);
+        json.key("status").value(s.check.status);
+        json.key("subject").value(s.check.subject).endObject();
     }
-    std::ostringstream out;
-    list.stringify(out);
-    return out.str();
+    json.endArray();
+    return json.take();
 }
 
 } // namespace erpmail::smime

@@ -90,6 +90,8 @@ struct Verification {
     std::string reason;
     std::vector<SignerCheck> signers;
     std::string content; ///< the signed entity, exactly as signed
+    /// A multipart/signed with parts after its signature, which it does not cover.
+    bool partsAfterSignature = false;
 };
 
 /// Verifies a multipart/signed entity: each signer's signature over exactly

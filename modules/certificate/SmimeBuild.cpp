@@ -54,13 +54,10 @@ std::pair<std::size_t, std::size_t> bareBreaks(const std::string& s)
             firstBare(s, '\r', [&](std::size_t i) { return i + 1 < s.size() && s[i + 1] == '\n'; })};
 }
 
-bool isCanonical(const std::string& s)
-{
-    return bareBreaks(s) == std::make_pair(std::string::npos, std::string::npos);
-}
-
 void requireCanonical(const std::string& s)
 {
+    if (crlfOnly(s)) return;
+    // Where it is not, found for the error alone.
     const auto [lf, cr] = bareBreaks(s);
     if (lf == std::string::npos && cr == std::string::npos) return;
     const bool lfFirst = lf < cr;
@@ -80,7 +77,7 @@ MessageParts splitMessage(const std::string& raw)
     // A mail erpmail composed, or one stored as it came over the wire, is
     // already in CRLF form: read as it is, not copied.
     std::string converted;
-    if (!isCanonical(raw)) converted = canonical(raw);
+    if (!crlfOnly(raw)) converted = canonical(raw);
     const std::string& message = converted.empty() ? raw : converted;
     Headers h = readHeaders(message);
     MessageParts parts;

@@ -6,6 +6,7 @@
 #include "certificate/CmsHandles.h"
 #include "certificate/MimeEntity.h"
 #include "certificate/SignedDataReader.h"
+#include "certificate/SignerFacts.h"
 #include "certificate/X509Info.h"
 
 #include <openssl/err.h>
@@ -106,14 +107,14 @@ void checkSigners(CMS_ContentInfo* cms, STACK_OF(X509) * carried, Verification& 
             check.status = "invalid";
             check.reason = "the signer's certificate is not in the signature";
         } else {
-            const X509Info info = X509Info::of(cert);
-            check.subject = info.subject;
-            for (const auto& e : info.emails) check.emails.push_back(Poco::toLower(e));
-            check.certificatePem = pemOf(cert);
-            check.certificateDer = derOf(cert);
-            check.fingerprint = fingerprintOf(cert);
-            check.notBeforeMs = info.notBeforeMs;
-            check.notAfterMs = info.notAfterMs;
+            const CertificateFacts& facts = factsOf(cert);
+            check.subject = facts.info.subject;
+            for (const auto& e : facts.info.emails) check.emails.push_back(Poco::toLower(e));
+            check.certificatePem = facts.pem;
+            check.certificateDer = facts.der;
+            check.fingerprint = facts.fingerprint;
+            check.notBeforeMs = facts.info.notBeforeMs;
+            check.notAfterMs = facts.info.notAfterMs;
             check.capabilities = capabilitiesOf(si);
             const std::string problem = signatureProblem(si, v.content, EVP_get_digestbynid(digestNid));
             if (!problem.empty()) {
@@ -123,14 +124,10 @@ void checkSigners(CMS_ContentInfo* cms, STACK_OF(X509) * carried, Verification& 
                 check.status = "invalid";
                 check.reason = "the signer's certificate is not for " + fromEmail + ", the From address";
             } else {
-                StoreCtx ctx(X509_STORE_CTX_new());
-                X509_STORE_CTX_init(ctx.get(), trust, cert, carried);
-                X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SMIME_SIGN);
-                X509_STORE_CTX_set_time(ctx.get(), 0, static_cast<time_t>(nowMs / 1000));
-                if (X509_verify_cert(ctx.get()) != 1) {
+                const ChainVerdict chain = verifyChain(trust, cert, carried, static_cast<std::time_t>(nowMs / 1000));
+                if (!chain.trusted) {
                     check.status = "untrusted";
-                    check.reason = std::string("the signer's certificate: ") +
-                                   X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
+                    check.reason = std::string("the signer's certificate: ") + X509_verify_cert_error_string(chain.error);
                 } else if (digestNid == NID_sha1 || digestNid == NID_md5) {
                     check.status = "weak";
                     check.reason = "signed with " + check.digest + ", which no longer proves anything";
@@ -162,20 +159,28 @@ Verification verifySigned(const std::string& entity, X509_STORE* trust, const st
     if (boundary.empty()) throw SmimeError("multipart/signed without a boundary");
     const std::string_view body = std::string_view(entity).substr(std::min(h.bodyAt, entity.size()));
     const std::string open = "--" + boundary;
-    std::size_t first = body.compare(0, open.size(), open) == 0 ? 0 : body.find("\r\n" + open);
+    const std::string delimiter = "\r\n" + open;
+    std::size_t first = body.compare(0, open.size(), open) == 0 ? 0 : findText(body, delimiter);
     if (first == std::string::npos) throw SmimeError("multipart/signed without its parts");
     if (first) first += 2;
     std::size_t contentAt = body.find("\r\n", first);
     if (contentAt == std::string::npos) throw SmimeError("multipart/signed is cut after its first boundary");
     contentAt += 2;
-    std::size_t contentEnd = body.find("\r\n" + open, contentAt);
+    std::size_t contentEnd = findText(body, delimiter, contentAt);
     if (contentEnd == std::string::npos) throw SmimeError("multipart/signed has no signature part");
     Verification v;
     v.content = std::string(body.substr(contentAt, contentEnd - contentAt));
     std::size_t sigAt = body.find("\r\n", contentEnd + 2);
-    std::size_t sigEnd = sigAt == std::string::npos ? std::string::npos : body.find("\r\n" + open, sigAt);
+    std::size_t sigEnd = sigAt == std::string::npos ? std::string::npos : findText(body, delimiter, sigAt);
     if (sigAt == std::string::npos || sigEnd == std::string::npos)
         throw SmimeError("multipart/signed: the signature part is cut");
+    // A third part, read as multipartParts() would: a delimiter that is not
+    // the closing one, its line, and a delimiter after it.
+    const std::size_t third = sigEnd + delimiter.size();
+    if (body.compare(third, 2, "--") != 0) {
+        const std::size_t lineEnd = body.find("\r\n", third);
+        v.partsAfterSignature = lineEnd != std::string::npos && findText(body, delimiter, lineEnd + 2) != std::string::npos;
+    }
     const std::string signaturePart(body.substr(sigAt + 2, sigEnd - sigAt - 2));
     Headers sh = readHeaders(signaturePart);
     std::string der;

@@ -90,7 +90,8 @@ started = time.perf_counter()
 code = subprocess.call(sys.argv[2:])
 elapsed = time.perf_counter() - started
 with open(sys.argv[1], "w") as f:
-    f.write(f"{elapsed:.4f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    f.write(f"{elapsed:.4f} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.4f}\n")
 sys.exit(code)' "$@"
 }
 # empty_inbox USER PASS: expunges every mail of the test bed user's INBOX.

@@ -5,7 +5,11 @@
 
 #include <openssl/x509_vfy.h>
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
 #include <chrono>
+#include <sstream>
 #include <string>
 
 using namespace erpmail::smime;
@@ -129,4 +133,37 @@ TEST(SecurityScan, PartsAreCutExactlyBetweenTheirBoundaries)
     EXPECT_EQ(parts[0], "Content-Type: text/plain\r\n\r\none");
     EXPECT_EQ(parts[1], "\r\ntwo\r\n");
     EXPECT_TRUE(multipartParts("Content-Type: multipart/mixed; boundary=\"y\"\r\n\r\n--x\r\n", 10).empty());
+}
+
+// Written directly, the stored signer list reads the same as Poco wrote it.
+TEST(SecurityScan, SignersJsonIsWhatPocoWouldWriteByteForByte)
+{
+    std::vector<ScannedSigner> signers(2);
+    signers[0].check.status = "valid";
+    signers[0].check.subject = "CN=Müller \"Treuhand\" / AG\\Zürich";
+    signers[0].check.emails = {"a@example.ch", "b@example.ch"};
+    signers[0].check.digest = "sha256";
+    signers[0].check.certificatePem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    signers[1].check.status = "untrusted";
+    signers[1].check.reason = std::string("tab\there, bell\x07, ") + "\xe2\x82\xac";
+    signers[1].part = "2.1";
+    Poco::JSON::Array list;
+    for (const auto& s : signers) {
+        Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+        o->set("status", s.check.status);
+        o->set("reason", s.check.reason);
+        o->set("subject", s.check.subject);
+        Poco::JSON::Array::Ptr emails = new Poco::JSON::Array;
+        for (const auto& e : s.check.emails)
+            emails->add(e);
+        o->set("emails", emails);
+        o->set("digest", s.check.digest);
+        o->set("certificate_pem", s.check.certificatePem);
+        o->set("part", s.part);
+        list.add(o);
+    }
+    std::ostringstream poco;
+    list.stringify(poco);
+    EXPECT_EQ(signersJson(signers), poco.str());
+    EXPECT_EQ(signersJson({}), "[]");
 }

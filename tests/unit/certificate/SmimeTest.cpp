@@ -1,4 +1,6 @@
+#include "certificate/CertificateFiles.h"
 #include "certificate/SignedDataReader.h"
+#include "certificate/SignerFacts.h"
 #include "certificate/Smime.h"
 
 #include <gtest/gtest.h>
@@ -328,4 +330,50 @@ TEST_F(SmimeTest, SignedDataIsReadWithItsCertificatesTakenOutAndCachedAsOpensslW
     EXPECT_FALSE(readSignedData(odd).cms);
     std::string cut = der.substr(0, der.size() - 10);
     EXPECT_FALSE(readSignedData(cut).cms);
+}
+
+// A chain's verdict is kept with its trust store for its second only: the
+// same signer later, with another store or another set of certificates is
+// asked again; a certificate's facts are read once and are what the
+// readers of each give.
+TEST_F(SmimeTest, AChainVerdictHoldsForItsStoreItsCertificatesAndItsSecondOnly)
+{
+    const std::string entity = splitMessage(signedInvoice()).entity;
+    X509_STORE* store = trust();
+    const std::int64_t later = now + 20LL * 365 * 86400000; // alice has expired by then
+    EXPECT_EQ(verifySigned(entity, store, "alice@example.ch", now).status, "valid");
+    EXPECT_EQ(verifySigned(entity, store, "alice@example.ch", now).status, "valid");
+    Verification expired = verifySigned(entity, store, "alice@example.ch", later);
+    EXPECT_EQ(expired.status, "untrusted");
+    EXPECT_NE(expired.reason.find("expired"), std::string::npos) << expired.reason;
+    EXPECT_EQ(verifySigned(entity, store, "alice@example.ch", now).status, "valid");
+    X509_STORE* empty = X509_STORE_new();
+    EXPECT_EQ(verifySigned(entity, empty, "alice@example.ch", now).status, "untrusted");
+    X509_STORE_free(empty);
+    EXPECT_EQ(verifySigned(entity, store, "alice@example.ch", now).status, "valid");
+
+    // Asked directly: the carried certificates are part of the question.
+    Certificate alice = cert("alice"), ca = cert("ca"), evil = cert("evil-ca");
+    X509_STORE* evilOnly = X509_STORE_new();
+    X509_STORE_add_cert(evilOnly, evil.get());
+    CertRefs none(sk_X509_new_null());
+    CertRefs withCa(sk_X509_new_null());
+    sk_X509_push(withCa.get(), ca.get());
+    const std::time_t second = static_cast<std::time_t>(now / 1000);
+    EXPECT_FALSE(verifyChain(evilOnly, alice.get(), none.get(), second).trusted);
+    EXPECT_EQ(verifyChain(evilOnly, alice.get(), none.get(), second).error,
+              X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    // The CA carried along does not make it trusted (it is no anchor), and is asked anew.
+    const ChainVerdict carried = verifyChain(evilOnly, alice.get(), withCa.get(), second);
+    EXPECT_FALSE(carried.trusted);
+    EXPECT_EQ(carried.error, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
+    X509_STORE_free(evilOnly);
+
+    const CertificateFacts& facts = factsOf(alice.get());
+    EXPECT_EQ(&facts, &factsOf(alice.get()));
+    EXPECT_EQ(facts.der, erpmail::derOf(alice.get()));
+    EXPECT_EQ(facts.pem, erpmail::pemOf(alice.get()));
+    EXPECT_EQ(facts.fingerprint, erpmail::fingerprintOf(alice.get()));
+    EXPECT_EQ(facts.info.subject, erpmail::X509Info::of(alice.get()).subject);
+    EXPECT_EQ(facts.info.emails, (std::vector<std::string>{"alice@example.ch"}));
 }
