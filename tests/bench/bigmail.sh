@@ -59,7 +59,7 @@ pdf, name = c.execute("SELECT content, file_name FROM attachments").fetchone()
 assert hashlib.sha256(raw).hexdigest() == raw_sha, "the stored raw message differs"
 assert hashlib.sha256(pdf).hexdigest() == pdf_sha and name == "Plan.pdf", "the stored attachment differs"
 PY
-  read -r seconds rss_kb _ < "$work/time"
+  read -r seconds rss_kb < "$work/time"
   rows+=("$protocol $seconds $rss_kb")
 done
 

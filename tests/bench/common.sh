@@ -91,7 +91,9 @@ code = subprocess.call(sys.argv[2:])
 elapsed = time.perf_counter() - started
 with open(sys.argv[1], "w") as f:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    f.write(f"{elapsed:.4f} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.4f}\n")
+    f.write(f"{elapsed:.4f} {usage.ru_maxrss}\n")
+with open(sys.argv[1] + ".cpu", "w") as f:
+    f.write(f"{usage.ru_utime + usage.ru_stime:.4f}\n")
 sys.exit(code)' "$@"
 }
 # empty_inbox USER PASS: expunges every mail of the test bed user's INBOX.
