@@ -9,7 +9,9 @@ namespace {
 
 std::size_t sizeOf(const PreparedMessage& m)
 {
-    std::size_t n = m.record.raw.size() + m.record.bodyText.value_or("").size() + m.record.bodyHtml.value_or("").size();
+    // Measured in place: value_or() would copy each body to count it.
+    std::size_t n = m.record.raw.size() + (m.record.bodyText ? m.record.bodyText->size() : 0) +
+                    (m.record.bodyHtml ? m.record.bodyHtml->size() : 0);
     for (const auto& a : m.record.attachments) n += a.bytes.size();
     return n;
 }
