@@ -59,7 +59,6 @@ void requireCanonical(const std::string& s)
     if (crlfOnly(s)) return;
     // Where it is not, found for the error alone.
     const auto [lf, cr] = bareBreaks(s);
-    if (lf == std::string::npos && cr == std::string::npos) return;
     const bool lfFirst = lf < cr;
     throw SmimeError(std::string("the entity has a bare ") + (lfFirst ? "LF" : "CR") + " at byte " +
                      std::to_string(lfFirst ? lf : cr) + ": it must be in CRLF form");
