@@ -19,14 +19,15 @@ std::size_t sizeOf(const PreparedMessage& m)
 } // namespace
 
 IngestPipeline::IngestPipeline(MessageStore& messages, const store::AccountRecord& account, store::Connection& db,
-                               StoreStep store)
-    : IngestPipeline(messages, account, db, std::move(store), Limits{})
+                               StoreStep store, AfterCommit afterCommit)
+    : IngestPipeline(messages, account, db, std::move(store), std::move(afterCommit), Limits{})
 {
 }
 
 IngestPipeline::IngestPipeline(MessageStore& messages, const store::AccountRecord& account, store::Connection& db,
-                               StoreStep store, Limits limits)
-    : messages_(messages), account_(account), db_(db), store_(std::move(store)), limits_(limits)
+                               StoreStep store, AfterCommit afterCommit, Limits limits)
+    : messages_(messages), account_(account), db_(db), store_(std::move(store)), afterCommit_(std::move(afterCommit)),
+      limits_(limits)
 {
     // In a SQLite database in WAL mode, bulk ingest commits without waiting
     // for the disk (safe against a crash of the process, not of the
@@ -142,9 +143,12 @@ void IngestPipeline::writeLoop()
         tx.reset();
         checkpoint();
         txMessages = txBytes = 0;
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (auto& s : pending) stored_.push_back(std::move(s));
-        pending.clear();
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (auto& s : pending) stored_.push_back(std::move(s));
+            pending.clear();
+        }
+        if (afterCommit_) afterCommit_(db_);
     };
     try {
         for (;;) {

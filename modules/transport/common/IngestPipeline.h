@@ -34,11 +34,16 @@ public:
         std::size_t commitBytes = 16 * 1024 * 1024;
     };
 
+    /// Runs on the writer thread after each commit, outside any
+    /// transaction: the host hears of mail as it is committed, not all at
+    /// the end of a long fetch.
+    using AfterCommit = std::function<void(store::Connection&)>;
+
     /// `db` belongs to the writer thread until finish() returns.
     IngestPipeline(MessageStore& messages, const store::AccountRecord& account, store::Connection& db,
-                   StoreStep store, Limits limits);
+                   StoreStep store, AfterCommit afterCommit, Limits limits);
     IngestPipeline(MessageStore& messages, const store::AccountRecord& account, store::Connection& db,
-                   StoreStep store);
+                   StoreStep store, AfterCommit afterCommit);
     /// Commits what was handed over and stops; errors are dropped here (a
     /// fetch that ends by an exception reports that one).
     ~IngestPipeline();
@@ -84,6 +89,7 @@ private:
     store::AccountRecord account_;
     store::Connection& db_;
     StoreStep store_;
+    AfterCommit afterCommit_;
     Limits limits_;
 
     std::mutex mutex_;

@@ -141,7 +141,8 @@ FetchReport ImapFetcher::fetch(const store::AccountRecord& account, const Accoun
                 StoredMessage s = messages_.storePrepared(c, m);
                 transport::recordReceived(context_, c, account.id, s);
                 return s;
-            });
+            },
+            [this](store::Connection& c) { context_.deliverEvents(c); });
             session.fetchBodies(fresh, [&](std::uint32_t uid, std::string body) {
                 pipeline.push(std::move(body), store::MessageOrigin{folder, validity, uid, std::nullopt});
             });

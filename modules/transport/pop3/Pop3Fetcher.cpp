@@ -7,6 +7,7 @@
 #include "transport/pop3/Pop3Session.h"
 #include "transport/oauth/OAuthTokens.h"
 
+#include <exception>
 #include <set>
 
 namespace erpmail {
@@ -58,6 +59,8 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account, const Accoun
                                [&](store::Connection& db, store::FetchStateRepository& state,
                                    std::vector<StoredMessage>& stored) {
         FetchReport report;
+        const bool keepsForever = mode == "forever";
+        std::exception_ptr quitError;
         auto opened = open(account, incoming);
         transport::Pop3Session& session = *opened;
         state.recordLogin(account.id, kFolder, context_.host().nowMs());
@@ -104,14 +107,27 @@ FetchReport Pop3Fetcher::fetch(const store::AccountRecord& account, const Accoun
                 state.markSeen(account.id, *m.record.pop3Uidl, m.record.receivedAtMs);
                 transport::recordReceived(context_, c, account.id, s);
                 return s;
-            });
+            },
+            [this](store::Connection& c) { context_.deliverEvents(c); });
             session.retrieve(fresh, [&](std::size_t i, std::string raw) {
                 pipeline.push(std::move(raw), store::MessageOrigin{kFolder, std::nullopt, std::nullopt, *freshIds[i]});
             });
+            // An account that leaves its mail on the server for ever needs
+            // nothing more from it: the server's work at QUIT (flags,
+            // index) runs while the last mails are stored.
+            if (keepsForever) {
+                try {
+                    session.quit();
+                } catch (...) {
+                    quitError = std::current_exception();
+                }
+            }
             pipeline.finish();
             stored = pipeline.stored();
         }
         report.fetched = static_cast<int>(stored.size());
+        if (quitError) std::rethrow_exception(quitError);
+        if (keepsForever) return report;
         seen = state.seenUidls(account.id);
 
         // Only what is committed here may go on the server.
