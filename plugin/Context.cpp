@@ -4,13 +4,13 @@
 #include "erpmail/Module.h"
 #include "erpmail/OperationError.h"
 #include "store/EventRepository.h"
+#include "store/RandomId.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/JSONException.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/String.h>
-#include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
 #include <sstream>
@@ -85,7 +85,7 @@ std::string Context::recordEvent(store::Connection& db, const std::string& type,
                                  Poco::JSON::Object::Ptr payload) const
 {
     store::EventRecord event;
-    event.eventId = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    event.eventId = store::randomUuid();
     event.type = type;
     event.accountId = accountId;
     payload->set("event_id", event.eventId);
@@ -110,7 +110,7 @@ std::size_t Context::deliverEvents(store::Connection& db) const noexcept
             crashPoint("event-commit");
             // Claimed in a commit of its own and handed over outside any
             // transaction, so a slow host keeps no lock on the database.
-            const std::string token = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+            const std::string token = store::randomUuid();
             auto batch = events.claim(token, now, now + kClaimMs, kBatch);
             if (batch.empty()) break;
             for (const auto& e : batch)

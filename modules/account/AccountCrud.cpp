@@ -3,10 +3,10 @@
 #include "account/AccountService.h"
 
 #include "store/MessageRepository.h"
+#include "store/RandomId.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/UUIDGenerator.h>
 
 namespace erpmail {
 
@@ -40,7 +40,7 @@ Object::Ptr AccountService::create(const Request& request)
 {
     const auto& p = request.params;
     store::AccountRecord account;
-    account.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    account.id = store::randomUuid();
     account.owner = p->optValue<std::string>("owner", request.user);
     if (account.owner != request.user && !request.userIsAdmin)
         throw OperationError("forbidden", "only admins create accounts for other users", "owner");

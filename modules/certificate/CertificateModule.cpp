@@ -11,13 +11,13 @@
 #include "erpmail/ServerFile.h"
 #include "mime/HeaderSafety.h"
 #include "store/CertificateRepository.h"
+#include "store/RandomId.h"
 
 #include <openssl/crypto.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include <Poco/JSON/Array.h>
-#include <Poco/UUIDGenerator.h>
 
 namespace erpmail {
 
@@ -183,7 +183,7 @@ Object::Ptr CertificateModule::storeImported(const CertificateFile& file, const 
                                              const std::optional<std::string>& keyUri, const std::string& pin)
 {
     store::CertificateRecord record;
-    record.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    record.id = store::randomUuid();
     record.owner = owner;
     record.fingerprint = fingerprintOf(file.leaf.get());
     const X509Info info = X509Info::of(file.leaf.get());

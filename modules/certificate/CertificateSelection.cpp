@@ -9,8 +9,8 @@
 #include "certificate/X509Info.h"
 #include "erpmail/OperationError.h"
 #include "store/CertificateRepository.h"
+#include "store/RandomId.h"
 
-#include <Poco/UUIDGenerator.h>
 
 namespace erpmail {
 
@@ -74,7 +74,7 @@ std::string CertificateModule::intoPluginStore(const store::CertificateRecord& r
         return known->id;
     }
     store::CertificateRecord copy = record;
-    copy.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    copy.id = store::randomUuid();
     copy.owner = "";
     copy.createdAtMs = context_.host().nowMs();
     copy.createdBy = request.user;

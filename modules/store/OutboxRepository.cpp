@@ -1,6 +1,6 @@
 #include "store/OutboxRepository.h"
+#include "store/RandomId.h"
 
-#include <Poco/UUIDGenerator.h>
 
 #include <optional>
 
@@ -75,7 +75,7 @@ std::vector<OutboxEntry> OutboxRepository::claimDue(const std::vector<std::strin
                         " claimed_until_ms = ?, claim_token = ? WHERE id = ? AND state = 'queued'");
     std::vector<std::int64_t> won;
     for (auto id : ids) {
-        const std::string token = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+        const std::string token = randomUuid();
         claim.bindText(1, owner).bindInt(2, untilMs).bindText(3, token).bindInt(4, id);
         if (claim.execute() == 1) won.push_back(id);
     }

@@ -2,13 +2,13 @@
 
 #include "erpmail/OperationError.h"
 #include "mime/HeaderSafety.h"
+#include "store/RandomId.h"
 #include "store/TextBlockRepository.h"
 #include "textblock/BlockCheck.h"
 #include "textblock/BlockRenderer.h"
 #include "textblock/TextTemplate.h"
 
 #include <Poco/JSON/Array.h>
-#include <Poco/UUIDGenerator.h>
 
 #include <map>
 
@@ -264,7 +264,7 @@ Object::Ptr TextBlockModule::create(const Request& request)
         throw OperationError("forbidden", "only who may change account '" + account.label +
                                               "' may add text blocks to it: its owner and admins");
     store::TextBlockRecord block;
-    block.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    block.id = store::randomUuid();
     block.accountId = account.id;
     readFields(p, block);
     block.createdAtMs = block.updatedAtMs = context_.host().nowMs();

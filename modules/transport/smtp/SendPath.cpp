@@ -2,9 +2,10 @@
 // a sender puts on its claims.
 #include "transport/smtp/SendPath.h"
 
+#include "store/RandomId.h"
+
 #include <Poco/Environment.h>
 #include <Poco/Process.h>
-#include <Poco/UUIDGenerator.h>
 
 #include <climits>
 
@@ -40,7 +41,7 @@ OutboxSettings readOutboxSettings(const Context& context)
 std::string newClaimOwner()
 {
     return Poco::Environment::nodeName() + ":" + std::to_string(Poco::Process::id()) + ":" +
-           Poco::UUIDGenerator::defaultGenerator().createRandom().toString().substr(0, 8);
+           store::randomUuid().substr(0, 8);
 }
 
 } // namespace erpmail
