@@ -33,11 +33,11 @@ std::vector<EventRecord> EventRepository::claim(const std::string& token, std::i
                       " ORDER BY id LIMIT ?";
     if (c_.dialect() == Dialect::PostgreSQL) sql += " FOR UPDATE SKIP LOCKED";
     sql += ")";
-    Statement update(c_, sql);
+    Statement& update = c_.prepared(sql);
     update.bindText(1, token).bindInt(2, untilMs).bindInt(3, nowMs).bindInt(4, nowMs).bindInt(5, limit);
     if (update.execute() == 0) return {};
-    Statement st(c_, "SELECT id, event_id, type, account_id, payload, recorded_at_ms FROM mail_events"
-                     " WHERE claim_token = ? ORDER BY id");
+    Statement& st = c_.prepared("SELECT id, event_id, type, account_id, payload, recorded_at_ms FROM mail_events"
+                                " WHERE claim_token = ? ORDER BY id");
     st.bindText(1, token);
     st.execute();
     std::vector<EventRecord> out;
@@ -51,12 +51,13 @@ std::vector<EventRecord> EventRepository::claim(const std::string& token, std::i
         e.recordedAtMs = st.intOr(6, 0);
         out.push_back(std::move(e));
     }
+    st.close();
     return out;
 }
 
 std::int64_t EventRepository::removeClaimed(const std::string& token)
 {
-    Statement st(c_, "DELETE FROM mail_events WHERE claim_token = ?");
+    Statement& st = c_.prepared("DELETE FROM mail_events WHERE claim_token = ?");
     st.bindText(1, token);
     return st.execute();
 }

@@ -78,7 +78,9 @@ std::vector<TextBlockRecord> TextBlockRepository::list(const std::string& accoun
 
 std::vector<TextBlockRecord> TextBlockRepository::select(const std::string& where, const std::vector<std::string>& texts)
 {
-    Statement st(c_, std::string("SELECT ") + kColumns + " FROM text_blocks WHERE " + where + " ORDER BY name, id");
+    // Kept prepared: a bulk send reads its text block once per receipt.
+    Statement& st = c_.prepared(std::string("SELECT ") + kColumns + " FROM text_blocks WHERE " + where +
+                                " ORDER BY name, id");
     int pos = 1;
     for (const auto& t : texts) st.bindText(pos++, t);
     st.execute();
@@ -99,6 +101,7 @@ std::vector<TextBlockRecord> TextBlockRepository::select(const std::string& wher
         b.updatedBy = st.textOr(12);
         out.push_back(std::move(b));
     }
+    st.close();
     return out;
 }
 
