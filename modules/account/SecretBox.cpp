@@ -3,6 +3,7 @@
 #include "account/SecretBox.h"
 
 #include "account/SecretKeyFile.h"
+#include "encoding/Hex.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -22,7 +23,6 @@ namespace {
 
 using keyfile::createKeyFile;
 using keyfile::errnoText;
-using keyfile::hex;
 using keyfile::kKeyIdSize;
 using keyfile::readKeyFile;
 using keyfile::syncFolder;
@@ -34,20 +34,25 @@ constexpr std::size_t kHeader2 = 1 + kKeyIdSize + kNonceSize + kTagSize;
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-bool aeadSeal(const SecretKey& key, const unsigned char* nonce, const std::string& ad, const std::string& plain,
-              unsigned char* tag, unsigned char* cipher)
+/// AES-256-GCM over `size` bytes of `in` into `out` (as many), with `ad`
+/// authenticated too: sealing writes the tag, opening checks it and fails
+/// when it does not match.
+bool aead(bool seal, const SecretKey& key, const unsigned char* nonce, const std::string& ad, const unsigned char* in,
+          std::size_t size, unsigned char* out, unsigned char* tag)
 {
     CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-    int len = 0;
-    return ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
-           EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.bytes.data(), nonce) == 1 &&
-           EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
-                             static_cast<int>(ad.size())) == 1 &&
-           EVP_EncryptUpdate(ctx.get(), cipher, &len, reinterpret_cast<const unsigned char*>(plain.data()),
-                             static_cast<int>(plain.size())) == 1 &&
-           EVP_EncryptFinal_ex(ctx.get(), cipher + len, &len) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, tag) == 1;
+    const int enc = seal ? 1 : 0;
+    int len = 0, last = 0;
+    if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) != 1 ||
+        EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, key.bytes.data(), nonce, enc) != 1 ||
+        EVP_CipherUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
+                         static_cast<int>(ad.size())) != 1 ||
+        EVP_CipherUpdate(ctx.get(), out, &len, in, static_cast<int>(size)) != 1)
+        return false;
+    if (!seal && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, tag) != 1) return false;
+    if (EVP_CipherFinal_ex(ctx.get(), out + len, &last) != 1) return false;
+    return !seal || EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, tag) == 1;
 }
 
 /// The plaintext, or false when the tag does not match.
@@ -55,23 +60,14 @@ bool aeadOpen(const SecretKey& key, const unsigned char* nonce, const std::strin
               const unsigned char* cipher, std::size_t cipherLen, SecretBytes& plain)
 {
     plain = SecretBytes(cipherLen);
-    CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-    int len = 0;
-    return ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
-           EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.bytes.data(), nonce) == 1 &&
-           EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(ad.data()),
-                             static_cast<int>(ad.size())) == 1 &&
-           EVP_DecryptUpdate(ctx.get(), plain.data(), &len, cipher, static_cast<int>(cipherLen)) == 1 &&
-           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, const_cast<unsigned char*>(tag)) == 1 &&
-           EVP_DecryptFinal_ex(ctx.get(), plain.data() + len, &len) == 1;
+    return aead(false, key, nonce, ad, cipher, cipherLen, plain.data(), const_cast<unsigned char*>(tag));
 }
 
 } // namespace
 
 std::string SecretKey::idHex() const
 {
-    return hex(id);
+    return encoding::hexOf(id);
 }
 
 SecretBox::SecretBox(std::string keyPath, bool mayCreate) : keyPath_(std::move(keyPath))
@@ -186,14 +182,16 @@ std::string SecretBox::sealWith(const SecretKey& key, const std::string& plainte
     auto* tag = nonce + kNonceSize;
     auto* cipher = tag + kTagSize;
     if (RAND_bytes(nonce, kNonceSize) != 1) throw SecretError("no randomness for a nonce");
-    if (!aeadSeal(key, nonce, associatedData, plaintext, tag, cipher)) throw SecretError("encryption failed");
+    if (!aead(true, key, nonce, associatedData, reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+              cipher, tag))
+        throw SecretError("encryption failed");
     return out;
 }
 
 std::string SecretBox::keyIdOf(const std::string& sealed)
 {
     if (sealed.size() < kHeader2 || sealed[0] != kVersion2) return "";
-    return hex(sealed.substr(1, kKeyIdSize));
+    return encoding::hexOf(std::string_view(sealed).substr(1, kKeyIdSize));
 }
 
 std::string SecretBox::open(const std::string& sealed, const std::string& associatedData,
@@ -206,7 +204,7 @@ std::string SecretBox::open(const std::string& sealed, const std::string& associ
         if (!key) {
             std::lock_guard<std::mutex> lock(mutex_);
             throw SecretKeyUnavailable(
-                "a stored secret was sealed under key " + hex(id) + ", and " +
+                "a stored secret was sealed under key " + encoding::hexOf(id) + ", and " +
                 (current_ ? "the key file " + keyPath_ + " holds key " + current_->idHex() : loadError_));
         }
         const auto* nonce = reinterpret_cast<const unsigned char*>(&sealed[1 + kKeyIdSize]);

@@ -2,6 +2,8 @@
 // folder synced after each change.
 #include "account/SecretKeyFile.h"
 
+#include "encoding/Hex.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -45,17 +47,6 @@ std::string folderOf(const std::string& path)
 
 } // namespace
 
-std::string hex(const std::string& bytes)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out += digits[c >> 4];
-        out += digits[c & 15];
-    }
-    return out;
-}
-
 std::string errnoText()
 {
     return std::strerror(errno);
@@ -97,7 +88,7 @@ void createKeyFile(const std::string& path)
     unsigned char suffix[8];
     if (RAND_bytes(suffix, sizeof suffix) != 1) throw SecretError("no randomness for a new key");
     const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                            hex(std::string(reinterpret_cast<char*>(suffix), sizeof suffix));
+                            encoding::hexOf(suffix, sizeof suffix);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) throw SecretError("cannot create key file " + path + ": " + errnoText());
     SecretBytes key(kKeySize);

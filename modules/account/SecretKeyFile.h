@@ -14,8 +14,6 @@ namespace erpmail::keyfile {
 
 constexpr std::size_t kKeySize = 32, kKeyIdSize = 8;
 
-/// bytes as lower-case hex.
-std::string hex(const std::string& bytes);
 /// strerror(errno).
 std::string errnoText();
 /// The key in `path`, or nullptr when the file does not exist; `info`, when

@@ -1,6 +1,7 @@
 #include "certificate/CertificateFiles.h"
 
 #include "certificate/CmsHandles.h"
+#include "encoding/Hex.h"
 #include "erpmail/OperationError.h"
 
 #include <openssl/bio.h>
@@ -91,13 +92,7 @@ std::string fingerprintOf(X509* certificate)
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     X509_digest(certificate, EVP_sha256(), md, &n);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < n; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
-    return out;
+    return encoding::hexOf(md, n);
 }
 
 X509* certificateFromDer(const std::string& der)

@@ -4,6 +4,7 @@
 
 #include "certificate/CmsHandles.h"
 #include "certificate/MimeEntity.h"
+#include "encoding/Hex.h"
 #include "mime/MessageComposer.h"
 
 #include <openssl/rand.h>
@@ -22,13 +23,7 @@ std::string randomBoundary(const char* kind)
 {
     unsigned char bytes[12];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw SmimeError("no random bytes for a MIME boundary");
-    static const char* hex = "0123456789abcdef";
-    std::string b = std::string("----=_erpmail_") + kind + "_";
-    for (unsigned char c : bytes) {
-        b += hex[c >> 4];
-        b += hex[c & 15];
-    }
-    return b;
+    return std::string("----=_erpmail_") + kind + "_" + encoding::hexOf(bytes, sizeof bytes);
 }
 
 /// The offset of the first `c` in `s` that `fits` refuses, or npos; memchr

@@ -1,5 +1,6 @@
 #include "mime/AttachmentRemoval.h"
 
+#include "encoding/Hex.h"
 #include "mime/MessageParser.h"
 #include "mime/MessageRepairs.h"
 
@@ -93,13 +94,7 @@ std::string sha256Of(std::string_view bytes)
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < length; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
+    return encoding::hexOf(digest, length);
 }
 
 std::optional<std::string> removeParts(std::string_view raw, std::vector<PartRemoval>& removals)

@@ -1,5 +1,6 @@
 #include "mime/MessageComposer.h"
 
+#include "encoding/Hex.h"
 #include "mime/HeaderSafety.h"
 
 #include <gmime/gmime.h>
@@ -88,17 +89,6 @@ GMimeObject* attachmentPart(const OutgoingAttachment& a)
     return GMIME_OBJECT(part);
 }
 
-std::string hex(const unsigned char* p, std::size_t n)
-{
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) {
-        out += digits[p[i] >> 4];
-        out += digits[p[i] & 15];
-    }
-    return out;
-}
-
 } // namespace
 
 std::string toCrlf(const std::string& text)
@@ -135,7 +125,7 @@ std::string newMessageId(const std::string& senderAddress)
     RAND_bytes(random, sizeof random);
     auto at = senderAddress.rfind('@');
     std::string domain = at == std::string::npos ? "erpmail.invalid" : senderAddress.substr(at + 1);
-    return hex(random, sizeof random) + ".erpmail@" + domain;
+    return encoding::hexOf(random, sizeof random) + ".erpmail@" + domain;
 }
 
 ComposedMessage composeMessage(const OutgoingMessage& m)
