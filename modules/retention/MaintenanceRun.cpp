@@ -98,12 +98,13 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
         std::unordered_set<std::int64_t> planned, kept;
 
         if (!options.dryRun && policy.emptyTrashAfterDays) repository.stampUntimedTrash(account.id, nowMs);
-        auto plan = [&](auto&& page, Tally& tally) {
-            store::PageMark mark;
+        // Reads candidates page by page (`page` answers the page after the
+        // one it answered before): a message planned by an earlier rule is
+        // passed over, one under a hold is kept, the others go to `take`.
+        auto sweep = [&](auto&& page, Tally& tally, auto&& take) {
             for (;;) {
-                auto batch = page(mark);
+                auto batch = page();
                 if (batch.empty()) break;
-                mark = {batch.back().key, batch.back().id, true};
                 auto held = holds.held(batch);
                 for (std::size_t i = 0; i < batch.size(); ++i) {
                     if (planned.count(batch[i].id)) continue;
@@ -112,43 +113,49 @@ Object::Ptr MaintenanceRun::runAccount(const store::AccountRecord& account, cons
                         kept.insert(batch[i].id);
                         continue;
                     }
-                    planned.insert(batch[i].id);
-                    deletions.push_back(batch[i].id);
-                    ++tally.count;
-                    tally.bytes += batch[i].rawSize;
+                    take(batch[i]);
                 }
                 if (batch.size() < static_cast<std::size_t>(kPage)) break;
             }
         };
+        auto byMark = [](auto&& fetch) {
+            return [fetch, mark = store::PageMark{}]() mutable {
+                auto batch = fetch(mark);
+                if (!batch.empty()) mark = {batch.back().key, batch.back().id, true};
+                return batch;
+            };
+        };
+        auto deleteInto = [&](Tally& tally) {
+            return [&planned, &deletions, t = &tally](const auto& row) {
+                planned.insert(row.id);
+                deletions.push_back(row.id);
+                ++t->count;
+                t->bytes += row.rawSize;
+            };
+        };
         if (policy.emptyTrashAfterDays) {
             const std::int64_t cutoff = nowMs - *policy.emptyTrashAfterDays * kDayMs;
-            plan([&](const store::PageMark& m) { return repository.trashedBy(account.id, cutoff, m, kPage); }, trash);
+            sweep(byMark([&](const store::PageMark& m) { return repository.trashedBy(account.id, cutoff, m, kPage); }),
+                  trash, deleteInto(trash));
         }
         if (policy.deleteMessagesAfterMonths) {
             const std::int64_t cutoff = retention::monthsBefore(nowMs, *policy.deleteMessagesAfterMonths);
-            plan([&](const store::PageMark& m) { return repository.storedBy(account.id, cutoff, m, kPage); }, old);
+            sweep(byMark([&](const store::PageMark& m) { return repository.storedBy(account.id, cutoff, m, kPage); }),
+                  old, deleteInto(old));
         }
         std::vector<retention::Removal> removals;
         const std::int64_t minBytes = static_cast<std::int64_t>(policy.attachmentsLargerThanKb.value_or(0)) * 1024;
         if (policy.attachmentsAfterDays) {
             const std::int64_t cutoff = nowMs - *policy.attachmentsAfterDays * kDayMs;
             std::int64_t after = 0;
-            for (;;) {
-                auto batch = repository.withLargeAttachments(account.id, minBytes, cutoff, after, kPage);
-                if (batch.empty()) break;
-                after = batch.back().id;
-                auto held = holds.held(batch);
-                for (std::size_t i = 0; i < batch.size(); ++i) {
-                    if (planned.count(batch[i].id)) continue;
-                    if (held[i]) {
-                        ++attachments.held;
-                        kept.insert(batch[i].id);
-                        continue;
-                    }
-                    removals.push_back({batch[i].id, repository.largeAttachments(batch[i].id, minBytes)});
-                }
-                if (batch.size() < static_cast<std::size_t>(kPage)) break;
-            }
+            sweep(
+                [&] {
+                    auto batch = repository.withLargeAttachments(account.id, minBytes, cutoff, after, kPage);
+                    if (!batch.empty()) after = batch.back().id;
+                    return batch;
+                },
+                attachments,
+                [&](const auto& row) { removals.push_back({row.id, repository.largeAttachments(row.id, minBytes)}); });
         }
 
         const double fraction = maxFraction(context_);
