@@ -244,26 +244,20 @@ class EventDeliveryOnPostgresTest(EventDeliveryTest):
         self.database = re.search(r"Database=([^;]+)", odbc).group(1)
         self.host = Host(databases={"main": (odbc, True)}, users=USERS, grants={"mail.use": "*"})
 
+    def psql(self, sql, *flags):
+        return subprocess.run(["psql", "-h", "127.0.0.1", "-p", TB["PG_PORT"], "-U", "erpmail", "-d", self.database,
+                               "-At", *flags, "-c", sql], env=dict(os.environ, PGPASSWORD="erpmail-Db-6"),
+                              capture_output=True, text=True, check=True).stdout
+
     def recorded(self):
-        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", TB["PG_PORT"], "-U", "erpmail", "-d", self.database,
-                              "-AtF", " ", "-c", "SELECT type, event_id FROM mail_events ORDER BY id"],
-                             env=dict(os.environ, PGPASSWORD="erpmail-Db-6"), capture_output=True, text=True,
-                             check=True).stdout
+        out = self.psql("SELECT type, event_id FROM mail_events ORDER BY id", "-F", " ")
         return [tuple(line.split(" ")) for line in out.splitlines()]
 
     def recorded_claimed(self):
-        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", TB["PG_PORT"], "-U", "erpmail", "-d", self.database,
-                              "-At", "-c", "SELECT id FROM mail_events WHERE claim_token IS NOT NULL"],
-                             env=dict(os.environ, PGPASSWORD="erpmail-Db-6"), capture_output=True, text=True,
-                             check=True).stdout
-        return bool(out.strip())
+        return bool(self.psql("SELECT id FROM mail_events WHERE claim_token IS NOT NULL").strip())
 
     def stored_messages(self):
-        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", TB["PG_PORT"], "-U", "erpmail", "-d", self.database,
-                              "-At", "-c", "SELECT COUNT(*) FROM messages"],
-                             env=dict(os.environ, PGPASSWORD="erpmail-Db-6"), capture_output=True, text=True,
-                             check=True).stdout
-        return int(out.strip())
+        return int(self.psql("SELECT COUNT(*) FROM messages").strip())
 
 
 if __name__ == "__main__":
